@@ -1,0 +1,23 @@
+/** Every failure of crypto/ is a CryptoError with a stable code — never a string result. */
+export type CryptoErrorCode =
+  | 'invalid_encoding'
+  | 'invalid_key'
+  | 'bad_signature'
+  | 'invalid_certificate'
+  | 'low_order_point'
+  | 'decrypt_failed'
+  | 'replay'
+  | 'too_many_skipped'
+  | 'bad_padding'
+  | 'unsupported_version';
+
+export class CryptoError extends Error {
+  override readonly name = 'CryptoError';
+  constructor(
+    readonly code: CryptoErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
