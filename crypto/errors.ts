@@ -9,7 +9,9 @@ export type CryptoErrorCode =
   | 'replay'
   | 'too_many_skipped'
   | 'bad_padding'
-  | 'unsupported_version';
+  | 'unsupported_version'
+  /** A prekey message names a signed or one-time prekey the receiver does not hold. */
+  | 'unknown_prekey';
 
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';
