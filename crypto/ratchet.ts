@@ -92,6 +92,7 @@ function stepDhRatchet(s: SessionState, remoteKey: Uint8Array): void {
 /** Returns the padded plaintext; throws CryptoError. Mutates `s` (a copy the caller may discard). */
 export function ratchetDecrypt(s: SessionState, m: ParsedMessage): Uint8Array {
   assertDhPublicKey(m.ratchetKey);
+  if (m.index >= MAX_INDEX || m.previousCount >= MAX_INDEX) throw new CryptoError('invalid_encoding', 'message number out of range');
   const skippedAt = s.skipped.findIndex((k) => k.index === m.index && equalBytes(k.ratchetKey, m.ratchetKey));
   if (skippedAt >= 0) {
     const [entry] = s.skipped.splice(skippedAt, 1);
