@@ -1,0 +1,102 @@
+/**
+ * Benchmark settings, read once from flags and environment variables, then frozen. Full runs
+ * follow issue 7's counts; BENCH_QUICK=1 (or --quick) scales every count and duration down to a
+ * seconds-long smoke run that still exercises every code path.
+ */
+export const TARGETS = ['sealpost', 'bare-socketio', 'raw-ws'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+export const SCENARIOS = ['a', 'b', 'c', 'd', 'e'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export type ParserName = 'default' | 'msgpack';
+
+export interface BenchConfig {
+  quick: boolean;
+  runs: number;
+  targets: readonly TargetName[];
+  scenarios: readonly ScenarioName[];
+  /** (a) chat-like: many pairs, one message in flight per pair. */
+  chat: PairsParams;
+  /** (b) bursts: few pairs, 32 messages in flight per pair. */
+  burst: PairsParams;
+  drain: { devices: number; envelopes: number; senders: number; timeoutMs: number };
+  idle: { connections: number; concurrency: number; settleMs: number };
+  crypto: { seconds: number; maxOps: number };
+  bodyBytes: number;
+  /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the default). */
+  sealpostParser: ParserName;
+  /** Hard ceiling for the whole run; later runs are skipped once it is spent. */
+  budgetMs: number;
+  outFile: string;
+}
+
+export interface PairsParams {
+  pairs: number;
+  window: number;
+  /** Measured interval, after a warm-up that is not counted. */
+  seconds: number;
+  warmupSeconds: number;
+  /** Upper bound on messages per lane, so every loop is bounded in count as well as time. */
+  maxPerLane: number;
+}
+
+function flag(argv: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  const hit = argv.find((a) => a === `--${name}` || a.startsWith(prefix));
+  if (hit === undefined) return undefined;
+  return hit.startsWith(prefix) ? hit.slice(prefix.length) : '1';
+}
+
+function setting(argv: readonly string[], env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return flag(argv, name) ?? env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+}
+
+function positiveNumber(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`bench: ${what} must be a positive number, got ${text}`);
+  return value;
+}
+
+function list<T extends string>(text: string | undefined, allowed: readonly T[], what: string): readonly T[] {
+  if (text === undefined || text === '') return allowed;
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`bench: unknown ${what} ${item} (know ${allowed.join(', ')})`);
+  }
+  return items as T[];
+}
+
+export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const quick = ['1', 'true', 'yes'].includes(setting(argv, env, 'quick') ?? '');
+  const seconds = positiveNumber(setting(argv, env, 'seconds'), quick ? 1.5 : 6, 'seconds');
+  const warmupSeconds = quick ? 0.3 : 1;
+  const parser = setting(argv, env, 'parser') ?? 'default';
+  if (parser !== 'default' && parser !== 'msgpack') throw new Error(`bench: parser must be default or msgpack, got ${parser}`);
+  const config: BenchConfig = {
+    quick,
+    runs: Math.round(positiveNumber(setting(argv, env, 'runs'), quick ? 1 : 3, 'runs')),
+    targets: list(setting(argv, env, 'targets'), TARGETS, 'target'),
+    scenarios: list(setting(argv, env, 'scenarios'), SCENARIOS, 'scenario'),
+    chat: { pairs: quick ? 10 : 100, window: 1, seconds, warmupSeconds, maxPerLane: 1_000_000 },
+    burst: { pairs: quick ? 4 : 10, window: 32, seconds, warmupSeconds, maxPerLane: 1_000_000 },
+    drain: {
+      devices: quick ? 10 : 100,
+      envelopes: Math.round(positiveNumber(setting(argv, env, 'drain'), quick ? 2_000 : 100_000, 'drain')),
+      senders: quick ? 2 : 10,
+      timeoutMs: quick ? 30_000 : 120_000,
+    },
+    idle: {
+      connections: Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle')),
+      concurrency: 100,
+      settleMs: quick ? 500 : 2_000,
+    },
+    crypto: { seconds: quick ? 1 : 3, maxOps: 1_000_000 },
+    bodyBytes: 1024,
+    sealpostParser: parser,
+    budgetMs: positiveNumber(setting(argv, env, 'budget'), quick ? 120 : 570, 'budget') * 1000,
+    outFile: setting(argv, env, 'out') ?? 'bench/results/latest.json',
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,57 @@
+/**
+ * Messages between the runner and a load-generator process (Node IPC over `fork`). The load
+ * generator announces phases; the runner samples the target's CPU time or RSS at each one and
+ * answers `continue`, so server-side figures cover exactly the interval the load measured.
+ */
+import type { BenchConfig, ParserName, ScenarioName, TargetName } from './config.js';
+
+export type Phase =
+  /** The measured interval begins (after warm-up) — sample CPU. */
+  | 'measure-start'
+  /** The measured interval ends — sample CPU. */
+  | 'measure-end'
+  /** Devices exist, nothing connected yet — sample the baseline RSS. */
+  | 'before-connect'
+  /** All idle connections are up — let the target settle, then sample RSS. */
+  | 'connected';
+
+export interface LoadJob {
+  scenario: ScenarioName;
+  target: TargetName;
+  /** e.g. http://127.0.0.1:41234 (empty for the in-process crypto scenario). */
+  url: string;
+  parser: ParserName;
+  config: BenchConfig;
+}
+
+/** What a load generator measured. Absent fields do not apply to that scenario. */
+export interface LoadResult {
+  /** Completed messages (or envelopes, or crypto round trips) in the measured interval. */
+  completed: number;
+  /** Interval the rates are computed over, in seconds. */
+  seconds: number;
+  msgPerSec?: number;
+  /** send → message complete (see README "Performance": sender acked AND recipient's ack processed). */
+  p50Ms?: number;
+  p99Ms?: number;
+  /** send → the sender's own ack (sealpost: durable write; bare/raw: the relayed recipient ack). */
+  relayAckP50Ms?: number;
+  relayAckP99Ms?: number;
+  /** Envelopes refused, lost or not completed before the grace period ended. */
+  errors: number;
+  duplicates?: number;
+  fillMsgPerSec?: number;
+  /** (e) one-way crypto round trips per second (the alternating figure is msgPerSec). */
+  oneWayPerSec?: number;
+  connections?: number;
+  connectSeconds?: number;
+  /** Load generator CPU over the measured interval, % of one core. */
+  loadCpuPct: number;
+}
+
+export type LoadToRunner =
+  | { type: 'phase'; phase: Phase }
+  | { type: 'result'; result: LoadResult }
+  | { type: 'error'; message: string };
+
+export type RunnerToLoad = { type: 'job'; job: LoadJob } | { type: 'continue' };

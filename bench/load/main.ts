@@ -1,0 +1,65 @@
+/**
+ * A load-generator process, forked by bench/run.ts. It waits for one job over IPC, runs that
+ * scenario against one target, reports the result and exits. It never outlives its job: a
+ * watchdog ends it if the scenario overruns.
+ */
+import { ready } from '../../crypto/sodium.js';
+import type { LoadJob, LoadResult, RunnerToLoad } from '../ipc.js';
+import { runCrypto } from './crypto.js';
+import type { Driver } from './driver.js';
+import { runDrain } from './drain.js';
+import { runIdle } from './idle.js';
+import { runPairs } from './pairs.js';
+import { send } from './phase.js';
+import { rawWsDriver } from './raw-ws-driver.js';
+import { socketIoDriver } from './socketio-driver.js';
+
+const WATCHDOG_MS = 5 * 60_000;
+
+function driverFor(job: LoadJob): Driver {
+  switch (job.target) {
+    case 'sealpost':
+      return socketIoDriver({ url: job.url, parser: job.parser, authenticated: true });
+    case 'bare-socketio':
+      return socketIoDriver({ url: job.url, parser: 'default', authenticated: false });
+    case 'raw-ws':
+      return rawWsDriver(job.url);
+  }
+}
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  await ready();
+  const { config } = job;
+  switch (job.scenario) {
+    case 'a':
+      return runPairs(driverFor(job), config.chat, config.bodyBytes);
+    case 'b':
+      return runPairs(driverFor(job), config.burst, config.bodyBytes);
+    case 'c':
+      return runDrain(driverFor(job), config.drain, config.bodyBytes);
+    case 'd':
+      return runIdle(driverFor(job), config.idle);
+    case 'e':
+      return runCrypto(config.crypto, config.bodyBytes);
+  }
+}
+
+setTimeout(() => {
+  send({ type: 'error', message: 'load generator watchdog: scenario overran' });
+  process.exit(2);
+}, WATCHDOG_MS).unref();
+
+process.once('message', (message: RunnerToLoad) => {
+  if (message.type !== 'job') return;
+  run(message.job).then(
+    (result) => {
+      send({ type: 'result', result });
+      // Let the IPC message flush, then leave even if sockets linger.
+      setTimeout(() => process.exit(0), 50);
+    },
+    (error: unknown) => {
+      send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      setTimeout(() => process.exit(1), 50);
+    },
+  );
+});

@@ -1,0 +1,79 @@
+/**
+ * Real sealpost accounts for the load generator: an account identity key, one device key, a
+ * device certificate and a signed prekey, registered with `POST /v1/accounts` and its two
+ * request signatures (docs/PROTOCOL.md §"Signed requests"), then handshakes signed per
+ * connection. No one-time prekeys: the benchmark never opens sessions over the relay.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CreateAccountRequest } from '../../server/protocol/http.js';
+import { HEADER_DEVICE_SIGNATURE, HEADER_IDENTITY_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP } from '../../server/protocol/http.js';
+import type { HandshakeAuth } from '../../server/protocol/events.js';
+import { toBase64Url, utf8 } from '../../crypto/encoding.js';
+import { generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
+import { signDeviceCertificate, signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
+import { BenchError } from './driver.js';
+
+export interface SealpostDevice {
+  id: string;
+  handle: string;
+  deviceKey: SigningKeyPair;
+}
+
+// One tag per load process so handles never collide with an earlier run on the same database.
+const runTag = randomBytes(4).toString('hex');
+let counter = 0;
+
+function nonce(): string {
+  return toBase64Url(randomBytes(16));
+}
+
+export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
+  const relayHost = new URL(baseUrl).host;
+  const handle = `b${runTag}.${counter++}`;
+  const identity = generateSigningKeyPair();
+  const deviceKey = generateSigningKeyPair();
+  const prekey = generateDhKeyPair();
+  const createdAt = Date.now();
+  const request: CreateAccountRequest = {
+    handle,
+    identityKey: toBase64Url(identity.publicKey),
+    device: {
+      deviceId: toBase64Url(deviceKey.publicKey),
+      certificate: {
+        createdAt,
+        signature: toBase64Url(signDeviceCertificate({ devicePublicKey: deviceKey.publicKey, handle, createdAt }, identity.privateKey)),
+      },
+      signedPrekey: {
+        keyId: 1,
+        publicKey: toBase64Url(prekey.publicKey),
+        signature: toBase64Url(signSignedPrekey({ devicePublicKey: deviceKey.publicKey, keyId: 1, publicKey: prekey.publicKey }, identity.privateKey)),
+      },
+      oneTimePrekeys: [],
+    },
+  };
+  const body = JSON.stringify(request);
+  const timestamp = Date.now();
+  const requestNonce = nonce();
+  const fields = { relayHost, method: 'POST', path: '/v1/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
+  const response = await fetch(new URL('/v1/accounts', baseUrl), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [HEADER_TIMESTAMP]: String(timestamp),
+      [HEADER_NONCE]: requestNonce,
+      [HEADER_IDENTITY_SIGNATURE]: toBase64Url(signRequest(fields, identity.privateKey)),
+      [HEADER_DEVICE_SIGNATURE]: toBase64Url(signRequest(fields, deviceKey.privateKey)),
+    },
+    body,
+  });
+  if (!response.ok) throw new BenchError(`registration refused: ${response.status} ${await response.text()}`);
+  return { id: request.device.deviceId, handle, deviceKey };
+}
+
+/** A fresh signed handshake; called for every connection attempt (nonces are single-use). */
+export function handshakeAuth(baseUrl: string, device: SealpostDevice): HandshakeAuth {
+  const timestamp = Date.now();
+  const handshakeNonce = nonce();
+  const signature = signHandshake({ relayHost: new URL(baseUrl).host, deviceId: device.id, timestamp, nonce: handshakeNonce }, device.deviceKey.privateKey);
+  return { deviceId: device.id, timestamp, nonce: handshakeNonce, signature: toBase64Url(signature) };
+}

@@ -1,0 +1,157 @@
+/**
+ * Turns per-run records into medians, per-run ratios (sealpost ÷ baseline, measured in the same
+ * run, then the median of those), the issue's targets as pass/fail, and a plain-text table.
+ */
+import type { ScenarioName, TargetName } from './config.js';
+import type { LoadResult } from './ipc.js';
+import { median, round } from './stats.js';
+
+export interface RunRecord {
+  run: number;
+  scenario: ScenarioName;
+  target: TargetName;
+  result?: LoadResult;
+  /** Target process CPU over the measured interval, % of one core. */
+  serverCpuPct?: number;
+  rssBeforeKiB?: number;
+  rssAfterKiB?: number;
+  perConnectionKiB?: number;
+  /** (c) rows left in the sealpost queue after the drain. */
+  queueLeft?: number;
+  error?: string;
+}
+
+export interface MetricSpec {
+  scenario: ScenarioName;
+  key: string;
+  label: string;
+  pick: (r: RunRecord) => number | undefined;
+  digits: number;
+}
+
+export const METRICS: readonly MetricSpec[] = [
+  { scenario: 'a', key: 'msgPerSec', label: 'msg/s', pick: (r) => r.result?.msgPerSec, digits: 0 },
+  { scenario: 'a', key: 'p50Ms', label: 'p50 ms (complete)', pick: (r) => r.result?.p50Ms, digits: 2 },
+  { scenario: 'a', key: 'p99Ms', label: 'p99 ms (complete)', pick: (r) => r.result?.p99Ms, digits: 2 },
+  { scenario: 'a', key: 'relayAckP50Ms', label: 'p50 ms (sender ack)', pick: (r) => r.result?.relayAckP50Ms, digits: 2 },
+  { scenario: 'a', key: 'relayAckP99Ms', label: 'p99 ms (sender ack)', pick: (r) => r.result?.relayAckP99Ms, digits: 2 },
+  { scenario: 'a', key: 'serverCpuPct', label: 'server CPU %', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'a', key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0 },
+  { scenario: 'b', key: 'msgPerSec', label: 'msg/s', pick: (r) => r.result?.msgPerSec, digits: 0 },
+  { scenario: 'b', key: 'p50Ms', label: 'p50 ms (complete)', pick: (r) => r.result?.p50Ms, digits: 2 },
+  { scenario: 'b', key: 'p99Ms', label: 'p99 ms (complete)', pick: (r) => r.result?.p99Ms, digits: 2 },
+  { scenario: 'b', key: 'serverCpuPct', label: 'server CPU %', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'b', key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0 },
+  { scenario: 'c', key: 'msgPerSec', label: 'drained msg/s', pick: (r) => r.result?.msgPerSec, digits: 0 },
+  { scenario: 'c', key: 'seconds', label: 'time to empty s', pick: (r) => r.result?.seconds, digits: 2 },
+  { scenario: 'c', key: 'queueLeft', label: 'queue rows left', pick: (r) => r.queueLeft, digits: 0 },
+  { scenario: 'c', key: 'fillMsgPerSec', label: 'fill msg/s (batches of 100)', pick: (r) => r.result?.fillMsgPerSec, digits: 0 },
+  { scenario: 'c', key: 'serverCpuPct', label: 'server CPU %', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'c', key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0 },
+  { scenario: 'd', key: 'perConnectionKiB', label: 'RSS KiB/connection', pick: (r) => r.perConnectionKiB, digits: 1 },
+  { scenario: 'd', key: 'connections', label: 'connections', pick: (r) => r.result?.connections, digits: 0 },
+  { scenario: 'd', key: 'connectSeconds', label: 'connect all s', pick: (r) => r.result?.connectSeconds, digits: 2 },
+  { scenario: 'd', key: 'serverCpuPct', label: 'server CPU % (connecting)', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'e', key: 'msgPerSec', label: '1 KiB msg/s, alternating', pick: (r) => r.result?.msgPerSec, digits: 0 },
+  { scenario: 'e', key: 'oneWayPerSec', label: '1 KiB msg/s, one way', pick: (r) => r.result?.oneWayPerSec, digits: 0 },
+];
+
+export interface Check {
+  scenario: ScenarioName;
+  description: string;
+  value: number | undefined;
+  limit: number;
+  pass: boolean | undefined;
+}
+
+type Baseline = Exclude<TargetName, 'sealpost'>;
+
+/** Median over runs of sealpost ÷ baseline, each ratio taken within one run. */
+export function ratio(records: readonly RunRecord[], spec: MetricSpec, baseline: Baseline): number | undefined {
+  const runs = [...new Set(records.map((r) => r.run))];
+  return median(
+    runs.map((run) => {
+      const find = (t: TargetName) => records.find((r) => r.run === run && r.scenario === spec.scenario && r.target === t && !r.error);
+      const ours = find('sealpost');
+      const theirs = find(baseline);
+      const a = ours ? spec.pick(ours) : undefined;
+      const b = theirs ? spec.pick(theirs) : undefined;
+      return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+    }),
+  );
+}
+
+export function medianOf(records: readonly RunRecord[], spec: MetricSpec, target: TargetName): number | undefined {
+  return median(records.filter((r) => r.scenario === spec.scenario && r.target === target && !r.error).map(spec.pick));
+}
+
+function spec(scenario: ScenarioName, key: string): MetricSpec {
+  const found = METRICS.find((m) => m.scenario === scenario && m.key === key);
+  if (!found) throw new Error(`no metric ${scenario}.${key}`);
+  return found;
+}
+
+export function checks(records: readonly RunRecord[]): Check[] {
+  const atLeast = (scenario: ScenarioName, description: string, value: number | undefined, limit: number): Check => ({
+    scenario, description, value, limit, pass: value === undefined ? undefined : value >= limit,
+  });
+  const atMost = (scenario: ScenarioName, description: string, value: number | undefined, limit: number): Check => ({
+    scenario, description, value, limit, pass: value === undefined ? undefined : value <= limit,
+  });
+  const drained = records.filter((r) => r.scenario === 'c' && r.target === 'sealpost');
+  const queueLeft = drained.length === 0 || drained.some((r) => r.queueLeft === undefined) ? undefined : Math.max(...drained.map((r) => r.queueLeft ?? 0));
+  return [
+    atLeast('a', 'msg/s ≥ 1.0 × bare Socket.IO', ratio(records, spec('a', 'msgPerSec'), 'bare-socketio'), 1.0),
+    atMost('a', 'p99 ≤ 1.5 × bare Socket.IO', ratio(records, spec('a', 'p99Ms'), 'bare-socketio'), 1.5),
+    atLeast('b', 'msg/s ≥ 1.0 × bare Socket.IO', ratio(records, spec('b', 'msgPerSec'), 'bare-socketio'), 1.0),
+    atMost('b', 'p99 ≤ 1.5 × bare Socket.IO', ratio(records, spec('b', 'p99Ms'), 'bare-socketio'), 1.5),
+    atLeast('b', 'msg/s ≥ 0.5 × raw ws', ratio(records, spec('b', 'msgPerSec'), 'raw-ws'), 0.5),
+    atLeast('c', 'drained ≥ 30,000 msg/s', medianOf(records, spec('c', 'msgPerSec'), 'sealpost'), 30_000),
+    atMost('c', 'queue empty afterwards (rows left, worst run)', queueLeft, 0),
+    atMost('d', 'RSS/connection ≤ 1.1 × bare Socket.IO', ratio(records, spec('d', 'perConnectionKiB'), 'bare-socketio'), 1.1),
+  ];
+}
+
+function fmt(value: number | undefined, digits: number): string {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  return round(value, digits).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
+  const [head, ...body] = rows;
+  return [line(head ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+const SCENARIO_NAMES: Record<ScenarioName, string> = {
+  a: '(a) 100 pairs, window 1',
+  b: '(b) 10 pairs, window 32',
+  c: '(c) offline drain',
+  d: '(d) idle connections',
+  e: '(e) client crypto',
+};
+
+export function renderTables(records: readonly RunRecord[], scenarios: readonly ScenarioName[]): string {
+  const rows = [['scenario', 'metric', 'sealpost', 'bare Socket.IO', 'raw ws', 'sealpost ÷ bare', 'sealpost ÷ raw']];
+  for (const m of METRICS) {
+    if (!scenarios.includes(m.scenario)) continue;
+    const baselines = m.scenario === 'c' || m.scenario === 'e';
+    rows.push([
+      SCENARIO_NAMES[m.scenario],
+      m.label,
+      fmt(medianOf(records, m, 'sealpost'), m.digits),
+      baselines ? '—' : fmt(medianOf(records, m, 'bare-socketio'), m.digits),
+      baselines ? '—' : fmt(medianOf(records, m, 'raw-ws'), m.digits),
+      baselines ? '—' : fmt(ratio(records, m, 'bare-socketio'), 2),
+      baselines ? '—' : fmt(ratio(records, m, 'raw-ws'), 2),
+    ]);
+  }
+  const checkRows = [['scenario', 'target', 'measured', 'result']];
+  for (const c of checks(records)) {
+    if (!scenarios.includes(c.scenario)) continue;
+    checkRows.push([SCENARIO_NAMES[c.scenario], c.description, fmt(c.value, c.value !== undefined && c.value < 10 ? 2 : 0), c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'FAIL']);
+  }
+  const errors = records.filter((r) => r.error).map((r) => `run ${r.run} ${r.scenario} ${r.target}: ${r.error}`);
+  return [table(rows), '', table(checkRows), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: runs every scenario against every target, each target and each load
+ * generator in its own process on 127.0.0.1, three runs by default; prints the table with the
+ * medians, the ratios and the issue's targets; writes bench/results/latest.json.
+ * Settings: bench/config.ts (BENCH_QUICK=1 for a seconds-long smoke run).
+ */
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfig, type BenchConfig, type ScenarioName, type TargetName } from './config.js';
+import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
+import { cpuSeconds, rssKiB, supervise } from './proc.js';
+import { checks, renderTables, type RunRecord } from './report.js';
+import { startTarget, type RunningTarget } from './targets/launch.js';
+
+const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
+const SEALPOST_CLI = join(import.meta.dirname, '..', 'server', 'cli.js');
+const LOAD_LIFETIME_MS = 5 * 60_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rows left in sealpost's queue table (read after the relay stopped and checkpointed). */
+function queueRows(dbFile: string): number | undefined {
+  if (!existsSync(dbFile)) return undefined;
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT count(*) AS n FROM queue').get() as { n: number } | undefined;
+    return row?.n;
+  } catch {
+    return undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Forks one load generator for `job`, answering its phases with samples of the target process. */
+async function drive(job: LoadJob, target: RunningTarget | undefined, config: BenchConfig, record: RunRecord): Promise<LoadResult> {
+  const child = fork(LOAD_MAIN, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  const load = supervise(child, LOAD_LIFETIME_MS);
+  const pid = target?.child.pid;
+  let cpuAt: { cpu: number; wall: number } | undefined;
+  try {
+    return await new Promise<LoadResult>((resolve, reject) => {
+      child.on('message', (message: LoadToRunner) => {
+        const reply = (): void => void child.send({ type: 'continue' } satisfies RunnerToLoad);
+        if (message.type === 'result') resolve(message.result);
+        else if (message.type === 'error') reject(new Error(message.message));
+        else if (pid === undefined) reply();
+        else if (message.phase === 'measure-start') {
+          cpuAt = { cpu: cpuSeconds(pid), wall: performance.now() };
+          reply();
+        } else if (message.phase === 'measure-end') {
+          if (cpuAt) record.serverCpuPct = ((cpuSeconds(pid) - cpuAt.cpu) / ((performance.now() - cpuAt.wall) / 1000)) * 100;
+          reply();
+        } else if (message.phase === 'before-connect') {
+          void sleep(config.idle.settleMs).then(() => {
+            record.rssBeforeKiB = rssKiB(pid);
+            cpuAt = { cpu: cpuSeconds(pid), wall: performance.now() };
+            reply();
+          });
+        } else if (message.phase === 'connected') {
+          if (cpuAt) record.serverCpuPct = ((cpuSeconds(pid) - cpuAt.cpu) / ((performance.now() - cpuAt.wall) / 1000)) * 100;
+          void sleep(config.idle.settleMs).then(() => {
+            record.rssAfterKiB = rssKiB(pid);
+            reply();
+          });
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}: ${load.stderrTail().slice(-800)}`)));
+      child.send({ type: 'job', job } satisfies RunnerToLoad);
+    });
+  } finally {
+    await load.stop(2_000);
+  }
+}
+
+async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, targetName: TargetName): Promise<RunRecord> {
+  const record: RunRecord = { run, scenario, target: targetName };
+  const parser = targetName === 'sealpost' ? config.sealpostParser : 'default';
+  let target: RunningTarget | undefined;
+  try {
+    if (scenario !== 'e') target = await startTarget(targetName, parser);
+    const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', parser, config };
+    record.result = await drive(job, target, config, record);
+    if (record.rssBeforeKiB !== undefined && record.rssAfterKiB !== undefined && record.result.connections) {
+      record.perConnectionKiB = (record.rssAfterKiB - record.rssBeforeKiB) / record.result.connections;
+    }
+    if (record.result.errors > 0) record.error = `${record.result.errors} envelopes refused, lost or timed out`;
+  } catch (error) {
+    record.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    if (target) {
+      await target.child.stop();
+      if (scenario === 'c' && target.dbFile) record.queueLeft = queueRows(target.dbFile);
+      target.cleanup();
+    }
+  }
+  return record;
+}
+
+function machine(): Record<string, unknown> {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const deadline = started + config.budgetMs;
+  let targets = config.targets;
+  const notes: string[] = [];
+  if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
+    targets = targets.filter((t) => t !== 'sealpost');
+    notes.push('sealpost skipped: dist/server/cli.js is not built');
+  }
+  const records: RunRecord[] = [];
+  for (let run = 1; run <= config.runs; run++) {
+    if (Date.now() > deadline) {
+      notes.push(`runs ${run}..${config.runs} skipped: time budget spent`);
+      break;
+    }
+    for (const scenario of config.scenarios) {
+      // Rotate the order each run so no target always runs first (or last) on a warm machine.
+      const order = scenario === 'e' ? ['sealpost' as const] : scenario === 'c' ? targets.filter((t) => t === 'sealpost') : rotate(targets, run - 1);
+      for (const target of order) {
+        if (Date.now() > deadline) break;
+        const record = await runOne(config, run, scenario, target);
+        records.push(record);
+        const r = record.result;
+        process.stderr.write(
+          `run ${run} ${scenario} ${target}: ${record.error ?? 'ok'}` +
+            (r?.msgPerSec !== undefined ? ` ${Math.round(r.msgPerSec)} msg/s` : '') +
+            (r?.p99Ms !== undefined ? ` p99 ${r.p99Ms.toFixed(2)} ms` : '') +
+            (record.perConnectionKiB !== undefined ? ` ${record.perConnectionKiB.toFixed(1)} KiB/conn` : '') +
+            '\n',
+        );
+      }
+    }
+  }
+  const text = renderTables(records, config.scenarios);
+  const seconds = (Date.now() - started) / 1000;
+  process.stdout.write(`\n${text}\n\n${notes.map((n) => `note: ${n}\n`).join('')}medians of ${config.runs} run(s); ${seconds.toFixed(0)} s; machine ${JSON.stringify(machine())}\n`);
+  mkdirSync(dirname(config.outFile), { recursive: true });
+  writeFileSync(config.outFile, `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds, machine: machine(), config, notes, checks: checks(records), table: text, records }, null, 2)}\n`);
+  process.stdout.write(`results: ${config.outFile}\n`);
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
