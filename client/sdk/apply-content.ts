@@ -1,0 +1,97 @@
+/**
+ * What a decrypted content does to local state: messages are recorded, receipts move our own
+ * messages forward (never back), group updates are accepted only from current members.
+ * Returns the events to emit once the batch is committed, and the delivered receipt to send.
+ */
+import type { GroupContent, TextContent } from './content.js';
+import type { GroupEvent, MessageStateEvent, SealpostEvents } from './events.js';
+import type { Received } from './receiver.js';
+import type { LocalStore } from './store/local-store.js';
+import type { Conversation, GroupRecord, MessageRecord, MessageState } from './store/records.js';
+
+export type PendingEvent = { [E in keyof SealpostEvents]: { event: E; payload: SealpostEvents[E] } }[keyof SealpostEvents];
+
+export interface Applied {
+  events: PendingEvent[];
+  /** Message ids to confirm to `handle` with a delivered receipt. */
+  deliveredReceipt?: { handle: string; messageIds: string[] };
+}
+
+const STATE_RANK: Record<MessageState, number> = { sending: 0, failed: 0, received: 0, stored: 1, delivered: 2, read: 3 };
+
+export function applyContent(store: LocalStore, ownHandle: string, received: Received): Applied {
+  const { content, senderHandle, senderDeviceId } = received;
+  switch (content.type) {
+    case 'text':
+      return applyText(store, ownHandle, received, content);
+    case 'receipt': {
+      const events: PendingEvent[] = [{ event: 'receipt', payload: { from: senderHandle, device: senderDeviceId, receipt: content.receipt, messageIds: content.messageIds } }];
+      for (const id of content.messageIds) {
+        const message = received.batch.get('messages', id);
+        // Only the recipient of our message may confirm it (not a third party naming its id).
+        if (!message?.outgoing || !isRecipient(message.conversation, senderHandle, store)) continue;
+        if (STATE_RANK[content.receipt] <= STATE_RANK[message.state]) continue;
+        received.batch.put('messages', id, { ...message, state: content.receipt });
+        events.push({ event: 'message_state', payload: { id, state: content.receipt } satisfies MessageStateEvent });
+      }
+      return { events };
+    }
+    case 'typing':
+      return {
+        events: [{
+          event: 'typing',
+          payload: { from: senderHandle, device: senderDeviceId, typing: content.typing, ...(content.groupId ? { groupId: content.groupId } : {}) },
+        }],
+      };
+    case 'group':
+      return applyGroup(received, content);
+  }
+}
+
+function applyText(store: LocalStore, ownHandle: string, received: Received, content: TextContent): Applied {
+  const outgoing = received.senderHandle === ownHandle;
+  let conversation: Conversation;
+  if (content.groupId !== undefined) {
+    const group = received.batch.get('groups', content.groupId);
+    if (group && !outgoing && !group.members.includes(received.senderHandle)) return { events: [] };
+    conversation = { kind: 'group', groupId: content.groupId };
+  } else {
+    const peer = outgoing ? content.to : received.senderHandle;
+    if (peer === undefined) return { events: [] };
+    conversation = { kind: 'direct', handle: peer };
+  }
+  const record: MessageRecord = {
+    id: content.id, conversation, from: received.senderHandle, fromDevice: received.senderDeviceId,
+    text: content.text, ts: content.ts, storedAt: Date.now(), outgoing, state: outgoing ? 'stored' : 'received',
+  };
+  if (store.get('messages', content.id)) return { events: [] };
+  received.batch.put('messages', content.id, record);
+  const applied: Applied = {
+    events: [{
+      event: 'message',
+      payload: { id: content.id, conversation, from: received.senderHandle, device: received.senderDeviceId, text: content.text, ts: content.ts, outgoing },
+    }],
+  };
+  if (!outgoing) applied.deliveredReceipt = { handle: received.senderHandle, messageIds: [content.id] };
+  return applied;
+}
+
+function applyGroup(received: Received, content: GroupContent): Applied {
+  const current = received.batch.get('groups', content.groupId);
+  const allowed = current ? current.members.includes(received.senderHandle) : content.members.includes(received.senderHandle);
+  if (!allowed) return { events: [] };
+  const previous = current?.members ?? [];
+  const record: GroupRecord = { groupId: content.groupId, name: content.name, members: [...new Set(content.members)], updatedAt: content.ts };
+  received.batch.put('groups', content.groupId, record);
+  const change: GroupEvent = {
+    groupId: record.groupId, name: record.name, members: record.members, by: received.senderHandle,
+    added: record.members.filter((m) => !previous.includes(m)),
+    removed: previous.filter((m) => !record.members.includes(m)),
+  };
+  return { events: [{ event: 'group', payload: change }] };
+}
+
+function isRecipient(conversation: Conversation, handle: string, store: LocalStore): boolean {
+  if (conversation.kind === 'direct') return conversation.handle === handle;
+  return store.get('groups', conversation.groupId)?.members.includes(handle) === true;
+}

@@ -1,0 +1,34 @@
+/**
+ * Every refusal of the SDK is an SdkError with a stable code, never a string result, so the
+ * app can branch on `error.code` (and show `message`). Relay refusals keep the relay's wire
+ * code in `relayCode`.
+ */
+import type { ErrorCode } from '../../server/protocol/errors.js';
+
+export type SdkErrorCode =
+  | 'not_registered'
+  | 'already_registered'
+  | 'relay_error'
+  | 'network'
+  | 'identity_changed'
+  | 'untrusted_device'
+  | 'untrusted_sender'
+  | 'no_devices'
+  | 'decrypt_failed'
+  | 'invalid_content'
+  | 'link_timeout'
+  | 'not_a_member'
+  | 'unknown_group'
+  | 'send_failed'
+  | 'closed';
+
+export class SdkError extends Error {
+  override readonly name = 'SdkError';
+  constructor(
+    readonly code: SdkErrorCode,
+    message: string,
+    readonly details: { relayCode?: ErrorCode; status?: number; handle?: string; deviceId?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  }
+}

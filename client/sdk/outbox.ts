@@ -1,0 +1,125 @@
+/**
+ * Sealed envelopes waiting for the relay's "stored" ack. They are written to the store in the
+ * same batch as the ratchet state that produced them, and resent with the SAME id after a
+ * reconnect (the relay stores an id once per device, so a resend is harmless). Flushes go in
+ * order, at most 100 envelopes per `send`.
+ */
+import { fromBase64Url } from '../../crypto/index.js';
+import type { ErrorCode } from '../../server/protocol/errors.js';
+import type { SendAck, SendFailure } from '../../server/protocol/events.js';
+import type { RelayConnection } from './connection.js';
+import type { LocalStore } from './store/local-store.js';
+import type { OutboxRecord } from './store/records.js';
+
+const MAX_BATCH = 100;
+const RETRY_MS = 2_000;
+/** Refusals a later resend can cure; anything else fails the envelope for good. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'quota_exceeded', 'unavailable', 'internal']);
+
+export interface OutboxResult {
+  stored: OutboxRecord[];
+  failed: Array<{ record: OutboxRecord; code: ErrorCode }>;
+}
+
+export class Outbox {
+  private readonly inFlight = new Set<string>();
+  /** Envelopes refused for a transient reason, held back until the retry timer. */
+  private readonly waitingRetry = new Set<string>();
+  private lastOrder = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: LocalStore,
+    private readonly connection: RelayConnection,
+    private readonly onResult: (result: OutboxResult) => void,
+  ) {
+    for (const record of store.all('outbox')) this.lastOrder = Math.max(this.lastOrder, record.order);
+  }
+
+  nextOrder(): number {
+    return ++this.lastOrder;
+  }
+
+  /** Envelopes still unacknowledged for a message. */
+  pendingFor(messageId: string): number {
+    return this.store.all('outbox').filter((record) => record.messageId === messageId).length;
+  }
+
+  /** After a disconnect nothing is in flight any more: everything unacked is sent again. */
+  reset(): void {
+    this.inFlight.clear();
+    this.waitingRetry.clear();
+  }
+
+  flush(): Promise<void> {
+    this.flushing ??= this.flushAll().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private async flushAll(): Promise<void> {
+    for (;;) {
+      if (!this.connection.connected) return;
+      const ready = this.store.all('outbox').filter((record) => !this.inFlight.has(record.id)).sort((a, b) => a.order - b.order);
+      if (ready.length === 0) return;
+      await this.sendBatch(ready.slice(0, MAX_BATCH));
+    }
+  }
+
+  private async sendBatch(records: OutboxRecord[]): Promise<void> {
+    for (const record of records) this.inFlight.add(record.id);
+    let ack: SendAck;
+    try {
+      ack = await this.connection.send(records.map((r) => ({ to: r.to, id: r.id, body: fromBase64Url(r.body) })));
+    } catch {
+      // Timed out or disconnected: left in the outbox; the next connect sends them again.
+      for (const record of records) this.inFlight.delete(record.id);
+      return;
+    }
+    if (!ack.ok) {
+      // The batch as a whole was refused (rate, size, shape): every envelope shares the reason.
+      const error = ack.error;
+      await this.settle(records, records.map((record) => ({ id: record.id, to: record.to, error })));
+      return;
+    }
+    await this.settle(records, ack.failed);
+  }
+
+  private async settle(records: OutboxRecord[], failures: SendFailure[]): Promise<void> {
+    const failedById = new Map(failures.map((failure) => [failure.id, failure.error.code]));
+    const result: OutboxResult = { stored: [], failed: [] };
+    const batch = this.store.batch();
+    let retry = false;
+    for (const record of records) {
+      const code = failedById.get(record.id);
+      if (code !== undefined && TRANSIENT.has(code)) {
+        retry = true;
+        continue; // stays in the outbox and in flight until the retry timer
+      }
+      batch.delete('outbox', record.id);
+      if (code === undefined) result.stored.push(record);
+      else result.failed.push({ record, code });
+    }
+    await batch.commit();
+    for (const record of records) {
+      if (TRANSIENT.has(failedById.get(record.id) as ErrorCode)) this.waitingRetry.add(record.id);
+      else this.inFlight.delete(record.id);
+    }
+    this.onResult(result);
+    if (retry) this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const id of this.waitingRetry) this.inFlight.delete(id);
+      this.waitingRetry.clear();
+      void this.flush();
+    }, RETRY_MS);
+  }
+}

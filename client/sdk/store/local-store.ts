@@ -1,0 +1,98 @@
+/**
+ * The SDK's local store: an in-memory working copy (reads are synchronous, which the crypto
+ * core's PrekeySource needs) over a Persistence backend. Writes go in atomic batches —
+ * e.g. a decrypted message, its ratchet state, its dedup ids and a consumed one-time prekey
+ * land together or not at all — and are applied in memory only once the backend has them.
+ */
+import type { Persistence } from './persistence.js';
+import { COLLECTIONS, type CollectionName, type Collections, type Snapshot, type StoreWrite } from './records.js';
+
+export class LocalStore {
+  private tail: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly persistence: Persistence,
+    private readonly data: { [C in CollectionName]: Map<string, Collections[C]> },
+  ) {}
+
+  static async open(persistence: Persistence): Promise<LocalStore> {
+    const snapshot = await persistence.load();
+    const data = {} as { [C in CollectionName]: Map<string, Collections[C]> };
+    for (const name of COLLECTIONS) {
+      (data as Record<CollectionName, Map<string, unknown>>)[name] = new Map(Object.entries(snapshot[name] ?? {}));
+    }
+    return new LocalStore(persistence, data);
+  }
+
+  get<C extends CollectionName>(collection: C, key: string): Collections[C] | undefined {
+    return this.data[collection].get(key);
+  }
+
+  /** Records in insertion order. */
+  all<C extends CollectionName>(collection: C): Collections[C][] {
+    return [...this.data[collection].values()];
+  }
+
+  count(collection: CollectionName): number {
+    return this.data[collection].size;
+  }
+
+  batch(): StoreBatch {
+    return new StoreBatch(this);
+  }
+
+  /** Persists the writes atomically, then applies them in memory. Batches are applied in call order. */
+  commit(writes: readonly StoreWrite[]): Promise<void> {
+    if (writes.length === 0) return this.tail;
+    const run = this.tail.then(async () => {
+      await this.persistence.write(writes);
+      for (const write of writes) {
+        const map = this.data[write.collection] as Map<string, unknown>;
+        if (write.value === null) map.delete(write.key);
+        else map.set(write.key, write.value);
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.persistence.close();
+  }
+
+  /** A JSON-ready copy of everything (the file backend's format). */
+  snapshot(): Snapshot {
+    const out = {} as Record<CollectionName, Record<string, unknown>>;
+    for (const name of COLLECTIONS) out[name] = Object.fromEntries(this.data[name]);
+    return out as Snapshot;
+  }
+}
+
+export class StoreBatch {
+  readonly writes: StoreWrite[] = [];
+  constructor(private readonly store: LocalStore) {}
+
+  put<C extends CollectionName>(collection: C, key: string, value: Collections[C]): this {
+    this.writes.push({ collection, key, value } as StoreWrite);
+    return this;
+  }
+
+  delete(collection: CollectionName, key: string): this {
+    this.writes.push({ collection, key, value: null } as StoreWrite);
+    return this;
+  }
+
+  /** Reads through the pending writes of this batch, so steps of one operation see each other. */
+  get<C extends CollectionName>(collection: C, key: string): Collections[C] | undefined {
+    for (let i = this.writes.length - 1; i >= 0; i--) {
+      const write = this.writes[i]!;
+      if (write.collection === collection && write.key === key) return (write.value ?? undefined) as Collections[C] | undefined;
+    }
+    return this.store.get(collection, key);
+  }
+
+  commit(): Promise<void> {
+    return this.store.commit(this.writes);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * What the local store holds, as plain JSON (bytes as unpadded base64url) so every backend —
+ * a JSON file in Node, IndexedDB in the browser — persists the same records. Private keys live
+ * only in `account`, `signedPrekeys` and `oneTimePrekeys`, and leave the store only through the
+ * device-linking flow.
+ */
+
+export interface KeyPairRecord {
+  publicKey: string;
+  privateKey: string;
+}
+
+export interface AccountRecord {
+  relayUrl: string;
+  handle: string;
+  /** The ACCOUNT identity key pair, shared by all of the account's devices. */
+  identity: KeyPairRecord;
+  device: KeyPairRecord;
+  deviceId: string;
+  certificate: { createdAt: number; signature: string };
+  /** Next key id for a signed or one-time prekey (ids are never reused on a device). */
+  nextPrekeyId: number;
+}
+
+export interface SignedPrekeyRecord extends KeyPairRecord {
+  keyId: number;
+  signature: string;
+  createdAt: number;
+  /** Set when a newer signed prekey replaced it; kept for a grace period for late prekey messages. */
+  retiredAt?: number;
+}
+
+export interface OneTimePrekeyRecord extends KeyPairRecord {
+  keyId: number;
+}
+
+/** Ratchet sessions with one remote device, newest (active) first; older ones decrypt stragglers. */
+export interface SessionRecord {
+  deviceId: string;
+  handle: string;
+  sessions: string[];
+}
+
+export interface ContactDeviceRecord {
+  deviceId: string;
+  createdAt: number;
+}
+
+export interface ContactRecord {
+  handle: string;
+  /** The pinned account identity key (trust on first use). */
+  identityKey: string;
+  /** A different identity key the relay now reports; sending is blocked until accepted. */
+  changedIdentityKey?: string;
+  /** Devices whose certificate verified against the pinned key at the last lookup. */
+  devices: ContactDeviceRecord[];
+  verified?: boolean;
+  lookedUpAt: number;
+}
+
+export type MessageState = 'sending' | 'stored' | 'delivered' | 'read' | 'failed' | 'received';
+
+export type Conversation = { kind: 'direct'; handle: string } | { kind: 'group'; groupId: string };
+
+export interface MessageRecord {
+  id: string;
+  conversation: Conversation;
+  from: string;
+  fromDevice: string;
+  text: string;
+  /** The sender's clock, milliseconds since the epoch. */
+  ts: number;
+  /** This device's clock when stored; orders a conversation's history. */
+  storedAt: number;
+  outgoing: boolean;
+  state: MessageState;
+  failure?: string;
+}
+
+export interface SeenRecord {
+  at: number;
+}
+
+/** A sealed envelope the relay has not acknowledged yet; resent with the same id. */
+export interface OutboxRecord {
+  id: string;
+  to: string;
+  body: string;
+  /** The message this envelope carries a copy of (absent for receipts and control messages). */
+  messageId?: string;
+  /** Whether `to` is a device of the message's recipients (not one of the sender's own). */
+  toRecipient: boolean;
+  order: number;
+}
+
+export interface GroupRecord {
+  groupId: string;
+  name: string;
+  members: string[];
+  updatedAt: number;
+}
+
+export interface Collections {
+  account: AccountRecord;
+  signedPrekeys: SignedPrekeyRecord;
+  oneTimePrekeys: OneTimePrekeyRecord;
+  sessions: SessionRecord;
+  contacts: ContactRecord;
+  messages: MessageRecord;
+  seenEnvelopes: SeenRecord;
+  seenMessages: SeenRecord;
+  outbox: OutboxRecord;
+  groups: GroupRecord;
+}
+
+export type CollectionName = keyof Collections;
+
+export const COLLECTIONS: readonly CollectionName[] = [
+  'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
+  'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups',
+];
+
+/** One put (value) or delete (value null) in an atomic batch. */
+export type StoreWrite = { [C in CollectionName]: { collection: C; key: string; value: Collections[C] | null } }[CollectionName];
+
+export type Snapshot = { [C in CollectionName]: Record<string, Collections[C]> };
