@@ -204,7 +204,13 @@ export function acceptSession(
     skipped: [],
     baseKey: Uint8Array.from(baseKey),
   });
-  const plaintext = decryptParsed(session, m);
+  let plaintext: Uint8Array;
+  try {
+    plaintext = decryptParsed(session, m);
+  } catch (error) {
+    wipeState(session.state); // holds SK and a copy of the signed prekey's private key
+    throw error;
+  }
   const result = { session, plaintext, remoteIdentityKey: Uint8Array.from(identityKey) };
   return oneTimePrekeyId === undefined ? result : { ...result, usedOneTimePrekeyId: oneTimePrekeyId };
 }
