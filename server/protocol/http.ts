@@ -90,3 +90,24 @@ export type PublicDeviceJson = Static<typeof PublicDevice>;
 export type PrekeyBundleJson = Static<typeof PrekeyBundle>;
 export type UploadPrekeysRequest = Static<typeof UploadPrekeysBody>;
 export type PrekeyStatusJson = Static<typeof PrekeyStatus>;
+
+// --- Added by the relay (see docs/relay-api.md §"Provisioning mailbox"): device linking. ---
+
+/** Largest provisioning blob: base64url of 64 KiB. */
+export const PROVISIONING_BODY_MAX_CHARS = Math.ceil((64 * 1024 * 4) / 3);
+
+/** PUT /v1/provisioning/:deviceId — unauthenticated, in memory, at most 5 per id, 10 minutes. */
+export const ProvisioningPutBody = Type.Object(
+  { body: Type.String({ pattern: B64, minLength: 1, maxLength: PROVISIONING_BODY_MAX_CHARS }) },
+  { additionalProperties: false },
+);
+
+/** POST /v1/provisioning/:deviceId/claim — signed by that device key; returns and deletes the blobs. */
+export const ProvisioningClaimed = Type.Object({ bodies: Type.Array(Type.String()) });
+
+export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });
+export const DeviceParams = Type.Object({ deviceId: Key32 }, { additionalProperties: false });
+export const HandleDeviceParams = Type.Object({ handle: Handle, deviceId: Key32 }, { additionalProperties: false });
+
+export type ProvisioningPutRequest = Static<typeof ProvisioningPutBody>;
+export type ProvisioningClaimedJson = Static<typeof ProvisioningClaimed>;

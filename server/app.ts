@@ -1,0 +1,91 @@
+/**
+ * Builds the relay: a Fastify app with Socket.IO attached, as a tree of encapsulated plugins
+ * (store decorator → gateway → routes under /v1 → health → static). Never listens: tests use
+ * app.inject() or server/listen.ts.
+ */
+import { readFileSync } from 'node:fs';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { ready } from '../crypto/sodium.js';
+import type { Config } from './config.js';
+import { RelayError } from './errors.js';
+import { gatewayPlugin } from './gateway/plugin.js';
+import { installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
+import { NonceCache } from './http/nonce-cache.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
+import { accountRoutes } from './routes/accounts.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
+import { provisioningRoutes } from './routes/provisioning.js';
+import { staticRoutes } from './routes/static.js';
+import { startSweeper } from './sweeper.js';
+import { storeDecorator } from './store/plugin.js';
+import type { Store } from './store/store.js';
+import './types.js';
+
+export interface BuildOptions {
+  /** Where log lines go (default stdout). */
+  logStream?: DestinationStream;
+  /** Use this store instead of opening SQLite at config.db. */
+  store?: Store;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  await ready();
+  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const app = Fastify({
+    loggerInstance: createLogger(config.logLevel, options.logStream),
+    // Fastify's default request logs carry the remote address; we log our own line instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    // The largest JSON body is a provisioning blob (base64url of one envelope body) plus slack.
+    bodyLimit: Math.max(PROVISIONING_BODY_MAX_CHARS, Math.ceil((config.maxBodyBytes * 4) / 3)) + 16 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorate('relay', {
+    config,
+    nonces: new NonceCache(config.handshakeSkewMs),
+    metrics: createMetrics(),
+    mailbox: new ProvisioningMailbox(),
+  });
+  installErrorHandlers(app);
+  installRawJsonParser(app);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'", "'wasm-unsafe-eval'"], 'connect-src': ["'self'"] },
+    },
+  });
+  if (config.corsOrigins.length > 0) await app.register(fastifyCors, { origin: [...config.corsOrigins] });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new RelayError('rate_limited', `retry in ${Math.ceil(context.ttl / 1000)} s`),
+  });
+  await app.register(storeDecorator, { ...(options.store ? { store: options.store } : {}) });
+  await app.register(gatewayPlugin);
+  await app.register(
+    async (v1) => {
+      await v1.register(accountRoutes);
+      await v1.register(deviceRoutes);
+      await v1.register(provisioningRoutes);
+    },
+    { prefix: '/v1' },
+  );
+  await app.register(healthRoutes);
+  await app.register(staticRoutes);
+  startSweeper(app);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,174 @@
+/**
+ * The relay's one typed configuration: parsed once from CLI flags and SEALPOST_* environment
+ * variables (flags win), validated, defaults filled in, then frozen. Every limit of DESIGN.md
+ * "Defaults" is here, so tests and operators tune the same knobs.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SyncMode = 'FULL' | 'NORMAL';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file path, or ':memory:' (tests only; not durable). */
+  readonly db: string;
+  readonly dbSynchronous: SyncMode;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** Allowed cross-origin origins; empty = same-origin only. */
+  readonly corsOrigins: readonly string[];
+  readonly staticDir: string;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: boolean;
+  readonly maxBodyBytes: number;
+  readonly maxBatch: number;
+  readonly maxQueueEnvelopes: number;
+  readonly maxQueueBytes: number;
+  readonly ttlMs: number;
+  readonly sweepIntervalMs: number;
+  readonly handshakeSkewMs: number;
+  readonly sendRatePerSecond: number;
+  readonly sendBurst: number;
+  readonly maxDevicesPerAccount: number;
+  readonly drainPageSize: number;
+  readonly prekeyLowThreshold: number;
+  /** Per-IP limit (per minute) on account creation, bundle claims and provisioning. */
+  readonly ipRateLimitPerMinute: number;
+  readonly maxConnectionsPerIp: number;
+}
+
+type Kind = 'int' | 'string' | 'bool' | 'list' | 'level' | 'sync';
+
+interface FlagSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  default: Config[keyof Config];
+  help: string;
+  min?: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The flag table: one row per setting; --help is generated from it. */
+export const FLAGS: readonly FlagSpec[] = [
+  { key: 'port', flag: 'port', env: 'SEALPOST_PORT', kind: 'int', default: 8080, min: 0, help: 'TCP port to listen on (0 = any free port)' },
+  { key: 'host', flag: 'host', env: 'SEALPOST_HOST', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
+  { key: 'db', flag: 'db', env: 'SEALPOST_DB', kind: 'string', default: './data/sealpost.db', help: 'SQLite database file (its directory is created)' },
+  { key: 'dbSynchronous', flag: 'db-synchronous', env: 'SEALPOST_DB_SYNCHRONOUS', kind: 'sync', default: 'FULL', help: 'SQLite synchronous mode: FULL (acked envelopes survive power loss) or NORMAL' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'SEALPOST_TLS_CERT', kind: 'string', default: undefined, help: 'PEM certificate file; with --tls-key serves HTTPS + WSS' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'SEALPOST_TLS_KEY', kind: 'string', default: undefined, help: 'PEM private key file' },
+  { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', kind: 'list', default: [], help: 'allowed cross-origin origin (repeatable or comma-separated; default same-origin only, never *)' },
+  { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', kind: 'string', default: 'dist/client', help: 'web client build folder served at /' },
+  { key: 'logLevel', flag: 'log-level', env: 'SEALPOST_LOG_LEVEL', kind: 'level', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', kind: 'bool', default: false, help: 'trust X-Forwarded-* from a reverse proxy (per-IP limits use the client IP)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'SEALPOST_MAX_BODY_BYTES', kind: 'int', default: 64 * KiB, min: 1, help: 'largest envelope body in bytes' },
+  { key: 'maxBatch', flag: 'max-batch', env: 'SEALPOST_MAX_BATCH', kind: 'int', default: 100, min: 1, help: 'most envelopes in one send' },
+  { key: 'maxQueueEnvelopes', flag: 'max-queue-envelopes', env: 'SEALPOST_MAX_QUEUE_ENVELOPES', kind: 'int', default: 10_000, min: 1, help: 'most undelivered envelopes per device' },
+  { key: 'maxQueueBytes', flag: 'max-queue-bytes', env: 'SEALPOST_MAX_QUEUE_BYTES', kind: 'int', default: 100 * MiB, min: 1, help: 'most undelivered body bytes per device' },
+  { key: 'ttlMs', flag: 'ttl-ms', env: 'SEALPOST_TTL_MS', kind: 'int', default: 30 * 24 * 3600 * 1000, min: 1, help: 'undelivered envelopes expire after this many ms (30 days)' },
+  { key: 'sweepIntervalMs', flag: 'sweep-interval-ms', env: 'SEALPOST_SWEEP_INTERVAL_MS', kind: 'int', default: 60_000, min: 10, help: 'how often expired envelopes are deleted' },
+  { key: 'handshakeSkewMs', flag: 'handshake-skew-ms', env: 'SEALPOST_HANDSHAKE_SKEW_MS', kind: 'int', default: 60_000, min: 1, help: 'accepted clock skew of signed handshakes and requests' },
+  { key: 'sendRatePerSecond', flag: 'send-rate', env: 'SEALPOST_SEND_RATE', kind: 'int', default: 50, min: 1, help: 'send events per second per socket (token bucket refill)' },
+  { key: 'sendBurst', flag: 'send-burst', env: 'SEALPOST_SEND_BURST', kind: 'int', default: 100, min: 1, help: 'send events a socket may burst' },
+  { key: 'maxDevicesPerAccount', flag: 'max-devices', env: 'SEALPOST_MAX_DEVICES', kind: 'int', default: 6, min: 1, help: 'most devices per account' },
+  { key: 'drainPageSize', flag: 'drain-page-size', env: 'SEALPOST_DRAIN_PAGE_SIZE', kind: 'int', default: 100, min: 1, help: 'envelopes per backlog page on connect' },
+  { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', kind: 'int', default: 10, min: 0, help: 'tell a device when fewer one-time prekeys remain' },
+  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, bundle and provisioning routes' },
+  { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function convert(spec: FlagSpec, raw: string, source: string): unknown {
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw)) throw new ConfigError(`${source}: expected a non-negative integer, got "${raw}"`);
+      const value = Number(raw);
+      if (!Number.isSafeInteger(value) || value < (spec.min ?? 0)) throw new ConfigError(`${source}: must be ≥ ${spec.min ?? 0}`);
+      return value;
+    }
+    case 'bool':
+      if (['1', 'true', 'yes', ''].includes(raw)) return true;
+      if (['0', 'false', 'no'].includes(raw)) return false;
+      throw new ConfigError(`${source}: expected true or false, got "${raw}"`);
+    case 'level':
+      if (!LEVELS.includes(raw as LogLevel)) throw new ConfigError(`${source}: expected one of ${LEVELS.join('|')}`);
+      return raw;
+    case 'sync':
+      if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`${source}: expected FULL or NORMAL`);
+      return raw;
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    case 'string':
+      if (raw.length === 0) throw new ConfigError(`${source}: must not be empty`);
+      return raw;
+  }
+}
+
+function validate(config: Config): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key must be given together');
+  }
+  if (config.corsOrigins.includes('*')) throw new ConfigError('--cors-origin "*" is refused: list the allowed origins');
+  if (config.port > 65535) throw new ConfigError('--port must be ≤ 65535');
+}
+
+/**
+ * Parses `argv` (flags after the sub-command) and `env`. `overrides` (tests) win over both.
+ * Creates the database directory. Returns a frozen Config.
+ */
+export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Config {
+  const values: Record<string, unknown> = {};
+  for (const spec of FLAGS) values[spec.key] = spec.default;
+  for (const spec of FLAGS) {
+    const raw = env[spec.env];
+    if (raw !== undefined) values[spec.key] = convert(spec, raw, spec.env);
+  }
+  const lists = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const spec = FLAGS.find((f) => f.flag === name);
+    if (!spec) throw new ConfigError(`unknown flag --${name}`);
+    let raw: string;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else if (spec.kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) raw = 'true';
+    else {
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError(`--${name} needs a value`);
+      raw = next;
+    }
+    const value = convert(spec, raw, `--${name}`);
+    if (spec.kind === 'list') {
+      const acc = lists.get(spec.key) ?? [];
+      acc.push(...(value as string[]));
+      lists.set(spec.key, acc);
+      values[spec.key] = acc;
+    } else values[spec.key] = value;
+  }
+  Object.assign(values, overrides);
+  const config = values as unknown as Config;
+  validate(config);
+  if (config.db !== ':memory:') mkdirSync(dirname(resolve(config.db)), { recursive: true });
+  return Object.freeze({ ...config, corsOrigins: Object.freeze([...config.corsOrigins]) });
+}
+
+/** `--help` text for `sealpost serve`, generated from FLAGS so it cannot drift. */
+export function serveHelp(): string {
+  const rows = FLAGS.map((f) => {
+    const def = f.default === undefined ? '(none)' : Array.isArray(f.default) ? (f.default.length ? f.default.join(',') : '(same-origin only)') : String(f.default);
+    return `  --${f.flag.padEnd(24)} ${f.help}\n  ${''.padEnd(26)} env ${f.env}, default ${def}`;
+  });
+  return ['Usage: sealpost serve [flags]', '', 'Runs the relay. Flags override environment variables.', '', ...rows, '  --help                   show this help'].join('\n');
+}

@@ -1,0 +1,88 @@
+/**
+ * One authenticated socket: joins its device's rooms, is told its prekey count, drains its
+ * backlog, and handles `send` and `ack`. Handlers validate every payload, tolerate a missing or
+ * non-function ack callback, and turn every failure into a typed ack — never a throw.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Socket } from 'socket.io';
+import type { Config } from '../config.js';
+import { errorAck } from '../errors.js';
+import type { RelayMetrics } from '../metrics.js';
+import type { AckResult, ClientToServerEvents, SendAck, ServerToClientEvents, SocketData } from '../protocol/events.js';
+import type { Store } from '../store/store.js';
+import { drainingRoom, type RelayServer } from '../types.js';
+import { SocketDrain } from './delivery.js';
+import type { GroupCommit } from './group-commit.js';
+import { handleSend } from './send.js';
+import { TokenBucket } from './token-bucket.js';
+import { checkAckRequest } from './validators.js';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, {}, SocketData>;
+
+export interface ConnectionDeps {
+  config: Config;
+  store: Store;
+  io: RelayServer;
+  groupCommit: GroupCommit;
+  metrics: RelayMetrics;
+  log: FastifyBaseLogger;
+}
+
+/** Socket.IO passes whatever the client sent; only a function can be called back. */
+function replier<T>(payload: unknown, ack: unknown): { payload: unknown; reply: (result: T) => void } {
+  if (typeof ack === 'function') return { payload, reply: (r) => void ack(r) };
+  // `socket.emit('send', callback)` with no payload: the callback arrives first.
+  if (typeof payload === 'function' && ack === undefined) return { payload: undefined, reply: (r) => void payload(r) };
+  return { payload, reply: () => undefined };
+}
+
+export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
+  const { config, store, metrics, log } = deps;
+  const deviceId = socket.data.deviceId;
+  // Joined synchronously, before any await, so no commit can slip between connect and drain.
+  void socket.join([deviceId, drainingRoom(deviceId)]);
+  const drain = new SocketDrain(socket, store, config.drainPageSize, (n) => metrics.envelopesDelivered.inc(n));
+  const bucket = new TokenBucket(config.sendRatePerSecond, config.sendBurst);
+  metrics.sockets.inc();
+  socket.on('disconnect', () => metrics.sockets.dec());
+
+  const fail = (event: string, error: unknown): void => {
+    log.error({ err: error, event }, 'socket event failed');
+  };
+
+  socket.on('send', (rawPayload: unknown, rawAck: unknown) => {
+    const { payload, reply } = replier<SendAck>(rawPayload, rawAck);
+    if (!bucket.take()) return reply(errorAck('rate_limited'));
+    handleSend(payload, deps).then(reply, (error: unknown) => {
+      fail('send', error);
+      reply(errorAck('internal'));
+    });
+  });
+
+  socket.on('ack', (rawRequest: unknown, rawAck: unknown) => {
+    const { payload, reply } = replier<AckResult>(rawRequest, rawAck);
+    if (!checkAckRequest.Check(payload)) return reply(errorAck('invalid', 'expected {upTo: integer} or {ids: envelope ids}'));
+    const request = payload;
+    // The device id is the socket's authenticated one: a device can only delete its own queue.
+    const deleted = 'upTo' in request ? store.ackUpTo(deviceId, request.upTo) : store.ackIds(deviceId, request.ids);
+    deleted
+      .then((count) => {
+        reply({ ok: true, deleted: count });
+        return drain.acknowledged(request);
+      })
+      .catch((error: unknown) => {
+        fail('ack', error);
+        reply(errorAck('internal'));
+      });
+  });
+
+  void (async () => {
+    try {
+      socket.emit('prekeys', { oneTimePrekeys: await store.countOneTimePrekeys(deviceId) });
+      await drain.nextPage();
+    } catch (error) {
+      fail('drain', error);
+    }
+  })();
+}

@@ -1,0 +1,51 @@
+/**
+ * `io.use` middleware: admits a socket only with a fresh handshake signed by a registered
+ * device's key over the relay host it addressed. A refusal is a connect_error whose message is
+ * the stable code. The socket's device id comes from here and nowhere else, so no event can
+ * name another device's queue.
+ */
+import type { Socket } from 'socket.io';
+import { fromBase64Url } from '../../crypto/encoding.js';
+import { SIGNATURE_BYTES, parseSigningPublicKey } from '../../crypto/keys.js';
+import { verifyHandshake } from '../../crypto/statements.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import type { NonceCache } from '../http/nonce-cache.js';
+import type { Store } from '../store/store.js';
+import { checkHandshakeAuth } from './validators.js';
+
+export class HandshakeError extends Error {
+  readonly data: { code: ErrorCode };
+  constructor(readonly code: ErrorCode) {
+    super(code);
+    this.data = { code };
+  }
+}
+
+export interface HandshakeDeps {
+  store: Store;
+  nonces: NonceCache;
+  skewMs: number;
+}
+
+/** Returns the authenticated device id or throws a HandshakeError. */
+export async function authenticateHandshake(socket: Socket, deps: HandshakeDeps): Promise<string> {
+  const auth: unknown = socket.handshake.auth;
+  if (!checkHandshakeAuth.Check(auth)) throw new HandshakeError('invalid');
+  const now = Date.now();
+  if (Math.abs(now - auth.timestamp) > deps.skewMs) throw new HandshakeError('stale_timestamp');
+  let publicKey: Uint8Array;
+  let signature: Uint8Array;
+  try {
+    publicKey = parseSigningPublicKey(auth.deviceId);
+    signature = fromBase64Url(auth.signature, SIGNATURE_BYTES);
+    fromBase64Url(auth.nonce, 16);
+  } catch {
+    throw new HandshakeError('invalid');
+  }
+  if (!(await deps.store.getDevice(auth.deviceId))) throw new HandshakeError('unknown_device');
+  const relayHost = socket.handshake.headers.host ?? '';
+  const fields = { relayHost, deviceId: auth.deviceId, timestamp: auth.timestamp, nonce: auth.nonce };
+  if (!verifyHandshake(fields, signature, publicKey)) throw new HandshakeError('bad_signature');
+  if (!deps.nonces.remember(`handshake:${auth.nonce}`, now)) throw new HandshakeError('replayed_nonce');
+  return auth.deviceId;
+}

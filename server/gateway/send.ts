@@ -1,0 +1,67 @@
+/**
+ * The `send` event: validate the whole payload, then store durable envelopes through the group
+ * commit and push ephemeral ones to live sockets only. Never throws: every refusal is an ack.
+ */
+import type { Config } from '../config.js';
+import { errorAck, wireError } from '../errors.js';
+import type { OutgoingEnvelope, SendAck, SendFailure } from '../protocol/events.js';
+import type { EnqueueItem, Store } from '../store/store.js';
+import type { RelayServer } from '../types.js';
+import type { GroupCommit } from './group-commit.js';
+import { checkEnvelope } from './validators.js';
+
+export interface SendDeps {
+  config: Config;
+  store: Store;
+  io: RelayServer;
+  groupCommit: GroupCommit;
+}
+
+type Checked = { ok: true; envelopes: OutgoingEnvelope[]; single: boolean } | { ok: false; ack: SendAck };
+
+export function checkSendPayload(payload: unknown, config: Config): Checked {
+  const single = !Array.isArray(payload);
+  const envelopes: unknown[] = Array.isArray(payload) ? payload : [payload];
+  if (envelopes.length === 0) return { ok: false, ack: errorAck('invalid', 'empty batch') };
+  if (envelopes.length > config.maxBatch) return { ok: false, ack: errorAck('too_large', `at most ${config.maxBatch} envelopes per send`) };
+  for (const envelope of envelopes) {
+    if (!checkEnvelope.Check(envelope)) {
+      const first = checkEnvelope.Errors(envelope).First();
+      return { ok: false, ack: errorAck('invalid', first ? `${first.path || 'envelope'}: ${first.message}` : 'malformed envelope') };
+    }
+    if (envelope.body.byteLength === 0) return { ok: false, ack: errorAck('invalid', 'empty body') };
+    if (envelope.body.byteLength > config.maxBodyBytes) return { ok: false, ack: errorAck('too_large', `body exceeds ${config.maxBodyBytes} bytes`) };
+  }
+  return { ok: true, envelopes: envelopes as OutgoingEnvelope[], single };
+}
+
+export async function handleSend(payload: unknown, deps: SendDeps): Promise<SendAck> {
+  const checked = checkSendPayload(payload, deps.config);
+  if (!checked.ok) return checked.ack;
+  const failed: SendFailure[] = [];
+  const durable = checked.envelopes.filter((e) => e.ephemeral !== true);
+  const ephemeral = checked.envelopes.filter((e) => e.ephemeral === true);
+
+  if (durable.length > 0) {
+    const expiresAt = Date.now() + deps.config.ttlMs;
+    const items: EnqueueItem[] = durable.map((e) => ({ to: e.to, id: e.id, body: e.body, expiresAt }));
+    const outcomes = await deps.groupCommit.submit(items);
+    outcomes.forEach((outcome, i) => {
+      const envelope = durable[i];
+      if (!envelope) return;
+      if (outcome.status === 'unknown_device' || outcome.status === 'quota_exceeded') {
+        failed.push({ id: envelope.id, to: envelope.to, error: wireError(outcome.status) });
+      }
+    });
+  }
+  for (const envelope of ephemeral) {
+    if (!(await deps.store.getDevice(envelope.to))) {
+      failed.push({ id: envelope.id, to: envelope.to, error: wireError('unknown_device') });
+      continue;
+    }
+    deps.io.to(envelope.to).emit('envelopes', [{ id: envelope.id, body: envelope.body, ephemeral: true }]);
+  }
+
+  if (checked.single && failed[0]) return { ok: false, error: failed[0].error };
+  return { ok: true, failed };
+}

@@ -1,0 +1,58 @@
+/**
+ * Every failure leaves as `{error:{code, message}}` JSON with the table's status: schema
+ * violations, malformed JSON, wrong content types, oversize bodies, unknown routes, rate limits
+ * and our own RelayErrors. Only a genuine bug is `internal` (500), and it is logged.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ERRORS, RelayError, errorBody, isErrorCode } from '../errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'invalid',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid',
+  FST_ERR_VALIDATION: 'invalid',
+};
+
+export function classify(error: FastifyError | RelayError | Error): { code: ErrorCode; message: string } {
+  if (error instanceof RelayError) return { code: error.code, message: error.message };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return { code: 'invalid', message: error.message };
+  if (fastifyError.code && FASTIFY_CODES[fastifyError.code]) return { code: FASTIFY_CODES[fastifyError.code] as ErrorCode, message: error.message };
+  if (isErrorCode(fastifyError.code)) return { code: fastifyError.code, message: error.message };
+  const status = fastifyError.statusCode;
+  if (status === 429) return { code: 'rate_limited', message: ERRORS.rate_limited.message };
+  if (status === 413) return { code: 'too_large', message: ERRORS.too_large.message };
+  if (status !== undefined && status >= 400 && status < 500) return { code: 'invalid', message: error.message };
+  return { code: 'internal', message: ERRORS.internal.message };
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { code, message } = classify(error);
+    if (code === 'internal') request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code }, 'request refused');
+    return reply.code(ERRORS[code].status).type('application/json').send(errorBody(code, message));
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('not_found', 'no such route')));
+}
+
+/**
+ * JSON bodies are parsed here (not by Fastify's default parser) so the exact bytes stay on
+ * the request for signature verification. An empty body parses to undefined.
+ */
+export function installRawJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8'), (key, value: unknown) => (key === '__proto__' || key === 'constructor' ? undefined : value)));
+    } catch {
+      done(new RelayError('invalid', 'body is not valid JSON'), undefined);
+    }
+  });
+}

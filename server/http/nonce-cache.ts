@@ -1,0 +1,31 @@
+/**
+ * Remembers nonces of signed handshakes and requests for the freshness window, so a captured
+ * signature cannot be replayed. In memory per process: a nonce only needs remembering while its
+ * timestamp is still fresh (±skew), which is shorter than any restart that would forget it...
+ * except that a fast restart could; the skew window keeps that exposure to seconds.
+ */
+export class NonceCache {
+  readonly #expiries = new Map<string, number>();
+  #lastPrune = 0;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxEntries = 200_000,
+  ) {}
+
+  /** Records the nonce; false if it was already seen within the window. */
+  remember(nonce: string, now = Date.now()): boolean {
+    if (now - this.#lastPrune > 1000 || this.#expiries.size >= this.maxEntries) this.#prune(now);
+    const expiry = this.#expiries.get(nonce);
+    if (expiry !== undefined && expiry > now) return false;
+    if (this.#expiries.size >= this.maxEntries) return false; // refuse rather than forget a fresh nonce
+    // A timestamp may be up to `windowMs` in the future, so keep the nonce for two windows.
+    this.#expiries.set(nonce, now + 2 * this.windowMs);
+    return true;
+  }
+
+  #prune(now: number): void {
+    this.#lastPrune = now;
+    for (const [nonce, expiry] of this.#expiries) if (expiry <= now) this.#expiries.delete(nonce);
+  }
+}

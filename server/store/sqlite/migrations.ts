@@ -1,0 +1,91 @@
+/**
+ * Numbered schema migrations, applied in order inside one transaction each; PRAGMA
+ * user_version records the last one applied. Never edit a released migration: add one.
+ * Each table holds only what DESIGN.md "What the relay stores" allows — note what is absent:
+ * no sender, no IP address, no timestamp other than an envelope's expiry.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'accounts and devices',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE accounts (
+          handle       TEXT PRIMARY KEY,
+          identity_key TEXT NOT NULL
+        );
+        CREATE TABLE devices (
+          device_id       TEXT PRIMARY KEY,
+          handle          TEXT NOT NULL REFERENCES accounts(handle) ON DELETE CASCADE,
+          cert_created_at INTEGER NOT NULL,
+          cert_signature  TEXT NOT NULL,
+          spk_key_id      INTEGER NOT NULL,
+          spk_public_key  TEXT NOT NULL,
+          spk_signature   TEXT NOT NULL,
+          -- per-device queue bookkeeping: next sequence number (never reused, so "ack up to N"
+          -- can never delete a later envelope) and the running totals the quotas check.
+          next_seq        INTEGER NOT NULL DEFAULT 1,
+          queue_count     INTEGER NOT NULL DEFAULT 0,
+          queue_bytes     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX devices_by_handle ON devices(handle);`),
+  },
+  {
+    version: 2,
+    name: 'one-time prekeys',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE one_time_prekeys (
+          inserted   INTEGER PRIMARY KEY, -- insertion order: the oldest key is handed out first
+          device_id  TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+          key_id     INTEGER NOT NULL,
+          public_key TEXT NOT NULL,
+          UNIQUE (device_id, key_id)
+        );
+        CREATE INDEX one_time_prekeys_by_device ON one_time_prekeys(device_id, inserted);`),
+  },
+  {
+    version: 3,
+    name: 'envelope queue',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE queue (
+          device_id   TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+          seq         INTEGER NOT NULL,
+          envelope_id TEXT NOT NULL,
+          body        BLOB NOT NULL,
+          size        INTEGER NOT NULL,
+          expires_at  INTEGER NOT NULL,
+          PRIMARY KEY (device_id, seq),
+          UNIQUE (device_id, envelope_id)
+        );
+        CREATE INDEX queue_by_expiry ON queue(expires_at);`),
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+/** Applies every migration newer than the file's user_version; refuses a file from a newer relay. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.reduce((v, m) => Math.max(v, m.version), 0);
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this relay (${latest}); upgrade the relay`);
+  }
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,251 @@
+/**
+ * The default Store: one SQLite file through better-sqlite3 (synchronous, so each method's
+ * work is atomic with respect to the event loop). WAL journal; synchronous=FULL by default so
+ * an envelope acknowledged to its sender survives power loss.
+ */
+import Database from 'better-sqlite3';
+import type {
+  AccountRecord,
+  AddDeviceOutcome,
+  BundleRecord,
+  DeviceRecord,
+  EnqueueItem,
+  EnqueueOutcome,
+  OneTimePrekeyRecord,
+  QueueLimits,
+  QueuedEnvelope,
+  QueueStats,
+  SignedPrekeyRecord,
+  Store,
+} from '../store.js';
+import { migrate } from './migrations.js';
+import { SQL } from './sql.js';
+
+interface DeviceRow {
+  device_id: string;
+  handle: string;
+  cert_created_at: number;
+  cert_signature: string;
+  spk_key_id: number;
+  spk_public_key: string;
+  spk_signature: string;
+  next_seq: number;
+  queue_count: number;
+  queue_bytes: number;
+}
+
+interface QueueState {
+  nextSeq: number;
+  count: number;
+  bytes: number;
+}
+
+function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    deviceId: row.device_id,
+    handle: row.handle,
+    certificate: { createdAt: row.cert_created_at, signature: row.cert_signature },
+    signedPrekey: { keyId: row.spk_key_id, publicKey: row.spk_public_key, signature: row.spk_signature },
+  };
+}
+
+export interface SqliteStoreOptions {
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export function openDatabase(path: string, options: SqliteStoreOptions = {}): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #s: { [K in keyof typeof SQL]: Database.Statement };
+  #enqueueTransactions = 0;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.#db = openDatabase(path, options);
+    const prepared = {} as Record<string, Database.Statement>;
+    for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
+    this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
+  }
+
+  get enqueueTransactions(): number {
+    return this.#enqueueTransactions;
+  }
+
+  #insertDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): void {
+    const { certificate: c, signedPrekey: p } = device;
+    this.#s.insertDevice.run(device.deviceId, device.handle, c.createdAt, c.signature, p.keyId, p.publicKey, p.signature);
+    for (const k of oneTimePrekeys) this.#s.insertOneTimePrekey.run(device.deviceId, k.keyId, k.publicKey);
+  }
+
+  async createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
+    try {
+      this.#db.transaction(() => {
+        this.#s.insertAccount.run(account.handle, account.identityKey);
+        this.#insertDevice(device, oneTimePrekeys);
+      })();
+      return true;
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT')) return false;
+      throw error;
+    }
+  }
+
+  async getAccount(handle: string): Promise<AccountRecord | undefined> {
+    const row = this.#s.getAccount.get(handle) as { handle: string; identity_key: string } | undefined;
+    return row && { handle: row.handle, identityKey: row.identity_key };
+  }
+
+  async listDevices(handle: string): Promise<DeviceRecord[]> {
+    return (this.#s.listDevices.all(handle) as DeviceRow[]).map(toDevice);
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    const row = this.#s.getDevice.get(deviceId) as DeviceRow | undefined;
+    return row && toDevice(row);
+  }
+
+  async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
+    return this.#db.transaction((): AddDeviceOutcome => {
+      if (!this.#s.getAccount.get(device.handle)) return 'no_account';
+      if (this.#s.getDevice.get(device.deviceId)) return 'conflict';
+      const { n } = this.#s.countDevices.get(device.handle) as { n: number };
+      if (n >= maxDevices) return 'quota_exceeded';
+      this.#insertDevice(device, oneTimePrekeys);
+      return 'added';
+    }).immediate();
+  }
+
+  async removeDevice(handle: string, deviceId: string): Promise<boolean> {
+    // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
+    return this.#s.deleteDevice.run(deviceId, handle).changes > 0;
+  }
+
+  async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
+    return this.#db.transaction((): BundleRecord | undefined => {
+      const row = this.#s.getDevice.get(deviceId) as DeviceRow | undefined;
+      if (!row) return undefined;
+      const account = this.#s.getAccount.get(row.handle) as { handle: string; identity_key: string };
+      const otp = this.#s.oldestOneTimePrekey.get(deviceId) as { inserted: number; key_id: number; public_key: string } | undefined;
+      if (otp) this.#s.deleteOneTimePrekey.run(otp.inserted);
+      const { n } = this.#s.countOneTimePrekeys.get(deviceId) as { n: number };
+      return {
+        account: { handle: account.handle, identityKey: account.identity_key },
+        device: toDevice(row),
+        oneTimePrekey: otp && { keyId: otp.key_id, publicKey: otp.public_key },
+        remaining: n,
+      };
+    }).immediate();
+  }
+
+  async putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
+    return this.#db.transaction(() => {
+      if (signedPrekey) this.#s.rotateSignedPrekey.run(signedPrekey.keyId, signedPrekey.publicKey, signedPrekey.signature, deviceId);
+      for (const k of oneTimePrekeys) this.#s.insertOneTimePrekey.run(deviceId, k.keyId, k.publicKey);
+      return (this.#s.countOneTimePrekeys.get(deviceId) as { n: number }).n;
+    })();
+  }
+
+  async countOneTimePrekeys(deviceId: string): Promise<number> {
+    return (this.#s.countOneTimePrekeys.get(deviceId) as { n: number }).n;
+  }
+
+  async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
+    if (items.length === 0) return [];
+    const outcomes = this.#db.transaction((): EnqueueOutcome[] => {
+      const states = new Map<string, QueueState | null>();
+      const result: EnqueueOutcome[] = [];
+      for (const item of items) {
+        let state = states.get(item.to);
+        if (state === undefined) {
+          const row = this.#s.queueState.get(item.to) as { next_seq: number; queue_count: number; queue_bytes: number } | undefined;
+          state = row ? { nextSeq: row.next_seq, count: row.queue_count, bytes: row.queue_bytes } : null;
+          states.set(item.to, state);
+        }
+        if (state === null) {
+          result.push({ status: 'unknown_device' });
+        } else if (this.#s.envelopeExists.get(item.to, item.id)) {
+          result.push({ status: 'duplicate' });
+        } else if (state.count + 1 > limits.maxEnvelopes || state.bytes + item.body.byteLength > limits.maxBytes) {
+          result.push({ status: 'quota_exceeded' });
+        } else {
+          const seq = state.nextSeq++;
+          this.#s.insertEnvelope.run(item.to, seq, item.id, Buffer.from(item.body.buffer, item.body.byteOffset, item.body.byteLength), item.body.byteLength, item.expiresAt);
+          state.count += 1;
+          state.bytes += item.body.byteLength;
+          result.push({ status: 'stored', seq });
+        }
+      }
+      for (const [deviceId, state] of states) {
+        if (state) this.#s.setQueueState.run(state.nextSeq, state.count, state.bytes, deviceId);
+      }
+      return result;
+    }).immediate();
+    this.#enqueueTransactions += 1;
+    return outcomes;
+  }
+
+  async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
+    const rows = this.#s.readQueue.all(deviceId, afterSeq, now, limit) as { seq: number; envelope_id: string; body: Buffer }[];
+    return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
+  }
+
+  #deleteReturningSizes(deviceId: string, run: () => { size: number }[]): number {
+    return this.#db.transaction(() => {
+      const rows = run();
+      if (rows.length > 0) {
+        const bytes = rows.reduce((n, r) => n + r.size, 0);
+        this.#s.adjustQueueTotals.run(rows.length, bytes, deviceId);
+      }
+      return rows.length;
+    })();
+  }
+
+  async ackUpTo(deviceId: string, upTo: number): Promise<number> {
+    return this.#deleteReturningSizes(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]);
+  }
+
+  async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
+    return this.#deleteReturningSizes(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[]));
+  }
+
+  async sweepExpired(now: number): Promise<number> {
+    return this.#db.transaction(() => {
+      const rows = this.#s.sweepExpired.all(now) as { device_id: string; size: number }[];
+      const totals = new Map<string, { count: number; bytes: number }>();
+      for (const r of rows) {
+        const t = totals.get(r.device_id) ?? { count: 0, bytes: 0 };
+        t.count += 1;
+        t.bytes += r.size;
+        totals.set(r.device_id, t);
+      }
+      for (const [deviceId, t] of totals) this.#s.adjustQueueTotals.run(t.count, t.bytes, deviceId);
+      return rows.length;
+    })();
+  }
+
+  async queueStats(deviceId: string): Promise<QueueStats> {
+    const row = this.#s.queueState.get(deviceId) as { queue_count: number; queue_bytes: number } | undefined;
+    return { envelopes: row?.queue_count ?? 0, bytes: row?.queue_bytes ?? 0 };
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      this.#db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

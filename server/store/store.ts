@@ -1,0 +1,106 @@
+/**
+ * The relay's storage seam: everything the routes and the gateway persist goes through this
+ * async interface, so a PostgreSQL implementation can replace SQLite without touching them.
+ * It holds exactly DESIGN.md "What the relay stores": public keys and undelivered sealed
+ * bodies addressed to device ids — no sender, no IP, no timestamp except an expiry.
+ *
+ * Ordering contract the gateway relies on: a write is visible to every read that starts after
+ * its promise resolves, and `enqueue` assigns each device's sequence numbers in call order.
+ */
+
+export interface AccountRecord {
+  handle: string;
+  identityKey: string;
+}
+
+export interface SignedPrekeyRecord {
+  keyId: number;
+  publicKey: string;
+  signature: string;
+}
+
+export interface OneTimePrekeyRecord {
+  keyId: number;
+  publicKey: string;
+}
+
+export interface DeviceRecord {
+  deviceId: string;
+  handle: string;
+  certificate: { createdAt: number; signature: string };
+  signedPrekey: SignedPrekeyRecord;
+}
+
+export interface BundleRecord {
+  account: AccountRecord;
+  device: DeviceRecord;
+  oneTimePrekey: OneTimePrekeyRecord | undefined;
+  /** One-time prekeys left after this claim. */
+  remaining: number;
+}
+
+export interface EnqueueItem {
+  to: string;
+  id: string;
+  body: Uint8Array;
+  expiresAt: number;
+}
+
+export type EnqueueOutcome =
+  | { status: 'stored'; seq: number }
+  | { status: 'duplicate' }
+  | { status: 'unknown_device' }
+  | { status: 'quota_exceeded' };
+
+export interface QueueLimits {
+  maxEnvelopes: number;
+  maxBytes: number;
+}
+
+export interface QueuedEnvelope {
+  seq: number;
+  id: string;
+  body: Uint8Array;
+}
+
+export interface QueueStats {
+  envelopes: number;
+  bytes: number;
+}
+
+export type AddDeviceOutcome = 'added' | 'no_account' | 'conflict' | 'quota_exceeded';
+
+export interface Store {
+  /** Creates the account with its first device; false when the handle (or device id) is taken. */
+  createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean>;
+  getAccount(handle: string): Promise<AccountRecord | undefined>;
+  listDevices(handle: string): Promise<DeviceRecord[]>;
+  getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
+  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome>;
+  /** Deletes the device with its prekeys and queue; false if it is not a device of `handle`. */
+  removeDevice(handle: string, deviceId: string): Promise<boolean>;
+
+  /** Returns the bundle and deletes the oldest one-time prekey in the same transaction. */
+  claimBundle(deviceId: string): Promise<BundleRecord | undefined>;
+  /** Rotates the signed prekey and/or adds one-time prekeys (existing key ids are kept); returns the count held. */
+  putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number>;
+  countOneTimePrekeys(deviceId: string): Promise<number>;
+
+  /** Stores all items in ONE durable transaction (group commit); outcomes in item order. */
+  enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]>;
+  /** Unexpired envelopes of `deviceId` with seq > afterSeq, in seq order. */
+  readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]>;
+  /** Deletes this device's envelopes with seq ≤ upTo; returns how many. */
+  ackUpTo(deviceId: string, upTo: number): Promise<number>;
+  /** Deletes this device's envelopes with these ids; returns how many. */
+  ackIds(deviceId: string, ids: readonly string[]): Promise<number>;
+  /** Deletes every envelope with expiresAt ≤ now; returns how many. */
+  sweepExpired(now: number): Promise<number>;
+  queueStats(deviceId: string): Promise<QueueStats>;
+
+  /** True when a write transaction succeeds (readiness probe). */
+  isWritable(): Promise<boolean>;
+  /** Write transactions committed by enqueue (observes group commit). */
+  readonly enqueueTransactions: number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+/** Fastify decorations of the relay (declaration merging) and the typed Socket.IO server. */
+import type { Server } from 'socket.io';
+import type { Config } from './config.js';
+import type { GroupCommit } from './gateway/group-commit.js';
+import type { NonceCache } from './http/nonce-cache.js';
+import type { RelayMetrics } from './metrics.js';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from './protocol/events.js';
+import type { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
+import type { Store } from './store/store.js';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, {}, SocketData>;
+
+export interface RelayContext {
+  config: Config;
+  /** Nonces of signed HTTP requests and handshakes (prefixed so the two never collide). */
+  nonces: NonceCache;
+  metrics: RelayMetrics;
+  mailbox: ProvisioningMailbox;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: Store;
+    relay: RelayContext;
+    io: RelayServer;
+    groupCommit: GroupCommit;
+  }
+  interface FastifyRequest {
+    /** The exact request body bytes, kept for signature verification. */
+    rawBody?: Buffer;
+  }
+}
+
+/** Sockets of a device that are still draining their backlog; live pushes skip them. */
+export function drainingRoom(deviceId: string): string {
+  return `draining:${deviceId}`;
+}
