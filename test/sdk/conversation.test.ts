@@ -1,0 +1,90 @@
+/**
+ * alice (two linked devices) and bob (one) converse through a real relay: every device of both
+ * sees every message exactly once, in order per sender — also what was sent while a device
+ * was offline.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { linkDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+
+describe('a conversation between a two-device account and a one-device account', () => {
+  let relay: RelayHandle;
+  const profiles = tempDir('sealpost-sdk-conv-');
+  let alice1: TestDevice;
+  let alice2: TestDevice;
+  let bob: TestDevice;
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    alice1 = await registerDevice(profiles.path, relay.url, 'alice');
+    alice2 = await linkDevice(profiles.path, relay.url, alice1, 'alice-phone');
+    bob = await registerDevice(profiles.path, relay.url, 'bob');
+  });
+
+  afterAll(async () => {
+    for (const device of [alice1, alice2, bob]) await device?.client.close();
+    await relay?.close();
+    profiles.remove();
+  });
+
+  it('links the second device to the same account identity', async () => {
+    expect(alice2.client.handle).toBe('alice');
+    expect(alice2.client.account?.identity.publicKey).toBe(alice1.client.account?.identity.publicKey);
+    const devices = await alice1.client.devices();
+    expect(devices.map((d) => d.deviceId).sort()).toEqual([alice1.client.deviceId, alice2.client.deviceId].sort());
+  });
+
+  it('delivers every message to every device of both accounts exactly once, in order per sender', async () => {
+    const fromAlice = ['hi bob', 'it is alice', 'from my laptop'];
+    for (const text of fromAlice) await (await alice1.client.send('bob', text)).stored;
+    await (await bob.client.send('alice', 'hello alice')).stored;
+    await (await alice2.client.send('bob', 'and from my phone')).stored;
+    await (await bob.client.send('alice', 'got both')).stored;
+
+    const aliceTexts = [...fromAlice, 'and from my phone'];
+    const bobTexts = ['hello alice', 'got both'];
+    await waitFor(() => textsFrom(bob, 'alice').length >= aliceTexts.length, 'bob has all of alice\'s');
+    await waitFor(() => textsFrom(alice2, 'alice').length >= fromAlice.length, 'alice2 has the laptop copies');
+    for (const device of [alice1, alice2]) await waitFor(() => textsFrom(device, 'bob').length >= bobTexts.length, `${device.name} has bob's`);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a duplicate to show up
+    // alice1 wrote the laptop messages itself (no event for them); alice2 got copies.
+    expect(textsFrom(bob, 'alice')).toEqual(aliceTexts);
+    expect(textsFrom(alice1, 'alice')).toEqual(['and from my phone']);
+    expect(textsFrom(alice2, 'alice')).toEqual(fromAlice);
+    for (const device of [alice1, alice2]) expect(textsFrom(device, 'bob')).toEqual(bobTexts);
+    expect(alice2.seen.filter((m) => m.outgoing).every((m) => m.conversation.kind === 'direct' && m.conversation.handle === 'bob')).toBe(true);
+  });
+
+  it('delivers what was sent while a device was offline, once, in order', async () => {
+    await alice2.client.close();
+    const sentOffline = ['are you there?', 'phone is off', 'third one'];
+    for (const text of sentOffline) await (await bob.client.send('alice', text)).stored;
+    await (await alice1.client.send('bob', 'yes, on the laptop')).stored;
+
+    alice2 = await alice2.reopen();
+    await waitFor(() => textsFrom(alice2, 'bob').length >= 2 + sentOffline.length, 'alice2 drained its backlog');
+    await waitFor(() => textsFrom(alice2, 'alice').length >= 4, 'alice2 got the laptop copy');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(textsFrom(alice2, 'bob')).toEqual(['hello alice', 'got both', ...sentOffline]);
+    expect(textsFrom(alice2, 'alice').at(-1)).toBe('yes, on the laptop');
+    expect(textsFrom(alice1, 'bob')).toEqual(['hello alice', 'got both', ...sentOffline]);
+  });
+
+  it('moves message states to delivered and read through encrypted receipts', async () => {
+    const states: string[] = [];
+    const outgoing = await alice1.client.send('bob', 'please read');
+    alice1.client.on('message_state', (change) => change.id === outgoing.id && states.push(change.state));
+    await outgoing.stored;
+    await waitFor(() => alice1.client.store.get('messages', outgoing.id)?.state === 'delivered', 'delivered receipt');
+    await bob.client.markRead('alice', [outgoing.id]);
+    await waitFor(() => alice1.client.store.get('messages', outgoing.id)?.state === 'read', 'read receipt');
+    expect(states).toContain('read');
+  });
+
+  it('computes the same safety number on both sides', async () => {
+    const fromAlice = await alice1.client.safetyNumber('bob');
+    expect(fromAlice).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(await bob.client.safetyNumber('alice')).toBe(fromAlice);
+    expect(await alice2.client.safetyNumber('bob')).toBe(fromAlice);
+  });
+});

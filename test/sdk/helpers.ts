@@ -1,0 +1,68 @@
+/**
+ * Test helpers for SDK suites: real clients with file-backed profiles in a temp dir, a log of
+ * what each one saw, and polling waits (bounded, so a stuck scenario fails instead of hanging).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FilePersistence, SealpostClient, type MessageEvent } from '../../client/sdk/node.js';
+
+export interface TestDevice {
+  name: string;
+  profile: string;
+  client: SealpostClient;
+  /** Every `message` event, in arrival order. */
+  seen: MessageEvent[];
+  /** Opens the same profile again (after `client.close()`), reconnecting. */
+  reopen(): Promise<TestDevice>;
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function openDevice(name: string, profile: string, seen: MessageEvent[] = []): Promise<TestDevice> {
+  const client = await SealpostClient.open({ persistence: new FilePersistence(profile), reconnectBackoffMs: 100 });
+  client.on('message', (event) => seen.push(event));
+  const device: TestDevice = {
+    name, profile, client, seen,
+    reopen: async () => {
+      const again = await openDevice(name, profile, seen);
+      if (again.client.account) again.client.connect();
+      return again;
+    },
+  };
+  return device;
+}
+
+export async function registerDevice(root: string, relayUrl: string, handle: string): Promise<TestDevice> {
+  const device = await openDevice(handle, join(root, handle));
+  await device.client.register(relayUrl, handle);
+  device.client.connect();
+  await waitFor(() => device.client.connectionState === 'connected', `${handle} connects`);
+  return device;
+}
+
+export async function linkDevice(root: string, relayUrl: string, existing: TestDevice, name: string): Promise<TestDevice> {
+  const device = await openDevice(name, join(root, name));
+  const pending = device.client.startLink(relayUrl, { pollMs: 50 });
+  await existing.client.acceptLink(pending.code);
+  await pending.completed;
+  device.client.connect();
+  await waitFor(() => device.client.connectionState === 'connected', `${name} connects`);
+  return device;
+}
+
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The texts a device saw from `from`, in arrival order. */
+export function textsFrom(device: TestDevice, from: string): string[] {
+  return device.seen.filter((m) => m.from === from).map((m) => m.text);
+}
