@@ -101,11 +101,11 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   /** Sends a text to `handle`'s devices and our own other devices, as one batch. */
-  send(handle: string, text: string): Promise<OutgoingMessage> {
+  async send(handle: string, text: string): Promise<OutgoingMessage> {
     return this.sendText([handle], { kind: 'direct', handle }, text);
   }
 
-  sendToGroup(groupId: string, text: string): Promise<OutgoingMessage> {
+  async sendToGroup(groupId: string, text: string): Promise<OutgoingMessage> {
     const group = this.requireGroup(groupId);
     return this.sendText(this.othersIn(group), { kind: 'group', groupId }, text);
   }
@@ -134,14 +134,14 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return group;
   }
 
-  addGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
+  async addGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
     const group = this.requireGroup(groupId);
     const next = { ...group, members: [...new Set([...group.members, ...handles])], updatedAt: Date.now() };
     return this.publishGroup(next, next.members);
   }
 
   /** The removed members get this last update (so they know), and nothing after it. */
-  removeGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
+  async removeGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
     const group = this.requireGroup(groupId);
     const next = { ...group, members: group.members.filter((m) => !handles.includes(m)), updatedAt: Date.now() };
     return this.publishGroup(next, group.members);

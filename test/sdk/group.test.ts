@@ -1,0 +1,77 @@
+/**
+ * A three-person group by pairwise fan-out: a member is added, another removed; the removed
+ * member gets the membership change and nothing after it — the relay never even holds an
+ * envelope for it.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GroupEvent } from '../../client/sdk/index.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
+
+describe('group conversations', () => {
+  let relay: RelayHandle;
+  const profiles = tempDir('sealpost-sdk-group-');
+  const devices: Record<string, TestDevice> = {};
+  const groupEvents: Record<string, GroupEvent[]> = {};
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    for (const handle of ['alice', 'bob', 'carol', 'dave']) {
+      devices[handle] = await registerDevice(profiles.path, relay.url, handle);
+      groupEvents[handle] = [];
+      devices[handle].client.on('group', (event) => groupEvents[handle]!.push(event));
+    }
+  });
+
+  afterAll(async () => {
+    for (const device of Object.values(devices)) await device.client.close();
+    await relay?.close();
+    profiles.remove();
+  });
+
+  const groupTexts = (handle: string, groupId: string) =>
+    devices[handle]!.seen.filter((m) => m.conversation.kind === 'group' && m.conversation.groupId === groupId).map((m) => `${m.from}: ${m.text}`);
+
+  it('adds dave, removes carol, and carol cannot read what follows', async () => {
+    const { alice, bob, carol, dave } = devices as Record<'alice' | 'bob' | 'carol' | 'dave', TestDevice>;
+    const group = await alice.client.createGroup('weekend', ['bob', 'carol']);
+    await waitFor(() => groupEvents.bob!.length === 1 && groupEvents.carol!.length === 1, 'members learn of the group');
+    expect(bob.client.groups()[0]?.members.sort()).toEqual(['alice', 'bob', 'carol']);
+
+    await (await alice.client.sendToGroup(group.groupId, 'hello all')).stored;
+    await waitFor(() => groupTexts('bob', group.groupId).length === 1 && groupTexts('carol', group.groupId).length === 1, 'first message');
+    await (await bob.client.sendToGroup(group.groupId, 'hi from bob')).stored;
+    await waitFor(() => groupTexts('alice', group.groupId).length === 1 && groupTexts('carol', group.groupId).length === 2, 'bob\'s message');
+
+    await alice.client.addGroupMembers(group.groupId, ['dave']);
+    await waitFor(() => groupEvents.dave!.length === 1 && groupEvents.bob!.length === 2, 'dave is added');
+    expect(groupEvents.bob![1]).toMatchObject({ added: ['dave'], removed: [], by: 'alice' });
+
+    await alice.client.removeGroupMembers(group.groupId, ['carol']);
+    await waitFor(() => groupEvents.carol!.length === 3 && groupEvents.bob!.length === 3 && groupEvents.dave!.length === 2, 'carol is removed');
+    expect(groupEvents.carol![2]).toMatchObject({ removed: ['carol'], by: 'alice' });
+    await expect(carol.client.sendToGroup(group.groupId, 'let me back')).rejects.toMatchObject({ code: 'not_a_member' });
+
+    const queueBefore = queuedFor(carol.client.deviceId!);
+    await (await alice.client.sendToGroup(group.groupId, 'secret plans')).stored;
+    await (await dave.client.sendToGroup(group.groupId, 'dave here')).stored;
+    await (await bob.client.sendToGroup(group.groupId, 'bob agrees')).stored;
+    for (const handle of ['alice', 'bob', 'dave']) {
+      await waitFor(() => groupTexts(handle, group.groupId).filter((t) => /secret plans|dave here|bob agrees/.test(t)).length === 2, `${handle} gets the later messages`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(groupTexts('carol', group.groupId)).toEqual(['alice: hello all', 'bob: hi from bob']);
+    expect(queuedFor(carol.client.deviceId!)).toBe(queueBefore);
+    expect(groupTexts('dave', group.groupId)).toEqual(['alice: secret plans', 'bob: bob agrees']);
+  });
+
+  function queuedFor(deviceId: string): number {
+    const db = new Database(relay.dbPath, { readonly: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM queue WHERE device_id = ?').get(deviceId) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+});
