@@ -52,6 +52,23 @@ export const commands: Record<string, Command> = {
   serve: { summary: 'run the relay', help: serveHelp, run: serve },
 };
 
+// Client sub-commands (client/cli/main.ts), imported only when invoked: the relay never loads client code.
+const CLIENT_COMMANDS: Record<string, [usage: string, summary: string]> = {
+  register: ['register --relay URL --handle NAME', 'create an account with this device as its first'],
+  link: ['link --relay URL | link --accept CODE', 'link this new device / approve a new device by its code'],
+  send: ['send HANDLE TEXT', 'send a message; exits once the relay stored it'],
+  listen: ['listen [--count N]', 'print each decrypted message as a JSON line'],
+  'safety-number': ['safety-number HANDLE', 'print the 60-digit safety number with HANDLE'],
+  devices: ['devices | devices remove DEVICE_ID', "list this account's devices / remove one"],
+};
+for (const [name, [usage, summary]] of Object.entries(CLIENT_COMMANDS)) {
+  commands[name] = {
+    summary,
+    help: () => `Usage: sealpost ${usage} [--profile DIR]\n${summary}\n\n  --profile DIR   this device's keys, sessions and messages (default: $SEALPOST_PROFILE, else ~/.config/sealpost/default)`,
+    run: async (args) => ((await import('../client/cli/main.js')) as { run(argv: string[]): Promise<number> }).run([name, ...args]),
+  };
+}
+
 function mainHelp(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return ['Usage: sealpost <command> [flags]', '', 'Commands:', ...rows, '', 'Run `sealpost <command> --help` for a command\'s flags.'].join('\n');

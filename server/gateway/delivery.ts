@@ -13,6 +13,7 @@ import type { Socket } from 'socket.io';
 import type { AckRequest, ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents, SocketData } from '../protocol/events.js';
 import type { Store } from '../store/store.js';
 import { drainingRoom } from '../types.js';
+import { emitInChunks } from './wire.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, {}, SocketData>;
@@ -47,7 +48,7 @@ export class SocketDrain {
     if (last) this.#cursor = last.seq;
     this.#awaiting = new Map(page.map((e) => [e.seq, e.id]));
     const batch: DeliveredEnvelope[] = page.map((e) => ({ id: e.id, seq: e.seq, body: e.body }));
-    this.socket.emit('envelopes', batch);
+    emitInChunks((chunk) => this.socket.emit('envelopes', chunk), batch);
     this.onPushed(batch.length);
   }
 

@@ -11,6 +11,7 @@ import { drainingRoom, type RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
+import { emitInChunks, relayParser } from './wire.js';
 
 function isSameOrigin(origin: string, host: string | undefined): boolean {
   try {
@@ -24,6 +25,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
   const { config, nonces, metrics } = app.relay;
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
+    parser: relayParser(config.maxBatch),
     // A batch of maximal bodies must fit in one packet.
     maxHttpBufferSize: config.maxBatch * (config.maxBodyBytes + 256) + 64 * 1024,
     // Browsers do not apply CORS to WebSockets, so the origin allow-list is enforced here too.
@@ -70,7 +72,8 @@ async function gateway(app: FastifyInstance): Promise<void> {
     for (const [deviceId, envelopes] of byDevice) {
       envelopes.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
       // Sockets still draining get these from their drain, in order.
-      io.to(deviceId).except(drainingRoom(deviceId)).emit('envelopes', envelopes);
+      const live = io.to(deviceId).except(drainingRoom(deviceId));
+      emitInChunks((batch) => live.emit('envelopes', batch), envelopes);
       metrics.envelopesDelivered.inc(envelopes.length);
     }
   };
