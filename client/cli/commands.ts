@@ -1,0 +1,163 @@
+/**
+ * The client sub-commands of `sealpost`. Each opens the profile, does one job, closes it and
+ * returns the exit code: 0 done, 1 refused or failed (message on stderr), 2 usage error.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SdkError, type MessageEvent, type SealpostClient } from '../sdk/node.js';
+import type { CliIo } from './output.js';
+import { untilStopped } from './output.js';
+import { openProfile } from './profile.js';
+
+export interface CommandInput {
+  profile: string;
+  positionals: string[];
+  flags: Record<string, string | boolean | undefined>;
+  io: CliIo;
+}
+
+export class UsageError extends Error {}
+
+async function withClient(profile: string, job: (client: SealpostClient) => Promise<number>): Promise<number> {
+  const client = await openProfile(profile);
+  try {
+    return await job(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function requireRegistered(client: SealpostClient): void {
+  if (!client.account) throw new SdkError('not_registered', 'this profile has no account yet: run `sealpost register` or `sealpost link` first');
+}
+
+async function connected(client: SealpostClient, timeoutMs = 15_000): Promise<void> {
+  client.connect();
+  if (client.connectionState === 'connected') return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SdkError('network', 'could not connect to the relay')), timeoutMs);
+  });
+  try {
+    await Promise.race([client.once('state', (s) => s.state === 'connected'), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function register({ profile, flags, io }: CommandInput): Promise<number> {
+  const relay = stringFlag(flags, 'relay');
+  const handle = stringFlag(flags, 'handle');
+  return withClient(profile, async (client) => {
+    const account = await client.register(relay, handle);
+    io.out(JSON.stringify({ handle: account.handle, deviceId: account.deviceId, profile }));
+    return 0;
+  });
+}
+
+export async function link({ profile, flags, io }: CommandInput): Promise<number> {
+  const accept = flags.accept;
+  return withClient(profile, async (client) => {
+    if (typeof accept === 'string') {
+      requireRegistered(client);
+      const deviceId = await client.acceptLink(accept);
+      io.out(JSON.stringify({ linked: deviceId }));
+      return 0;
+    }
+    const pending = client.startLink(stringFlag(flags, 'relay'));
+    io.out(pending.code);
+    io.err('Enter this code on a device of your account: sealpost link --accept CODE (waiting up to 10 minutes)');
+    const stop = untilStopped(io).then(() => pending.cancel());
+    void stop;
+    const account = await pending.completed;
+    io.out(JSON.stringify({ handle: account.handle, deviceId: account.deviceId, profile }));
+    return 0;
+  });
+}
+
+export async function send({ profile, positionals, io }: CommandInput): Promise<number> {
+  const [handle, ...words] = positionals;
+  if (!handle || words.length === 0) throw new UsageError('send needs HANDLE and TEXT');
+  return withClient(profile, async (client) => {
+    requireRegistered(client);
+    await connected(client);
+    const outgoing = await client.send(handle, words.join(' '));
+    await outgoing.stored;
+    io.out(JSON.stringify({ id: outgoing.id, state: 'stored' }));
+    return 0;
+  });
+}
+
+/**
+ * Prints each decrypted message as one JSON line. The SDK acks an envelope only after its
+ * `message` event, which is where the line is printed. Messages that reached this profile
+ * while another command was connected (e.g. `send`) are printed first, once.
+ */
+export async function listen({ profile, flags, io }: CommandInput): Promise<number> {
+  const limit = flags.count === undefined ? Infinity : Number(flags.count);
+  if (!(limit > 0)) throw new UsageError('--count must be a positive number');
+  const cursorPath = join(profile, 'listen-cursor.json');
+  return withClient(profile, async (client) => {
+    requireRegistered(client);
+    const printed = new Set<string>(await readCursor(cursorPath));
+    let count = 0;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const print = (m: Pick<MessageEvent, 'id' | 'from' | 'device' | 'text' | 'ts'>) => {
+      if (printed.has(m.id) || count >= limit) return;
+      printed.add(m.id);
+      count++;
+      io.out(JSON.stringify({ from: m.from, device: m.device, text: m.text, ts: m.ts }));
+      if (count >= limit) finish();
+    };
+    for (const m of client.messages()) if (!m.outgoing || m.fromDevice !== client.deviceId) print({ ...m, device: m.fromDevice });
+    client.on('message', print);
+    client.on('identity_changed', (c) => io.err(`warning: ${c.handle}'s identity key changed; messages from them are refused until accepted`));
+    if (count < limit) {
+      client.connect();
+      await Promise.race([done, untilStopped(io)]);
+    }
+    await writeFile(cursorPath, JSON.stringify([...printed]), { mode: 0o600 });
+    return 0;
+  });
+}
+
+export async function safetyNumber({ profile, positionals, io }: CommandInput): Promise<number> {
+  const [handle] = positionals;
+  if (!handle) throw new UsageError('safety-number needs HANDLE');
+  return withClient(profile, async (client) => {
+    requireRegistered(client);
+    io.out(await client.safetyNumber(handle));
+    return 0;
+  });
+}
+
+export async function devices({ profile, positionals, io }: CommandInput): Promise<number> {
+  const [action, deviceId] = positionals;
+  return withClient(profile, async (client) => {
+    requireRegistered(client);
+    if (action === 'remove') {
+      if (!deviceId) throw new UsageError('devices remove needs a device id');
+      await client.removeDevice(deviceId);
+      io.out(JSON.stringify({ removed: deviceId }));
+      return 0;
+    }
+    if (action !== undefined) throw new UsageError(`unknown devices action "${action}"`);
+    for (const device of await client.devices()) io.out(JSON.stringify(device));
+    return 0;
+  });
+}
+
+function stringFlag(flags: CommandInput['flags'], name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function readCursor(path: string): Promise<string[]> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as string[];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The command-line client, run in-process (`run()`, the same code `sealpost` dispatches to)
+ * against a real relay: two profiles register, exchange messages with `send` and `listen`,
+ * and print matching safety numbers.
+ */
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../client/cli/main.js';
+import type { CliIo } from '../../client/cli/output.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { tempDir } from '../sdk/helpers.js';
+
+interface Captured extends CliIo {
+  lines: string[];
+  errors: string[];
+}
+
+function capture(signal?: AbortSignal): Captured {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line), ...(signal ? { signal } : {}) };
+}
+
+describe('sealpost client commands', () => {
+  let relay: RelayHandle;
+  const root = tempDir('sealpost-cli-');
+  const alice = join(root.path, 'alice');
+  const bob = join(root.path, 'bob');
+
+  beforeAll(async () => {
+    relay = await startRelay();
+  });
+
+  afterAll(async () => {
+    await relay?.close();
+    root.remove();
+  });
+
+  it('registers two profiles', async () => {
+    for (const [handle, profile] of [['alice', alice], ['bob', bob]] as const) {
+      const io = capture();
+      expect(await run(['register', '--relay', relay.url, '--handle', handle, '--profile', profile], io)).toBe(0);
+      expect(JSON.parse(io.lines[0]!)).toMatchObject({ handle, profile });
+      expect(statSync(join(profile, 'store.json')).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('exchanges messages with send and listen', async () => {
+    const bobListens = capture();
+    const listening = run(['listen', '--count', '2', '--profile', bob], bobListens);
+    for (const text of ['hello bob', 'from the command line']) {
+      const io = capture();
+      expect(await run(['send', 'bob', text, '--profile', alice], io)).toBe(0);
+      expect(JSON.parse(io.lines[0]!)).toMatchObject({ state: 'stored' });
+    }
+    expect(await listening).toBe(0);
+    const received = bobListens.lines.map((line) => JSON.parse(line) as { from: string; device: string; text: string; ts: number });
+    expect(received.map((m) => m.text)).toEqual(['hello bob', 'from the command line']);
+    expect(received.every((m) => m.from === 'alice' && typeof m.ts === 'number' && m.device.length === 43)).toBe(true);
+
+    // The reply is sent while alice is not listening; her next `listen` gets it from the backlog.
+    expect(await run(['send', 'alice', 'hi alice', '--profile', bob], capture())).toBe(0);
+    const aliceListens = capture();
+    expect(await run(['listen', '--count', '1', '--profile', alice], aliceListens)).toBe(0);
+    expect(JSON.parse(aliceListens.lines[0]!)).toMatchObject({ from: 'bob', text: 'hi alice' });
+  });
+
+  it('prints matching safety numbers on both sides', async () => {
+    const fromAlice = capture();
+    const fromBob = capture();
+    expect(await run(['safety-number', 'bob', '--profile', alice], fromAlice)).toBe(0);
+    expect(await run(['safety-number', 'alice', '--profile', bob], fromBob)).toBe(0);
+    expect(fromAlice.lines[0]).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(fromBob.lines[0]).toBe(fromAlice.lines[0]);
+  });
+
+  it('is reachable through the sealpost binary\'s dispatch (server/cli.ts)', async () => {
+    const { main } = await import('../../server/cli.js');
+    expect(await main(['safety-number', 'bob', '--profile', alice])).toBe(0);
+    expect(await main(['send', '--help'])).toBe(0);
+  });
+
+  it('links a second device and lists and removes devices', async () => {
+    const phone = join(root.path, 'alice-phone');
+    const stop = new AbortController();
+    const linking = capture(stop.signal);
+    const pending = run(['link', '--relay', relay.url, '--profile', phone], linking);
+    while (linking.lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await run(['link', '--accept', linking.lines[0]!, '--profile', alice], capture())).toBe(0);
+    expect(await pending).toBe(0);
+    const phoneId = (JSON.parse(linking.lines[1]!) as { deviceId: string }).deviceId;
+
+    const listed = capture();
+    expect(await run(['devices', '--profile', alice], listed)).toBe(0);
+    expect(listed.lines.map((line) => (JSON.parse(line) as { deviceId: string }).deviceId)).toContain(phoneId);
+    expect(await run(['devices', 'remove', phoneId, '--profile', alice], capture())).toBe(0);
+    const after = capture();
+    expect(await run(['devices', '--profile', alice], after)).toBe(0);
+    expect(after.lines).toHaveLength(1);
+  });
+
+  it('explains usage errors and prints help', async () => {
+    const io = capture();
+    expect(await run(['send', '--profile', alice], io)).toBe(2);
+    expect(io.errors.join('\n')).toContain('Usage: sealpost send HANDLE TEXT');
+    const help = capture();
+    expect(await run(['listen', '--help'], help)).toBe(0);
+    expect(help.lines[0]).toContain('--count');
+    const unregistered = capture();
+    expect(await run(['send', 'bob', 'x', '--profile', join(root.path, 'nobody')], unregistered)).toBe(1);
+    expect(unregistered.errors[0]).toContain('not_registered');
+  });
+});
