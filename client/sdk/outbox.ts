@@ -2,7 +2,7 @@
  * Sealed envelopes waiting for the relay's "stored" ack. They are written to the store in the
  * same batch as the ratchet state that produced them, and resent with the SAME id after a
  * reconnect (the relay stores an id once per device, so a resend is harmless). Flushes go in
- * order, at most MAX_ATTACHMENTS_PER_SEND envelopes per `send`.
+ * order, at most MAX_ENVELOPES_PER_SEND envelopes per `send`.
  */
 import { fromBase64Url } from '../../crypto/index.js';
 import type { ErrorCode } from '../../server/protocol/errors.js';
@@ -10,10 +10,9 @@ import type { SendAck, SendFailure } from '../../server/protocol/events.js';
 import type { RelayConnection } from './connection.js';
 import type { LocalStore } from './store/local-store.js';
 import type { OutboxRecord } from './store/records.js';
-import { MAX_ATTACHMENTS_PER_SEND } from './wire-parser.js';
+import { MAX_ENVELOPES_PER_SEND } from './wire-parser.js';
 
-// The relay accepts 100 envelopes per batch, but its Socket.IO decoder only 10 attachments.
-const MAX_BATCH = MAX_ATTACHMENTS_PER_SEND;
+const MAX_BATCH = MAX_ENVELOPES_PER_SEND;
 const RETRY_MS = 2_000;
 /** Refusals a later resend can cure; anything else fails the envelope for good. */
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'quota_exceeded', 'unavailable', 'internal']);
