@@ -45,7 +45,12 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const drain = new SocketDrain(socket, store, config.drainPageSize, (n) => metrics.envelopesDelivered.inc(n));
   const bucket = new TokenBucket(config.sendRatePerSecond, config.sendBurst);
   metrics.sockets.inc();
-  socket.on('disconnect', () => metrics.sockets.dec());
+  // Counts and reasons only: no device id, no address.
+  log.debug({ event: 'socket_connected' }, 'socket connected');
+  socket.on('disconnect', (reason) => {
+    metrics.sockets.dec();
+    log.debug({ event: 'socket_disconnected', reason }, 'socket disconnected');
+  });
 
   const fail = (event: string, error: unknown): void => {
     log.error({ err: error, event }, 'socket event failed');
@@ -54,7 +59,10 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   socket.on('send', (rawPayload: unknown, rawAck: unknown) => {
     const { payload, reply } = replier<SendAck>(rawPayload, rawAck);
     if (!bucket.take()) return reply(errorAck('rate_limited'));
-    handleSend(payload, deps).then(reply, (error: unknown) => {
+    handleSend(payload, deps).then((result) => {
+      log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
+      reply(result);
+    }, (error: unknown) => {
       fail('send', error);
       reply(errorAck('internal'));
     });

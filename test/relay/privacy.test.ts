@@ -1,0 +1,84 @@
+/**
+ * After a full exchange, neither the SQLite files (main, -wal, -shm) nor the logs contain the
+ * plaintext markers put inside the sealed bodies, and stored envelopes carry no sender id.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ack, connectInbox, envelopeTo, openFor, send } from '../support/envelopes.js';
+import { makeAccount, registerAll, type TestAccount } from '../support/identity.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+
+let relay: RelayHandle;
+let alice: TestAccount;
+let bob: TestAccount;
+const MARKER = 'PLAINTEXT-MARKER-7f3a9c';
+
+beforeAll(async () => {
+  relay = await startRelay({ logLevel: 'trace' });
+  alice = await makeAccount();
+  bob = await makeAccount();
+  await registerAll(relay.url, alice);
+  await registerAll(relay.url, bob);
+});
+afterAll(async () => relay.close());
+
+describe('what the relay keeps', () => {
+  it('stores and logs no plaintext, no sender, no IP address', async () => {
+    const a = alice.devices[0]!;
+    const b = bob.devices[0]!;
+    const { socket: sa, inbox: inboxA } = await connectInbox(relay.url, a);
+    // Inside the seal, as a real client would put it: the sender's ids and the text.
+    const texts = Array.from({ length: 6 }, (_, i) => `${MARKER} #${i} from ${alice.handle}/${a.id}`);
+    for (const t of texts.slice(0, 3)) expect(await send(sa, envelopeTo(b, t))).toEqual({ ok: true, failed: [] });
+    const { socket: sb, inbox } = await connectInbox(relay.url, b);
+    await inbox.waitForCount(3);
+    expect(inbox.envelopes.map((e) => openFor(b, e.body))).toEqual(texts.slice(0, 3));
+    expect(await ack(sb, { upTo: inbox.envelopes[2]!.seq! })).toEqual({ ok: true, deleted: 3 });
+    expect(await send(sb, envelopeTo(a, `${MARKER} reply from ${bob.handle}/${b.id}`))).toEqual({ ok: true, failed: [] });
+    await inboxA.waitForCount(1);
+    expect(await ack(sa, { ids: [inboxA.envelopes[0]!.id] })).toEqual({ ok: true, deleted: 1 });
+    sb.close();
+    // Three more stay queued for the offline recipient: these are on disk right now.
+    for (const t of texts.slice(3)) expect(await send(sa, envelopeTo(b, t))).toEqual({ ok: true, failed: [] });
+    sa.close();
+
+    // The queue table: exactly the columns DESIGN.md allows, and no sender id in any of them.
+    const db = new Database(relay.dbPath, { readonly: true, fileMustExist: true });
+    const columns = (db.prepare('PRAGMA table_info(queue)').all() as { name: string }[]).map((c) => c.name).sort();
+    expect(columns).toEqual(['body', 'device_id', 'envelope_id', 'expires_at', 'seq', 'size']);
+    const rows = db.prepare('SELECT * FROM queue').all() as Record<string, unknown>[];
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(row.device_id).toBe(b.id);
+      for (const value of Object.values(row)) {
+        const text = Buffer.isBuffer(value) ? value.toString('latin1') : String(value);
+        expect(text).not.toContain(a.id);
+        expect(text).not.toContain(alice.handle);
+        expect(text).not.toContain(MARKER);
+      }
+      // The body is the sealed bytes, nothing more.
+      expect(Buffer.isBuffer(row.body) && row.size === (row.body as Buffer).length).toBe(true);
+    }
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name).sort();
+    expect(tables).toEqual(['accounts', 'devices', 'one_time_prekeys', 'queue']);
+    db.close();
+
+    // The raw files, including the WAL that holds the latest writes.
+    for (const file of [relay.dbPath, `${relay.dbPath}-wal`, `${relay.dbPath}-shm`]) {
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      expect(bytes.includes(Buffer.from(MARKER)), file).toBe(false);
+      expect(bytes.includes(Buffer.from('from ')), file).toBe(false);
+    }
+
+    // The logs: structured, no markers, no device ids or handles, no IP addresses.
+    const log = readFileSync(relay.logPath, 'utf8');
+    expect(relay.logs.filter((l) => l.includes('socket_connected')).length).toBeGreaterThanOrEqual(2);
+    expect(relay.logs.filter((l) => l.includes('"event":"send"')).length).toBeGreaterThanOrEqual(7);
+    for (const line of relay.logs) expect(() => JSON.parse(line)).not.toThrow();
+    for (const needle of [MARKER, a.id, b.id, alice.handle, bob.handle, '127.0.0.1', 'remoteAddress', '"body"']) {
+      expect(log.includes(needle), needle).toBe(false);
+    }
+  });
+});
