@@ -1,15 +1,27 @@
 import { render } from 'preact';
-import { ready } from '../../../crypto/sodium.js';
+import { AppModel } from './model/app-model.js';
+import { App } from './components/App.js';
+import './styles.css';
 
-function App({ status }: { status: string }) {
-  return <main><h1>Sealpost</h1><p>{status}</p></main>;
+/** The relay serves this app, so it is also the relay this client talks to. */
+const RELAY_URL = location.origin;
+
+function LoadFailure({ message }: { message: string }) {
+  return (
+    <main class="welcome">
+      <div class="card">
+        <h1 class="brand">Sealpost</h1>
+        <p class="error-text" role="alert">Could not start: {message}</p>
+        <p class="hint">This browser needs IndexedDB and WebAssembly. Private windows of some browsers block them.</p>
+      </div>
+    </main>
+  );
 }
 
 const root = document.getElementById('app');
 if (root) {
-  render(<App status="Loading…" />, root);
-  ready().then(
-    () => render(<App status="Ready" />, root),
-    (err: unknown) => render(<App status={`Failed to load cryptography: ${String(err)}`} />, root),
+  AppModel.open(RELAY_URL).then(
+    (model) => render(<App model={model} />, root),
+    (error: unknown) => render(<LoadFailure message={error instanceof Error ? error.message : String(error)} />, root),
   );
 }

@@ -1,0 +1,11 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { AppModel } from '../model/app-model.js';
+import { Shell } from './Shell.js';
+import { Welcome } from './Welcome.js';
+
+/** Redraws on every model change; first run until this device has an account. */
+export function App({ model }: { model: AppModel }) {
+  const [, setVersion] = useState(0);
+  useEffect(() => model.subscribe(() => setVersion((v) => v + 1)), [model]);
+  return model.handle ? <Shell model={model} /> : <Welcome model={model} />;
+}

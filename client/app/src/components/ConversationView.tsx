@@ -1,0 +1,42 @@
+import type { Conversation } from '../../../sdk/index.js';
+import type { AppModel } from '../model/app-model.js';
+import type { Navigate } from '../route.js';
+import { Composer } from './Composer.js';
+import { IdentityWarning } from './IdentityWarning.js';
+import { MessageList } from './MessageList.js';
+import { TypingIndicator } from './TypingIndicator.js';
+
+/** One conversation: header, trust warnings, timeline, typing line and composer. */
+export function ConversationView({ model, conversation, navigate, onBack }: { model: AppModel; conversation: Conversation; navigate: Navigate; onBack: () => void }) {
+  const group = conversation.kind === 'group' ? model.group(conversation.groupId) : undefined;
+  const people = conversation.kind === 'direct' ? [conversation.handle] : (group?.members ?? []).filter((m) => m !== model.handle);
+  const changed = people.filter((h) => model.client.contact(h)?.changedIdentityKey !== undefined);
+  const verified = conversation.kind === 'direct' && model.client.contact(conversation.handle)?.verified === true && changed.length === 0;
+  const member = conversation.kind === 'direct' || (group?.members.includes(model.handle ?? '') ?? false);
+  const blockedReason = changed.length > 0 ? 'Sending is paused until you accept the new safety number.' : member ? undefined : 'You are no longer a member of this group.';
+
+  return (
+    <section class="conversation" aria-label={`Conversation with ${model.title(conversation)}`}>
+      <header class="pane-header">
+        <button type="button" class="back" onClick={onBack} aria-label="Back to conversations">‹</button>
+        <h2>
+          {model.title(conversation)}
+          {verified && <span class="verified" title="You verified this safety number">✓ verified</span>}
+        </h2>
+        {conversation.kind === 'direct' ? (
+          <button type="button" class="link" onClick={() => navigate({ screen: 'safety', handle: conversation.handle })}>Safety number</button>
+        ) : (
+          <button type="button" class="link" onClick={() => navigate({ screen: 'group-settings', groupId: conversation.groupId })}>
+            Members ({group?.members.length ?? 0})
+          </button>
+        )}
+      </header>
+      {changed.map((handle) => (
+        <IdentityWarning key={handle} model={model} handle={handle} onCompare={() => navigate({ screen: 'safety', handle })} />
+      ))}
+      <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} />
+      <TypingIndicator people={model.typingIn(conversation)} />
+      <Composer model={model} conversation={conversation} blockedReason={blockedReason} />
+    </section>
+  );
+}

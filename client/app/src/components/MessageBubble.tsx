@@ -1,0 +1,38 @@
+import type { MessageState } from '../../../sdk/index.js';
+import type { AppModel } from '../model/app-model.js';
+import { timeLabel, type TimelineItem } from '../model/timeline.js';
+
+const STATE_LABELS: Record<MessageState, string> = {
+  sending: 'Sending…', stored: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: '',
+};
+
+type BubbleItem = Extract<TimelineItem, { kind: 'message' | 'unsent' }>;
+
+/** One message. Its text is a text node: markup in it is shown, never parsed. */
+export function MessageBubble({ model, item, showSender }: { model: AppModel; item: BubbleItem; showSender: boolean }) {
+  const message = item.kind === 'message' ? item.message : undefined;
+  const outgoing = message ? message.outgoing : true;
+  const text = message ? message.text : item.kind === 'unsent' ? item.unsent.text : '';
+  const state: MessageState = message ? message.state : 'failed';
+  const reason = message ? message.failure : item.kind === 'unsent' ? item.unsent.reason : undefined;
+  const ts = message ? message.ts : item.at;
+  const queued = state === 'sending' && model.connection !== 'connected';
+  const retry = () => void model.retry(message ? { messageId: message.id } : { localId: item.kind === 'unsent' ? item.unsent.localId : '' });
+
+  return (
+    <li class={`bubble ${outgoing ? 'outgoing' : 'incoming'} state-${state}`} data-state={state} data-id={message?.id}>
+      {showSender && !outgoing && message && <span class="sender">{message.from}</span>}
+      <p class="text">{text}</p>
+      <span class="meta">
+        <time>{timeLabel(ts)}</time>
+        {outgoing && <span class="state">{queued ? 'Queued — will send when connected' : STATE_LABELS[state]}</span>}
+      </span>
+      {state === 'failed' && (
+        <span class="failure">
+          <span class="reason">{reason ?? 'Not sent.'}</span>
+          <button type="button" class="link" onClick={retry}>Retry</button>
+        </span>
+      )}
+    </li>
+  );
+}

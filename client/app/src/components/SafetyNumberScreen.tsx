@@ -1,0 +1,73 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { AppModel } from '../model/app-model.js';
+import { describeError } from '../model/describe-error.js';
+import { loadSafety, setVerified, type SafetyView } from '../model/safety.js';
+import type { Navigate } from '../route.js';
+import { ErrorText } from './ErrorText.js';
+import { QrImage } from './QrImage.js';
+
+/** The 60-digit safety number and its QR code; marking it verified after comparing. */
+export function SafetyNumberScreen({ model, handle, navigate }: { model: AppModel; handle: string; navigate: Navigate }) {
+  const [view, setView] = useState<SafetyView | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const contact = model.client.contact(handle);
+  const revision = `${contact?.identityKey}|${contact?.changedIdentityKey}|${contact?.verified}`;
+
+  useEffect(() => {
+    let live = true;
+    loadSafety(model.client, handle).then(
+      (loaded) => live && setView(loaded),
+      (err: unknown) => live && setError(describeError(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [model, handle, revision]);
+
+  const back = () => navigate({ screen: 'chat', conversation: { kind: 'direct', handle } });
+  const toggle = async () => {
+    if (!view) return;
+    await setVerified(model.client, handle, !view.verified);
+    model.changed();
+  };
+  const accept = async () => {
+    await model.client.acceptIdentity(handle).catch((err: unknown) => setError(describeError(err)));
+    model.changed();
+  };
+
+  return (
+    <section class="screen safety" aria-label={`Safety number with ${handle}`}>
+      <header class="pane-header">
+        <button type="button" class="back always" onClick={back} aria-label="Back to the conversation">‹</button>
+        <h2>Safety number · {handle}</h2>
+      </header>
+      <div class="screen-body">
+        <ErrorText error={error} />
+        {!view && !error && <p class="hint">Computing…</p>}
+        {view && (
+          <>
+            {view.changed && (
+              <div class="identity-warning" role="alert">
+                <p><strong>This is the NEW safety number.</strong> Compare it with {handle} before accepting.</p>
+                <button type="button" class="danger" onClick={() => void accept()}>Accept new key</button>
+              </div>
+            )}
+            <p class="hint">Compare these 60 digits with {handle}, in person or over a call, or scan the code on their device. If they match, no one sits between you.</p>
+            <p class="safety-digits" data-testid="safety-number">
+              {view.digits.split(' ').map((group, i) => <span key={i}>{group}</span>)}
+            </p>
+            <QrImage text={view.fingerprint} label={`Safety code with ${handle} as a QR code`} />
+            <p>
+              {view.verified ? <span class="verified">✓ verified</span> : <span class="hint">Not verified yet.</span>}
+            </p>
+            {!view.changed && (
+              <button type="button" class={view.verified ? '' : 'primary'} onClick={() => void toggle()}>
+                {view.verified ? 'Clear verified mark' : 'Mark as verified'}
+              </button>
+            )}
+          </>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,45 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { AppModel } from '../model/app-model.js';
+import { conversationKey } from '../model/conversation-key.js';
+import type { Route } from '../route.js';
+import { ConversationList } from './ConversationList.js';
+import { ConversationView } from './ConversationView.js';
+import { DevicesScreen } from './DevicesScreen.js';
+import { GroupSettings } from './GroupSettings.js';
+import { NewConversationForm } from './NewConversationForm.js';
+import { NewGroupForm } from './NewGroupForm.js';
+import { NoticeBar } from './NoticeBar.js';
+import { SafetyNumberScreen } from './SafetyNumberScreen.js';
+import { TopBar } from './TopBar.js';
+
+/** Signed in: the list on the side, one screen in the main pane (only one of them on a phone). */
+export function Shell({ model }: { model: AppModel }) {
+  const [route, setRoute] = useState<Route>({ screen: 'home' });
+  const chat = route.screen === 'chat' ? route.conversation : undefined;
+  useEffect(() => model.setActive(chat), [model, chat]);
+  const home = () => setRoute({ screen: 'home' });
+
+  return (
+    <div class={`shell ${route.screen === 'home' ? 'pane-closed' : 'pane-open'}`}>
+      <TopBar model={model} navigate={setRoute} />
+      <NoticeBar notice={model.notice} onDismiss={() => model.dismissNotice()} />
+      <aside class="sidebar" aria-label="Conversations">
+        <NewConversationForm model={model} navigate={setRoute} />
+        <button type="button" class="new-group" onClick={() => setRoute({ screen: 'new-group' })}>New group</button>
+        <ConversationList summaries={model.conversations()} selected={chat} navigate={setRoute} />
+      </aside>
+      <main class="pane">
+        {route.screen === 'home' && (
+          <div class="empty-pane">
+            <p>Pick a conversation, or start one with a handle.</p>
+          </div>
+        )}
+        {route.screen === 'chat' && <ConversationView key={conversationKey(route.conversation)} model={model} conversation={route.conversation} navigate={setRoute} onBack={home} />}
+        {route.screen === 'safety' && <SafetyNumberScreen model={model} handle={route.handle} navigate={setRoute} />}
+        {route.screen === 'group-settings' && <GroupSettings model={model} groupId={route.groupId} navigate={setRoute} />}
+        {route.screen === 'new-group' && <NewGroupForm model={model} navigate={setRoute} onBack={home} />}
+        {route.screen === 'devices' && <DevicesScreen model={model} onBack={home} />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+import { useState } from 'preact/hooks';
+import type { AppModel } from '../model/app-model.js';
+import { describeError } from '../model/describe-error.js';
+import { ErrorText } from './ErrorText.js';
+import { LinkThisDevice } from './LinkThisDevice.js';
+
+const HANDLE_PATTERN = '[a-z0-9_.\\-]{3,32}';
+
+/** First run: create an account (keys are generated here, in the browser) or link to one. */
+export function Welcome({ model }: { model: AppModel }) {
+  const [handle, setHandle] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [linking, setLinking] = useState(false);
+
+  if (linking) return <LinkThisDevice model={model} onCancel={() => setLinking(false)} />;
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await model.register(handle.trim());
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="welcome">
+      <div class="card">
+        <h1 class="brand">Sealpost</h1>
+        <p class="lede">End-to-end encrypted messages. Your keys are made on this device and never leave it.</p>
+        <form onSubmit={submit} class="stack">
+          <label for="handle-input">Pick a handle</label>
+          <input
+            id="handle-input"
+            name="handle"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellcheck={false}
+            required
+            pattern={HANDLE_PATTERN}
+            title="3–32 characters: a–z, 0–9, dot, dash, underscore"
+            value={handle}
+            onInput={(e) => setHandle(e.currentTarget.value.toLowerCase())}
+            disabled={busy}
+            autoFocus
+          />
+          <p class="hint">3–32 characters: lowercase letters, digits, “.”, “-”, “_”.</p>
+          <ErrorText error={error} />
+          <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating keys…' : 'Create account'}</button>
+        </form>
+        <div class="divider"><span>or</span></div>
+        <button type="button" onClick={() => setLinking(true)} disabled={busy}>Link to an existing account</button>
+      </div>
+    </main>
+  );
+}

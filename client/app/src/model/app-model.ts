@@ -1,0 +1,250 @@
+/**
+ * The app's state around one SealpostClient: it listens to the SDK's events, keeps what the
+ * SDK does not (typing, unread markers, unsent drafts, notes) and tells the views to redraw.
+ * Views read from it and call its actions; they never talk to the SDK directly.
+ */
+import {
+  SealpostClient, IndexedDbPersistence, type ConnectionState, type Conversation, type GroupRecord,
+  type MessageEvent, type PendingLink,
+} from '../../../sdk/index.js';
+import { AppMemory } from './app-memory.js';
+import { conversationKey, sameConversation } from './conversation-key.js';
+import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
+import { describeError } from './describe-error.js';
+import { showMessageNotification } from './notifications.js';
+import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
+import { TypingTracker } from './typing-tracker.js';
+
+function localId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export class AppModel {
+  private readonly listeners = new Set<() => void>();
+  private readonly typing = new TypingTracker(() => this.changed());
+  private unsent: UnsentMessage[] = [];
+  private active: Conversation | undefined;
+  private started = false;
+  connection: ConnectionState = 'offline';
+  /** The last problem worth telling the user about (shown until dismissed). */
+  notice: string | undefined;
+
+  private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {}
+
+  static async open(relayUrl: string): Promise<AppModel> {
+    const client = await SealpostClient.open({ persistence: new IndexedDbPersistence('sealpost'), reconnectBackoffMs: 500 });
+    const model = new AppModel(client, new AppMemory(), relayUrl);
+    if (client.account) model.start();
+    return model;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  get handle(): string | undefined {
+    return this.client.handle;
+  }
+
+  // ── first run ──────────────────────────────────────────────────────────────
+
+  async register(handle: string): Promise<void> {
+    await this.client.register(this.relayUrl, handle);
+    this.start();
+  }
+
+  beginLink(): PendingLink {
+    return this.client.startLink(this.relayUrl, { pollMs: 1000, timeoutMs: 15 * 60_000 });
+  }
+
+  async finishLink(pending: PendingLink): Promise<void> {
+    await pending.completed;
+    this.start();
+  }
+
+  /** Wires the SDK's events and connects; once, after the device has an account. */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    const client = this.client;
+    client.on('message', (event) => this.onMessage(event));
+    client.on('typing', (event) => {
+      const conversation: Conversation = event.groupId ? { kind: 'group', groupId: event.groupId } : { kind: 'direct', handle: event.from };
+      this.typing.remoteTyping(conversationKey(conversation), event.from, event.typing);
+    });
+    client.on('state', ({ state }) => {
+      this.connection = state;
+      this.changed();
+    });
+    client.on('group', (event) => {
+      const me = this.handle;
+      const who = (h: string) => (h === me ? 'you' : h);
+      const parts: string[] = [];
+      if (event.added.includes(event.by)) parts.push(`${event.by} created “${event.name}”`);
+      const added = event.added.filter((h) => h !== event.by);
+      if (added.length > 0) parts.push(`${event.by} added ${added.map(who).join(', ')}`);
+      if (event.removed.length > 0) parts.push(`${event.by} removed ${event.removed.map(who).join(', ')}`);
+      if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
+      this.changed();
+    });
+    for (const event of ['message_state', 'receipt', 'identity_changed', 'devices', 'device_refused'] as const) {
+      client.on(event, () => this.changed());
+    }
+    client.on('error', (error) => {
+      this.notice = describeError(error);
+      this.changed();
+    });
+    document.addEventListener('visibilitychange', () => this.markSeen());
+    client.connect();
+    this.connection = client.connectionState;
+    this.changed();
+  }
+
+  private onMessage(event: MessageEvent): void {
+    const key = conversationKey(event.conversation);
+    this.typing.remoteSent(key, event.from);
+    if (!event.outgoing) showMessageNotification(titleOf(event.conversation, this.client.groups()), event.from, event.text, key);
+    this.markSeen();
+    this.changed();
+  }
+
+  // ── conversations ──────────────────────────────────────────────────────────
+
+  conversations(): ConversationSummary[] {
+    return summarize(this.client.messages(), this.client.groups(), this.memory);
+  }
+
+  title(conversation: Conversation): string {
+    return titleOf(conversation, this.client.groups());
+  }
+
+  group(groupId: string): GroupRecord | undefined {
+    return this.client.groups().find((g) => g.groupId === groupId);
+  }
+
+  timeline(conversation: Conversation): TimelineItem[] {
+    const key = conversationKey(conversation);
+    return buildTimeline(this.client.messages(conversation), this.memory.notes(key), this.unsent.filter((u) => sameConversation(u.conversation, conversation)));
+  }
+
+  typingIn(conversation: Conversation): string[] {
+    return this.typing.typingIn(conversationKey(conversation));
+  }
+
+  /** Checks that the handle exists (a verified lookup) and lists the conversation. */
+  async startConversation(handle: string): Promise<Conversation> {
+    await this.client.lookup(handle);
+    const conversation: Conversation = { kind: 'direct', handle };
+    this.memory.markStarted(conversationKey(conversation));
+    this.changed();
+    return conversation;
+  }
+
+  /** The conversation on screen: its incoming messages count as read while the page is visible. */
+  setActive(conversation: Conversation | undefined): void {
+    this.active = conversation;
+    this.markSeen();
+  }
+
+  private markSeen(): void {
+    const conversation = this.active;
+    if (!conversation || document.visibilityState !== 'visible') return;
+    const key = conversationKey(conversation);
+    const readUpTo = this.memory.readUpTo(key);
+    const fresh = this.client.messages(conversation).filter((m) => !m.outgoing && m.storedAt > readUpTo);
+    if (fresh.length === 0) return;
+    this.memory.markReadUpTo(key, Math.max(...fresh.map((m) => m.storedAt)));
+    const bySender = new Map<string, string[]>();
+    for (const message of fresh) bySender.set(message.from, [...(bySender.get(message.from) ?? []), message.id]);
+    for (const [from, ids] of bySender) void this.client.markRead(from, ids).catch(() => undefined);
+    this.changed();
+  }
+
+  async send(conversation: Conversation, text: string): Promise<void> {
+    this.stopTyping(conversation);
+    try {
+      if (conversation.kind === 'direct') await this.client.send(conversation.handle, text);
+      else await this.client.sendToGroup(conversation.groupId, text);
+      this.memory.markStarted(conversationKey(conversation));
+    } catch (error) {
+      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error) });
+    }
+    this.changed();
+  }
+
+  /** Sends a failed message again as a new message and drops the failed copy. */
+  async retry(item: { messageId: string } | { localId: string }): Promise<void> {
+    if ('localId' in item) {
+      const unsent = this.unsent.find((u) => u.localId === item.localId);
+      if (!unsent) return;
+      this.unsent = this.unsent.filter((u) => u !== unsent);
+      await this.send(unsent.conversation, unsent.text);
+      return;
+    }
+    const message = this.client.store.get('messages', item.messageId);
+    if (!message || message.state !== 'failed') return;
+    await this.client.store.batch().delete('messages', message.id).commit();
+    await this.send(message.conversation, message.text);
+  }
+
+  userTyping(conversation: Conversation): void {
+    this.typing.localKeystroke(conversationKey(conversation), (typing) => this.sendTyping(conversation, typing));
+  }
+
+  private stopTyping(conversation: Conversation): void {
+    this.typing.localStopped(conversationKey(conversation), (typing) => this.sendTyping(conversation, typing));
+  }
+
+  private sendTyping(conversation: Conversation, typing: boolean): void {
+    const target = conversation.kind === 'direct' ? { handle: conversation.handle } : { groupId: conversation.groupId };
+    if (this.connection !== 'connected') return;
+    void this.client.sendTyping(target, typing).catch(() => undefined);
+  }
+
+  // ── groups ─────────────────────────────────────────────────────────────────
+
+  async createGroup(name: string, members: string[]): Promise<Conversation> {
+    for (const member of members) await this.client.lookup(member);
+    const group = await this.client.createGroup(name, members);
+    const conversation: Conversation = { kind: 'group', groupId: group.groupId };
+    const others = group.members.filter((m) => m !== this.handle);
+    this.addNote(conversation, `You created “${name}” with ${others.join(', ')}`);
+    this.changed();
+    return conversation;
+  }
+
+  async addMember(groupId: string, handle: string): Promise<void> {
+    await this.client.lookup(handle);
+    await this.client.addGroupMembers(groupId, [handle]);
+    this.addNote({ kind: 'group', groupId }, `You added ${handle}`);
+    this.changed();
+  }
+
+  async removeMember(groupId: string, handle: string): Promise<void> {
+    await this.client.removeGroupMembers(groupId, [handle]);
+    this.addNote({ kind: 'group', groupId }, handle === this.handle ? 'You left the group' : `You removed ${handle}`);
+    this.changed();
+  }
+
+  private addNote(conversation: Conversation, text: string): void {
+    this.memory.addNote({ id: localId(), conversation: conversationKey(conversation), ts: Date.now(), text });
+  }
+
+  // ── devices ────────────────────────────────────────────────────────────────
+
+  async approveLink(code: string): Promise<string> {
+    const deviceId = await this.client.acceptLink(code.trim());
+    this.changed();
+    return deviceId;
+  }
+
+  dismissNotice(): void {
+    this.notice = undefined;
+    this.changed();
+  }
+}

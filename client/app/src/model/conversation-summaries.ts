@@ -1,0 +1,47 @@
+/**
+ * The conversation list, derived from the SDK's history, its groups and the app's memory:
+ * title, last message, unread count, newest first.
+ */
+import type { Conversation, GroupRecord, MessageRecord } from '../../../sdk/index.js';
+import type { AppMemory } from './app-memory.js';
+import { conversationFromKey, conversationKey } from './conversation-key.js';
+
+export interface ConversationSummary {
+  key: string;
+  conversation: Conversation;
+  title: string;
+  last?: MessageRecord;
+  unread: number;
+  /** For ordering: the last message, else when the conversation or group was created. */
+  activeAt: number;
+}
+
+export function titleOf(conversation: Conversation, groups: readonly GroupRecord[]): string {
+  if (conversation.kind === 'direct') return conversation.handle;
+  return groups.find((g) => g.groupId === conversation.groupId)?.name || 'Group';
+}
+
+export function summarize(messages: readonly MessageRecord[], groups: readonly GroupRecord[], memory: AppMemory): ConversationSummary[] {
+  const byKey = new Map<string, ConversationSummary>();
+  const ensure = (conversation: Conversation, activeAt: number): ConversationSummary => {
+    const key = conversationKey(conversation);
+    let summary = byKey.get(key);
+    if (!summary) {
+      summary = { key, conversation, title: titleOf(conversation, groups), unread: 0, activeAt };
+      byKey.set(key, summary);
+    }
+    return summary;
+  };
+  for (const key of memory.startedKeys()) {
+    const conversation = conversationFromKey(key);
+    if (conversation) ensure(conversation, memory.startedAt(key) ?? 0);
+  }
+  for (const group of groups) ensure({ kind: 'group', groupId: group.groupId }, group.updatedAt);
+  for (const message of messages) {
+    const summary = ensure(message.conversation, message.storedAt);
+    summary.last = message;
+    summary.activeAt = Math.max(summary.activeAt, message.storedAt);
+    if (!message.outgoing && message.storedAt > memory.readUpTo(summary.key)) summary.unread++;
+  }
+  return [...byKey.values()].sort((a, b) => b.activeAt - a.activeAt);
+}

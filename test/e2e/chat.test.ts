@@ -1,0 +1,178 @@
+/**
+ * The web client end to end: the real relay (serving dist/client, built by `npm run build`)
+ * and Debian's Chromium driven by playwright-core. Two isolated browser contexts are two
+ * people; a third is alice's second, linked device (phone width). The steps run in order and
+ * share state; each has its own bound, and the browser is always closed.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import {
+  bubbleState, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+} from './helpers.js';
+
+const CLIENT_DIR = resolve('dist/client');
+const SHOTS = resolve('docs/screenshots');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const XSS = '<img src=x onerror=alert(1)>';
+const PLAINTEXTS = [
+  'Hello Bob, this is sealed',
+  'Hi Alice, received loud and clear',
+  'offline one',
+  'offline two',
+  'offline three',
+  'Reaching both of your devices',
+  'Group hello to the team',
+  XSS,
+];
+
+describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in Chromium', () => {
+  let relay: RelayHandle;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pages: WatchedPage[] = [];
+  let alice: WatchedPage;
+  let bob: WatchedPage;
+  let alicePhone: WatchedPage;
+
+  const newContext = async (viewport: { width: number; height: number }) => {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    return context;
+  };
+  const shot = (name: string, page: WatchedPage) => page.page.screenshot({ path: resolve(SHOTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    relay = await startRelay({ staticDir: CLIENT_DIR });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await relay?.close();
+  });
+
+  it('loads without errors and registers alice and bob with keys made in the browser', async () => {
+    alice = await openPage(await newContext(DESKTOP), 'alice', relay.url, pages);
+    await alice.page.getByRole('button', { name: 'Create account' }).waitFor();
+    await shot('desktop-first-run', alice);
+    await register(alice.page, 'alice');
+    bob = await openPage(await newContext(DESKTOP), 'bob', relay.url, pages);
+    await register(bob.page, 'bob');
+    expect(alice.problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
+  }, 40_000);
+
+  it('exchanges messages and shows delivered, then read', async () => {
+    await alice.page.getByLabel('Start a conversation').fill('bob');
+    await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
+    await sendText(alice.page, PLAINTEXTS[0]!);
+    await bubbleState(alice.page, PLAINTEXTS[0]!, 'delivered');
+
+    await bob.page.locator('[data-conversation="d:alice"] .unread').getByText('1').waitFor();
+    await openConversation(bob.page, 'd:alice');
+    await seeText(bob.page, PLAINTEXTS[0]!);
+    await bubbleState(alice.page, PLAINTEXTS[0]!, 'read');
+
+    await bob.page.locator('#composer-text').pressSequentially('Hi', { delay: 20 });
+    await alice.page.locator('.typing').getByText('bob is typing…').waitFor();
+    await sendText(bob.page, PLAINTEXTS[1]!);
+    await seeText(alice.page, PLAINTEXTS[1]!);
+    await bubbleState(bob.page, PLAINTEXTS[1]!, 'read');
+    await shot('desktop-conversation', alice);
+  }, 40_000);
+
+  it('delivers what was sent while bob’s page was closed, in order, and keeps history on reload', async () => {
+    await bob.page.close();
+    for (const text of PLAINTEXTS.slice(2, 5)) await sendText(alice.page, text);
+    for (const text of PLAINTEXTS.slice(2, 5)) await bubbleState(alice.page, text, 'stored');
+
+    bob = await openPage(bob.page.context(), 'bob (reopened)', relay.url, pages);
+    await waitConnected(bob.page);
+    await openConversation(bob.page, 'd:alice');
+    await seeText(bob.page, 'offline three');
+    const texts = await timelineTexts(bob.page);
+    expect(texts.filter((t) => t.startsWith('offline '))).toEqual(['offline one', 'offline two', 'offline three']);
+    expect(texts.indexOf(PLAINTEXTS[0]!)).toBeLessThan(texts.indexOf('offline one'));
+
+    await alice.page.reload();
+    await waitConnected(alice.page);
+    await openConversation(alice.page, 'd:bob');
+    await seeText(alice.page, 'offline three');
+    expect(await timelineTexts(alice.page)).toEqual(PLAINTEXTS.slice(0, 5));
+  }, 40_000);
+
+  it('shows markup in a message as text and runs nothing', async () => {
+    await sendText(alice.page, XSS);
+    await seeText(bob.page, XSS);
+    const bubble = bob.page.locator('.bubble.incoming .text').last();
+    expect(await bubble.textContent()).toBe(XSS);
+    expect(await bob.page.locator('.timeline img').count()).toBe(0);
+    await bob.page.waitForTimeout(300); // an onerror handler would have fired by now
+    expect(bob.dialogs).toEqual([]);
+    expect(alice.dialogs).toEqual([]);
+  }, 20_000);
+
+  it('links a second device to alice and a message reaches both of her devices', async () => {
+    alicePhone = await openPage(await newContext(PHONE), 'alice phone', relay.url, pages);
+    await alicePhone.page.getByRole('button', { name: 'Link to an existing account' }).click();
+    const code = (await alicePhone.page.getByTestId('link-code').textContent())?.trim() ?? '';
+    expect(code.length).toBeGreaterThan(20);
+    await alicePhone.page.locator('img.qr').waitFor();
+    await shot('phone-link-code', alicePhone);
+
+    await alice.page.getByRole('button', { name: 'Devices' }).click();
+    await alice.page.getByLabel('Link code').fill(code);
+    await alice.page.getByRole('button', { name: 'Link device' }).click();
+    await waitConnected(alicePhone.page);
+    await alice.page.locator('.devices li').nth(1).waitFor();
+    await shot('desktop-devices', alice);
+
+    await sendText(bob.page, PLAINTEXTS[5]!);
+    await openConversation(alice.page, 'd:bob');
+    await seeText(alice.page, PLAINTEXTS[5]!);
+    await alicePhone.page.locator('[data-conversation="d:bob"]').waitFor();
+    await shot('phone-conversations', alicePhone);
+    await openConversation(alicePhone.page, 'd:bob');
+    await seeText(alicePhone.page, PLAINTEXTS[5]!);
+    // A reply from the phone is a copy on alice's desktop too.
+    await sendText(alicePhone.page, 'Sent from my phone');
+    await seeText(alice.page, 'Sent from my phone');
+    await seeText(bob.page, 'Sent from my phone');
+    await shot('phone-conversation', alicePhone);
+  }, 45_000);
+
+  it('shows the safety number and a group with its membership changes', async () => {
+    await alice.page.getByRole('button', { name: 'Safety number' }).click();
+    const digits = (await alice.page.getByTestId('safety-number').innerText()).replace(/\s+/g, '');
+    expect(digits).toMatch(/^\d{60}$/);
+    await alice.page.locator('img.qr').waitFor();
+    await shot('desktop-safety-number', alice);
+
+    await alice.page.getByRole('button', { name: 'New group' }).click();
+    await alice.page.getByLabel('Group name').fill('Team');
+    await alice.page.getByLabel('Members').fill('bob');
+    await alice.page.getByRole('button', { name: 'Create group' }).click();
+    await sendText(alice.page, PLAINTEXTS[6]!);
+    await bob.page.locator('.conversation-title', { hasText: 'Team' }).click();
+    await seeText(bob.page, PLAINTEXTS[6]!);
+    await bob.page.locator('.note').getByText('alice created “Team”').waitFor();
+    await shot('desktop-group', bob);
+  }, 30_000);
+
+  it('left no console or page errors, and the relay stored none of the plaintexts', async () => {
+    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    const files = [relay.dbPath, `${relay.dbPath}-wal`].filter((path) => existsSync(path));
+    expect(files.length).toBeGreaterThan(0);
+    const stored = Buffer.concat(files.map((path) => readFileSync(path)));
+    for (const text of [...PLAINTEXTS, 'Sent from my phone']) {
+      expect(stored.includes(Buffer.from(text, 'utf8')), text).toBe(false);
+    }
+  });
+});

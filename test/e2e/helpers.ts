@@ -1,0 +1,67 @@
+/**
+ * Browser helpers for the web client's end-to-end suite: pages that record every console
+ * error, page error and dialog (the suite asserts there are none), and the few UI steps the
+ * scenario repeats.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+
+export const STEP_TIMEOUT = 15_000;
+
+export interface WatchedPage {
+  name: string;
+  page: Page;
+  problems: string[];
+  dialogs: string[];
+}
+
+export async function openPage(context: BrowserContext, name: string, url: string, all: WatchedPage[]): Promise<WatchedPage> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  const watched: WatchedPage = { name, page, problems: [], dialogs: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') watched.problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => watched.problems.push(`pageerror: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    watched.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  all.push(watched);
+  await page.goto(url);
+  return watched;
+}
+
+export async function waitConnected(page: Page): Promise<void> {
+  await page.locator('.connection[data-state="connected"]').waitFor();
+}
+
+export async function register(page: Page, handle: string): Promise<void> {
+  await page.getByLabel('Pick a handle').fill(handle);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await waitConnected(page);
+}
+
+export async function openConversation(page: Page, key: string): Promise<void> {
+  await page.locator(`[data-conversation="${key}"]`).click();
+  await page.locator('#composer-text').waitFor();
+}
+
+export async function sendText(page: Page, text: string): Promise<void> {
+  const box = page.locator('#composer-text');
+  await box.fill(text);
+  await box.press('Enter');
+  await page.locator('.bubble.outgoing .text', { hasText: text }).last().waitFor();
+}
+
+/** Resolves once a bubble with exactly `text` is in the timeline. */
+export async function seeText(page: Page, text: string): Promise<void> {
+  await page.locator('.bubble .text').getByText(text, { exact: true }).last().waitFor();
+}
+
+export async function bubbleState(page: Page, text: string, state: string): Promise<void> {
+  await page.locator(`.bubble.outgoing[data-state="${state}"]`).filter({ has: page.getByText(text, { exact: true }) }).last().waitFor();
+}
+
+export async function timelineTexts(page: Page): Promise<string[]> {
+  return page.locator('.bubble .text').allTextContents();
+}
