@@ -1,0 +1,75 @@
+/** The error table agrees with the wire codes; the config parser fills, validates and freezes. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, FLAGS, loadConfig, serveHelp } from '../../server/config.js';
+import { ERRORS, ERROR_CODES, RelayError, errorAck, errorBody } from '../../server/errors.js';
+import type { ErrorCode } from '../../server/protocol/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sealpost-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('error table', () => {
+  it('covers every wire code exactly once with a 4xx/5xx status and a message', () => {
+    // Compile-time exhaustiveness: adding an ErrorCode without a row fails typecheck.
+    const all: Record<ErrorCode, true> = { invalid: true, too_large: true, rate_limited: true, quota_exceeded: true, unknown_device: true, not_found: true, unauthorized: true, stale_timestamp: true, replayed_nonce: true, bad_signature: true, forbidden: true, conflict: true, unavailable: true, internal: true };
+    expect(ERROR_CODES.sort()).toEqual(Object.keys(all).sort());
+    for (const code of ERROR_CODES) {
+      const { status, message } = ERRORS[code];
+      expect(status >= 400 && status < 600, code).toBe(true);
+      expect(message.length, code).toBeGreaterThan(3);
+      // Only genuine failures of the relay itself are 5xx.
+      expect(status >= 500, code).toBe(code === 'internal' || code === 'unavailable');
+    }
+    expect(ERRORS.conflict.status).toBe(409);
+    expect(ERRORS.invalid.status).toBe(400);
+  });
+
+  it('builds bodies, acks and errors from the table', () => {
+    expect(errorBody('conflict')).toEqual({ error: { code: 'conflict', message: ERRORS.conflict.message } });
+    expect(errorAck('invalid', 'x')).toEqual({ ok: false, error: { code: 'invalid', message: 'x' } });
+    expect(new RelayError('rate_limited').statusCode).toBe(429);
+  });
+});
+
+describe('config', () => {
+  it('has the DESIGN.md defaults', () => {
+    const c = loadConfig([], {}, { db: join(dir, 'a/b/relay.db') });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', staticDir: 'dist/client' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(loadConfig().db).toBe('./data/sealpost.db');
+  });
+
+  it('reads env, lets flags win, repeats and splits lists', () => {
+    const c = loadConfig(['--port', '9000', '--cors-origin', 'https://a.example', '--cors-origin=https://b.example,https://c.example', '--trust-proxy', '--db', join(dir, 'x.db')], { SEALPOST_PORT: '7000', SEALPOST_MAX_BATCH: '7', SEALPOST_LOG_LEVEL: 'warn' });
+    expect(c.port).toBe(9000);
+    expect(c.maxBatch).toBe(7);
+    expect(c.logLevel).toBe('warn');
+    expect(c.trustProxy).toBe(true);
+    expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example', 'https://c.example']);
+  });
+
+  it('refuses bad input with a ConfigError', () => {
+    const bad: [string[], Record<string, string>][] = [
+      [['--port', 'http'], {}],
+      [['--port', '70000'], {}],
+      [['--nope'], {}],
+      [['--cors-origin', '*'], {}],
+      [['--tls-cert', 'c.pem'], {}],
+      [['--max-batch', '0'], {}],
+      [['--log-level', 'loud'], {}],
+      [[], { SEALPOST_MAX_BODY_BYTES: '-1' }],
+      [['stray'], {}],
+    ];
+    for (const [argv, env] of bad) expect(() => loadConfig(argv, env, { db: join(dir, 'y.db') }), argv.join(' ')).toThrow(ConfigError);
+  });
+
+  it('documents every flag with its env var and default in --help', () => {
+    const help = serveHelp();
+    for (const f of FLAGS) {
+      expect(help).toContain(`--${f.flag}`);
+      expect(help).toContain(f.env);
+    }
+  });
+});
