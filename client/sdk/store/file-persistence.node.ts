@@ -10,6 +10,7 @@ import { COLLECTIONS, type CollectionName, type Snapshot, type StoreWrite } from
 
 const FILE_NAME = 'store.json';
 const FORMAT_VERSION = 1;
+let writeCounter = 0;
 
 export class FilePersistence implements Persistence {
   private readonly path: string;
@@ -44,7 +45,8 @@ export class FilePersistence implements Persistence {
       else records[write.key] = write.value;
       next[write.collection] = records;
     }
-    const temporary = `${this.path}.${process.pid}.tmp`;
+    // Unique per write: two handles on one profile (a second process, a test) never share a temp file.
+    const temporary = `${this.path}.${process.pid}.${++writeCounter}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {
       await handle.writeFile(JSON.stringify({ version: FORMAT_VERSION, data: next }));

@@ -4,11 +4,13 @@
  * e.g. a decrypted message, its ratchet state, its dedup ids and a consumed one-time prekey
  * land together or not at all — and are applied in memory only once the backend has them.
  */
+import { SdkError } from '../errors.js';
 import type { Persistence } from './persistence.js';
 import { COLLECTIONS, type CollectionName, type Collections, type Snapshot, type StoreWrite } from './records.js';
 
 export class LocalStore {
   private tail: Promise<void> = Promise.resolve();
+  private closed = false;
 
   private constructor(
     private readonly persistence: Persistence,
@@ -28,7 +30,7 @@ export class LocalStore {
     return this.data[collection].get(key);
   }
 
-  /** Records in insertion order. */
+  /** All records of a collection (order depends on the backend: sort by a field when it matters). */
   all<C extends CollectionName>(collection: C): Collections[C][] {
     return [...this.data[collection].values()];
   }
@@ -43,6 +45,7 @@ export class LocalStore {
 
   /** Persists the writes atomically, then applies them in memory. Batches are applied in call order. */
   commit(writes: readonly StoreWrite[]): Promise<void> {
+    if (this.closed) return Promise.reject(new SdkError('closed', 'the local store is closed'));
     if (writes.length === 0) return this.tail;
     const run = this.tail.then(async () => {
       await this.persistence.write(writes);
@@ -57,6 +60,7 @@ export class LocalStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.tail;
     await this.persistence.close();
   }
