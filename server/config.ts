@@ -170,5 +170,5 @@ export function serveHelp(): string {
     const def = f.default === undefined ? '(none)' : Array.isArray(f.default) ? (f.default.length ? f.default.join(',') : '(same-origin only)') : String(f.default);
     return `  --${f.flag.padEnd(24)} ${f.help}\n  ${''.padEnd(26)} env ${f.env}, default ${def}`;
   });
-  return ['Usage: sealpost serve [flags]', '', 'Runs the relay. Flags override environment variables.', '', ...rows, '  --help                   show this help'].join('\n');
+  return ['Usage: sealpost serve [flags]', '', 'Runs the relay. Flags override environment variables.', '', ...rows, '  --help                     show this help'].join('\n');
 }
