@@ -5,7 +5,6 @@
  */
 import { ready, safetyNumber, fromBase64Url, type LocalIdentity } from '../../crypto/index.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
-import { applyContent } from './apply-content.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
@@ -18,7 +17,7 @@ import { localIdentityOf } from './local-identity.js';
 import { Outbox, type OutboxResult } from './outbox.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-import { openIncoming } from './receiver.js';
+import { receiveBatch } from './inbound.js';
 import { RelayHttp } from './relay-http.js';
 import { randomId } from './random.js';
 import * as registration from './registration.js';
@@ -265,33 +264,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    const { ctx } = this.wire();
-    const own = this.requireAccount().handle;
-    let ackUpTo: number | undefined;
-    const receipts = new Map<string, string[]>();
-    for (const envelope of batch) {
-      let outcome;
-      try {
-        outcome = await openIncoming(ctx, envelope);
-      } catch (error) {
-        // Relay unreachable mid-check: stop here, ack what is done, get the rest redelivered.
-        this.emit('error', error);
-        ctx.connection.simulateNetworkFailure();
-        break;
-      }
-      if (outcome.kind === 'rejected') this.emit('rejected', outcome.error);
-      if (outcome.kind === 'content') {
-        const applied = applyContent(this.store, own, outcome.received);
-        await outcome.received.batch.commit();
-        for (const pending of applied.events) this.emit(pending.event, pending.payload);
-        if (applied.deliveredReceipt) {
-          const ids = receipts.get(applied.deliveredReceipt.handle) ?? [];
-          receipts.set(applied.deliveredReceipt.handle, [...ids, ...applied.deliveredReceipt.messageIds]);
-        }
-      }
-      if (envelope.seq !== undefined) ackUpTo = envelope.seq;
-    }
-    if (ackUpTo !== undefined) await ctx.connection.ack({ upTo: ackUpTo }).catch(() => undefined);
+    const receipts = await receiveBatch(this.wire().ctx, batch, (event, payload) => this.emit(event, payload));
     // Queued behind this step, not awaited inside it: receipts are sends like any other.
     for (const [handle, ids] of receipts) void this.sendReceipt(handle, 'delivered', ids).catch((error: unknown) => this.emit('error', error));
   }
