@@ -51,7 +51,9 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
     await ready();
-    return new SealpostClient(await LocalStore.open(options.persistence), options);
+    const store = await LocalStore.open(options.persistence);
+    await pruneDedupIds(store);
+    return new SealpostClient(store, options);
   }
 
   get account(): AccountRecord | undefined {
@@ -346,4 +348,15 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
 function localSigners(local: LocalIdentity): { identity: Uint8Array; device: Uint8Array } {
   return { identity: local.identity.privateKey, device: local.device.privateKey };
+}
+
+/** Dedup ids outlive any redelivery only up to the relay's envelope TTL (30 days by default). */
+const DEDUP_RETENTION_MS = 31 * 24 * 3600_000;
+
+async function pruneDedupIds(store: LocalStore, now = Date.now()): Promise<void> {
+  const batch = store.batch();
+  for (const collection of ['seenEnvelopes', 'seenMessages'] as const) {
+    for (const [key, seen] of store.entries(collection)) if (now - seen.at > DEDUP_RETENTION_MS) batch.delete(collection, key);
+  }
+  await batch.commit();
 }

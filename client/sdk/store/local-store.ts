@@ -35,6 +35,10 @@ export class LocalStore {
     return [...this.data[collection].values()];
   }
 
+  entries<C extends CollectionName>(collection: C): Array<[string, Collections[C]]> {
+    return [...this.data[collection].entries()];
+  }
+
   count(collection: CollectionName): number {
     return this.data[collection].size;
   }
