@@ -55,7 +55,10 @@ async function gateway(app: FastifyInstance): Promise<void> {
         next();
       },
       (error: unknown) => {
-        if (error instanceof HandshakeError) return next(error);
+        if (error instanceof HandshakeError) {
+          app.log.debug({ event: 'handshake_refused', code: error.code }, 'handshake refused');
+          return next(error);
+        }
         app.log.error({ err: error }, 'handshake failed');
         next(new HandshakeError('internal'));
       },

@@ -67,6 +67,23 @@ describe('limits', () => {
     s.close();
   });
 
+  it('rate-limits bundle claims per IP and caps sockets per IP', async () => {
+    const { relay, bob } = await setup({ ipRateLimitPerMinute: 2, maxConnectionsPerIp: 1 });
+    const claim = () => fetch(`${relay.url}/v1/devices/${bob.devices[0]!.id}/bundle`, { method: 'POST' });
+    expect((await claim()).status).toBe(200);
+    expect((await claim()).status).toBe(200);
+    const third = await claim();
+    expect(third.status).toBe(429);
+    expect(await third.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    const first = await connectDevice(relay.url, bob.devices[0]!);
+    await expect(connectDevice(relay.url, bob.devices[0]!)).rejects.toThrow('rate_limited');
+    first.close();
+    await quietPeriod(100);
+    const again = await connectDevice(relay.url, bob.devices[0]!);
+    expect(again.connected).toBe(true);
+    again.close();
+  });
+
   it('sweeps expired envelopes', async () => {
     const { relay, alice, bob } = await setup({ ttlMs: 300, sweepIntervalMs: 100 });
     const s = await connectDevice(relay.url, alice.devices[0]!);
