@@ -41,9 +41,9 @@ describe.skipIf(!hasOpenssl())('TLS', () => {
       const alice = await makeAccount();
       const injectUrl = `http://${relay.host}`;
       const originalFetch = globalThis.fetch;
-      globalThis.fetch = (async (input: string, init: RequestInit & { headers?: Record<string, string> }) => {
+      globalThis.fetch = (async (input: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
         const url = new URL(input);
-        const res = await relay.app.inject({ method: init.method as 'POST', url: url.pathname, headers: { ...init.headers, host: relay.host }, payload: init.body as string });
+        const res = await relay.app.inject({ method: init.method as 'POST', url: url.pathname, headers: { ...init.headers, host: relay.host }, payload: init.body ?? '' });
         return new Response(res.body, { status: res.statusCode, headers: res.headers as Record<string, string> });
       }) as typeof fetch;
       try {
