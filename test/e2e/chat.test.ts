@@ -4,14 +4,16 @@
  * people; a third is alice's second, linked device (phone width). The steps run in order and
  * share state; each has its own bound, and the browser is always closed.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import {
-  bubbleState, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+  bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
 } from './helpers.js';
 
 const CLIENT_DIR = resolve('dist/client');
@@ -27,6 +29,8 @@ const PLAINTEXTS = [
   'offline three',
   'Reaching both of your devices',
   'Group hello to the team',
+  'typed while the relay was down',
+  'Are you still you, carol?',
   XSS,
 ];
 
@@ -38,6 +42,8 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
   let alice: WatchedPage;
   let bob: WatchedPage;
   let alicePhone: WatchedPage;
+  let carol: WatchedPage;
+  let relayDir = '';
 
   const newContext = async (viewport: { width: number; height: number }) => {
     const context = await browser.newContext({ viewport });
@@ -49,6 +55,7 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     relay = await startRelay({ staticDir: CLIENT_DIR });
+    relayDir = relay.dir;
     browser = await launchBrowser();
   });
 
@@ -56,6 +63,7 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     await relay?.close();
+    if (relayDir) rmSync(relayDir, { recursive: true, force: true });
   });
 
   it('loads without errors and registers alice and bob with keys made in the browser', async () => {
@@ -85,7 +93,6 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
     await sendText(bob.page, PLAINTEXTS[1]!);
     await seeText(alice.page, PLAINTEXTS[1]!);
     await bubbleState(bob.page, PLAINTEXTS[1]!, 'read');
-    await shot('desktop-conversation', alice);
   }, 40_000);
 
   it('delivers what was sent while bob’s page was closed, in order, and keeps history on reload', async () => {
@@ -117,7 +124,25 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
     await bob.page.waitForTimeout(300); // an onerror handler would have fired by now
     expect(bob.dialogs).toEqual([]);
     expect(alice.dialogs).toEqual([]);
+    await shot('desktop-conversation', alice);
   }, 20_000);
+
+  it('queues a message typed while the relay is down and sends it on reconnect', async () => {
+    const text = 'typed while the relay was down';
+    const port = new URL(relay.url).port;
+    await forgiveNetworkErrors(pages, async () => {
+      await relay.close({ keepData: true });
+      await alice.page.locator('.connection[data-state="connecting"]').waitFor();
+      await sendText(alice.page, text);
+      await alice.page.locator('.bubble.outgoing[data-state="sending"] .state').getByText('Queued — will send when connected').waitFor();
+      await shot('desktop-offline-queue', alice);
+      relay = await startRelay({ staticDir: CLIENT_DIR, db: relay.dbPath, port: Number(port) });
+      await waitConnected(alice.page);
+      await waitConnected(bob.page);
+    });
+    await seeText(bob.page, text);
+    await bubbleState(alice.page, text, 'read');
+  }, 40_000);
 
   it('links a second device to alice and a message reaches both of her devices', async () => {
     alicePhone = await openPage(await newContext(PHONE), 'alice phone', relay.url, pages);
@@ -148,7 +173,7 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
     await shot('phone-conversation', alicePhone);
   }, 45_000);
 
-  it('shows the safety number and a group with its membership changes', async () => {
+  it('shows the safety number, and a group with members added and removed in its timeline', async () => {
     await alice.page.getByRole('button', { name: 'Safety number' }).click();
     const digits = (await alice.page.getByTestId('safety-number').innerText()).replace(/\s+/g, '');
     expect(digits).toMatch(/^\d{60}$/);
@@ -162,8 +187,49 @@ describe.skipIf(!existsSync(resolve(CLIENT_DIR, 'index.html')))('web client in C
     await sendText(alice.page, PLAINTEXTS[6]!);
     await bob.page.locator('.conversation-title', { hasText: 'Team' }).click();
     await seeText(bob.page, PLAINTEXTS[6]!);
-    await bob.page.locator('.note').getByText('alice created “Team”').waitFor();
+    await bob.page.locator('.note').getByText('alice added you to “Team”').waitFor();
     await shot('desktop-group', bob);
+
+    carol = await openPage(await newContext(DESKTOP), 'carol', relay.url, pages);
+    await register(carol.page, 'carol');
+    await alice.page.getByRole('button', { name: /^Members/ }).click();
+    await alice.page.getByLabel('Add a member').fill('carol');
+    await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
+    await bob.page.locator('.note').getByText('alice added carol').waitFor();
+    await carol.page.locator('.conversation-title', { hasText: 'Team' }).click();
+    await carol.page.locator('.note').getByText('alice added you to “Team”').waitFor();
+
+    await alice.page.locator('.members li', { hasText: 'carol' }).getByRole('button', { name: 'Remove' }).click();
+    await carol.page.locator('.note').getByText('alice removed you').waitFor();
+    await carol.page.getByText('You are no longer a member of this group.').waitFor();
+    await bob.page.locator('.note').getByText('alice removed carol').waitFor();
+  }, 40_000);
+
+  it('blocks sending with a warning when a contact’s identity key changes, until accepted', async () => {
+    await alice.page.getByLabel('Start a conversation').fill('carol');
+    await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
+    await alice.page.locator('#composer-text').waitFor();
+    // Play a malicious relay: swap carol's identity key in its database.
+    const db = new Database(relay.dbPath);
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare('UPDATE accounts SET identity_key = ? WHERE handle = ?').run(randomBytes(32).toString('base64url'), 'carol');
+    } finally {
+      db.close();
+    }
+    // Typing already looks carol up (to send the typing indicator): the change shows at once.
+    const box = alice.page.locator('#composer-text');
+    await box.fill(PLAINTEXTS[8]!);
+    await alice.page.locator('.identity-warning').getByText('carol’s safety number changed.').waitFor();
+    expect(await box.isDisabled()).toBe(true);
+    await shot('desktop-identity-warning', alice);
+    await alice.page.getByRole('button', { name: 'Accept new key' }).click();
+    await alice.page.locator('.identity-warning').waitFor({ state: 'detached' });
+    expect(await box.isDisabled()).toBe(false);
+    // The relay's devices are not certified by the key it made up: nothing is sent, and the failure says why.
+    await box.press('Enter');
+    await alice.page.locator('.bubble[data-state="failed"] .reason').getByText('That account has no device that can receive messages.').waitFor();
+    await alice.page.locator('.bubble[data-state="failed"]').getByRole('button', { name: 'Retry' }).waitFor();
   }, 30_000);
 
   it('left no console or page errors, and the relay stored none of the plaintexts', async () => {

@@ -85,10 +85,12 @@ export class AppModel {
       const me = this.handle;
       const who = (h: string) => (h === me ? 'you' : h);
       const parts: string[] = [];
-      if (event.added.includes(event.by)) parts.push(`${event.by} created “${event.name}”`);
       const added = event.added.filter((h) => h !== event.by);
-      if (added.length > 0) parts.push(`${event.by} added ${added.map(who).join(', ')}`);
-      if (event.removed.length > 0) parts.push(`${event.by} removed ${event.removed.map(who).join(', ')}`);
+      const by = event.by === me ? 'You' : event.by;
+      // The first update this device sees of a group (it was just created, or we were added).
+      if (event.added.includes(event.by)) parts.push(`${by} added ${who(me ?? '')} to “${event.name}” (members: ${event.members.join(', ')})`);
+      else if (added.length > 0) parts.push(`${by} added ${added.map(who).join(', ')}`);
+      if (event.removed.length > 0) parts.push(`${by} removed ${event.removed.map(who).join(', ')}`);
       if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
       this.changed();
     });
