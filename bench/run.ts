@@ -17,10 +17,34 @@ import { startTarget, type RunningTarget } from './targets/launch.js';
 
 const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
 const SEALPOST_CLI = join(import.meta.dirname, '..', 'server', 'cli.js');
-const LOAD_LIFETIME_MS = 5 * 60_000;
+
+/** How long one load generator may take before the runner kills it (setup included). */
+function loadLifetimeMs(config: BenchConfig, scenario: ScenarioName): number {
+  const pairs = (p: BenchConfig['chat']) => (p.warmupSeconds + p.seconds) * 1000 + 60_000;
+  switch (scenario) {
+    case 'a':
+      return pairs(config.chat);
+    case 'b':
+      return pairs(config.burst);
+    case 'c':
+      return config.drain.timeoutMs + 120_000;
+    case 'd':
+      return 240_000;
+    case 'e':
+      return config.crypto.seconds * 2000 + 30_000;
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** RSS after letting the target settle and asking it (targets/gc-hook.ts) for a full GC. */
+async function settledRss(pid: number, settleMs: number): Promise<number> {
+  await sleep(settleMs);
+  process.kill(pid, 'SIGUSR2');
+  await sleep(300);
+  return rssKiB(pid);
 }
 
 /** Rows left in sealpost's queue table (read after the relay stopped and checkpointed). */
@@ -39,8 +63,9 @@ function queueRows(dbFile: string): number | undefined {
 
 /** Forks one load generator for `job`, answering its phases with samples of the target process. */
 async function drive(job: LoadJob, target: RunningTarget | undefined, config: BenchConfig, record: RunRecord): Promise<LoadResult> {
-  const child = fork(LOAD_MAIN, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  const load = supervise(child, LOAD_LIFETIME_MS);
+  const debug = process.env['BENCH_DEBUG'] === '1';
+  const child = fork(LOAD_MAIN, [], { stdio: ['ignore', 'inherit', debug ? 'inherit' : 'pipe', 'ipc'] });
+  const load = supervise(child, loadLifetimeMs(config, job.scenario));
   const pid = target?.child.pid;
   let cpuAt: { cpu: number; wall: number } | undefined;
   try {
@@ -57,15 +82,15 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
           if (cpuAt) record.serverCpuPct = ((cpuSeconds(pid) - cpuAt.cpu) / ((performance.now() - cpuAt.wall) / 1000)) * 100;
           reply();
         } else if (message.phase === 'before-connect') {
-          void sleep(config.idle.settleMs).then(() => {
-            record.rssBeforeKiB = rssKiB(pid);
+          void settledRss(pid, config.idle.settleMs).then((rss) => {
+            record.rssBeforeKiB = rss;
             cpuAt = { cpu: cpuSeconds(pid), wall: performance.now() };
             reply();
           });
         } else if (message.phase === 'connected') {
           if (cpuAt) record.serverCpuPct = ((cpuSeconds(pid) - cpuAt.cpu) / ((performance.now() - cpuAt.wall) / 1000)) * 100;
-          void sleep(config.idle.settleMs).then(() => {
-            record.rssAfterKiB = rssKiB(pid);
+          void settledRss(pid, config.idle.settleMs).then((rss) => {
+            record.rssAfterKiB = rss;
             reply();
           });
         }

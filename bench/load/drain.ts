@@ -9,6 +9,7 @@ import type { LoadResult } from '../ipc.js';
 import type { OutgoingEnvelope } from '../../server/protocol/events.js';
 import { bodyPool, envelopeId } from './bodies.js';
 import { BenchError, mapLimit, type Driver } from './driver.js';
+import { debug } from './debug.js';
 import { cpuPercent, phase } from './phase.js';
 
 const BATCH = 100;
@@ -18,7 +19,9 @@ export async function runDrain(driver: Driver, params: BenchConfig['drain'], bod
   const bodies = bodyPool(bodyBytes);
   const devices = await driver.createDevices(params.devices + params.senders);
   const recipients = devices.slice(0, params.devices);
+  debug(`drain: ${devices.length} devices registered`);
   const senders = await mapLimit(devices.slice(params.devices), 10, (device) => driver.connect(device));
+  debug('drain: senders connected');
 
   // Fill: every recipient gets an equal share, in batches addressed to one device each.
   const perDevice = Math.floor(params.envelopes / params.devices);
@@ -44,6 +47,7 @@ export async function runDrain(driver: Driver, params: BenchConfig['drain'], bod
     ),
   );
   const fillSeconds = (performance.now() - fillStart) / 1000;
+  debug(`drain: filled ${batches.length} batches in ${fillSeconds.toFixed(2)} s`);
   for (const sender of senders) sender.close();
   if (refused > 0) throw new BenchError(`fill: the relay refused ${refused} envelopes (quota?)`);
   const total = perDevice * params.devices;
@@ -93,6 +97,7 @@ export async function runDrain(driver: Driver, params: BenchConfig['drain'], bod
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), params.timeoutMs).unref()),
   ]);
   const seconds = (performance.now() - drainStart) / 1000;
+  debug(`drain: ${drained ? 'drained' : 'timed out'} ${delivered}/${total} in ${seconds.toFixed(2)} s`);
   const loadCpuPct = cpuPercent(cpuStart, seconds);
   await phase('measure-end');
   if (!drained) errors += total - delivered;

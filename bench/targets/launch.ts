@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ParserName, TargetName } from '../config.js';
 import { freePort, spawnNode, waitForPort, type Child } from '../proc.js';
 
@@ -21,6 +22,8 @@ export interface RunningTarget {
 
 const DIST = join(import.meta.dirname, '..', '..');
 const MAX_LIFETIME_MS = 8 * 60_000;
+/** Node flags for every target: the GC hook the runner uses before sampling RSS. */
+const NODE_FLAGS = ['--expose-gc', '--import', pathToFileURL(join(DIST, 'bench', 'targets', 'gc-hook.js')).href];
 
 export function sealpostLimitFlags(): string[] {
   return [
@@ -40,11 +43,11 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
   if (name === 'sealpost') {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
     dbFile = join(dir, 'bench.db');
-    const args = [join(DIST, 'server', 'cli.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, ...sealpostLimitFlags()];
+    const args = [...NODE_FLAGS, join(DIST, 'server', 'cli.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...sealpostLimitFlags()];
     const env = { ...process.env, ...(parser === 'msgpack' ? { SEALPOST_PARSER: 'msgpack' } : {}) };
     child = spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });
   } else {
-    child = spawnNode([join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });
+    child = spawnNode([...NODE_FLAGS, join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });
   }
   try {
     await waitForPort(port, 20_000, child.process);

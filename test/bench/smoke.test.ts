@@ -1,0 +1,90 @@
+/**
+ * A seconds-long smoke run of `npm run bench` (BENCH_QUICK with tiny counts) against every
+ * target, checking only that it runs end to end and reports well-formed, non-zero figures.
+ * The bench is compiled into its own folder under node_modules/.cache so this test never
+ * rewrites dist/ under another suite's feet (dependencies still resolve from node_modules).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../bench/report.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..', '..');
+const outDir = join(root, 'node_modules', '.cache', `sealpost-bench-smoke-${process.pid}`);
+const results = join(outDir, 'results.json');
+
+interface Results {
+  records: RunRecord[];
+  checks: unknown[];
+  table: string;
+}
+
+describe('npm run bench (quick smoke run)', () => {
+  let parsed: Results;
+  let stdout = '';
+
+  beforeAll(async () => {
+    mkdirSync(outDir, { recursive: true });
+    const tsconfig = join(outDir, 'tsconfig.json');
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        extends: join(root, 'tsconfig.build.json'),
+        compilerOptions: { outDir, rootDir: root, sourceMap: false },
+        include: [join(root, 'bench'), join(root, 'server')],
+        exclude: [join(root, 'node_modules'), join(root, 'dist'), '**/*.test.ts'],
+      }),
+    );
+    // Emit even if another part of the tree has a type error right now: the typecheck is npm test's job.
+    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { cwd: root }).catch(() => undefined);
+    expect(existsSync(join(outDir, 'bench', 'run.js'))).toBe(true);
+    const env = { ...process.env, BENCH_QUICK: '1', BENCH_SECONDS: '0.5', BENCH_IDLE: '50', BENCH_DRAIN: '500', BENCH_OUT: results };
+    ({ stdout } = await run(process.execPath, [join(outDir, 'bench', 'run.js')], { cwd: root, env, timeout: 150_000 }));
+    parsed = JSON.parse(readFileSync(results, 'utf8')) as Results;
+  }, 240_000);
+
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('prints the table with the targets of the issue', () => {
+    expect(stdout).toContain('sealpost ÷ bare');
+    expect(stdout).toMatch(/PASS|FAIL/);
+    expect(parsed.checks.length).toBeGreaterThan(0);
+  });
+
+  it('runs every scenario against every target without errors', () => {
+    const seen = parsed.records.map((r) => `${r.scenario}:${r.target}`).sort();
+    const sealpost = existsSync(join(outDir, 'server', 'cli.js'));
+    const expected = ['a', 'b', 'd'].flatMap((s) => [...(sealpost ? ['sealpost'] : []), 'bare-socketio', 'raw-ws'].map((t) => `${s}:${t}`));
+    if (sealpost) expected.push('c:sealpost');
+    expected.push('e:sealpost');
+    expect(seen).toEqual(expected.sort());
+    expect(parsed.records.filter((r) => r.error).map((r) => `${r.scenario} ${r.target}: ${r.error}`)).toEqual([]);
+  });
+
+  it('reports non-zero throughput and finite latencies', () => {
+    for (const r of parsed.records.filter((x) => x.scenario === 'a' || x.scenario === 'b')) {
+      expect(r.result?.msgPerSec, `${r.scenario} ${r.target}`).toBeGreaterThan(0);
+      expect(r.result?.p50Ms).toBeGreaterThan(0);
+      expect(r.result?.p99Ms).toBeGreaterThanOrEqual(r.result?.p50Ms ?? Infinity);
+      expect(r.serverCpuPct).toBeGreaterThan(0);
+    }
+  });
+
+  it('drains the sealpost queue to empty and measures idle connections and crypto', () => {
+    for (const r of parsed.records.filter((x) => x.scenario === 'c')) {
+      expect(r.result?.msgPerSec).toBeGreaterThan(0);
+      expect(r.queueLeft).toBe(0);
+    }
+    for (const r of parsed.records.filter((x) => x.scenario === 'd')) {
+      expect(r.result?.connections).toBe(50);
+      expect(r.rssAfterKiB).toBeGreaterThan(0);
+      expect(Number.isFinite(r.perConnectionKiB)).toBe(true);
+    }
+    const crypto = parsed.records.find((x) => x.scenario === 'e');
+    expect(crypto?.result?.msgPerSec).toBeGreaterThan(0);
+    expect(crypto?.result?.oneWayPerSec).toBeGreaterThan(0);
+  });
+});
