@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
+import { transferSizeReport } from './transfer-size-report.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -7,6 +8,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: './',
+  plugins: [transferSizeReport()],
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
     outDir: fileURLToPath(new URL('../../dist/client', import.meta.url)),
@@ -14,5 +16,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: true,
+    // One chunk: libsodium (with its inlined WebAssembly) is most of it and every screen needs it.
+    chunkSizeWarningLimit: 800,
   },
 });

@@ -24,6 +24,7 @@ export function Composer({ model, conversation, blockedReason }: { model: AppMod
       <textarea
         id="composer-text"
         rows={1}
+        autoFocus
         placeholder={blockedReason ? '' : 'Message'}
         value={text}
         disabled={blockedReason !== undefined}

@@ -56,6 +56,13 @@ export function DevicesScreen({ model, onBack }: { model: AppModel; onBack: () =
           </ul>
         )}
         <LinkApproveForm model={model} onLinked={() => setReload((n) => n + 1)} />
+        <div class="stack erase">
+          <h3>This device</h3>
+          <p class="hint">Erasing deletes this device’s keys and history from this browser. Remove it from the list above first (from another device) so no messages wait for it.</p>
+          <button type="button" class="danger" onClick={() => confirm('Erase this device’s keys and history from this browser?') && void model.eraseThisDevice()}>
+            Erase this device
+          </button>
+        </div>
       </div>
     </section>
   );

@@ -45,6 +45,11 @@ export class AppMemory {
     this.storage?.setItem(STORAGE_KEY, JSON.stringify(this.data));
   }
 
+  erase(): void {
+    this.storage?.removeItem(STORAGE_KEY);
+    this.data = { readUpTo: {}, started: {}, notes: [] };
+  }
+
   readUpTo(key: string): number {
     return this.data.readUpTo[key] ?? 0;
   }

@@ -15,6 +15,11 @@ import { showMessageNotification } from './notifications.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
 import { TypingTracker } from './typing-tracker.js';
 
+const DATABASE_NAME = 'sealpost';
+
+/** Incoming envelopes that were dropped: worth telling the user. */
+const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid_content']);
+
 function localId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -32,7 +37,7 @@ export class AppModel {
   private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {}
 
   static async open(relayUrl: string): Promise<AppModel> {
-    const client = await SealpostClient.open({ persistence: new IndexedDbPersistence('sealpost'), reconnectBackoffMs: 500 });
+    const client = await SealpostClient.open({ persistence: new IndexedDbPersistence(DATABASE_NAME), reconnectBackoffMs: 500 });
     const model = new AppModel(client, new AppMemory(), relayUrl);
     if (client.account) model.start();
     return model;
@@ -77,8 +82,11 @@ export class AppModel {
       const conversation: Conversation = event.groupId ? { kind: 'group', groupId: event.groupId } : { kind: 'direct', handle: event.from };
       this.typing.remoteTyping(conversationKey(conversation), event.from, event.typing);
     });
-    client.on('state', ({ state }) => {
+    client.on('state', ({ state, reason }) => {
       this.connection = state;
+      if (state === 'offline' && reason === 'unknown_device') {
+        this.notice = 'The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.';
+      }
       this.changed();
     });
     client.on('group', (event) => {
@@ -94,9 +102,18 @@ export class AppModel {
       if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
       this.changed();
     });
-    for (const event of ['message_state', 'receipt', 'identity_changed', 'devices', 'device_refused'] as const) {
+    for (const event of ['message_state', 'receipt', 'identity_changed', 'devices'] as const) {
       client.on(event, () => this.changed());
     }
+    client.on('device_refused', (refusal) => {
+      this.notice = `A device the relay lists for ${refusal.handle} is not certified by their identity key (${refusal.reason}); nothing is sent to it.`;
+      this.changed();
+    });
+    client.on('rejected', (error) => {
+      if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
+      this.notice = `A message could not be read and was dropped (${error.code}).`;
+      this.changed();
+    });
     client.on('error', (error) => {
       this.notice = describeError(error);
       this.changed();
@@ -243,6 +260,17 @@ export class AppModel {
     const deviceId = await this.client.acceptLink(code.trim());
     this.changed();
     return deviceId;
+  }
+
+  /** Forgets this device: keys, sessions, history and app memory. The account lives on elsewhere. */
+  async eraseThisDevice(): Promise<void> {
+    await this.client.close();
+    this.memory.erase();
+    await new Promise<void>((resolve) => {
+      const request = indexedDB.deleteDatabase(DATABASE_NAME);
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+    location.reload();
   }
 
   dismissNotice(): void {
