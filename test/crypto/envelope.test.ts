@@ -1,21 +1,12 @@
 /** Sealed sender, safety numbers and device linking. */
 import { describe, expect, it } from 'vitest';
 import {
-  CryptoError, createLinkSecret, decodeLinkCode, deviceIdOf, encodeLinkCode, generateSigningKeyPair, openEnvelope,
+  createLinkSecret, decodeLinkCode, deviceIdOf, encodeLinkCode, generateSigningKeyPair, openEnvelope,
   openLinkBundle, ready, safetyFingerprint, safetyNumber, sealEnvelope, sealLinkBundle, utf8,
 } from '../../crypto/index.js';
+import { codeOf } from './helpers.js';
 
 await ready();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return (error as CryptoError).code;
-  }
-  return undefined;
-}
 
 describe('sealed sender', () => {
   it('round trips sender ids and message; only the recipient device opens it', () => {

@@ -1,6 +1,7 @@
 /** Shared fixtures for test/crypto: real libsodium, real keys, a bundle the way the SDK builds one. */
 import type { DhKeyPair, LocalIdentity, PrekeySource, RemoteBundle } from '../../crypto/index.js';
-import { generateDhKeyPair, generateSigningKeyPair, utf8, fromUtf8 } from '../../crypto/index.js';
+import { expect } from 'vitest';
+import { CryptoError, generateDhKeyPair, generateSigningKeyPair, utf8, fromUtf8 } from '../../crypto/index.js';
 
 export interface Party {
   local: LocalIdentity;
@@ -37,3 +38,14 @@ export function bundleOf(party: Party, oneTimeId?: number): RemoteBundle {
 
 export const text = utf8;
 export const untext = fromUtf8;
+
+/** Runs `fn` and returns the code of the CryptoError it throws (any other error fails the test). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CryptoError);
+    return (error as CryptoError).code;
+  }
+  return undefined;
+}

@@ -2,10 +2,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeDh } from '../../crypto/dh.js';
 import {
-  CryptoError, assertDhPublicKey, generateDhKeyPair, generateSigningKeyPair, initiateSession, padContent,
+  assertDhPublicKey, generateDhKeyPair, generateSigningKeyPair, initiateSession, padContent,
   parseDhPublicKey, ready, signingKeyToDh, signingPrivateKeyToDh, sodium, toBase64Url, unpadContent,
 } from '../../crypto/index.js';
-import { bundleOf, makeParty } from './helpers.js';
+import { bundleOf, codeOf, makeParty } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -13,16 +13,6 @@ beforeAll(async () => {
 
 const hex = (h: string): Uint8Array => sodium().from_hex(h);
 const toHex = (b: Uint8Array): string => sodium().to_hex(b);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return (error as CryptoError).code;
-  }
-  return undefined;
-}
 
 describe('X25519 (RFC 7748) through crypto_scalarmult', () => {
   it('§5.2 test vectors', () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  CryptoError, acceptSession, decrypt, deserializeSession, encrypt, initiateSession, isPrekeyMessage, ready,
+  acceptSession, decrypt, deserializeSession, encrypt, initiateSession, isPrekeyMessage, ready,
   serializeSession, sessionRemoteDeviceKey, sessionRemoteIdentityKey,
 } from '../../crypto/index.js';
-import { bundleOf, makeParty, text, untext } from './helpers.js';
+import { bundleOf, codeOf, makeParty, text, untext } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -16,16 +16,6 @@ function establish(oneTimeId: number | null = 1) {
   const first = encrypt(aliceSession, text('hello bob'));
   const accepted = acceptSession(bob.local, alice.local.device.publicKey, first, bob.prekeys);
   return { alice, bob, aliceSession, bobSession: accepted.session, accepted, first };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return (error as CryptoError).code;
-  }
-  return undefined;
 }
 
 describe('session establishment', () => {

@@ -1,23 +1,14 @@
 /** Each signed statement verifies, and no signature made for one label verifies as another. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  CryptoError, deviceIdOf, generateDhKeyPair, generateSigningKeyPair, ready, signDeviceCertificate, signHandshake,
+  deviceIdOf, generateDhKeyPair, generateSigningKeyPair, ready, signDeviceCertificate, signHandshake,
   signRequest, signSignedPrekey, utf8, verifyDeviceCertificate, verifyHandshake, verifyRequest, verifySignedPrekey,
 } from '../../crypto/index.js';
+import { codeOf } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return (error as CryptoError).code;
-  }
-  return undefined;
-}
 
 describe('signed statements', () => {
   const setup = () => {
