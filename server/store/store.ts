@@ -68,6 +68,13 @@ export interface QueueStats {
   bytes: number;
 }
 
+/** Totals for the metrics scrape: registered devices and every undelivered envelope. */
+export interface RelayStats {
+  devices: number;
+  envelopes: number;
+  bytes: number;
+}
+
 export type AddDeviceOutcome = 'added' | 'no_account' | 'conflict' | 'quota_exceeded';
 
 export interface Store {
@@ -97,6 +104,7 @@ export interface Store {
   /** Deletes every envelope with expiresAt ≤ now; returns how many. */
   sweepExpired(now: number): Promise<number>;
   queueStats(deviceId: string): Promise<QueueStats>;
+  relayStats(): Promise<RelayStats>;
 
   /** True when a write transaction succeeds (readiness probe). */
   isWritable(): Promise<boolean>;

@@ -23,4 +23,6 @@ export const SQL = {
   ackUpTo: 'DELETE FROM queue WHERE device_id = ? AND seq <= ? RETURNING size',
   ackId: 'DELETE FROM queue WHERE device_id = ? AND envelope_id = ? RETURNING size',
   sweepExpired: 'DELETE FROM queue WHERE expires_at <= ? RETURNING device_id, size',
+  // Metrics scrape: the per-device running totals, summed (one pass over devices, not the queue).
+  relayStats: 'SELECT COUNT(*) AS devices, COALESCE(SUM(queue_count), 0) AS envelopes, COALESCE(SUM(queue_bytes), 0) AS bytes FROM devices',
 } as const;

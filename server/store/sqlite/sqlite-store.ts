@@ -15,6 +15,7 @@ import type {
   QueueLimits,
   QueuedEnvelope,
   QueueStats,
+  RelayStats,
   SignedPrekeyRecord,
   Store,
 } from '../store.js';
@@ -234,6 +235,10 @@ export class SqliteStore implements Store {
   async queueStats(deviceId: string): Promise<QueueStats> {
     const row = this.#s.queueState.get(deviceId) as { queue_count: number; queue_bytes: number } | undefined;
     return { envelopes: row?.queue_count ?? 0, bytes: row?.queue_bytes ?? 0 };
+  }
+
+  async relayStats(): Promise<RelayStats> {
+    return this.#s.relayStats.get() as RelayStats;
   }
 
   async isWritable(): Promise<boolean> {
