@@ -13,7 +13,10 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
   const changed = people.filter((h) => model.client.contact(h)?.changedIdentityKey !== undefined);
   const verified = conversation.kind === 'direct' && model.client.contact(conversation.handle)?.verified === true && changed.length === 0;
   const member = conversation.kind === 'direct' || (group?.members.includes(model.handle ?? '') ?? false);
-  const blockedReason = changed.length > 0 ? 'Sending is paused until you accept the new safety number.' : member ? undefined : 'You are no longer a member of this group.';
+  // A direct conversation stops; a group goes on without the member whose key changed (the SDK skips them).
+  const blockedReason = !member
+    ? 'You are no longer a member of this group.'
+    : conversation.kind === 'direct' && changed.length > 0 ? 'Sending is paused until you accept the new safety number.' : undefined;
 
   return (
     <section class="conversation" aria-label={`Conversation with ${model.title(conversation)}`}>
@@ -32,7 +35,7 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
         )}
       </header>
       {changed.map((handle) => (
-        <IdentityWarning key={handle} model={model} handle={handle} onCompare={() => navigate({ screen: 'safety', handle })} />
+        <IdentityWarning key={handle} model={model} handle={handle} inGroup={conversation.kind === 'group'} onCompare={() => navigate({ screen: 'safety', handle })} />
       ))}
       <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} />
       <TypingIndicator people={model.typingIn(conversation)} />

@@ -3,7 +3,7 @@ import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
 
 /** Blocks sending to `handle` until the user accepts their new identity key. */
-export function IdentityWarning({ model, handle, onCompare }: { model: AppModel; handle: string; onCompare: () => void }) {
+export function IdentityWarning({ model, handle, inGroup, onCompare }: { model: AppModel; handle: string; inGroup: boolean; onCompare: () => void }) {
   const [error, setError] = useState<string | undefined>(undefined);
   const accept = async () => {
     try {
@@ -17,7 +17,7 @@ export function IdentityWarning({ model, handle, onCompare }: { model: AppModel;
     <div class="identity-warning" role="alert">
       <p>
         <strong>{handle}’s safety number changed.</strong> They may have reinstalled, or someone may be
-        intercepting your messages. Sending is paused. Compare the new safety number with {handle} in person or by
+        intercepting your messages. {inGroup ? `Group messages skip ${handle} until then.` : 'Sending is paused.'} Compare the new safety number with {handle} in person or by
         another channel before you continue.
       </p>
       <div class="row">

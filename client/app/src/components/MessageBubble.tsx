@@ -13,7 +13,8 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
   const message = item.kind === 'message' ? item.message : undefined;
   const outgoing = message ? message.outgoing : true;
   const text = message ? message.text : item.kind === 'unsent' ? item.unsent.text : '';
-  const state: MessageState = message ? message.state : 'failed';
+  // A send refused only because the relay was unreachable waits for the reconnect like a queued one.
+  const state: MessageState = message ? message.state : item.kind === 'unsent' && item.unsent.retryOnReconnect ? 'sending' : 'failed';
   const reason = message ? message.failure : item.kind === 'unsent' ? item.unsent.reason : undefined;
   const ts = message ? message.ts : item.at;
   const queued = state === 'sending' && model.connection !== 'connected';

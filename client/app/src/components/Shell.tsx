@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { conversationKey } from '../model/conversation-key.js';
-import type { Route } from '../route.js';
 import { ConversationList } from './ConversationList.js';
 import { ConversationView } from './ConversationView.js';
 import { DevicesScreen } from './DevicesScreen.js';
@@ -11,11 +10,13 @@ import { NewGroupForm } from './NewGroupForm.js';
 import { NoticeBar } from './NoticeBar.js';
 import { SafetyNumberScreen } from './SafetyNumberScreen.js';
 import { TopBar } from './TopBar.js';
+import { useHashRoute } from './use-hash-route.js';
 
 /** Signed in: the list on the side, one screen in the main pane (only one of them on a phone). */
 export function Shell({ model }: { model: AppModel }) {
-  const [route, setRoute] = useState<Route>({ screen: 'home' });
-  const chat = route.screen === 'chat' ? route.conversation : undefined;
+  const [route, setRoute] = useHashRoute();
+  const chatKey = route.screen === 'chat' ? conversationKey(route.conversation) : undefined;
+  const chat = useMemo(() => (route.screen === 'chat' ? route.conversation : undefined), [chatKey]);
   useEffect(() => model.setActive(chat), [model, chat]);
   const home = () => setRoute({ screen: 'home' });
 

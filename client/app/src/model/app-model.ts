@@ -4,7 +4,7 @@
  * Views read from it and call its actions; they never talk to the SDK directly.
  */
 import {
-  SealpostClient, IndexedDbPersistence, type ConnectionState, type Conversation, type GroupRecord,
+  SealpostClient, IndexedDbPersistence, SdkError, type ConnectionState, type Conversation, type GroupRecord,
   type MessageEvent, type PendingLink,
 } from '../../../sdk/index.js';
 import { AppMemory } from './app-memory.js';
@@ -84,6 +84,7 @@ export class AppModel {
     });
     client.on('state', ({ state, reason }) => {
       this.connection = state;
+      if (state === 'connected') this.retryUnsentAfterReconnect();
       if (state === 'offline' && reason === 'unknown_device') {
         this.notice = 'The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.';
       }
@@ -191,7 +192,8 @@ export class AppModel {
       else await this.client.sendToGroup(conversation.groupId, text);
       this.memory.markStarted(conversationKey(conversation));
     } catch (error) {
-      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error) });
+      const retryOnReconnect = error instanceof SdkError && error.code === 'network';
+      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error), retryOnReconnect });
     }
     this.changed();
   }
@@ -209,6 +211,16 @@ export class AppModel {
     if (!message || message.state !== 'failed') return;
     await this.client.store.batch().delete('messages', message.id).commit();
     await this.send(message.conversation, message.text);
+  }
+
+  /** Sends that failed only because the relay was unreachable go out again, in their order. */
+  private retryUnsentAfterReconnect(): void {
+    const waiting = this.unsent.filter((u) => u.retryOnReconnect);
+    if (waiting.length === 0) return;
+    this.unsent = this.unsent.filter((u) => !u.retryOnReconnect);
+    void (async () => {
+      for (const unsent of waiting) await this.send(unsent.conversation, unsent.text);
+    })();
   }
 
   userTyping(conversation: Conversation): void {

@@ -9,6 +9,8 @@ export interface UnsentMessage {
   text: string;
   ts: number;
   reason: string;
+  /** Failed only because the relay was unreachable: sent again automatically on reconnect. */
+  retryOnReconnect: boolean;
 }
 
 export type TimelineItem =
