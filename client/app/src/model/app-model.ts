@@ -33,6 +33,7 @@ export class AppModel {
   connection: ConnectionState = 'offline';
   /** The last problem worth telling the user about (shown until dismissed). */
   notice: string | undefined;
+  private noticeClearsOnReconnect = false;
 
   private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {}
 
@@ -84,9 +85,12 @@ export class AppModel {
     });
     client.on('state', ({ state, reason }) => {
       this.connection = state;
-      if (state === 'connected') this.retryUnsentAfterReconnect();
+      if (state === 'connected') {
+        if (this.noticeClearsOnReconnect) this.notice = undefined;
+        this.retryUnsentAfterReconnect();
+      }
       if (state === 'offline' && reason === 'unknown_device') {
-        this.notice = 'The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.';
+        this.setNotice('The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.');
       }
       this.changed();
     });
@@ -107,17 +111,14 @@ export class AppModel {
       client.on(event, () => this.changed());
     }
     client.on('device_refused', (refusal) => {
-      this.notice = `A device the relay lists for ${refusal.handle} is not certified by their identity key (${refusal.reason}); nothing is sent to it.`;
-      this.changed();
+      this.setNotice(`A device the relay lists for ${refusal.handle} is not certified by their identity key (${refusal.reason}); nothing is sent to it.`);
     });
     client.on('rejected', (error) => {
       if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
-      this.notice = `A message could not be read and was dropped (${error.code}).`;
-      this.changed();
+      this.setNotice(`A message could not be read and was dropped (${error.code}).`);
     });
     client.on('error', (error) => {
-      this.notice = describeError(error);
-      this.changed();
+      this.setNotice(describeError(error), error instanceof SdkError && error.code === 'network');
     });
     document.addEventListener('visibilitychange', () => this.markSeen());
     client.connect();
@@ -283,6 +284,12 @@ export class AppModel {
       request.onsuccess = request.onerror = request.onblocked = () => resolve();
     });
     location.reload();
+  }
+
+  private setNotice(text: string, clearsOnReconnect = false): void {
+    this.notice = text;
+    this.noticeClearsOnReconnect = clearsOnReconnect;
+    this.changed();
   }
 
   dismissNotice(): void {
