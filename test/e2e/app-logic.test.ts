@@ -2,6 +2,8 @@
  * The web client's view logic without a browser: routes in the URL fragment, the conversation
  * list (unread counts, order), timelines, the app's own memory and typing indicators.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageRecord } from '../../client/sdk/index.js';
 import { AppMemory } from '../../client/app/src/model/app-memory.js';
@@ -148,5 +150,21 @@ describe('typing indicators', () => {
     expect(sent).toEqual([true, false]);
     tracker.localStopped('d:bob', send); // nothing more to stop
     expect(sent).toEqual([true, false]);
+  });
+});
+
+describe('text is only ever rendered as text', () => {
+  it('no HTML-parsing sink appears anywhere in client/', () => {
+    const sink = /innerHTML|outerHTML|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write|DOMParser|createContextualFragment/;
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.(tsx?|html)$/.test(entry.name) && sink.test(readFileSync(path, 'utf8'))) offenders.push(path);
+      }
+    };
+    walk('client');
+    expect(offenders).toEqual([]);
   });
 });
