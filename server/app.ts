@@ -17,6 +17,8 @@ import { installErrorHandlers, installRawJsonParser } from './http/error-handler
 import { NonceCache } from './http/nonce-cache.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { originGuardPlugin } from './http/origin-guard.js';
+import { ratePolicy } from './limits/rate-policy.js';
 import { PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -54,7 +56,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('relay', {
     config,
     nonces: new NonceCache(config.handshakeSkewMs),
-    metrics: createMetrics(),
+    // The store plugin registers later; a scrape reads app.store lazily.
+    metrics: createMetrics(() => app.store.relayStats()),
+    limits: ratePolicy(config),
     mailbox: new ProvisioningMailbox(),
   });
   installErrorHandlers(app);
@@ -68,6 +72,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       directives: { 'script-src': ["'self'", "'wasm-unsafe-eval'"], 'connect-src': ["'self'"] },
     },
   });
+  // Refuse foreign origins outright; @fastify/cors then answers preflights for the listed ones.
+  await app.register(originGuardPlugin);
   if (config.corsOrigins.length > 0) await app.register(fastifyCors, { origin: [...config.corsOrigins] });
   await app.register(fastifyRateLimit, {
     global: false,

@@ -37,6 +37,15 @@ export interface Config {
   /** Per-IP limit (per minute) on account creation, bundle claims and provisioning. */
   readonly ipRateLimitPerMinute: number;
   readonly maxConnectionsPerIp: number;
+  /** Token bucket for every socket event other than `send` (ack, unknown events). */
+  readonly eventRatePerSecond: number;
+  readonly eventBurst: number;
+  /** A socket must send its Socket.IO CONNECT (with auth) within this time. */
+  readonly handshakeTimeoutMs: number;
+  /** Sockets that send no event (no send, no ack) for this long are closed; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
 }
 
 type Kind = 'int' | 'string' | 'bool' | 'list' | 'level' | 'sync';
@@ -80,6 +89,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', kind: 'int', default: 10, min: 0, help: 'tell a device when fewer one-time prekeys remain' },
   { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, bundle and provisioning routes' },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
+  { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', kind: 'int', default: 50, min: 1, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
+  { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },
+  { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', env: 'SEALPOST_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'a connection that has not completed its signed handshake by then is closed' },
+  { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'SEALPOST_IDLE_TIMEOUT_MS', kind: 'int', default: 600_000, min: 0, help: 'close sockets that send no event (send or ack) for this long; 0 = never' },
+  { key: 'metricsToken', flag: 'metrics-token', env: 'SEALPOST_METRICS_TOKEN', kind: 'string', default: undefined, help: 'require "Authorization: Bearer TOKEN" on GET /metrics' },
 ];
 
 export class ConfigError extends Error {

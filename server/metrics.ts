@@ -1,24 +1,85 @@
-/** Prometheus metrics in a per-app registry (no module-level state: two relays can share a process). */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+/**
+ * Prometheus metrics in a per-app registry (no module-level state: two relays can share a
+ * process). Every series is `sealpost_…`; none carries a device id, handle or address as a
+ * label, so a scrape reveals volumes and timings only.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from './protocol/errors.js';
+import type { RelayStats } from './store/store.js';
 
 export interface RelayMetrics {
   registry: Registry;
+  /** Envelopes durably queued (group commit). */
   envelopesStored: Counter;
-  enqueueTransactions: Counter;
+  /** Envelopes a send accepted: stored, or pushed live when ephemeral. */
+  envelopesAccepted: Counter;
+  /** Envelopes deleted because their recipient acknowledged them. */
   envelopesDelivered: Counter;
+  /** Envelopes emitted to sockets (live pushes and drain pages). */
+  envelopesPushed: Counter;
   envelopesExpired: Counter;
+  envelopesRefused: Counter<'code'>;
+  enqueueTransactions: Counter;
+  /** Envelopes stored per SQLite write transaction (what group commit buys). */
+  writeBatchSize: Histogram;
+  /** Time from a socket event's arrival to its ack, by event. */
+  eventDuration: Histogram<'event'>;
   sockets: Gauge;
+  refuse(code: ErrorCode, envelopes?: number): void;
 }
 
-export function createMetrics(): RelayMetrics {
+/** `stats` is read at scrape time, so the gauges cost nothing between scrapes. */
+export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sealpost_' });
+  const registers = [registry];
+  // One store read per scrape feeds all three gauges.
+  let pending: Promise<RelayStats> | undefined;
+  const read = (): Promise<RelayStats> => {
+    pending ??= (stats ? stats() : Promise.resolve({ devices: 0, envelopes: 0, bytes: 0 })).finally(() => {
+      setImmediate(() => (pending = undefined));
+    });
+    return pending;
+  };
+  const statGauge = (name: string, help: string, pick: (s: RelayStats) => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(pick(await read()));
+      },
+    });
+  statGauge('sealpost_devices', 'registered devices', (s) => s.devices);
+  statGauge('sealpost_queue_envelopes', 'undelivered envelopes held, all devices', (s) => s.envelopes);
+  statGauge('sealpost_queue_bytes', 'undelivered body bytes held, all devices', (s) => s.bytes);
+
+  const envelopesRefused = new Counter({ name: 'sealpost_envelopes_refused_total', help: 'envelopes refused, by error code', labelNames: ['code'] as const, registers });
   return {
     registry,
-    envelopesStored: new Counter({ name: 'sealpost_envelopes_stored_total', help: 'envelopes durably queued', registers: [registry] }),
-    enqueueTransactions: new Counter({ name: 'sealpost_enqueue_transactions_total', help: 'group-commit transactions', registers: [registry] }),
-    envelopesDelivered: new Counter({ name: 'sealpost_envelopes_pushed_total', help: 'envelopes emitted to sockets', registers: [registry] }),
-    envelopesExpired: new Counter({ name: 'sealpost_envelopes_expired_total', help: 'envelopes deleted by the TTL sweeper', registers: [registry] }),
-    sockets: new Gauge({ name: 'sealpost_sockets', help: 'authenticated live sockets', registers: [registry] }),
+    envelopesStored: new Counter({ name: 'sealpost_envelopes_stored_total', help: 'envelopes durably queued', registers }),
+    envelopesAccepted: new Counter({ name: 'sealpost_envelopes_accepted_total', help: 'envelopes accepted by send (stored, or pushed live if ephemeral)', registers }),
+    envelopesDelivered: new Counter({ name: 'sealpost_envelopes_delivered_total', help: 'envelopes deleted after their recipient acknowledged them', registers }),
+    envelopesPushed: new Counter({ name: 'sealpost_envelopes_pushed_total', help: 'envelopes emitted to sockets', registers }),
+    envelopesExpired: new Counter({ name: 'sealpost_envelopes_expired_total', help: 'envelopes deleted by the TTL sweeper', registers }),
+    envelopesRefused,
+    enqueueTransactions: new Counter({ name: 'sealpost_enqueue_transactions_total', help: 'group-commit transactions', registers }),
+    writeBatchSize: new Histogram({
+      name: 'sealpost_sqlite_write_batch_envelopes',
+      help: 'envelopes stored per SQLite write transaction',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    eventDuration: new Histogram({
+      name: 'sealpost_event_duration_seconds',
+      help: 'socket event handling time, arrival to ack',
+      labelNames: ['event'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    sockets: new Gauge({ name: 'sealpost_sockets', help: 'authenticated live sockets', registers }),
+    refuse(code, envelopes = 1) {
+      envelopesRefused.inc({ code }, envelopes);
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { Server } from 'socket.io';
 import type { Config } from './config.js';
 import type { GroupCommit } from './gateway/group-commit.js';
 import type { NonceCache } from './http/nonce-cache.js';
+import type { RatePolicy } from './limits/rate-policy.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from './protocol/events.js';
 import type { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
@@ -16,6 +17,8 @@ export interface RelayContext {
   /** Nonces of signed HTTP requests and handshakes (prefixed so the two never collide). */
   nonces: NonceCache;
   metrics: RelayMetrics;
+  /** Per-IP and per-socket limits, shared by routes (@fastify/rate-limit) and the gateway. */
+  limits: RatePolicy;
   mailbox: ProvisioningMailbox;
 }
 

@@ -1,27 +1,27 @@
 /**
  * One authenticated socket: joins its device's rooms, is told its prekey count, drains its
- * backlog, and handles `send` and `ack`. Handlers validate every payload, tolerate a missing or
- * non-function ack callback, and turn every failure into a typed ack — never a throw.
+ * backlog, and handles `send` and `ack`. Every incoming event first passes the socket's guard
+ * (server/gateway/event-guard.ts: rate limit, idle timer, unknown events). Handlers validate
+ * every payload, tolerate a missing or non-function ack callback, and turn every failure into a
+ * typed ack — never a throw.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Socket } from 'socket.io';
 import type { Config } from '../config.js';
 import { errorAck } from '../errors.js';
+import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
-import type { AckResult, ClientToServerEvents, SendAck, ServerToClientEvents, SocketData } from '../protocol/events.js';
+import type { AckResult, SendAck } from '../protocol/events.js';
 import type { Store } from '../store/store.js';
 import { drainingRoom, type RelayServer } from '../types.js';
 import { SocketDrain } from './delivery.js';
+import { installEventGuard, type RelaySocket } from './event-guard.js';
 import type { GroupCommit } from './group-commit.js';
 import { handleSend } from './send.js';
-import { TokenBucket } from './token-bucket.js';
 import { checkAckRequest } from './validators.js';
-
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, {}, SocketData>;
 
 export interface ConnectionDeps {
   config: Config;
+  limits: RatePolicy;
   store: Store;
   io: RelayServer;
   groupCommit: GroupCommit;
@@ -37,13 +37,25 @@ function replier<T>(payload: unknown, ack: unknown): { payload: unknown; reply: 
   return { payload, reply: () => undefined };
 }
 
+/** Envelopes a refused send stood for (a refused batch counts each of its envelopes, up to the cap). */
+function envelopeCount(payload: unknown, maxBatch: number): number {
+  return Array.isArray(payload) ? Math.max(1, Math.min(payload.length, maxBatch)) : 1;
+}
+
 export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const { config, store, metrics, log } = deps;
   const deviceId = socket.data.deviceId;
   // Joined synchronously, before any await, so no commit can slip between connect and drain.
   void socket.join([deviceId, drainingRoom(deviceId)]);
-  const drain = new SocketDrain(socket, store, config.drainPageSize, (n) => metrics.envelopesDelivered.inc(n));
-  const bucket = new TokenBucket(config.sendRatePerSecond, config.sendBurst);
+  const drain = new SocketDrain(socket, store, config.drainPageSize, (n) => metrics.envelopesPushed.inc(n));
+  installEventGuard(socket, {
+    limits: deps.limits,
+    idleTimeoutMs: config.idleTimeoutMs,
+    onRateLimited: (event, args) => {
+      if (event === 'send') metrics.refuse('rate_limited', envelopeCount(args[0], config.maxBatch));
+    },
+    onIdle: () => log.debug({ event: 'socket_idle' }, 'idle socket closed'),
+  });
   metrics.sockets.inc();
   // Counts and reasons only: no device id, no address.
   log.debug({ event: 'socket_connected' }, 'socket connected');
@@ -57,30 +69,47 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   };
 
   socket.on('send', (rawPayload: unknown, rawAck: unknown) => {
+    const stopTimer = metrics.eventDuration.startTimer({ event: 'send' });
     const { payload, reply } = replier<SendAck>(rawPayload, rawAck);
-    if (!bucket.take()) return reply(errorAck('rate_limited'));
-    handleSend(payload, deps).then((result) => {
-      log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
-      reply(result);
-    }, (error: unknown) => {
-      fail('send', error);
-      reply(errorAck('internal'));
-    });
+    handleSend(payload, deps).then(
+      (result) => {
+        log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
+        if (result.ok) {
+          metrics.envelopesAccepted.inc(envelopeCount(payload, config.maxBatch) - result.failed.length);
+          for (const failure of result.failed) metrics.refuse(failure.error.code);
+        } else metrics.refuse(result.error.code, envelopeCount(payload, config.maxBatch));
+        stopTimer();
+        reply(result);
+      },
+      (error: unknown) => {
+        fail('send', error);
+        metrics.refuse('internal', envelopeCount(payload, config.maxBatch));
+        stopTimer();
+        reply(errorAck('internal'));
+      },
+    );
   });
 
   socket.on('ack', (rawRequest: unknown, rawAck: unknown) => {
+    const stopTimer = metrics.eventDuration.startTimer({ event: 'ack' });
     const { payload, reply } = replier<AckResult>(rawRequest, rawAck);
-    if (!checkAckRequest.Check(payload)) return reply(errorAck('invalid', 'expected {upTo: integer} or {ids: envelope ids}'));
+    if (!checkAckRequest.Check(payload)) {
+      stopTimer();
+      return reply(errorAck('invalid', 'expected {upTo: integer} or {ids: envelope ids}'));
+    }
     const request = payload;
     // The device id is the socket's authenticated one: a device can only delete its own queue.
     const deleted = 'upTo' in request ? store.ackUpTo(deviceId, request.upTo) : store.ackIds(deviceId, request.ids);
     deleted
       .then((count) => {
+        metrics.envelopesDelivered.inc(count);
+        stopTimer();
         reply({ ok: true, deleted: count });
-        return drain.acknowledged(request);
+        drain.acknowledged(request).catch((error: unknown) => fail('drain', error));
       })
       .catch((error: unknown) => {
         fail('ack', error);
+        stopTimer();
         reply(errorAck('internal'));
       });
   });

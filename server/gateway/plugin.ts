@@ -12,49 +12,63 @@ import { onConnection } from './connection.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { emitInChunks, relayParser } from './wire.js';
+import { socketClientIp } from '../http/client-ip.js';
+import { isAllowedOrigin } from '../http/origins.js';
 
-function isSameOrigin(origin: string, host: string | undefined): boolean {
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
+/** Largest Socket.IO packet: a full batch of maximal bodies plus per-envelope framing and slack. */
+export function gatewayBufferBytes(maxBatch: number, maxBodyBytes: number): number {
+  return maxBatch * (maxBodyBytes + 256) + 64 * 1024;
 }
 
 async function gateway(app: FastifyInstance): Promise<void> {
-  const { config, nonces, metrics } = app.relay;
+  const { config, nonces, metrics, limits } = app.relay;
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
     parser: relayParser(config.maxBatch),
     // A batch of maximal bodies must fit in one packet.
-    maxHttpBufferSize: config.maxBatch * (config.maxBodyBytes + 256) + 64 * 1024,
-    // Browsers do not apply CORS to WebSockets, so the origin allow-list is enforced here too.
+    maxHttpBufferSize: gatewayBufferBytes(config.maxBatch, config.maxBodyBytes),
+    // A client that opened a connection but never sends its signed CONNECT is dropped.
+    connectTimeout: config.handshakeTimeoutMs,
+    // Browsers do not apply CORS to WebSockets, so the origin allow-list is enforced here too
+    // (before any Engine.IO session exists: a refused origin costs no socket).
     allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      const allowed = origin === undefined || isSameOrigin(origin, req.headers.host) || config.corsOrigins.includes(origin);
+      const allowed = isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins);
       callback(allowed ? null : 'forbidden', allowed);
     },
     ...(config.corsOrigins.length > 0 ? { cors: { origin: [...config.corsOrigins] } } : {}),
   });
 
-  // Per-IP connection counts live in memory only (IPs are never logged or stored).
+  // Per-IP connection counts live in memory only (IPs are never logged or stored). A slot is
+  // taken before the (async) signature check so concurrent handshakes cannot overshoot the cap.
   const perIp = new Map<string, number>();
+  const release = (ip: string): void => {
+    const left = (perIp.get(ip) ?? 1) - 1;
+    if (left <= 0) perIp.delete(ip);
+    else perIp.set(ip, left);
+  };
   io.use((socket, next) => {
-    const ip = socket.handshake.address;
+    const ip = socketClientIp(socket.handshake.address, socket.handshake.headers, config.trustProxy);
     const open = perIp.get(ip) ?? 0;
-    if (open >= config.maxConnectionsPerIp) return next(new HandshakeError('rate_limited'));
+    if (open >= limits.maxConnectionsPerIp) return next(new HandshakeError('rate_limited'));
+    perIp.set(ip, open + 1);
+    // Released once: on refusal, on disconnect, or when the connection closes mid-handshake
+    // (Socket.IO then drops the socket without a 'disconnect' event).
+    let held = true;
+    const releaseOnce = (): void => {
+      if (!held) return;
+      held = false;
+      socket.conn.off('close', releaseOnce);
+      release(ip);
+    };
+    socket.conn.once('close', releaseOnce);
     authenticateHandshake(socket, { store: app.store, nonces, skewMs: config.handshakeSkewMs }).then(
       (deviceId) => {
         socket.data.deviceId = deviceId;
-        perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-        socket.once('disconnect', () => {
-          const left = (perIp.get(ip) ?? 1) - 1;
-          if (left <= 0) perIp.delete(ip);
-          else perIp.set(ip, left);
-        });
+        socket.once('disconnect', releaseOnce);
         next();
       },
       (error: unknown) => {
+        releaseOnce();
         if (error instanceof HandshakeError) {
           app.log.debug({ event: 'handshake_refused', code: error.code }, 'handshake refused');
           return next(error);
@@ -77,17 +91,18 @@ async function gateway(app: FastifyInstance): Promise<void> {
       // Sockets still draining get these from their drain, in order.
       const live = io.to(deviceId).except(drainingRoom(deviceId));
       emitInChunks((batch) => live.emit('envelopes', batch), envelopes);
-      metrics.envelopesDelivered.inc(envelopes.length);
+      metrics.envelopesPushed.inc(envelopes.length);
     }
   };
 
   const groupCommit = new GroupCommit(app.store, { maxEnvelopes: config.maxQueueEnvelopes, maxBytes: config.maxQueueBytes }, (stored) => {
     metrics.enqueueTransactions.inc();
     metrics.envelopesStored.inc(stored.length);
+    metrics.writeBatchSize.observe(stored.length);
     pushStored(stored);
   });
 
-  io.on('connection', (socket) => onConnection(socket, { config, store: app.store, io, groupCommit, metrics, log: app.log }));
+  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, groupCommit, metrics, log: app.log }));
 
   app.decorate('io', io);
   app.decorate('groupCommit', groupCommit);

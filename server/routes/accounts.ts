@@ -29,7 +29,7 @@ function publicDevice(d: DeviceRecord): AccountViewJson['devices'][number] {
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { config, nonces } = app.relay;
-  const ipLimit = { rateLimit: { max: config.ipRateLimitPerMinute, timeWindow: 60_000 } };
+  const ipLimit = { rateLimit: app.relay.limits.perIpRoute };
 
   app.post<{ Body: CreateAccountRequest }>(
     '/accounts',

@@ -15,7 +15,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     '/devices/:deviceId/bundle',
     {
       schema: { params: DeviceParams, response: { 200: PrekeyBundle, ...errors } },
-      config: { rateLimit: { max: config.ipRateLimitPerMinute, timeWindow: 60_000 } },
+      config: { rateLimit: app.relay.limits.perIpRoute },
     },
     async (request): Promise<PrekeyBundleJson> => {
       const { deviceId } = request.params;

@@ -10,7 +10,7 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody,
 
 export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
   const { config, nonces, mailbox } = app.relay;
-  const ipLimit = { rateLimit: { max: config.ipRateLimitPerMinute, timeWindow: 60_000 } };
+  const ipLimit = { rateLimit: app.relay.limits.perIpRoute };
 
   app.put<{ Params: { deviceId: string }; Body: ProvisioningPutRequest }>(
     '/provisioning/:deviceId',

@@ -1,0 +1,31 @@
+/**
+ * The relay's one rate policy, derived from Config: the per-IP route limit handed to
+ * @fastify/rate-limit and the per-socket token buckets of socket events are both read from
+ * here, so an operator's flags and the tests see one set of numbers.
+ */
+import type { Config } from '../config.js';
+
+export interface BucketPolicy {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+export interface RatePolicy {
+  /** `config.rateLimit` of the registration, bundle-claim and provisioning routes (per client IP). */
+  readonly perIpRoute: { readonly max: number; readonly timeWindow: number };
+  /** Live sockets one client IP may hold. */
+  readonly maxConnectionsPerIp: number;
+  /** Per socket: `send` events. */
+  readonly send: BucketPolicy;
+  /** Per socket: every other event (`ack`, and unknown events, which are refused but still cost a token). */
+  readonly otherEvents: BucketPolicy;
+}
+
+export function ratePolicy(config: Config): RatePolicy {
+  return Object.freeze({
+    perIpRoute: Object.freeze({ max: config.ipRateLimitPerMinute, timeWindow: 60_000 }),
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    send: Object.freeze({ ratePerSecond: config.sendRatePerSecond, burst: config.sendBurst }),
+    otherEvents: Object.freeze({ ratePerSecond: config.eventRatePerSecond, burst: config.eventBurst }),
+  });
+}
