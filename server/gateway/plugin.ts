@@ -79,6 +79,15 @@ async function gateway(app: FastifyInstance): Promise<void> {
     );
   });
 
+  /** This node's sockets of a device that get live pushes (not draining), for the pushed counter. */
+  const liveSocketCount = (deviceId: string): number => {
+    const rooms = io.of('/').adapter.rooms;
+    const draining = rooms.get(drainingRoom(deviceId));
+    let n = 0;
+    for (const id of rooms.get(deviceId) ?? []) if (!draining?.has(id)) n += 1;
+    return n;
+  };
+
   const pushStored = (stored: StoredEnvelope[]): void => {
     const byDevice = new Map<string, DeliveredEnvelope[]>();
     for (const { item, seq } of stored) {
@@ -91,7 +100,8 @@ async function gateway(app: FastifyInstance): Promise<void> {
       // Sockets still draining get these from their drain, in order.
       const live = io.to(deviceId).except(drainingRoom(deviceId));
       emitInChunks((batch) => live.emit('envelopes', batch), envelopes);
-      metrics.envelopesPushed.inc(envelopes.length);
+      const sockets = liveSocketCount(deviceId);
+      if (sockets > 0) metrics.envelopesPushed.inc(envelopes.length * sockets);
     }
   };
 

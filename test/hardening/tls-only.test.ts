@@ -1,0 +1,67 @@
+/**
+ * With --tls-cert/--tls-key the relay's port speaks TLS only: plain HTTP and plain ws:// to it
+ * are refused (test/relay/tls.test.ts shows HTTPS + WSS work on the same setup).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { handshakeAuth, makeAccount } from '../support/identity.js';
+import { startRelay } from '../support/relay.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sealpost-tls-only-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The plain-HTTP outcome: a status code if the port answered in HTTP, else the socket error. */
+function plainHttp(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(`status ${res.statusCode}`);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code ?? error.message}`));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+describe.skipIf(!hasOpenssl())('TLS only', () => {
+  it('refuses plain HTTP and plain ws:// on the TLS port', async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const relay = await startRelay({ tlsCert: cert, tlsKey: key });
+    try {
+      const plainUrl = relay.url.replace('https://', 'http://');
+      for (const path of ['/healthz', '/v1/accounts/someone', '/socket.io/?EIO=4&transport=polling']) {
+        const outcome = await plainHttp(plainUrl + path);
+        // Node's TLS server never parses the plaintext request: no HTTP status comes back.
+        expect(outcome, path).toMatch(/^error /);
+      }
+      const alice = await makeAccount();
+      const socket = io(plainUrl, { auth: handshakeAuth(relay.url, alice.devices[0]!) as unknown as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5000 });
+      const outcome = await new Promise<string>((resolve) => {
+        socket.once('connect', () => resolve('connected'));
+        socket.once('connect_error', (error) => resolve(`refused: ${error.message}`));
+      });
+      socket.close();
+      expect(outcome).toMatch(/^refused/);
+      // The TLS side is still up.
+      expect(relay.url.startsWith('https://')).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+});
