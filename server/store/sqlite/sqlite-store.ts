@@ -242,11 +242,17 @@ export class SqliteStore implements Store {
   }
 
   async isWritable(): Promise<boolean> {
+    // A probe must not freeze the event loop for busy_timeout while another process holds
+    // the write lock: try once, without waiting.
+    const busyTimeout = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma('busy_timeout = 0');
     try {
       this.#db.exec('BEGIN IMMEDIATE; ROLLBACK');
       return true;
     } catch {
       return false;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${busyTimeout}`);
     }
   }
 
