@@ -42,7 +42,8 @@ const delta = (after: Series, before: Series, name: string): number => get(after
 
 describe('/metrics', () => {
   it('refuses a scrape without the bearer token, or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of attempts) {
       const response = await fetch(`${relay.url}/metrics`, { headers });
       expect(response.status, JSON.stringify(headers)).toBe(401);
       expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
