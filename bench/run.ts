@@ -13,7 +13,7 @@ import { loadConfig, type BenchConfig, type ScenarioName, type TargetName } from
 import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
 import { cpuSeconds, rssKiB, supervise } from './proc.js';
 import { checks, renderTables, type RunRecord } from './report.js';
-import { startTarget, type RunningTarget } from './targets/launch.js';
+import { sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
 const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
 const SEALPOST_CLI = join(import.meta.dirname, '..', 'server', 'cli.js');
@@ -137,6 +137,8 @@ async function main(): Promise<void> {
   const deadline = started + config.budgetMs;
   let targets = config.targets;
   const notes: string[] = [];
+  const overrides = sealpostOverrides();
+  if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');
     notes.push('sealpost skipped: dist/server/cli.js is not built');
@@ -157,8 +159,8 @@ async function main(): Promise<void> {
         const r = record.result;
         process.stderr.write(
           `run ${run} ${scenario} ${target}: ${record.error ?? 'ok'}` +
-            (r?.msgPerSec !== undefined ? ` ${Math.round(r.msgPerSec)} msg/s` : '') +
-            (r?.p99Ms !== undefined ? ` p99 ${r.p99Ms.toFixed(2)} ms` : '') +
+            (typeof r?.msgPerSec === 'number' ? ` ${Math.round(r.msgPerSec)} msg/s` : '') +
+            (typeof r?.p99Ms === 'number' ? ` p99 ${r.p99Ms.toFixed(2)} ms` : '') +
             (record.perConnectionKiB !== undefined ? ` ${record.perConnectionKiB.toFixed(1)} KiB/conn` : '') +
             '\n',
         );

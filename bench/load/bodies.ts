@@ -5,7 +5,9 @@ const POOL = 64;
 
 /** A few random bodies, reused: the relay must not care what is inside, and random bytes do not compress. */
 export function bodyPool(bytes: number): Uint8Array[] {
-  return Array.from({ length: POOL }, () => new Uint8Array(randomBytes(bytes)));
+  // Buffers: with the msgpack parser a Buffer travels as msgpack bin (arrives as a Buffer), a bare
+  // Uint8Array as an ArrayBuffer extension; the default parser treats both alike.
+  return Array.from({ length: POOL }, () => randomBytes(bytes));
 }
 
 /** 16 random bytes, base64url, as the SDK makes envelope ids. */

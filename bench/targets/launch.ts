@@ -23,16 +23,39 @@ export interface RunningTarget {
 const DIST = join(import.meta.dirname, '..', '..');
 const MAX_LIFETIME_MS = 8 * 60_000;
 /** Node flags for every target: the GC hook the runner uses before sampling RSS. */
-const NODE_FLAGS = ['--expose-gc', '--import', pathToFileURL(join(DIST, 'bench', 'targets', 'gc-hook.js')).href];
+// BENCH_TARGET_NODE_FLAGS adds more (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a target).
+const NODE_FLAGS = [
+  '--expose-gc',
+  '--import',
+  pathToFileURL(join(DIST, 'bench', 'targets', 'gc-hook.js')).href,
+  ...(process.env['BENCH_TARGET_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
+];
 
-export function sealpostLimitFlags(): string[] {
-  return [
-    '--send-rate', '1000000',
-    '--send-burst', '1000000',
-    '--ip-rate-limit', '1000000',
-    '--max-connections-per-ip', '1000000',
-    '--log-level', 'warn',
-  ];
+/**
+ * For measuring a lever before it is committed: BENCH_SEALPOST_CLI runs another build of the
+ * relay, BENCH_SEALPOST_ARGS appends flags (space-separated). Both are reported in the JSON.
+ */
+export function sealpostOverrides(env: NodeJS.ProcessEnv = process.env): { cli?: string; args: string[] } {
+  const cli = env['BENCH_SEALPOST_CLI'];
+  const args = (env['BENCH_SEALPOST_ARGS'] ?? '').split(' ').filter(Boolean);
+  return { ...(cli ? { cli } : {}), args };
+}
+
+/**
+ * The abuse limits, raised through environment variables rather than flags: a relay build that
+ * does not know one of them ignores it instead of refusing to start.
+ */
+export function sealpostLimitEnv(): Record<string, string> {
+  const lots = '1000000';
+  return {
+    SEALPOST_SEND_RATE: lots,
+    SEALPOST_SEND_BURST: lots,
+    SEALPOST_EVENT_RATE: lots,
+    SEALPOST_EVENT_BURST: lots,
+    SEALPOST_IP_RATE_LIMIT: lots,
+    SEALPOST_MAX_CONNECTIONS_PER_IP: lots,
+    SEALPOST_LOG_LEVEL: 'warn',
+  };
 }
 
 export async function startTarget(name: TargetName, parser: ParserName): Promise<RunningTarget> {
@@ -43,8 +66,10 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
   if (name === 'sealpost') {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
     dbFile = join(dir, 'bench.db');
-    const args = [...NODE_FLAGS, join(DIST, 'server', 'cli.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...sealpostLimitFlags()];
-    const env = { ...process.env, ...(parser === 'msgpack' ? { SEALPOST_PARSER: 'msgpack' } : {}) };
+    const overrides = sealpostOverrides();
+    const cli = overrides.cli ?? join(DIST, 'server', 'cli.js');
+    const args = [...NODE_FLAGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...overrides.args];
+    const env = { ...process.env, ...sealpostLimitEnv(), ...(parser === 'msgpack' ? { SEALPOST_PARSER: 'msgpack' } : {}) };
     child = spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });
   } else {
     child = spawnNode([...NODE_FLAGS, join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });
