@@ -13,7 +13,7 @@ import { ready } from '../crypto/sodium.js';
 import type { Config } from './config.js';
 import { RelayError } from './errors.js';
 import { gatewayPlugin } from './gateway/plugin.js';
-import { installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
 import { NonceCache } from './http/nonce-cache.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -49,6 +49,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // The largest JSON body is a provisioning blob (base64url of one envelope body) plus slack.
     bodyLimit: Math.max(PROVISIONING_BODY_MAX_CHARS, Math.ceil((config.maxBodyBytes * 4) / 3)) + 16 * 1024,
     return503OnClosing: true,
+    // Refusals raised before a route runs are typed like every other one.
+    clientErrorHandler,
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;

@@ -3,7 +3,9 @@
  * violations, malformed JSON, wrong content types, oversize bodies, unknown routes, rate limits
  * and our own RelayErrors. Only a genuine bug is `internal` (500), and it is logged.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, RelayError, errorBody, isErrorCode } from '../errors.js';
 import type { ErrorCode } from '../protocol/errors.js';
 
@@ -55,4 +57,29 @@ export function installRawJsonParser(app: FastifyInstance): void {
       done(new RelayError('invalid', 'body is not valid JSON'), undefined);
     }
   });
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify has a request (headers beyond the 16 KiB
+ * limit, malformed request lines): typed bodies too, instead of Fastify's default shape.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'too_large', 'request headers exceed the size limit']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'invalid', 'request timed out']
+        : [400, 'invalid', 'malformed HTTP request'];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
+/** Router-level refusals (a path parameter over maxParamLength, a malformed URL): 400 invalid, without echoing the path. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL';
+  void reply.code(400).type('application/json').send(errorBody('invalid', message));
 }
