@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -25,6 +24,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
 import { provisioningRoutes } from './routes/provisioning.js';
+import { securityHeaders } from './routes/security-headers.js';
 import { staticRoutes } from './routes/static.js';
 import { startSweeper } from './sweeper.js';
 import { storeDecorator } from './store/plugin.js';
@@ -70,11 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'", "'wasm-unsafe-eval'"], 'connect-src': ["'self'"] },
-    },
-  });
+  await app.register(securityHeaders);
   // Refuse foreign origins outright; @fastify/cors then answers preflights for the listed ones.
   await app.register(originGuardPlugin);
   if (config.corsOrigins.length > 0) await app.register(fastifyCors, { origin: [...config.corsOrigins] });
