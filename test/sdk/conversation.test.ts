@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-import { linkDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+import { linkDevice, queuedEnvelopes, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 
 describe('a conversation between a two-device account and a one-device account', () => {
   let relay: RelayHandle;
@@ -79,6 +79,15 @@ describe('a conversation between a two-device account and a one-device account',
     await bob.client.markRead('alice', [outgoing.id]);
     await waitFor(() => alice1.client.store.get('messages', outgoing.id)?.state === 'read', 'read receipt');
     expect(states).toContain('read');
+  });
+
+  it('shows typing through ephemeral envelopes that the relay never queues', async () => {
+    const seen: boolean[] = [];
+    bob.client.on('typing', (event) => event.from === 'alice' && seen.push(event.typing));
+    const before = queuedEnvelopes(relay.dbPath);
+    await alice1.client.sendTyping({ handle: 'bob' }, true);
+    await waitFor(() => seen.includes(true), 'bob sees alice typing');
+    expect(queuedEnvelopes(relay.dbPath)).toBe(before);
   });
 
   it('computes the same safety number on both sides', async () => {

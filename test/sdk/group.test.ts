@@ -3,11 +3,10 @@
  * member gets the membership change and nothing after it — the relay never even holds an
  * envelope for it.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupEvent } from '../../client/sdk/index.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-import { registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
+import { queuedEnvelopes, registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
 
 describe('group conversations', () => {
   let relay: RelayHandle;
@@ -53,7 +52,7 @@ describe('group conversations', () => {
     expect(groupEvents.carol![2]).toMatchObject({ removed: ['carol'], by: 'alice' });
     await expect(carol.client.sendToGroup(group.groupId, 'let me back')).rejects.toMatchObject({ code: 'not_a_member' });
 
-    const queueBefore = queuedFor(carol.client.deviceId!);
+    const queueBefore = queuedEnvelopes(relay.dbPath, carol.client.deviceId!);
     await (await alice.client.sendToGroup(group.groupId, 'secret plans')).stored;
     await (await dave.client.sendToGroup(group.groupId, 'dave here')).stored;
     await (await bob.client.sendToGroup(group.groupId, 'bob agrees')).stored;
@@ -62,16 +61,7 @@ describe('group conversations', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(groupTexts('carol', group.groupId)).toEqual(['alice: hello all', 'bob: hi from bob']);
-    expect(queuedFor(carol.client.deviceId!)).toBe(queueBefore);
+    expect(queuedEnvelopes(relay.dbPath, carol.client.deviceId!)).toBe(queueBefore);
     expect(groupTexts('dave', group.groupId)).toEqual(['alice: secret plans', 'bob: bob agrees']);
   });
-
-  function queuedFor(deviceId: string): number {
-    const db = new Database(relay.dbPath, { readonly: true });
-    try {
-      return (db.prepare('SELECT COUNT(*) AS n FROM queue WHERE device_id = ?').get(deviceId) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  }
 });

@@ -2,6 +2,7 @@
  * Test helpers for SDK suites: real clients with file-backed profiles in a temp dir, a log of
  * what each one saw, and polling waits (bounded, so a stuck scenario fails instead of hanging).
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +66,17 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 /** The texts a device saw from `from`, in arrival order. */
 export function textsFrom(device: TestDevice, from: string): string[] {
   return device.seen.filter((m) => m.from === from).map((m) => m.text);
+}
+
+/** Envelopes the relay holds in its SQLite file (for one device, or all), read from disk. */
+export function queuedEnvelopes(dbPath: string, deviceId?: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const row = deviceId === undefined
+      ? db.prepare('SELECT COUNT(*) AS n FROM queue').get()
+      : db.prepare('SELECT COUNT(*) AS n FROM queue WHERE device_id = ?').get(deviceId);
+    return (row as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }
