@@ -39,7 +39,7 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
   const fanout: Fanout = { batch: ctx.store.batch(), envelopes: [], problems: [] };
   for (const handle of recipients) {
     try {
-      const contact = await resolveContact(ctx, handle, options.existingSessionsOnly === true);
+      const contact = await resolveContact(ctx, handle);
       const sealed = await sealForDevices(ctx, fanout, contact, plaintext, true, options);
       if (sealed === 0 && !options.existingSessionsOnly) throw new SdkError('no_devices', `no device of ${handle} can be sent to`, { handle });
     } catch (error) {
@@ -51,7 +51,7 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
   if (options.includeOwnDevices) {
     // Own devices are best effort: a failed copy must not stop the message itself.
     try {
-      const self = await resolveContact(ctx, account.handle, options.existingSessionsOnly === true);
+      const self = await resolveContact(ctx, account.handle);
       const others = { ...self, devices: self.devices.filter((device) => device.deviceId !== account.deviceId) };
       await sealForDevices(ctx, fanout, others, plaintext, false, options);
     } catch (error) {
@@ -61,14 +61,8 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
   return fanout;
 }
 
-/**
- * A fresh verified lookup; the last verified one if the relay's HTTP side is unreachable.
- * Ephemeral content (typing) takes the last verified view when there is one: it only goes to
- * devices we already have sessions with, so a fresh device list would add nothing but a request.
- */
-async function resolveContact(ctx: ClientContext, handle: string, preferCached: boolean): Promise<ContactRecord> {
-  const cached = preferCached ? ctx.directory.cached(handle) : undefined;
-  if (cached) return cached;
+/** A fresh verified lookup; the last verified one if the relay's HTTP side is unreachable. */
+async function resolveContact(ctx: ClientContext, handle: string): Promise<ContactRecord> {
   try {
     return await ctx.directory.lookup(handle);
   } catch (error) {
