@@ -17,7 +17,7 @@ import { localIdentityOf } from './local-identity.js';
 import { Outbox, type OutboxResult } from './outbox.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-import { receiveBatch } from './inbound.js';
+import { receiveBatch, releaseHeld, type Receipts } from './inbound.js';
 import { RelayHttp } from './relay-http.js';
 import { randomId } from './random.js';
 import * as registration from './registration.js';
@@ -180,14 +180,18 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Trusts `handle`'s new identity key (after the user compared safety numbers); old sessions are dropped. */
   async acceptIdentity(handle: string): Promise<void> {
-    await this.serial(async () => {
+    const receipts = await this.serial(async () => {
       const contact = this.store.get('contacts', handle);
-      if (!contact?.changedIdentityKey) return;
+      if (!contact?.changedIdentityKey) return new Map<string, string[]>();
+      const { ctx } = this.wire();
       const batch = this.store.batch();
       batch.put('contacts', handle, { ...contact, identityKey: contact.changedIdentityKey, changedIdentityKey: undefined, verified: false } as ContactRecord);
-      this.wire().ctx.sessions.forget(batch, this.store.all('sessions').filter((s) => s.handle === handle).map((s) => s.deviceId));
+      ctx.sessions.forget(batch, this.store.all('sessions').filter((s) => s.handle === handle).map((s) => s.deviceId));
       await batch.commit();
+      // What arrived under the new key while it was unaccepted is shown now, not lost.
+      return releaseHeld(ctx, handle, (event, payload) => this.emit(event, payload));
     });
+    this.sendReceipts(receipts);
   }
 
   /** This account's devices, verified like any contact's. */
@@ -266,8 +270,11 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    const receipts = await receiveBatch(this.wire().ctx, batch, (event, payload) => this.emit(event, payload));
-    // Queued behind this step, not awaited inside it: receipts are sends like any other.
+    this.sendReceipts(await receiveBatch(this.wire().ctx, batch, (event, payload) => this.emit(event, payload)));
+  }
+
+  /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
+  private sendReceipts(receipts: Receipts): void {
     for (const [handle, ids] of receipts) void this.sendReceipt(handle, 'delivered', ids).catch((error: unknown) => this.emit('error', error));
   }
 

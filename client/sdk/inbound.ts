@@ -1,8 +1,10 @@
 /**
  * One `envelopes` event from the relay: each envelope through the receive pipeline, its
  * effects committed and reported, then ONE cumulative ack for the batch — after everything in
- * it is persisted, never before.
+ * it is persisted, never before. Envelopes held for an unaccepted identity change come back
+ * through the same steps once the user accepts the new key.
  */
+import { fromBase64Url } from '../../crypto/index.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { applyContent } from './apply-content.js';
 import type { ClientContext } from './context.js';
@@ -11,33 +13,51 @@ import { openIncoming, type ReceiveOutcome } from './receiver.js';
 
 export type Emit = <E extends keyof SealpostEvents>(event: E, payload: SealpostEvents[E]) => void;
 
-/** Returns the delivered receipts to send: message ids per sender handle. */
-export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<Map<string, string[]>> {
-  const own = ctx.account().handle;
+/** Message ids to confirm with a delivered receipt, per sender handle. */
+export type Receipts = Map<string, string[]>;
+
+/** Returns the delivered receipts to send. */
+export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<Receipts> {
   let ackUpTo: number | undefined;
-  const receipts = new Map<string, string[]>();
+  const receipts: Receipts = new Map();
   for (const envelope of batch) {
-    let outcome: ReceiveOutcome;
-    try {
-      outcome = await openIncoming(ctx, envelope);
-    } catch (error) {
-      // Relay unreachable mid-check: stop here, ack what is done, get the rest redelivered.
-      emit('error', error);
-      ctx.connection.simulateNetworkFailure();
-      break;
-    }
-    if (outcome.kind === 'rejected') emit('rejected', outcome.error);
-    if (outcome.kind === 'content') {
-      const applied = applyContent(ctx.store, own, outcome.received);
-      await outcome.received.batch.commit();
-      for (const pending of applied.events) emit(pending.event, pending.payload);
-      if (applied.deliveredReceipt) {
-        const { handle, messageIds } = applied.deliveredReceipt;
-        receipts.set(handle, [...(receipts.get(handle) ?? []), ...messageIds]);
-      }
-    }
+    if (!(await receiveOne(ctx, envelope, emit, receipts))) break;
     if (envelope.seq !== undefined) ackUpTo = envelope.seq;
   }
   if (ackUpTo !== undefined) await ctx.connection.ack({ upTo: ackUpTo }).catch(() => undefined);
   return receipts;
+}
+
+/** Runs `handle`'s held envelopes again (after its new identity key was accepted), oldest first. */
+export async function releaseHeld(ctx: ClientContext, handle: string, emit: Emit): Promise<Receipts> {
+  const receipts: Receipts = new Map();
+  const held = ctx.store.all('heldEnvelopes').filter((h) => h.handle === handle).sort((a, b) => a.heldAt - b.heldAt);
+  for (const record of held) {
+    if (!(await receiveOne(ctx, { id: record.id, body: fromBase64Url(record.body) }, emit, receipts))) break;
+    await ctx.store.commit([{ collection: 'heldEnvelopes', key: record.id, value: null }]);
+  }
+  return receipts;
+}
+
+/** False when the relay became unreachable mid-check: stop, and let the rest come back later. */
+async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit: Emit, receipts: Receipts): Promise<boolean> {
+  let outcome: ReceiveOutcome;
+  try {
+    outcome = await openIncoming(ctx, envelope);
+  } catch (error) {
+    emit('error', error);
+    ctx.connection.simulateNetworkFailure();
+    return false;
+  }
+  if (outcome.kind === 'rejected') emit('rejected', outcome.error);
+  if (outcome.kind === 'content') {
+    const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);
+    await outcome.received.batch.commit();
+    for (const pending of applied.events) emit(pending.event, pending.payload);
+    if (applied.deliveredReceipt) {
+      const { handle, messageIds } = applied.deliveredReceipt;
+      receipts.set(handle, [...(receipts.get(handle) ?? []), ...messageIds]);
+    }
+  }
+  return true;
 }

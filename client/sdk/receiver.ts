@@ -5,7 +5,7 @@
  * one batch → report. The caller acks the relay only after this resolves, so a crash at any
  * point means redelivery, and redelivery means a duplicate that is dropped here.
  */
-import { CryptoError, equalBytes, fromBase64Url, openEnvelope } from '../../crypto/index.js';
+import { CryptoError, equalBytes, fromBase64Url, openEnvelope, toBase64Url } from '../../crypto/index.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { decodeContent, type Content } from './content.js';
 import type { ClientContext } from './context.js';
@@ -25,6 +25,7 @@ export interface Received {
 export type ReceiveOutcome =
   | { kind: 'content'; received: Received }
   | { kind: 'duplicate' }
+  | { kind: 'held'; handle: string }
   | { kind: 'rejected'; error: SdkError };
 
 export function bodyBytes(body: Uint8Array | ArrayBuffer): Uint8Array {
@@ -60,6 +61,12 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
     return reject(new SdkError('decrypt_failed', `cannot decrypt a message from ${sender.senderHandle}`, { cause, handle: sender.senderHandle }));
   }
   const trust = await checkSender(ctx, sender.senderHandle, sender.senderDeviceId, decrypted.remoteIdentityKey);
+  if (trust?.code === 'identity_changed' && !ephemeral) {
+    // Not lost and not shown: kept sealed, without its session, until the user accepts the new key.
+    const held = { id: envelope.id, body: toBase64Url(bodyBytes(envelope.body)), handle: sender.senderHandle, heldAt: Date.now() };
+    await ctx.store.commit([{ collection: 'heldEnvelopes', key: envelope.id, value: held }]);
+    return { kind: 'held', handle: sender.senderHandle };
+  }
   if (trust) return reject(trust);
   let content: Content;
   try {

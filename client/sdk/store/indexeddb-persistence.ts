@@ -5,7 +5,8 @@
 import type { Persistence } from './persistence.js';
 import { COLLECTIONS, type CollectionName, type Snapshot, type StoreWrite } from './records.js';
 
-const DB_VERSION = 1;
+// 2: adds heldEnvelopes.
+const DB_VERSION = 2;
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -93,6 +93,18 @@ export interface OutboxRecord {
   order: number;
 }
 
+/**
+ * An envelope from a contact whose identity key changed, kept sealed (its session is not
+ * stored) until the user accepts the new key; then it goes through the receive pipeline again.
+ */
+export interface HeldEnvelopeRecord {
+  id: string;
+  /** base64url of the sealed body, exactly as the relay delivered it. */
+  body: string;
+  handle: string;
+  heldAt: number;
+}
+
 export interface GroupRecord {
   groupId: string;
   name: string;
@@ -111,13 +123,14 @@ export interface Collections {
   seenMessages: SeenRecord;
   outbox: OutboxRecord;
   groups: GroupRecord;
+  heldEnvelopes: HeldEnvelopeRecord;
 }
 
 export type CollectionName = keyof Collections;
 
 export const COLLECTIONS: readonly CollectionName[] = [
   'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
-  'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups',
+  'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes',
 ];
 
 /** One put (value) or delete (value null) in an atomic batch. */

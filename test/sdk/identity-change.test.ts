@@ -1,0 +1,61 @@
+/**
+ * A contact reinstalls (a real identity change): what they send under the new key before the
+ * user has accepted it is neither shown nor lost — it is held, sealed, and shown once the user
+ * accepts the new key.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IdentityChange } from '../../client/sdk/index.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+
+describe('messages from a changed identity', () => {
+  let relay: RelayHandle;
+  const profiles = tempDir('sealpost-sdk-idchange-');
+  const reinstalled = tempDir('sealpost-sdk-idchange-new-');
+  let alice: TestDevice;
+  let bob: TestDevice;
+  let newBob: TestDevice;
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    alice = await registerDevice(profiles.path, relay.url, 'alice');
+    bob = await registerDevice(profiles.path, relay.url, 'bob');
+    await (await bob.client.send('alice', 'first, from the old phone')).stored;
+    await waitFor(() => textsFrom(alice, 'bob').length === 1, 'alice pins bob');
+  });
+
+  afterAll(async () => {
+    for (const device of [alice, bob, newBob]) await device?.client.close();
+    await relay?.close();
+    profiles.remove();
+    reinstalled.remove();
+  });
+
+  it('holds them until the new key is accepted, then shows them in order', async () => {
+    // bob loses his phone; the relay forgets the account and he registers the handle again.
+    await bob.client.close();
+    const db = new Database(relay.dbPath);
+    try {
+      db.pragma('foreign_keys = ON');
+      db.prepare("DELETE FROM accounts WHERE handle = 'bob'").run();
+    } finally {
+      db.close();
+    }
+    newBob = await registerDevice(reinstalled.path, relay.url, 'bob');
+
+    const changes: IdentityChange[] = [];
+    alice.client.on('identity_changed', (change) => changes.push(change));
+    for (const text of ['new phone, same bob', 'please accept my new key']) await (await newBob.client.send('alice', text)).stored;
+    await waitFor(() => alice.client.store.all('heldEnvelopes').length === 2, 'alice holds both');
+    expect(changes.map((c) => c.newIdentityKey)).toEqual([newBob.client.account!.identity.publicKey]);
+    expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone']);
+
+    await alice.client.acceptIdentity('bob');
+    expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone', 'new phone, same bob', 'please accept my new key']);
+    expect(alice.client.store.all('heldEnvelopes')).toEqual([]);
+    // The conversation goes on both ways under the new key.
+    await (await alice.client.send('bob', 'accepted')).stored;
+    await waitFor(() => textsFrom(newBob, 'alice').includes('accepted'), 'new bob reads alice');
+  });
+});
