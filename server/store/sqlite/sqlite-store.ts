@@ -19,6 +19,7 @@ import type {
   SignedPrekeyRecord,
   Store,
 } from '../store.js';
+import { AckBatch, type PendingAck } from './ack-batch.js';
 import { migrate } from './migrations.js';
 import { SQL } from './sql.js';
 
@@ -68,12 +69,18 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #s: { [K in keyof typeof SQL]: Database.Statement };
   #enqueueTransactions = 0;
+  readonly #acks = new AckBatch(() => this.#applyAcksAlone());
+  /** Ack-only transactions commit without fsync (see ack-batch.ts); these switch and restore. */
+  readonly #relaxSync: Database.Statement;
+  readonly #restoreSync: Database.Statement;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = openDatabase(path, options);
     const prepared = {} as Record<string, Database.Statement>;
     for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
     this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
+    this.#relaxSync = this.#db.prepare('PRAGMA synchronous = NORMAL');
+    this.#restoreSync = this.#db.prepare(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
   }
 
   get enqueueTransactions(): number {
@@ -160,7 +167,23 @@ export class SqliteStore implements Store {
 
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     if (items.length === 0) return [];
+    // Pending acks ride in this transaction: their deletes share its pages and its fsync.
+    const acks = this.#acks.take();
+    const deleted: number[] = [];
+    let outcomes: EnqueueOutcome[];
+    try {
+      outcomes = this.#enqueueTransaction(items, limits, acks, deleted);
+    } catch (error) {
+      this.#settleAcksAlone(acks);
+      throw error;
+    }
+    acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
+    return outcomes;
+  }
+
+  #enqueueTransaction(items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]): EnqueueOutcome[] {
     const outcomes = this.#db.transaction((): EnqueueOutcome[] => {
+      for (const ack of acks) deleted.push(this.#applyAck(ack));
       const states = new Map<string, QueueState | null>();
       const result: EnqueueOutcome[] = [];
       for (const item of items) {
@@ -198,23 +221,42 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
   }
 
-  #deleteReturningSizes(deviceId: string, run: () => { size: number }[]): number {
-    return this.#db.transaction(() => {
-      const rows = run();
-      if (rows.length > 0) {
-        const bytes = rows.reduce((n, r) => n + r.size, 0);
-        this.#s.adjustQueueTotals.run(rows.length, bytes, deviceId);
-      }
-      return rows.length;
-    })();
+  /** Inside a transaction: deletes one ack's envelopes and keeps the device's totals right. */
+  #applyAck(ack: PendingAck): number {
+    const rows = ack.remove();
+    if (rows.length > 0) {
+      const bytes = rows.reduce((n, r) => n + r.size, 0);
+      this.#s.adjustQueueTotals.run(rows.length, bytes, ack.deviceId);
+    }
+    return rows.length;
+  }
+
+  #applyAcksAlone(): void {
+    this.#settleAcksAlone(this.#acks.take());
+  }
+
+  /** One transaction for `acks`, committed without fsync; settles every ack's promise. */
+  #settleAcksAlone(acks: readonly PendingAck[]): void {
+    if (acks.length === 0 || !this.#db.open) return;
+    let deleted: number[];
+    this.#relaxSync.run();
+    try {
+      deleted = this.#db.transaction(() => acks.map((ack) => this.#applyAck(ack)))();
+    } catch (error) {
+      for (const ack of acks) ack.reject(error);
+      return;
+    } finally {
+      this.#restoreSync.run();
+    }
+    acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
   }
 
   async ackUpTo(deviceId: string, upTo: number): Promise<number> {
-    return this.#deleteReturningSizes(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]);
+    return this.#acks.add(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]);
   }
 
   async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
-    return this.#deleteReturningSizes(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[]));
+    return this.#acks.add(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[]));
   }
 
   async sweepExpired(now: number): Promise<number> {
@@ -257,6 +299,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#applyAcksAlone();
     if (this.#db.open) this.#db.close();
   }
 }

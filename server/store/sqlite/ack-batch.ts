@@ -1,0 +1,42 @@
+/**
+ * Acknowledgement deletes, batched per tick. An ack must be applied before the relay answers
+ * it, but it need not survive power loss: a lost delete only redelivers an envelope, which
+ * clients drop by id (at-least-once on the wire). So the acks of one tick are applied together —
+ * inside the next enqueue transaction when there is one (sharing its pages and its fsync), else
+ * in one transaction of their own committed without waiting for fsync (the next FULL commit or
+ * checkpoint makes it durable). Measured by `npm run bench` (README "Performance").
+ */
+export interface PendingAck {
+  deviceId: string;
+  /** Runs the DELETE … RETURNING size inside the caller's transaction. */
+  remove: () => { size: number }[];
+  resolve: (deleted: number) => void;
+  reject: (error: unknown) => void;
+}
+
+export class AckBatch {
+  #pending: PendingAck[] = [];
+  #scheduled: NodeJS.Immediate | undefined;
+
+  /** `applyAlone` runs on setImmediate when no enqueue transaction took the acks first. */
+  constructor(private readonly applyAlone: () => void) {}
+
+  add(deviceId: string, remove: () => { size: number }[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ deviceId, remove, resolve, reject });
+      this.#scheduled ??= setImmediate(() => {
+        this.#scheduled = undefined;
+        this.applyAlone();
+      });
+    });
+  }
+
+  /** Hands every pending ack to the caller, which applies them and settles their promises. */
+  take(): PendingAck[] {
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    const taken = this.#pending;
+    this.#pending = [];
+    return taken;
+  }
+}
