@@ -90,7 +90,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     idle: {
       connections: Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle')),
       concurrency: 100,
-      settleMs: quick ? 500 : 2_000,
+      settleMs: quick ? 500 : 1_500,
     },
     crypto: { seconds: quick ? 1 : 3, maxOps: 1_000_000 },
     bodyBytes: 1024,

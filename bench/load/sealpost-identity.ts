@@ -52,21 +52,36 @@ export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
     },
   };
   const body = JSON.stringify(request);
-  const timestamp = Date.now();
-  const requestNonce = nonce();
-  const fields = { relayHost, method: 'POST', path: '/v1/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
-  const response = await fetch(new URL('/v1/accounts', baseUrl), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [HEADER_TIMESTAMP]: String(timestamp),
-      [HEADER_NONCE]: requestNonce,
-      [HEADER_IDENTITY_SIGNATURE]: toBase64Url(signRequest(fields, identity.privateKey)),
-      [HEADER_DEVICE_SIGNATURE]: toBase64Url(signRequest(fields, deviceKey.privateKey)),
-    },
-    body,
-  });
-  if (!response.ok) throw new BenchError(`registration refused: ${response.status} ${await response.text()}`);
+  // Thousands of registrations over keep-alive sockets: a socket the server closed at the wrong
+  // moment fails the request ("fetch failed"). Retry a few times, each with fresh signatures.
+  for (let attempt = 1; ; attempt++) {
+    const timestamp = Date.now();
+    const requestNonce = nonce();
+    const fields = { relayHost, method: 'POST', path: '/v1/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
+    let response: Response;
+    try {
+      response = await fetch(new URL('/v1/accounts', baseUrl), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [HEADER_TIMESTAMP]: String(timestamp),
+          [HEADER_NONCE]: requestNonce,
+          [HEADER_IDENTITY_SIGNATURE]: toBase64Url(signRequest(fields, identity.privateKey)),
+          [HEADER_DEVICE_SIGNATURE]: toBase64Url(signRequest(fields, deviceKey.privateKey)),
+        },
+        body,
+      });
+    } catch (error) {
+      if (attempt >= 4) throw new BenchError(`registration failed: ${error instanceof Error ? error.message : String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      continue;
+    }
+    if (response.ok) break;
+    const text = await response.text();
+    // 409: an earlier attempt did go through; the account is ours.
+    if (response.status === 409 && attempt > 1) break;
+    if (attempt >= 4 || response.status < 500) throw new BenchError(`registration refused: ${response.status} ${text}`);
+  }
   return { id: request.device.deviceId, handle, deviceKey };
 }
 
