@@ -178,6 +178,17 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     );
   }
 
+  /** Marks (or unmarks) `handle`'s pinned identity as verified by the user; a pending key change cannot be verified. */
+  setVerified(handle: string, verified: boolean): Promise<void> {
+    return this.serial(async () => {
+      const contact = this.store.get('contacts', handle);
+      if (!contact) throw new SdkError('unknown_contact', `no contact ${handle}; look it up first`, { handle });
+      if (contact.changedIdentityKey) throw new SdkError('identity_changed', `${handle}'s identity key changed; accept or refuse it first`, { handle });
+      const { verified: _previous, ...rest } = contact;
+      await this.store.commit([{ collection: 'contacts', key: handle, value: verified ? { ...rest, verified: true } : rest }]);
+    });
+  }
+
   /** Trusts `handle`'s new identity key (after the user compared safety numbers); old sessions are dropped. */
   async acceptIdentity(handle: string): Promise<void> {
     const receipts = await this.serial(async () => {

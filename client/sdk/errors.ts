@@ -19,6 +19,7 @@ export type SdkErrorCode =
   | 'link_timeout'
   | 'not_a_member'
   | 'unknown_group'
+  | 'unknown_contact'
   | 'send_failed'
   | 'closed';
 

@@ -32,6 +32,15 @@ describe('messages from a changed identity', () => {
     reinstalled.remove();
   });
 
+  it('keeps a verified mark on the pinned key only', async () => {
+    await alice.client.setVerified('bob', true);
+    expect(alice.client.contact('bob')?.verified).toBe(true);
+    await alice.client.setVerified('bob', false);
+    expect(alice.client.contact('bob')?.verified).toBeUndefined();
+    await alice.client.setVerified('bob', true);
+    await expect(alice.client.setVerified('nobody', true)).rejects.toMatchObject({ code: 'unknown_contact' });
+  });
+
   it('holds them until the new key is accepted, then shows them in order', async () => {
     // bob loses his phone; the relay forgets the account and he registers the handle again.
     await bob.client.close();
@@ -50,10 +59,12 @@ describe('messages from a changed identity', () => {
     await waitFor(() => alice.client.store.all('heldEnvelopes').length === 2, 'alice holds both');
     expect(changes.map((c) => c.newIdentityKey)).toEqual([newBob.client.account!.identity.publicKey]);
     expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone']);
+    await expect(alice.client.setVerified('bob', true)).rejects.toMatchObject({ code: 'identity_changed' });
 
     await alice.client.acceptIdentity('bob');
     expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone', 'new phone, same bob', 'please accept my new key']);
     expect(alice.client.store.all('heldEnvelopes')).toEqual([]);
+    expect(alice.client.contact('bob')?.verified).toBeFalsy(); // the new key is not the one she verified
     // The conversation goes on both ways under the new key.
     await (await alice.client.send('bob', 'accepted')).stored;
     await waitFor(() => textsFrom(newBob, 'alice').includes('accepted'), 'new bob reads alice');

@@ -37,8 +37,5 @@ export async function loadSafety(client: SealpostClient, handle: string): Promis
 export async function setVerified(client: SealpostClient, handle: string, verified: boolean): Promise<void> {
   const contact = client.contact(handle);
   if (!contact || contact.changedIdentityKey) return;
-  const next: ContactRecord = { ...contact };
-  if (verified) next.verified = true;
-  else delete next.verified;
-  await client.store.batch().put('contacts', handle, next).commit();
+  await client.setVerified(handle, verified);
 }
