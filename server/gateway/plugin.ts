@@ -24,7 +24,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
   const { config, nonces, metrics, limits } = app.relay;
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
-    parser: relayParser(config.maxBatch),
+    parser: await relayParser(config.maxBatch, config.parser),
     // A batch of maximal bodies must fit in one packet.
     maxHttpBufferSize: gatewayBufferBytes(config.maxBatch, config.maxBodyBytes),
     // A client that opened a connection but never sends its signed CONNECT is dropped.

@@ -7,11 +7,15 @@
  *   flow control is per page, by ack.
  */
 import { Decoder, Encoder } from 'socket.io-parser';
+import type { WireParser } from '../config.js';
 import type { DeliveredEnvelope } from '../protocol/events.js';
 
 export const ENVELOPES_PER_EVENT = 10;
 
-export function relayParser(maxBatch: number): { Encoder: typeof Encoder; Decoder: typeof Decoder } {
+export async function relayParser(maxBatch: number, parser: WireParser = 'default'): Promise<{ Encoder: unknown; Decoder: unknown }> {
+  // msgpack: bodies travel inside the one frame of their packet, so no attachment limit applies.
+  // Loaded only when chosen: socket.io-msgpack-parser is an optional (dev) dependency.
+  if (parser === 'msgpack') return (await import('./msgpack-parser.js')).msgpackParser;
   class BatchDecoder extends Decoder {
     constructor() {
       super({ maxAttachments: maxBatch + 1 });
