@@ -138,6 +138,7 @@ async function main(): Promise<void> {
   let targets = config.targets;
   const notes: string[] = [];
   const overrides = sealpostOverrides();
+  notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=default|msgpack)`);
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');
