@@ -11,22 +11,19 @@ import { loadConfig, type Config } from '../../server/config.js';
 import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { ratePolicy } from '../../server/limits/rate-policy.js';
 import { ack, emitRaw, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
-import { connectDevice, makeAccount, registerAccount, registerAll, type ClientSocket, type TestAccount } from '../support/identity.js';
+import { connectDevice, makeAccount, registerAccount, type ClientSocket } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
+import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';
 
 const relays: RelayHandle[] = [];
 afterAll(async () => {
   for (const r of relays) await r.close();
 });
 
-async function setup(overrides: Partial<Config> = {}): Promise<{ relay: RelayHandle; alice: TestAccount; bob: TestAccount }> {
-  const relay = await startRelay(overrides);
-  relays.push(relay);
-  const alice = await makeAccount();
-  const bob = await makeAccount();
-  await registerAll(relay.url, alice);
-  await registerAll(relay.url, bob);
-  return { relay, alice, bob };
+async function setup(overrides: Partial<Config> = {}): Promise<TwoAccounts> {
+  const accounts = await relayWithTwoAccounts(overrides);
+  relays.push(accounts.relay);
+  return accounts;
 }
 
 function disconnected(socket: ClientSocket, timeoutMs: number): Promise<string> {

@@ -2,27 +2,12 @@
  * With --tls-cert/--tls-key the relay's port speaks TLS only: plain HTTP and plain ws:// to it
  * are refused (test/relay/tls.test.ts shows HTTPS + WSS work on the same setup).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handshakeAuth, makeAccount } from '../support/identity.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from '../support/tls.js';
 import { startRelay } from '../support/relay.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'sealpost-tls-only-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The plain-HTTP outcome: a status code if the port answered in HTTP, else the socket error. */
 function plainHttp(url: string): Promise<string> {
@@ -37,12 +22,9 @@ function plainHttp(url: string): Promise<string> {
   });
 }
 
-describe.skipIf(!hasOpenssl())('TLS only', () => {
+describe('TLS only', () => {
   it('refuses plain HTTP and plain ws:// on the TLS port', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    const relay = await startRelay({ tlsCert: cert, tlsKey: key });
+    const relay = await startRelay({ tlsCert: TEST_TLS_CERT, tlsKey: TEST_TLS_KEY });
     try {
       const plainUrl = relay.url.replace('https://', 'http://');
       for (const path of ['/healthz', '/v1/accounts/someone', '/socket.io/?EIO=4&transport=polling']) {

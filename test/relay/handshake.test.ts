@@ -2,19 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../crypto/keys.js';
 import { ack, connectInbox, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
-import { connectDevice, handshakeAuth, makeAccount, randomId, refusalCode, registerAll, type TestAccount } from '../support/identity.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
+import { connectDevice, handshakeAuth, makeAccount, randomId, refusalCode, type TestAccount } from '../support/identity.js';
+import type { RelayHandle } from '../support/relay.js';
+import { relayWithTwoAccounts } from '../support/two-accounts.js';
 
 let relay: RelayHandle;
 let alice: TestAccount;
 let bob: TestAccount;
 
 beforeAll(async () => {
-  relay = await startRelay();
-  alice = await makeAccount();
-  bob = await makeAccount();
-  await registerAll(relay.url, alice);
-  await registerAll(relay.url, bob);
+  ({ relay, alice, bob } = await relayWithTwoAccounts());
 });
 afterAll(async () => relay.close());
 

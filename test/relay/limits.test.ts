@@ -3,22 +3,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sodium } from '../../crypto/sodium.js';
 import type { Config } from '../../server/config.js';
 import { ack, connectInbox, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
-import { connectDevice, makeAccount, randomId, registerAll, type TestAccount } from '../support/identity.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
+import { connectDevice, makeAccount, randomId, registerAll } from '../support/identity.js';
+import type { RelayHandle } from '../support/relay.js';
+import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';
 
 const relays: RelayHandle[] = [];
 afterAll(async () => {
   for (const r of relays) await r.close();
 });
 
-async function setup(overrides: Partial<Config> = {}): Promise<{ relay: RelayHandle; alice: TestAccount; bob: TestAccount }> {
-  const relay = await startRelay(overrides);
-  relays.push(relay);
-  const alice = await makeAccount();
-  const bob = await makeAccount();
-  await registerAll(relay.url, alice);
-  await registerAll(relay.url, bob);
-  return { relay, alice, bob };
+async function setup(overrides: Partial<Config> = {}): Promise<TwoAccounts> {
+  const accounts = await relayWithTwoAccounts(overrides);
+  relays.push(accounts.relay);
+  return accounts;
 }
 
 const raw = (to: string, size: number) => ({ to, id: randomId(), body: sodium().randombytes_buf(size) });

@@ -1,32 +1,14 @@
-/** With --tls-cert/--tls-key the relay serves HTTPS and WSS (self-signed certificate made here). */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+/** With --tls-cert/--tls-key the relay serves HTTPS and WSS (the committed self-signed test certificate). */
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handshakeAuth, makeAccount, registerAll } from '../support/identity.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from '../support/tls.js';
 import { startRelay } from '../support/relay.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sealpost-tls-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!hasOpenssl())('TLS', () => {
+describe('TLS', () => {
   it('serves HTTPS and authenticated WSS', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    const relay = await startRelay({ tlsCert: cert, tlsKey: key });
+    const relay = await startRelay({ tlsCert: TEST_TLS_CERT, tlsKey: TEST_TLS_KEY });
     try {
       expect(relay.url.startsWith('https://')).toBe(true);
       const status = await new Promise<number>((resolve, reject) => {
