@@ -17,10 +17,7 @@ export const SQL = {
   setQueueState: 'UPDATE devices SET next_seq = ?, queue_count = ?, queue_bytes = ? WHERE device_id = ?',
   adjustQueueTotals: 'UPDATE devices SET queue_count = queue_count - ?, queue_bytes = queue_bytes - ? WHERE device_id = ?',
   envelopeExists: 'SELECT 1 FROM queue WHERE device_id = ? AND envelope_id = ?',
-  // A duplicate id is skipped by the UNIQUE (device_id, envelope_id) index (changes = 0), so the
-  // hot path needs no envelopeExists SELECT per envelope; that one serves the quota path only.
-  insertEnvelope: `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (device_id, envelope_id) DO NOTHING`,
+  insertEnvelope: 'INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
   ackUpTo: 'DELETE FROM queue WHERE device_id = ? AND seq <= ? RETURNING size',

@@ -195,17 +195,13 @@ export class SqliteStore implements Store {
         }
         if (state === null) {
           result.push({ status: 'unknown_device' });
+        } else if (this.#s.envelopeExists.get(item.to, item.id)) {
+          result.push({ status: 'duplicate' });
         } else if (state.count + 1 > limits.maxEnvelopes || state.bytes + item.body.byteLength > limits.maxBytes) {
-          // A duplicate is reported as such even when the queue is full.
-          result.push({ status: this.#s.envelopeExists.get(item.to, item.id) ? 'duplicate' : 'quota_exceeded' });
+          result.push({ status: 'quota_exceeded' });
         } else {
-          const seq = state.nextSeq;
-          const body = Buffer.from(item.body.buffer, item.body.byteOffset, item.body.byteLength);
-          if (this.#s.insertEnvelope.run(item.to, seq, item.id, body, item.body.byteLength, item.expiresAt).changes === 0) {
-            result.push({ status: 'duplicate' });
-            continue;
-          }
-          state.nextSeq += 1;
+          const seq = state.nextSeq++;
+          this.#s.insertEnvelope.run(item.to, seq, item.id, Buffer.from(item.body.buffer, item.body.byteOffset, item.body.byteLength), item.body.byteLength, item.expiresAt);
           state.count += 1;
           state.bytes += item.body.byteLength;
           result.push({ status: 'stored', seq });
