@@ -4,7 +4,17 @@
  * "Defaults" is here, so tests and operators tune the same knobs.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root, whether this file runs from source (server/) or from the build (dist/server/). */
+function packageRoot(): string {
+  const parent = fileURLToPath(new URL('..', import.meta.url));
+  return basename(parent) === 'dist' ? dirname(parent) : parent;
+}
+
+/** The web client's build, found from the package rather than the working directory. */
+export const DEFAULT_STATIC_DIR = join(packageRoot(), 'dist', 'web');
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type SyncMode = 'FULL' | 'NORMAL';
@@ -76,7 +86,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'tlsCert', flag: 'tls-cert', env: 'SEALPOST_TLS_CERT', kind: 'string', default: undefined, help: 'PEM certificate file; with --tls-key serves HTTPS + WSS' },
   { key: 'tlsKey', flag: 'tls-key', env: 'SEALPOST_TLS_KEY', kind: 'string', default: undefined, help: 'PEM private key file' },
   { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', kind: 'list', default: [], help: 'allowed cross-origin origin (repeatable or comma-separated; default same-origin only, never *)' },
-  { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', kind: 'string', default: 'dist/client', help: 'web client build folder served at /' },
+  { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', kind: 'string', default: DEFAULT_STATIC_DIR, help: 'web client build folder served at / (default: dist/web of this package)' },
   { key: 'logLevel', flag: 'log-level', env: 'SEALPOST_LOG_LEVEL', kind: 'level', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
   { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', kind: 'bool', default: false, help: 'trust X-Forwarded-* from a reverse proxy (per-IP limits use the client IP)' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'SEALPOST_MAX_BODY_BYTES', kind: 'int', default: 64 * KiB, min: 1, help: 'largest envelope body in bytes' },

@@ -4,14 +4,15 @@ import { transferSizeReport } from './transfer-size-report.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-// The relay serves dist/client with @fastify/static; nothing here may need a dev server at run time.
+// The relay serves dist/web with @fastify/static; nothing here may need a dev server at run time.
+// Not dist/client: tsc emits the SDK and the CLI there, and this build empties its folder.
 export default defineConfig({
   root,
   base: './',
   plugins: [transferSizeReport()],
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
-    outDir: fileURLToPath(new URL('../../dist/client', import.meta.url)),
+    outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,

@@ -1,5 +1,5 @@
 /**
- * The web client end to end: the real relay (serving dist/client, built by `npm run build`)
+ * The web client end to end: the real relay (serving dist/web, built by `npm run build`)
  * and Debian's Chromium driven by playwright-core. Two isolated browser contexts are two
  * people; a third is alice's second, linked device (phone width). The steps run in order and
  * share state; each has its own bound, and the browser is always closed.
@@ -16,7 +16,7 @@ import {
   bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
 } from './helpers.js';
 
-const CLIENT_DIR = resolve('dist/client');
+const CLIENT_DIR = resolve('dist/web');
 const SHOTS = resolve('docs/screenshots');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -54,7 +54,7 @@ describe('web client in Chromium', () => {
 
   beforeAll(async () => {
     // `npm test` builds first; a missing build must fail loudly, not skip the suite.
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/client is not built: run `npm run build:client` first');
+    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
     mkdirSync(SHOTS, { recursive: true });
     relay = await startRelay({ staticDir: CLIENT_DIR });
     relayDir = relay.dir;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityHeaders } from '../../server/routes/security-headers.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
-const CLIENT_DIR = resolve('dist/client');
+const CLIENT_DIR = resolve('dist/web');
 
 function policy(header: string | null | undefined): Map<string, string[]> {
   const directives = new Map<string, string[]>();

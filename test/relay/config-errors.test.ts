@@ -1,7 +1,7 @@
 /** The error table agrees with the wire codes; the config parser fills, validates and freezes. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, FLAGS, loadConfig, serveHelp } from '../../server/config.js';
 import { ERRORS, ERROR_CODES, RelayError, errorAck, errorBody } from '../../server/errors.js';
@@ -36,7 +36,7 @@ describe('error table', () => {
 describe('config', () => {
   it('has the DESIGN.md defaults', () => {
     const c = loadConfig([], {}, { db: join(dir, 'a/b/relay.db') });
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', staticDir: 'dist/client' });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', staticDir: resolve('dist/web') });
     expect(Object.isFrozen(c)).toBe(true);
     expect(loadConfig().db).toBe('./data/sealpost.db');
   });
