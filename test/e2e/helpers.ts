@@ -32,7 +32,16 @@ export async function openPage(context: BrowserContext, name: string, url: strin
 }
 
 export async function waitConnected(page: Page): Promise<void> {
-  await page.locator('.connection[data-state="connected"]').waitFor();
+  try {
+    await page.locator('.connection[data-state="connected"]').waitFor();
+  } catch (error) {
+    // Say what the page showed instead, so a failure here can be told apart from a slow page.
+    const element = page.locator('.connection').first();
+    const status = await element.getAttribute('data-state', { timeout: 1000 }).catch(() => 'no status element');
+    const reason = await element.getAttribute('title', { timeout: 1000 }).catch(() => null);
+    const notice = await page.locator('.notice').allTextContents().catch(() => []);
+    throw new Error(`page never connected: status ${status} (${reason ?? 'no reason shown'}); notices ${JSON.stringify(notice)}`, { cause: error });
+  }
 }
 
 export async function register(page: Page, handle: string): Promise<void> {

@@ -6,6 +6,12 @@ import { Welcome } from './Welcome.js';
 /** Redraws on every model change; first run until this device has an account. */
 export function App({ model }: { model: AppModel }) {
   const [, setVersion] = useState(0);
-  useEffect(() => model.subscribe(() => setVersion((v) => v + 1)), [model]);
+  useEffect(() => {
+    const unsubscribe = model.subscribe(() => setVersion((v) => v + 1));
+    // The model starts (and may connect) before this first effect runs: redraw once for
+    // whatever changed in between, or a fast reconnect would stay shown as "Reconnecting…".
+    setVersion((v) => v + 1);
+    return unsubscribe;
+  }, [model]);
   return model.handle ? <Shell model={model} /> : <Welcome model={model} />;
 }

@@ -10,7 +10,7 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
     <header class="topbar">
       <span class="brand">Sealpost</span>
       <span class="me" title="Your handle">@{model.handle}</span>
-      <ConnectionStatus state={model.connection} />
+      <ConnectionStatus state={model.connection} reason={model.connectionReason} />
       <nav class="topnav" aria-label="Account">
         {permission === 'default' && (
           <button type="button" class="link" onClick={() => void askNotificationPermission().then(setPermission)}>

@@ -31,6 +31,8 @@ export class AppModel {
   private active: Conversation | undefined;
   private started = false;
   connection: ConnectionState = 'offline';
+  /** Why the connection is not up (the relay's refusal code or the transport's reason), if known. */
+  connectionReason: string | undefined;
   /** The last problem worth telling the user about (shown until dismissed). */
   notice: string | undefined;
   private noticeClearsOnReconnect = false;
@@ -85,6 +87,7 @@ export class AppModel {
     });
     client.on('state', ({ state, reason }) => {
       this.connection = state;
+      this.connectionReason = state === 'connected' ? undefined : reason;
       if (state === 'connected') {
         if (this.noticeClearsOnReconnect) this.notice = undefined;
         this.retryUnsentAfterReconnect();
