@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { OutgoingEnvelope } from '../../server/protocol/events.js';
 import { ack, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, registerAll, type ClientSocket, type TestAccount } from '../support/identity.js';
-import { spawnRelay, type ChildRelay } from './child-relay.js';
+import { spawnRelay, type ChildRelay } from '../support/child-relay.js';
 
 const PAIRS = 4;
 const PER_SENDER = 100;

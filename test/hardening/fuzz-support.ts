@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { ERROR_CODES } from '../../server/errors.js';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, registerAll, type TestAccount } from '../support/identity.js';
-import { spawnRelay, type ChildRelay } from './child-relay.js';
+import { spawnRelay, type ChildRelay } from '../support/child-relay.js';
 
 export interface FuzzRelay {
   relay: ChildRelay;

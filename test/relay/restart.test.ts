@@ -3,44 +3,22 @@
  * in-process on the same database file, and once with the built `sealpost` binary killed with
  * SIGKILL (no chance to flush) — plus a graceful SIGTERM that exits 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, registerAll } from '../support/identity.js';
+import { spawnRelay } from '../support/child-relay.js';
 import { startRelay } from '../support/relay.js';
 
-const CLI = join(process.cwd(), 'dist/server/cli.js');
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** Spawns `sealpost serve` on port 0 and resolves with its URL from the `listening` log line. */
-function spawnRelay(db: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--static-dir', join(tmpdir(), 'none')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const output: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${output.join('')}`)), 15_000);
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      output.push(d.toString());
-      const match = /"event":"listening","url":"([^"]+)"/.exec(output.join(''));
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited ${code}: ${output.join('')}`)));
-  });
-}
-
-const exited = (child: ChildProcess): Promise<number | null> => new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
 describe('restart', () => {
   it('keeps acked envelopes across an in-process restart on the same database', async () => {
@@ -63,11 +41,11 @@ describe('restart', () => {
   });
 
   it('keeps acked envelopes when the built binary is killed, and exits 0 on SIGTERM', async () => {
-    expect(existsSync(CLI), 'dist/server/cli.js is missing: run `npm run build:server` (npm test builds first)').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'));
     dirs.push(dir);
     const db = join(dir, 'relay.db');
     const first = await spawnRelay(db);
+    children.push(first.child);
     const alice = await makeAccount();
     const bob = await makeAccount();
     await registerAll(first.url, alice);
@@ -78,16 +56,17 @@ describe('restart', () => {
     expect(acks.every((r) => r.ok)).toBe(true);
     // Power-cut stand-in: no shutdown hook runs.
     first.child.kill('SIGKILL');
-    await exited(first.child);
+    await first.exited;
     sa.close();
 
     const second = await spawnRelay(db);
+    children.push(second.child);
     const { socket, inbox } = await connectInbox(second.url, bob.devices[0]!);
     await inbox.waitForCount(20);
     expect(inbox.envelopes.map((e) => e.id)).toEqual(sent.map((e) => e.id));
     socket.close();
     second.child.kill('SIGTERM');
-    expect(await exited(second.child)).toBe(0);
+    expect(await second.exited).toBe(0);
     expect(second.output.join('')).toContain('"event":"shutdown"');
   });
 });
