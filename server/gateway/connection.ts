@@ -47,7 +47,7 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const deviceId = socket.data.deviceId;
   // Joined synchronously, before any await, so no commit can slip between connect and drain.
   void socket.join([deviceId, drainingRoom(deviceId)]);
-  const drain = new SocketDrain(socket, store, config.drainPageSize, (n) => metrics.envelopesPushed.inc(n));
+  const drain = new SocketDrain(socket, store, config.drainPageSize, (read) => deps.groupCommit.sequenced(read), (n) => metrics.envelopesPushed.inc(n));
   installEventGuard(socket, {
     limits: deps.limits,
     idleTimeoutMs: config.idleTimeoutMs,

@@ -4,10 +4,11 @@
  * only when every envelope of the current one is acknowledged. When a read comes back empty the
  * socket leaves the draining room and gets live pushes from then on.
  *
- * Why this cannot lose or duplicate within a socket: reading the queue and leaving the room
- * happen in one continuation, and commits happen in separate macrotasks (group commit), so an
- * envelope is either committed before the last read (and drained) or after the socket went
- * live (and pushed to it).
+ * Why this cannot lose or duplicate within a socket: every read runs on the group commit's
+ * chain (group-commit.ts), between commits, and leaving the room happens in the same link as
+ * the read that came back empty. An envelope is therefore either committed and pushed before
+ * that read (skipped by the push, found by the drain) or committed after the socket went live
+ * (pushed to it).
  */
 import type { Socket } from 'socket.io';
 import type { AckRequest, ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents, SocketData } from '../protocol/events.js';
@@ -28,6 +29,7 @@ export class SocketDrain {
     private readonly socket: RelaySocket,
     private readonly store: Store,
     private readonly pageSize: number,
+    private readonly sequenced: <T>(read: () => Promise<T>) => Promise<T>,
     private readonly onPushed: (count: number) => void,
   ) {}
 
@@ -38,12 +40,15 @@ export class SocketDrain {
   async nextPage(): Promise<void> {
     if (this.#done || !this.socket.connected) return;
     const deviceId = this.socket.data.deviceId;
-    const page = await this.store.readQueue(deviceId, this.#cursor, this.pageSize, Date.now());
-    if (page.length === 0) {
-      this.#done = true;
-      void this.socket.leave(drainingRoom(deviceId));
-      return;
-    }
+    const page = await this.sequenced(async () => {
+      const read = await this.store.readQueue(deviceId, this.#cursor, this.pageSize, Date.now());
+      if (read.length === 0) {
+        this.#done = true;
+        void this.socket.leave(drainingRoom(deviceId));
+      }
+      return read;
+    });
+    if (page.length === 0) return;
     const last = page[page.length - 1];
     if (last) this.#cursor = last.seq;
     this.#awaiting = new Map(page.map((e) => [e.seq, e.id]));

@@ -1,8 +1,17 @@
 /**
- * Group commit: every envelope submitted during one event-loop tick is written in ONE store
- * transaction (flushed on setImmediate), so a burst of sends costs one fsync instead of many.
- * Each submitter then gets its own outcomes; afterwards each committed transaction's stored
- * envelopes are handed to `onStored` (the gateway pushes them to the recipients' rooms, after the senders' acks).
+ * Group commit: every envelope submitted during one event-loop tick (or while the previous
+ * commit was running) is written in ONE store transaction, and the commits of the time one WAL
+ * sync takes share one fsync (wal-sync.ts): a burst of sends costs one transaction, not many.
+ *
+ * Each commit hands its stored envelopes to `onStored` at once — the gateway pushes them to the
+ * recipients' rooms while the disk flush runs — and resolves its submitters (who then ack their
+ * senders) only once `store.durable()` says the envelopes survive power loss. A recipient may
+ * so hold an envelope whose sender is never acked (power lost mid-flush): the sender retries
+ * with the same id and the recipient drops the copy. At-least-once, as DESIGN.md promises.
+ *
+ * Commits and sequenced reads run one at a time, in order, on one chain, and a commit's link
+ * ends after its push. So a sequenced read sees exactly the envelopes already pushed — the
+ * drain relies on this (delivery.ts).
  */
 import type { EnqueueItem, EnqueueOutcome, QueueLimits, Store } from '../store/store.js';
 
@@ -17,10 +26,13 @@ export interface StoredEnvelope {
   seq: number;
 }
 
+/** Resolves in the check phase of this loop iteration: after every socket read of the poll phase. */
+const checkPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class GroupCommit {
   #pending: Pending[] = [];
-  #scheduled: NodeJS.Immediate | undefined;
-  #inFlight: Promise<void> = Promise.resolve();
+  #commitQueued = false;
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -31,32 +43,52 @@ export class GroupCommit {
   submit(items: readonly EnqueueItem[]): Promise<EnqueueOutcome[]> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ items, resolve, reject });
-      this.#scheduled ??= setImmediate(() => void this.flush());
+      if (this.#commitQueued) return;
+      this.#commitQueued = true;
+      this.#chain(async () => {
+        await checkPhase();
+        this.#commitQueued = false;
+        await this.#commit();
+      });
     });
   }
 
-  /** Writes everything pending now; resolves when it (and any earlier flush) is committed. */
-  flush(): Promise<void> {
-    if (this.#scheduled) clearImmediate(this.#scheduled);
-    this.#scheduled = undefined;
-    const batch = this.#pending;
-    this.#pending = [];
-    // Flushes are chained so per-device sequence numbers follow submission order.
-    this.#inFlight = this.#inFlight.then(() => this.#commit(batch));
-    return this.#inFlight;
+  /** Runs `read` after every commit submitted so far has been pushed, and before any later one. */
+  sequenced<T>(read: () => Promise<T>): Promise<T> {
+    return this.#chain(read);
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  /** Resolves once everything submitted so far is committed, pushed and durable. */
+  async flush(): Promise<void> {
+    await this.#chain(async () => undefined);
+    await this.store.durable();
+  }
+
+  #chain<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async #commit(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
     if (batch.length === 0) return;
-    const all = batch.flatMap((p) => p.items);
     let outcomes: EnqueueOutcome[];
     try {
-      outcomes = await this.store.enqueue(all, this.limits);
+      outcomes = await this.store.enqueue(
+        batch.flatMap((p) => p.items),
+        this.limits,
+      );
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
     }
     const stored: StoredEnvelope[] = [];
+    const settle: (() => void)[] = [];
     let offset = 0;
     for (const p of batch) {
       const mine = outcomes.slice(offset, offset + p.items.length);
@@ -65,9 +97,12 @@ export class GroupCommit {
         if (o.status === 'stored' && item) stored.push({ item, seq: o.seq });
       });
       offset += p.items.length;
-      p.resolve(mine);
+      settle.push(() => p.resolve(mine));
     }
-    // setImmediate: the submitters' ack continuations (microtasks) run before the push.
-    setImmediate(() => this.onStored(stored));
+    this.onStored(stored);
+    this.store.durable().then(
+      () => settle.forEach((resolve) => resolve()),
+      (error: unknown) => batch.forEach((p) => p.reject(error)),
+    );
   }
 }

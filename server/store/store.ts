@@ -6,6 +6,9 @@
  *
  * Ordering contract the gateway relies on: a write is visible to every read that starts after
  * its promise resolves, and `enqueue` assigns each device's sequence numbers in call order.
+ * Account, device and prekey writes resolve once durable; `enqueue` resolves once committed,
+ * and `durable()` then says when it survives power loss — so the gateway can push an envelope
+ * to its recipient while the disk flush is still under way, but acks its sender only after.
  */
 
 export interface AccountRecord {
@@ -93,8 +96,10 @@ export interface Store {
   putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number>;
   countOneTimePrekeys(deviceId: string): Promise<number>;
 
-  /** Stores all items in ONE durable transaction (group commit); outcomes in item order. */
+  /** Stores all items in ONE transaction (group commit); resolves when committed; outcomes in item order. */
   enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]>;
+  /** Resolves once every write committed before the call survives power loss. */
+  durable(): Promise<void>;
   /** Unexpired envelopes of `deviceId` with seq > afterSeq, in seq order. */
   readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]>;
   /** Deletes this device's envelopes with seq ≤ upTo; returns how many. */

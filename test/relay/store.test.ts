@@ -1,5 +1,5 @@
-/** SQLite store: migrations step by step, hot queries on their indexes, durability pragmas. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** SQLite store: migrations step by step, hot queries on their indexes, durability ordering. */
+import { fdatasyncSync, fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -49,10 +49,11 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('opens in WAL with synchronous FULL and foreign keys on', () => {
+  it('opens in WAL with foreign keys on, committing without an fsync on the event loop', () => {
     const db = openDatabase(file());
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    // NORMAL: COMMIT does not fsync; durability comes from the WAL sync (next describe block).
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
   });
@@ -82,6 +83,76 @@ describe('query plans', () => {
     });
   }
   afterAll(() => db.close());
+});
+
+/** A WAL sync the test releases by hand; records the WAL size each sync started with. */
+function heldSync() {
+  const started: number[] = [];
+  const releases: (() => void)[] = [];
+  const syncFile = (fd: number): Promise<void> => {
+    started.push(fstatSync(fd).size);
+    return new Promise<void>((resolve) => releases.push(() => fdatasyncSync(fd) === undefined && resolve()));
+  };
+  const releaseAll = () => releases.splice(0).forEach((release) => release());
+  return { started, syncFile, releaseAll };
+}
+
+const settledYet = async (promise: Promise<unknown>): Promise<boolean> => {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+};
+
+const someDevice = (deviceId: string, handle: string) => ({ deviceId, handle, certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } });
+
+describe('durability (synchronous FULL)', () => {
+  it('says an envelope is durable only after a WAL sync that started after its commit', async () => {
+    const sync = heldSync();
+    const path = file();
+    const store = new SqliteStore(path, { syncFile: sync.syncFile });
+    const created = store.createAccount({ handle: 'ann', identityKey: 'k' }, someDevice('a'.repeat(43), 'ann'), []);
+    // Account writes are acknowledged only once on disk.
+    expect(await settledYet(created)).toBe(false);
+    sync.releaseAll();
+    expect(await created).toBe(true);
+
+    const walBefore = statSync(`${path}-wal`).size;
+    const outcomes = await store.enqueue([{ to: 'a'.repeat(43), id: 'e1', body: new Uint8Array(4000), expiresAt: Date.now() + 60_000 }], { maxEnvelopes: 10, maxBytes: 1e6 });
+    expect(outcomes).toEqual([{ status: 'stored', seq: 1 }]);
+    // Committed (a reader sees it) but not yet durable until the sync finishes.
+    expect(await store.readQueue('a'.repeat(43), 0, 10, Date.now())).toHaveLength(1);
+    const durable = store.durable();
+    expect(await settledYet(durable)).toBe(false);
+    expect(sync.started.at(-1)).toBeGreaterThan(walBefore);
+    sync.releaseAll();
+    await durable;
+    await store.close();
+  });
+
+  it('groups the commits made during one sync into the next sync', async () => {
+    const sync = heldSync();
+    const store = new SqliteStore(file(), { syncFile: sync.syncFile });
+    const writes = ['b', 'c', 'd'].map((h) => store.createAccount({ handle: h, identityKey: 'k' }, someDevice(h.repeat(43), h), []));
+    // The first write started a sync; the two made while it runs wait for ONE more, not two.
+    expect(sync.started).toHaveLength(1);
+    sync.releaseAll();
+    await writes[0];
+    expect(sync.started).toHaveLength(2);
+    expect(await settledYet(Promise.all(writes))).toBe(false);
+    sync.releaseAll();
+    expect(await Promise.all(writes)).toEqual([true, true, true]);
+    await store.close();
+  });
+
+  it('in NORMAL mode resolves at commit without syncing', async () => {
+    const sync = heldSync();
+    const store = new SqliteStore(file(), { synchronous: 'NORMAL', syncFile: sync.syncFile });
+    expect(await store.createAccount({ handle: 'e', identityKey: 'k' }, someDevice('e'.repeat(43), 'e'), [])).toBe(true);
+    await store.durable();
+    expect(sync.started).toEqual([]);
+    await store.close();
+  });
 });
 
 describe('SqliteStore', () => {

@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { listen } from '../../server/listen.js';
+import type { Store } from '../../server/store/store.js';
 
 export interface RelayHandle {
   url: string;
@@ -44,7 +45,12 @@ const TEST_DEFAULTS: Partial<Config> = {
   staticDir: join(tmpdir(), 'sealpost-no-client'),
 };
 
-export async function startRelay(overrides: Partial<Config> = {}, shared?: { dir: string; logs: string[]; ownsDir: boolean }): Promise<RelayHandle> {
+export async function startRelay(
+  overrides: Partial<Config> = {},
+  shared?: { dir: string; logs: string[]; ownsDir: boolean },
+  /** A store opened by the test (e.g. a SqliteStore whose WAL sync the test controls). */
+  store?: Store,
+): Promise<RelayHandle> {
   const ownsDir = shared?.ownsDir ?? overrides.db === undefined;
   const dir = shared?.dir ?? mkdtempSync(join(tmpdir(), 'sealpost-relay-'));
   const logs = shared?.logs ?? [];
@@ -56,7 +62,7 @@ export async function startRelay(overrides: Partial<Config> = {}, shared?: { dir
       appendFileSync(logPath, line);
     },
   };
-  const app = await buildApp(config, { logStream });
+  const app = await buildApp(config, { logStream, ...(store ? { store } : {}) });
   const url = await listen(app, config);
   let closed = false;
   const close = async (options: { keepData?: boolean } = {}): Promise<void> => {

@@ -1,7 +1,8 @@
 /**
  * The default Store: one SQLite file through better-sqlite3 (synchronous, so each method's
- * work is atomic with respect to the event loop). WAL journal; synchronous=FULL by default so
- * an envelope acknowledged to its sender survives power loss.
+ * work is atomic with respect to the event loop). WAL journal committed with synchronous=NORMAL;
+ * in the default FULL mode every write then awaits a WAL fdatasync off the event loop
+ * (wal-sync.ts), so whatever a caller is told was written survives power loss.
  */
 import Database from 'better-sqlite3';
 import type {
@@ -22,6 +23,7 @@ import type {
 import { AckBatch, type PendingAck } from './ack-batch.js';
 import { migrate } from './migrations.js';
 import { SQL } from './sql.js';
+import { WalSync, type SyncFile } from './wal-sync.js';
 
 interface DeviceRow {
   device_id: string;
@@ -52,13 +54,17 @@ function toDevice(row: DeviceRow): DeviceRecord {
 }
 
 export interface SqliteStoreOptions {
+  /** FULL (default): writes resolve once on disk. NORMAL: once committed (lost on power loss). */
   synchronous?: 'FULL' | 'NORMAL';
+  /** How the WAL is flushed in FULL mode (default fdatasync); tests observe the ordering through it. */
+  syncFile?: SyncFile;
 }
 
-export function openDatabase(path: string, options: SqliteStoreOptions = {}): Database.Database {
+export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // Commits never fsync on the event loop; durability comes from WalSync (see wal-sync.ts).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
@@ -70,17 +76,22 @@ export class SqliteStore implements Store {
   readonly #s: { [K in keyof typeof SQL]: Database.Statement };
   #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
-  /** Ack-only transactions commit without fsync (see ack-batch.ts); these switch and restore. */
-  readonly #relaxSync: Database.Statement;
-  readonly #restoreSync: Database.Statement;
+  /** Absent in NORMAL mode and for an in-memory database: commits are then final at once. */
+  readonly #wal: WalSync | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    this.#db = openDatabase(path, options);
+    this.#db = openDatabase(path);
+    const durable = (options.synchronous ?? 'FULL') === 'FULL' && path !== ':memory:' && path !== '';
+    this.#wal = durable ? new WalSync(path, options.syncFile) : undefined;
     const prepared = {} as Record<string, Database.Statement>;
     for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
     this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
-    this.#relaxSync = this.#db.prepare('PRAGMA synchronous = NORMAL');
-    this.#restoreSync = this.#db.prepare(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
+  }
+
+  /** After a write transaction: resolves once it is durable (at once without a WAL sync). */
+  async #onceDurable<T>(result: T): Promise<T> {
+    if (this.#wal) await this.#wal.barrier();
+    return result;
   }
 
   get enqueueTransactions(): number {
@@ -99,11 +110,11 @@ export class SqliteStore implements Store {
         this.#s.insertAccount.run(account.handle, account.identityKey);
         this.#insertDevice(device, oneTimePrekeys);
       })();
-      return true;
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT')) return false;
       throw error;
     }
+    return this.#onceDurable(true);
   }
 
   async getAccount(handle: string): Promise<AccountRecord | undefined> {
@@ -121,7 +132,7 @@ export class SqliteStore implements Store {
   }
 
   async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
-    return this.#db.transaction((): AddDeviceOutcome => {
+    const outcome = this.#db.transaction((): AddDeviceOutcome => {
       if (!this.#s.getAccount.get(device.handle)) return 'no_account';
       if (this.#s.getDevice.get(device.deviceId)) return 'conflict';
       const { n } = this.#s.countDevices.get(device.handle) as { n: number };
@@ -129,15 +140,17 @@ export class SqliteStore implements Store {
       this.#insertDevice(device, oneTimePrekeys);
       return 'added';
     }).immediate();
+    return outcome === 'added' ? this.#onceDurable(outcome) : outcome;
   }
 
   async removeDevice(handle: string, deviceId: string): Promise<boolean> {
     // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
-    return this.#s.deleteDevice.run(deviceId, handle).changes > 0;
+    return this.#onceDurable(this.#s.deleteDevice.run(deviceId, handle).changes > 0);
   }
 
   async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
-    return this.#db.transaction((): BundleRecord | undefined => {
+    // A claimed one-time prekey must stay claimed: it is never handed out twice.
+    return this.#onceDurable(this.#db.transaction((): BundleRecord | undefined => {
       const row = this.#s.getDevice.get(deviceId) as DeviceRow | undefined;
       if (!row) return undefined;
       const account = this.#s.getAccount.get(row.handle) as { handle: string; identity_key: string };
@@ -150,15 +163,15 @@ export class SqliteStore implements Store {
         oneTimePrekey: otp && { keyId: otp.key_id, publicKey: otp.public_key },
         remaining: n,
       };
-    }).immediate();
+    }).immediate());
   }
 
   async putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
-    return this.#db.transaction(() => {
+    return this.#onceDurable(this.#db.transaction(() => {
       if (signedPrekey) this.#s.rotateSignedPrekey.run(signedPrekey.keyId, signedPrekey.publicKey, signedPrekey.signature, deviceId);
       for (const k of oneTimePrekeys) this.#s.insertOneTimePrekey.run(deviceId, k.keyId, k.publicKey);
       return (this.#s.countOneTimePrekeys.get(deviceId) as { n: number }).n;
-    })();
+    })());
   }
 
   async countOneTimePrekeys(deviceId: string): Promise<number> {
@@ -167,7 +180,8 @@ export class SqliteStore implements Store {
 
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     if (items.length === 0) return [];
-    // Pending acks ride in this transaction: their deletes share its pages and its fsync.
+    // Pending acks ride in this transaction: their deletes share its pages and are answered as
+    // soon as it commits (see ack-batch.ts: a delete need not survive power loss).
     const acks = this.#acks.take();
     const deleted: number[] = [];
     let outcomes: EnqueueOutcome[];
@@ -179,6 +193,10 @@ export class SqliteStore implements Store {
     }
     acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
     return outcomes;
+  }
+
+  async durable(): Promise<void> {
+    await this.#wal?.barrier();
   }
 
   #enqueueTransaction(items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]): EnqueueOutcome[] {
@@ -235,18 +253,15 @@ export class SqliteStore implements Store {
     this.#settleAcksAlone(this.#acks.take());
   }
 
-  /** One transaction for `acks`, committed without fsync; settles every ack's promise. */
+  /** One transaction for `acks`, not waiting for a WAL sync; settles every ack's promise. */
   #settleAcksAlone(acks: readonly PendingAck[]): void {
     if (acks.length === 0 || !this.#db.open) return;
     let deleted: number[];
-    this.#relaxSync.run();
     try {
       deleted = this.#db.transaction(() => acks.map((ack) => this.#applyAck(ack)))();
     } catch (error) {
       for (const ack of acks) ack.reject(error);
       return;
-    } finally {
-      this.#restoreSync.run();
     }
     acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
   }
@@ -300,6 +315,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#applyAcksAlone();
+    await this.#wal?.close();
     if (this.#db.open) this.#db.close();
   }
 }
