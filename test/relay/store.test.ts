@@ -13,6 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = () => join(dir, `db-${++n}.sqlite`);
 const tables = (db: Database.Database) => (db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+const columns = (db: Database.Database, table: string) => (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name);
 
 describe('migrations', () => {
   it('numbers migrations 1..N without gaps', () => {
@@ -26,8 +27,13 @@ describe('migrations', () => {
     expect(tables(db)).toEqual(['accounts', 'devices']);
     expect(migrate(db, MIGRATIONS.slice(0, 2))).toBe(2);
     expect(tables(db)).toEqual(['accounts', 'devices', 'one_time_prekeys']);
-    expect(migrate(db)).toBe(3);
+    expect(migrate(db, MIGRATIONS.slice(0, 3))).toBe(3);
     expect(tables(db)).toEqual(['accounts', 'devices', 'one_time_prekeys', 'queue']);
+    expect(columns(db, 'devices')).toContain('queue_count');
+    expect(migrate(db, MIGRATIONS.slice(0, 4))).toBe(4);
+    expect(columns(db, 'devices')).not.toContain('queue_count');
+    expect(columns(db, 'devices')).not.toContain('queue_bytes');
+    expect(columns(db, 'devices')).toContain('next_seq');
     // Idempotent: a second run changes nothing.
     expect(migrate(db)).toBe(LATEST_VERSION);
     db.close();
@@ -68,7 +74,9 @@ describe('query plans', () => {
     ['ackId', /SEARCH queue USING INDEX sqlite_autoindex_queue_2 \(device_id=\? AND envelope_id=\?\)/],
     ['envelopeExists', /SEARCH queue USING COVERING INDEX sqlite_autoindex_queue_2/],
     ['sweepExpired', /SEARCH queue USING (COVERING )?INDEX queue_by_expiry \(expires_at<\?\)/],
-    ['queueState', /SEARCH devices USING INDEX sqlite_autoindex_devices_1 \(device_id=\?\)/],
+    ['reservedSeq', /SEARCH devices USING INDEX sqlite_autoindex_devices_1 \(device_id=\?\)/],
+    ['reserveSeqs', /SEARCH devices USING INDEX sqlite_autoindex_devices_1 \(device_id=\?\)/],
+    ['queueTotals', /SEARCH queue USING INDEX sqlite_autoindex_queue_1 \(device_id=\?\)/],
     ['oldestOneTimePrekey', /SEARCH one_time_prekeys USING (COVERING )?INDEX one_time_prekeys_by_device \(device_id=\?\)/],
     ['countOneTimePrekeys', /SEARCH one_time_prekeys USING COVERING INDEX/],
     ['listDevices', /SEARCH devices USING INDEX devices_by_handle \(handle=\?\)/],
@@ -156,6 +164,15 @@ describe('durability (synchronous FULL)', () => {
 });
 
 describe('SqliteStore', () => {
+  const limits = { maxEnvelopes: 10, maxBytes: 1000 };
+  const item = (to: string, id: string, expiresAt = Date.now() + 10_000) => ({ to, id, body: new Uint8Array(10), expiresAt });
+  const withDevice = async (path: string, handle: string) => {
+    const store = new SqliteStore(path);
+    const device = someDevice(handle[0]!.repeat(43), handle);
+    expect(await store.createAccount({ handle, identityKey: 'k' }, device, [])).toBe(true);
+    return { store, deviceId: device.deviceId };
+  };
+
   it('numbers each device queue, never reuses a sequence number, and counts bytes', async () => {
     const store = new SqliteStore(file());
     const device = { deviceId: 'd'.repeat(43), handle: 'someone', certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } };
@@ -170,6 +187,90 @@ describe('SqliteStore', () => {
     expect(await store.queueStats(device.deviceId)).toEqual({ envelopes: 1, bytes: 10 });
     expect(await store.enqueue([{ ...item('z'), to: 'nobody' }], limits)).toEqual([{ status: 'unknown_device' }]);
     expect(await store.isWritable()).toBe(true);
+    await store.close();
+  });
+
+  it('never reuses a sequence number after the process dies, even with the queue empty', async () => {
+    const path = file();
+    const { store, deviceId } = await withDevice(path, 'fay');
+    // More than one reservation block, so the bound was raised during the run.
+    const batch = Array.from({ length: 1100 }, (_, i) => item(deviceId, `e${i}`));
+    const outcomes = await store.enqueue(batch, { maxEnvelopes: 2000, maxBytes: 1e6 });
+    const seqs = outcomes.map((o) => (o.status === 'stored' ? o.seq : NaN));
+    expect(seqs).toEqual(batch.map((_, i) => i + 1));
+    expect(await store.ackUpTo(deviceId, 1100)).toBe(1100);
+    // A second store on the file, the first never closed: only what was committed carries over.
+    const reopened = new SqliteStore(path);
+    expect(await reopened.queueStats(deviceId)).toEqual({ envelopes: 0, bytes: 0 });
+    const [next] = await reopened.enqueue([item(deviceId, 'after')], limits);
+    expect(next).toMatchObject({ status: 'stored' });
+    expect(next!.status === 'stored' && next!.seq).toBeGreaterThan(Math.max(...seqs));
+    await reopened.close();
+    await store.close();
+  });
+
+  it('reports a duplicate without using a number or quota, also when the queue is full', async () => {
+    const { store, deviceId } = await withDevice(file(), 'gus');
+    const full = { maxEnvelopes: 2, maxBytes: 1000 };
+    expect(await store.enqueue([item(deviceId, 'a'), item(deviceId, 'b')], full)).toEqual([{ status: 'stored', seq: 1 }, { status: 'stored', seq: 2 }]);
+    expect(await store.enqueue([item(deviceId, 'a'), item(deviceId, 'c')], full)).toEqual([{ status: 'duplicate' }, { status: 'quota_exceeded' }]);
+    expect(await store.enqueue([item(deviceId, 'b'), item(deviceId, 'c')], limits)).toEqual([{ status: 'duplicate' }, { status: 'stored', seq: 3 }]);
+    expect(await store.queueStats(deviceId)).toEqual({ envelopes: 3, bytes: 30 });
+    await store.close();
+  });
+
+  it('keeps queue and relay totals through acks, expiry, device removal and a reopen', async () => {
+    const path = file();
+    const { store, deviceId: hal } = await withDevice(path, 'hal');
+    const ivy = someDevice('i'.repeat(43), 'ivy');
+    expect(await store.createAccount({ handle: 'ivy', identityKey: 'k' }, ivy, [])).toBe(true);
+    const soon = Date.now() + 1000;
+    await store.enqueue([item(hal, 'a'), item(hal, 'b', soon), item(hal, 'c'), item(ivy.deviceId, 'd'), item(ivy.deviceId, 'e', soon)], limits);
+    expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 5, bytes: 50 });
+    expect(await store.ackIds(hal, ['a', 'nope'])).toBe(1);
+    expect(await store.sweepExpired(soon)).toBe(2);
+    expect(await store.queueStats(hal)).toEqual({ envelopes: 1, bytes: 10 });
+    expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 2, bytes: 20 });
+    expect(await store.removeDevice('hal', ivy.deviceId)).toBe(false);
+    expect(await store.removeDevice('ivy', ivy.deviceId)).toBe(true);
+    expect(await store.queueStats(ivy.deviceId)).toEqual({ envelopes: 0, bytes: 0 });
+    expect(await store.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 10 });
+    await store.close();
+    const reopened = new SqliteStore(path);
+    expect(await reopened.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 10 });
+    expect(await reopened.queueStats(hal)).toEqual({ envelopes: 1, bytes: 10 });
+    await reopened.close();
+  });
+
+  it('forgets what a failed enqueue transaction did', async () => {
+    const { store, deviceId } = await withDevice(file(), 'jo');
+    await store.enqueue([item(deviceId, 'a')], limits);
+    // SQLite cannot bind an object: the transaction throws after the first insert and rolls back.
+    const broken = { ...item(deviceId, 'c'), expiresAt: {} as number };
+    await expect(store.enqueue([item(deviceId, 'b'), broken], limits)).rejects.toThrow();
+    expect(await store.queueStats(deviceId)).toEqual({ envelopes: 1, bytes: 10 });
+    expect(await store.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 10 });
+    // Numbering resumes from the committed reservation: it may skip numbers, never reuse one.
+    const [retried] = await store.enqueue([item(deviceId, 'b')], limits);
+    expect(retried).toMatchObject({ status: 'stored' });
+    expect(retried!.status === 'stored' && retried!.seq).toBeGreaterThan(1);
+    expect(await store.queueStats(deviceId)).toEqual({ envelopes: 2, bytes: 20 });
+    await store.close();
+  });
+
+  it('opens a version 3 file: the old next_seq bounds the numbers, totals come from the queue', async () => {
+    const path = file();
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 3));
+    old.exec(`INSERT INTO accounts VALUES ('kim', 'k');
+              INSERT INTO devices (device_id, handle, cert_created_at, cert_signature, spk_key_id, spk_public_key, spk_signature, next_seq, queue_count, queue_bytes)
+                VALUES ('${'k'.repeat(43)}', 'kim', 1, 's', 1, 'p', 's', 7, 1, 4);
+              INSERT INTO queue VALUES ('${'k'.repeat(43)}', 6, 'x', x'01020304', 4, ${Date.now() + 10_000});`);
+    old.close();
+    const store = new SqliteStore(path);
+    expect(await store.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 4 });
+    expect(await store.enqueue([item('k'.repeat(43), 'y')], limits)).toEqual([{ status: 'stored', seq: 7 }]);
+    expect(await store.queueStats('k'.repeat(43))).toEqual({ envelopes: 2, bytes: 14 });
     await store.close();
   });
 });

@@ -69,6 +69,17 @@ export const MIGRATIONS: readonly Migration[] = [
         );
         CREATE INDEX queue_by_expiry ON queue(expires_at);`),
   },
+  {
+    version: 4,
+    // The store keeps each device's queue totals in memory (read from the queue on first use),
+    // so an enqueue or an ack no longer writes the device row. next_seq stays, now as an upper
+    // bound of the sequence numbers handed out (a value written by version 3 is one as well).
+    name: 'queue totals out of devices',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE devices DROP COLUMN queue_count;
+        ALTER TABLE devices DROP COLUMN queue_bytes;`),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -13,16 +13,24 @@ export const SQL = {
   oldestOneTimePrekey: 'SELECT inserted, key_id, public_key FROM one_time_prekeys WHERE device_id = ? ORDER BY inserted LIMIT 1',
   deleteOneTimePrekey: 'DELETE FROM one_time_prekeys WHERE inserted = ?',
   countOneTimePrekeys: 'SELECT COUNT(*) AS n FROM one_time_prekeys WHERE device_id = ?',
-  queueState: 'SELECT next_seq, queue_count, queue_bytes FROM devices WHERE device_id = ?',
-  setQueueState: 'UPDATE devices SET next_seq = ?, queue_count = ?, queue_bytes = ? WHERE device_id = ?',
-  adjustQueueTotals: 'UPDATE devices SET queue_count = queue_count - ?, queue_bytes = queue_bytes - ? WHERE device_id = ?',
+  // devices.next_seq bounds every sequence number handed out for the device (see QueueState).
+  reservedSeq: 'SELECT next_seq FROM devices WHERE device_id = ?',
+  reserveSeqs: 'UPDATE devices SET next_seq = ? WHERE device_id = ?',
+  // When a device's queue is first used or removed. INDEXED BY: the planner would walk
+  // (device_id, envelope_id), whose entries are wider than the primary key's (device_id, seq).
+  queueTotals: 'SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM queue INDEXED BY sqlite_autoindex_queue_1 WHERE device_id = ?',
+  // Only when an envelope is over quota: a duplicate then still reports 'duplicate'.
   envelopeExists: 'SELECT 1 FROM queue WHERE device_id = ? AND envelope_id = ?',
-  insertEnvelope: 'INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  // A duplicate id changes nothing (.changes = 0); a clash on (device_id, seq) still throws.
+  insertEnvelope: `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (device_id, envelope_id) DO NOTHING`,
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
   ackUpTo: 'DELETE FROM queue WHERE device_id = ? AND seq <= ? RETURNING size',
   ackId: 'DELETE FROM queue WHERE device_id = ? AND envelope_id = ? RETURNING size',
   sweepExpired: 'DELETE FROM queue WHERE expires_at <= ? RETURNING device_id, size',
-  // Metrics scrape: the per-device running totals, summed (one pass over devices, not the queue).
-  relayStats: 'SELECT COUNT(*) AS devices, COALESCE(SUM(queue_count), 0) AS envelopes, COALESCE(SUM(queue_bytes), 0) AS bytes FROM devices',
+  // Metrics scrape.
+  countAllDevices: 'SELECT COUNT(*) AS n FROM devices',
+  // A scan, only at open (and after a failed write): the store then keeps the totals in memory.
+  allQueueTotals: 'SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM queue',
 } as const;

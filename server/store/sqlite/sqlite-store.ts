@@ -34,15 +34,25 @@ interface DeviceRow {
   spk_public_key: string;
   spk_signature: string;
   next_seq: number;
-  queue_count: number;
-  queue_bytes: number;
 }
 
-interface QueueState {
-  nextSeq: number;
+interface Totals {
   count: number;
   bytes: number;
 }
+
+/** A device's queue as this connection knows it (see SqliteStore #queues). */
+interface QueueState extends Totals {
+  nextSeq: number;
+  /**
+   * devices.next_seq as committed: every number handed out is below it, so after a crash the
+   * numbering resumes there and never reuses one ("ack up to N" must not delete a newer envelope).
+   */
+  reserved: number;
+}
+
+/** Sequence numbers reserved at a time: the device row is written once per this many envelopes. */
+const SEQ_BLOCK = 1024;
 
 function toDevice(row: DeviceRow): DeviceRecord {
   return {
@@ -76,8 +86,19 @@ export class SqliteStore implements Store {
   readonly #s: { [K in keyof typeof SQL]: Database.Statement };
   #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
+  /**
+   * Each device's queue state, loaded on first use and updated by every write to the queue, so
+   * the hot path neither reads nor writes the device row. It holds only while this connection is
+   * the queue's one writer; a failed write drops the lot (see #write).
+   */
+  readonly #queues = new Map<string, QueueState>();
+  /** Every queued envelope, for relayStats: counted once at open, then kept up to date. */
+  #total: Totals;
   /** Absent in NORMAL mode and for an in-memory database: commits are then final at once. */
   readonly #wal: WalSync | undefined;
+  // The hot transactions are wrapped once (better-sqlite3 builds four closures per wrapping).
+  readonly #enqueueTransaction: (items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]) => EnqueueOutcome[];
+  readonly #acksTransaction: (acks: readonly PendingAck[]) => number[];
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = openDatabase(path);
@@ -86,6 +107,50 @@ export class SqliteStore implements Store {
     const prepared = {} as Record<string, Database.Statement>;
     for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
     this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
+    this.#total = this.#s.allQueueTotals.get() as Totals;
+    this.#enqueueTransaction = this.#db.transaction((items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]) => {
+      for (const ack of acks) deleted.push(this.#applyAck(ack));
+      return items.map((item) => this.#insert(item, limits));
+    }).immediate;
+    this.#acksTransaction = this.#db.transaction((acks: readonly PendingAck[]) => acks.map((ack) => this.#applyAck(ack)));
+  }
+
+  /** The device's queue state, loaded on first use; undefined for an unknown device. */
+  #queue(deviceId: string): QueueState | undefined {
+    let queue = this.#queues.get(deviceId);
+    if (queue) return queue;
+    const row = this.#s.reservedSeq.get(deviceId) as { next_seq: number } | undefined;
+    if (!row) return undefined;
+    queue = { ...(this.#s.queueTotals.get(deviceId) as Totals), nextSeq: row.next_seq, reserved: row.next_seq };
+    this.#queues.set(deviceId, queue);
+    return queue;
+  }
+
+  /** Inside a write: accounts for envelopes deleted from a device's queue. */
+  #removed(deviceId: string, count: number, bytes: number): void {
+    // A queue not loaded yet is counted from the table when first needed.
+    const queue = this.#queues.get(deviceId);
+    if (queue) {
+      queue.count -= count;
+      queue.bytes -= bytes;
+    }
+    this.#total.count -= count;
+    this.#total.bytes -= bytes;
+  }
+
+  /**
+   * Runs a transaction that updates the in-memory queue state. If it throws, SQLite rolled it
+   * back but the memory may hold its changes: reload from what is committed. Numbers handed out
+   * in it were never returned, so restarting from the committed reservation reuses none.
+   */
+  #write<T>(transaction: () => T): T {
+    try {
+      return transaction();
+    } catch (error) {
+      this.#queues.clear();
+      this.#total = this.#s.allQueueTotals.get() as Totals;
+      throw error;
+    }
   }
 
   /** After a write transaction: resolves once it is durable (at once without a WAL sync). */
@@ -144,8 +209,15 @@ export class SqliteStore implements Store {
   }
 
   async removeDevice(handle: string, deviceId: string): Promise<boolean> {
-    // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
-    return this.#onceDurable(this.#s.deleteDevice.run(deviceId, handle).changes > 0);
+    const removed = this.#write(this.#db.transaction(() => {
+      const queue = this.#s.queueTotals.get(deviceId) as Totals;
+      // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
+      if (this.#s.deleteDevice.run(deviceId, handle).changes === 0) return false;
+      this.#removed(deviceId, queue.count, queue.bytes);
+      this.#queues.delete(deviceId);
+      return true;
+    }));
+    return this.#onceDurable(removed);
   }
 
   async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
@@ -186,7 +258,8 @@ export class SqliteStore implements Store {
     const deleted: number[] = [];
     let outcomes: EnqueueOutcome[];
     try {
-      outcomes = this.#enqueueTransaction(items, limits, acks, deleted);
+      outcomes = this.#write(() => this.#enqueueTransaction(items, limits, acks, deleted));
+      this.#enqueueTransactions += 1;
     } catch (error) {
       this.#settleAcksAlone(acks);
       throw error;
@@ -199,39 +272,27 @@ export class SqliteStore implements Store {
     await this.#wal?.barrier();
   }
 
-  #enqueueTransaction(items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]): EnqueueOutcome[] {
-    const outcomes = this.#db.transaction((): EnqueueOutcome[] => {
-      for (const ack of acks) deleted.push(this.#applyAck(ack));
-      const states = new Map<string, QueueState | null>();
-      const result: EnqueueOutcome[] = [];
-      for (const item of items) {
-        let state = states.get(item.to);
-        if (state === undefined) {
-          const row = this.#s.queueState.get(item.to) as { next_seq: number; queue_count: number; queue_bytes: number } | undefined;
-          state = row ? { nextSeq: row.next_seq, count: row.queue_count, bytes: row.queue_bytes } : null;
-          states.set(item.to, state);
-        }
-        if (state === null) {
-          result.push({ status: 'unknown_device' });
-        } else if (this.#s.envelopeExists.get(item.to, item.id)) {
-          result.push({ status: 'duplicate' });
-        } else if (state.count + 1 > limits.maxEnvelopes || state.bytes + item.body.byteLength > limits.maxBytes) {
-          result.push({ status: 'quota_exceeded' });
-        } else {
-          const seq = state.nextSeq++;
-          this.#s.insertEnvelope.run(item.to, seq, item.id, Buffer.from(item.body.buffer, item.body.byteOffset, item.body.byteLength), item.body.byteLength, item.expiresAt);
-          state.count += 1;
-          state.bytes += item.body.byteLength;
-          result.push({ status: 'stored', seq });
-        }
-      }
-      for (const [deviceId, state] of states) {
-        if (state) this.#s.setQueueState.run(state.nextSeq, state.count, state.bytes, deviceId);
-      }
-      return result;
-    }).immediate();
-    this.#enqueueTransactions += 1;
-    return outcomes;
+  /** Inside the enqueue transaction: one envelope. */
+  #insert(item: EnqueueItem, limits: QueueLimits): EnqueueOutcome {
+    const queue = this.#queue(item.to);
+    if (!queue) return { status: 'unknown_device' };
+    const size = item.body.byteLength;
+    if (queue.count + 1 > limits.maxEnvelopes || queue.bytes + size > limits.maxBytes) {
+      return this.#s.envelopeExists.get(item.to, item.id) ? { status: 'duplicate' } : { status: 'quota_exceeded' };
+    }
+    const seq = queue.nextSeq;
+    const body = Buffer.from(item.body.buffer, item.body.byteOffset, size);
+    if (this.#s.insertEnvelope.run(item.to, seq, item.id, body, size, item.expiresAt).changes === 0) return { status: 'duplicate' };
+    if (seq >= queue.reserved) {
+      queue.reserved = seq + SEQ_BLOCK;
+      this.#s.reserveSeqs.run(queue.reserved, item.to);
+    }
+    queue.nextSeq = seq + 1;
+    queue.count += 1;
+    queue.bytes += size;
+    this.#total.count += 1;
+    this.#total.bytes += size;
+    return { status: 'stored', seq };
   }
 
   async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
@@ -239,13 +300,10 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
   }
 
-  /** Inside a transaction: deletes one ack's envelopes and keeps the device's totals right. */
+  /** Inside a write: deletes one ack's envelopes. */
   #applyAck(ack: PendingAck): number {
     const rows = ack.remove();
-    if (rows.length > 0) {
-      const bytes = rows.reduce((n, r) => n + r.size, 0);
-      this.#s.adjustQueueTotals.run(rows.length, bytes, ack.deviceId);
-    }
+    this.#removed(ack.deviceId, rows.length, rows.reduce((n, r) => n + r.size, 0));
     return rows.length;
   }
 
@@ -258,7 +316,7 @@ export class SqliteStore implements Store {
     if (acks.length === 0 || !this.#db.open) return;
     let deleted: number[];
     try {
-      deleted = this.#db.transaction(() => acks.map((ack) => this.#applyAck(ack)))();
+      deleted = this.#write(() => this.#acksTransaction(acks));
     } catch (error) {
       for (const ack of acks) ack.reject(error);
       return;
@@ -275,27 +333,21 @@ export class SqliteStore implements Store {
   }
 
   async sweepExpired(now: number): Promise<number> {
-    return this.#db.transaction(() => {
+    return this.#write(this.#db.transaction(() => {
       const rows = this.#s.sweepExpired.all(now) as { device_id: string; size: number }[];
-      const totals = new Map<string, { count: number; bytes: number }>();
-      for (const r of rows) {
-        const t = totals.get(r.device_id) ?? { count: 0, bytes: 0 };
-        t.count += 1;
-        t.bytes += r.size;
-        totals.set(r.device_id, t);
-      }
-      for (const [deviceId, t] of totals) this.#s.adjustQueueTotals.run(t.count, t.bytes, deviceId);
+      for (const r of rows) this.#removed(r.device_id, 1, r.size);
       return rows.length;
-    })();
+    }));
   }
 
   async queueStats(deviceId: string): Promise<QueueStats> {
-    const row = this.#s.queueState.get(deviceId) as { queue_count: number; queue_bytes: number } | undefined;
-    return { envelopes: row?.queue_count ?? 0, bytes: row?.queue_bytes ?? 0 };
+    const queue = this.#queue(deviceId);
+    return { envelopes: queue?.count ?? 0, bytes: queue?.bytes ?? 0 };
   }
 
   async relayStats(): Promise<RelayStats> {
-    return this.#s.relayStats.get() as RelayStats;
+    const { n } = this.#s.countAllDevices.get() as { n: number };
+    return { devices: n, envelopes: this.#total.count, bytes: this.#total.bytes };
   }
 
   async isWritable(): Promise<boolean> {
