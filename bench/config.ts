@@ -9,7 +9,8 @@ export type TargetName = (typeof TARGETS)[number];
 export const SCENARIOS = ['a', 'b', 'c', 'd', 'e'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export type ParserName = 'default' | 'msgpack';
+/** msgpack: socket.io-msgpack-parser, the relay's default; json: Socket.IO's stock parser. */
+export type ParserName = 'msgpack' | 'json';
 
 export interface BenchConfig {
   quick: boolean;
@@ -24,7 +25,7 @@ export interface BenchConfig {
   idle: { connections: number; concurrency: number; settleMs: number };
   crypto: { seconds: number; maxOps: number };
   bodyBytes: number;
-  /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the default). */
+  /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the stock one). */
   sealpostParser: ParserName;
   /** Hard ceiling for the whole run; later runs are skipped once it is spent. */
   budgetMs: number;
@@ -72,8 +73,8 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
   const quick = ['1', 'true', 'yes'].includes(setting(argv, env, 'quick') ?? '');
   const seconds = positiveNumber(setting(argv, env, 'seconds'), quick ? 1.5 : 6, 'seconds');
   const warmupSeconds = quick ? 0.3 : 1;
-  const parser = setting(argv, env, 'parser') ?? 'default';
-  if (parser !== 'default' && parser !== 'msgpack') throw new Error(`bench: parser must be default or msgpack, got ${parser}`);
+  const parser = setting(argv, env, 'parser') ?? 'msgpack';
+  if (parser !== 'msgpack' && parser !== 'json') throw new Error(`bench: parser must be msgpack or json, got ${parser}`);
   const config: BenchConfig = {
     quick,
     runs: Math.round(positiveNumber(setting(argv, env, 'runs'), quick ? 1 : 3, 'runs')),

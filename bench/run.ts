@@ -105,7 +105,7 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
 
 async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, targetName: TargetName): Promise<RunRecord> {
   const record: RunRecord = { run, scenario, target: targetName };
-  const parser = targetName === 'sealpost' ? config.sealpostParser : 'default';
+  const parser = targetName === 'sealpost' ? config.sealpostParser : 'json';
   let target: RunningTarget | undefined;
   try {
     if (scenario !== 'e') target = await startTarget(targetName, parser);
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   let targets = config.targets;
   const notes: string[] = [];
   const overrides = sealpostOverrides();
-  notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=default|msgpack)`);
+  notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=msgpack|json)`);
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');

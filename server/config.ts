@@ -18,8 +18,8 @@ export const DEFAULT_STATIC_DIR = join(packageRoot(), 'dist', 'web');
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type SyncMode = 'FULL' | 'NORMAL';
-/** Socket.IO wire parser; clients must use the same one (msgpack: socket.io-msgpack-parser). */
-export type WireParser = 'default' | 'msgpack';
+/** Socket.IO wire parser; clients must use the same one (msgpack: socket.io-msgpack-parser, json: Socket.IO's stock parser). */
+export type WireParser = 'msgpack' | 'json';
 
 export interface Config {
   readonly port: number;
@@ -82,7 +82,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'host', flag: 'host', env: 'SEALPOST_HOST', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
   { key: 'db', flag: 'db', env: 'SEALPOST_DB', kind: 'string', default: './data/sealpost.db', help: 'SQLite database file (its directory is created)' },
   { key: 'dbSynchronous', flag: 'db-synchronous', env: 'SEALPOST_DB_SYNCHRONOUS', kind: 'sync', default: 'FULL', help: 'SQLite synchronous mode: FULL (acked envelopes survive power loss) or NORMAL' },
-  { key: 'parser', flag: 'parser', env: 'SEALPOST_PARSER', kind: 'parser', default: 'default', help: 'Socket.IO parser: default, or msgpack (an envelope is one WebSocket frame; every client must use socket.io-msgpack-parser)' },
+  { key: 'parser', flag: 'parser', env: 'SEALPOST_PARSER', kind: 'parser', default: 'msgpack', help: 'Socket.IO parser: msgpack (an event with its bodies is one WebSocket frame; clients use socket.io-msgpack-parser), or json (the stock Socket.IO parser, for stock clients)' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'SEALPOST_TLS_CERT', kind: 'string', default: undefined, help: 'PEM certificate file; with --tls-key serves HTTPS + WSS' },
   { key: 'tlsKey', flag: 'tls-key', env: 'SEALPOST_TLS_KEY', kind: 'string', default: undefined, help: 'PEM private key file' },
   { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', kind: 'list', default: [], help: 'allowed cross-origin origin (repeatable or comma-separated; default same-origin only, never *)' },
@@ -135,7 +135,7 @@ function convert(spec: FlagSpec, raw: string, source: string): unknown {
       if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`${source}: expected FULL or NORMAL`);
       return raw;
     case 'parser':
-      if (raw !== 'default' && raw !== 'msgpack') throw new ConfigError(`${source}: expected default or msgpack`);
+      if (raw !== 'msgpack' && raw !== 'json') throw new ConfigError(`${source}: expected msgpack or json`);
       return raw;
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

@@ -5,8 +5,8 @@ const POOL = 64;
 
 /** A few random bodies, reused: the relay must not care what is inside, and random bytes do not compress. */
 export function bodyPool(bytes: number): Uint8Array[] {
-  // Buffers: with the msgpack parser a Buffer travels as msgpack bin (arrives as a Buffer), a bare
-  // Uint8Array as an ArrayBuffer extension; the default parser treats both alike.
+  // Buffers: socket.io-msgpack-parser writes a Buffer as msgpack bin, but a bare Uint8Array as
+  // an extension of its whole underlying ArrayBuffer; Socket.IO's stock parser treats both alike.
   return Array.from({ length: POOL }, () => randomBytes(bytes));
 }
 

@@ -21,7 +21,7 @@ function driverFor(job: LoadJob): Driver {
     case 'sealpost':
       return socketIoDriver({ url: job.url, parser: job.parser, authenticated: true });
     case 'bare-socketio':
-      return socketIoDriver({ url: job.url, parser: 'default', authenticated: false });
+      return socketIoDriver({ url: job.url, parser: 'json', authenticated: false });
     case 'raw-ws':
       return rawWsDriver(job.url);
   }

@@ -61,6 +61,7 @@ export function socketIoDriver(options: Options): Driver {
         reconnection: false,
         autoConnect: false,
         timeout: 30_000,
+        // The stock msgpack parser, not the SDK's wrapper: bench bodies are Buffers, already msgpack bin.
         ...(options.parser === 'msgpack' ? { parser: msgpackParser } : {}),
         auth: (cb) => cb(sealpost ? { ...handshakeAuth(options.url, sealpost) } : { deviceId: device.id }),
       });

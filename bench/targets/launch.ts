@@ -69,7 +69,7 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
     const overrides = sealpostOverrides();
     const cli = overrides.cli ?? join(DIST, 'server', 'cli.js');
     const args = [...NODE_FLAGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...overrides.args];
-    const env = { ...process.env, ...sealpostLimitEnv(), ...(parser === 'msgpack' ? { SEALPOST_PARSER: 'msgpack' } : {}) };
+    const env = { ...process.env, ...sealpostLimitEnv(), SEALPOST_PARSER: parser };
     child = spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });
   } else {
     child = spawnNode([...NODE_FLAGS, join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });

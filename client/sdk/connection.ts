@@ -8,8 +8,8 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckRequest, AckResult, ClientToServerEvents, DeliveredEnvelope, HandshakeAuth, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../server/protocol/events.js';
 import { signHandshake, toBase64Url } from '../../crypto/index.js';
+import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
 import { randomBytes } from './random.js';
-import { relayParser } from './wire-parser.js';
 
 export type ConnectionState = 'connected' | 'connecting' | 'offline';
 
@@ -57,7 +57,7 @@ export class RelayConnection {
       reconnectionDelayMax: this.options.maxBackoffMs ?? 10_000,
       randomizationFactor: 0.5,
       forceNew: true,
-      parser: relayParser,
+      parser: msgpackParser,
     });
     this.socket = socket;
     this.setState('connecting');

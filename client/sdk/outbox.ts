@@ -10,9 +10,9 @@ import type { SendAck, SendFailure } from '../../server/protocol/events.js';
 import type { RelayConnection } from './connection.js';
 import type { LocalStore } from './store/local-store.js';
 import type { OutboxRecord } from './store/records.js';
-import { MAX_ENVELOPES_PER_SEND } from './wire-parser.js';
 
-const MAX_BATCH = MAX_ENVELOPES_PER_SEND;
+/** The relay's default `maxBatch`: envelopes per `send`. */
+const MAX_ENVELOPES_PER_SEND = 100;
 const RETRY_MS = 2_000;
 /** Refusals a later resend can cure; anything else fails the envelope for good. */
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'quota_exceeded', 'unavailable', 'internal']);
@@ -67,7 +67,7 @@ export class Outbox {
       if (!this.connection.connected) return;
       const ready = this.store.all('outbox').filter((record) => !this.inFlight.has(record.id)).sort((a, b) => a.order - b.order);
       if (ready.length === 0) return;
-      await this.sendBatch(ready.slice(0, MAX_BATCH));
+      await this.sendBatch(ready.slice(0, MAX_ENVELOPES_PER_SEND));
     }
   }
 

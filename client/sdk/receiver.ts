@@ -28,10 +28,6 @@ export type ReceiveOutcome =
   | { kind: 'held'; handle: string }
   | { kind: 'rejected'; error: SdkError };
 
-export function bodyBytes(body: Uint8Array | ArrayBuffer): Uint8Array {
-  return body instanceof Uint8Array ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body);
-}
-
 /** Opens and decrypts; the returned batch (on `content`) must be committed by the caller. */
 export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelope): Promise<ReceiveOutcome> {
   const ephemeral = envelope.ephemeral === true;
@@ -46,7 +42,7 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
   };
   let sender: { senderHandle: string; senderDeviceId: string; message: Uint8Array };
   try {
-    sender = openEnvelope(bodyBytes(envelope.body), keyPairOf(account.device));
+    sender = openEnvelope(envelope.body, keyPairOf(account.device));
   } catch (cause) {
     return reject(new SdkError('decrypt_failed', 'envelope is not sealed to this device', { cause }));
   }
@@ -63,7 +59,7 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
   const trust = await checkSender(ctx, sender.senderHandle, sender.senderDeviceId, decrypted.remoteIdentityKey);
   if (trust?.code === 'identity_changed' && !ephemeral) {
     // Not lost and not shown: kept sealed, without its session, until the user accepts the new key.
-    const held = { id: envelope.id, body: toBase64Url(bodyBytes(envelope.body)), handle: sender.senderHandle, heldAt: Date.now() };
+    const held = { id: envelope.id, body: toBase64Url(envelope.body), handle: sender.senderHandle, heldAt: Date.now() };
     await ctx.store.commit([{ collection: 'heldEnvelopes', key: envelope.id, value: held }]);
     return { kind: 'held', handle: sender.senderHandle };
   }

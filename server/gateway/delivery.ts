@@ -53,7 +53,7 @@ export class SocketDrain {
     if (last) this.#cursor = last.seq;
     this.#awaiting = new Map(page.map((e) => [e.seq, e.id]));
     const batch: DeliveredEnvelope[] = page.map((e) => ({ id: e.id, seq: e.seq, body: e.body }));
-    emitInChunks((chunk) => this.socket.emit('envelopes', chunk), batch);
+    emitInChunks(this.socket.nsp.server, (chunk) => this.socket.emit('envelopes', chunk), batch);
     this.onPushed(batch.length);
   }
 

@@ -24,7 +24,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
   const { config, nonces, metrics, limits } = app.relay;
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
-    parser: await relayParser(config.maxBatch, config.parser),
+    parser: relayParser(config.maxBatch, config.parser),
     // A batch of maximal bodies must fit in one packet.
     maxHttpBufferSize: gatewayBufferBytes(config.maxBatch, config.maxBodyBytes),
     // A client that opened a connection but never sends its signed CONNECT is dropped.
@@ -99,7 +99,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
       envelopes.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
       // Sockets still draining get these from their drain, in order.
       const live = io.to(deviceId).except(drainingRoom(deviceId));
-      emitInChunks((batch) => live.emit('envelopes', batch), envelopes);
+      emitInChunks(io, (batch) => live.emit('envelopes', batch), envelopes);
       const sockets = liveSocketCount(deviceId);
       if (sockets > 0) metrics.envelopesPushed.inc(envelopes.length * sockets);
     }

@@ -1,21 +1,20 @@
 /**
- * Binary framing limits of Socket.IO. Every binary body is one "attachment", and socket.io-parser
- * refuses packets with more than 10 attachments by default (on both ends). So:
- * - the relay's decoder accepts a full `send` batch (maxBatch bodies);
- * - the relay emits `envelopes` in chunks of at most ENVELOPES_PER_EVENT, so stock clients
- *   (default parser) can decode every event. A drain page may therefore span several events;
- *   flow control is per page, by ack.
+ * The relay's Socket.IO parser (`--parser`). msgpack, the default: an event and its binary
+ * bodies are one WebSocket frame, with no limit on bodies per event. json, Socket.IO's stock
+ * parser for stock clients: every body is a separate binary attachment, and stock decoders
+ * refuse packets with more than 10 attachments, so envelopes go out at most 10 per event (a
+ * drain page may then span several events; flow control is per page, by ack). The relay's own
+ * json decoder accepts a full `send` batch (maxBatch bodies).
  */
 import { Decoder, Encoder } from 'socket.io-parser';
 import type { WireParser } from '../config.js';
 import type { DeliveredEnvelope } from '../protocol/events.js';
+import { msgpackParser } from '../protocol/msgpack-parser.js';
 
-export const ENVELOPES_PER_EVENT = 10;
+const JSON_ENVELOPES_PER_EVENT = 10;
 
-export async function relayParser(maxBatch: number, parser: WireParser = 'default'): Promise<{ Encoder: unknown; Decoder: unknown }> {
-  // msgpack: bodies travel inside the one frame of their packet, so no attachment limit applies.
-  // Loaded only when chosen: socket.io-msgpack-parser is an optional (dev) dependency.
-  if (parser === 'msgpack') return (await import('./msgpack-parser.js')).msgpackParser;
+export function relayParser(maxBatch: number, parser: WireParser): { Encoder: unknown; Decoder: unknown } {
+  if (parser === 'msgpack') return msgpackParser;
   class BatchDecoder extends Decoder {
     constructor() {
       super({ maxAttachments: maxBatch + 1 });
@@ -24,6 +23,11 @@ export async function relayParser(maxBatch: number, parser: WireParser = 'defaul
   return { Encoder, Decoder: BatchDecoder };
 }
 
-export function emitInChunks(emit: (batch: DeliveredEnvelope[]) => void, envelopes: DeliveredEnvelope[]): void {
-  for (let i = 0; i < envelopes.length; i += ENVELOPES_PER_EVENT) emit(envelopes.slice(i, i + ENVELOPES_PER_EVENT));
+/** Emits `envelopes` events: all of them in one with msgpack, in chunks a stock json client decodes otherwise. */
+export function emitInChunks(io: { readonly encoder: unknown }, emit: (batch: DeliveredEnvelope[]) => void, envelopes: DeliveredEnvelope[]): void {
+  if (io.encoder instanceof msgpackParser.Encoder) {
+    emit(envelopes);
+    return;
+  }
+  for (let i = 0; i < envelopes.length; i += JSON_ENVELOPES_PER_EVENT) emit(envelopes.slice(i, i + JSON_ENVELOPES_PER_EVENT));
 }

@@ -33,8 +33,8 @@ export interface DeliveredEnvelope {
   id: string;
   /** The recipient device's queue sequence number; absent on ephemeral envelopes. */
   seq?: number;
-  /** Buffer in Node, ArrayBuffer in the browser. */
-  body: Uint8Array | ArrayBuffer;
+  /** A Uint8Array through msgpack-parser.ts on any platform (stock parsers: see docs/relay-api.md). */
+  body: Uint8Array;
   ephemeral?: true;
 }
 

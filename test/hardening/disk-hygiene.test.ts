@@ -6,10 +6,9 @@
  * Extends test/relay/privacy.test.ts (columns and tables) with addresses and a proxy.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ack, envelopeTo, Inbox, openFor, send } from '../support/envelopes.js';
-import { call, handshakeAuth, makeAccount, registration, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
+import { call, handshakeAuth, makeAccount, openSocket, registration, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const CLIENT_IP = '203.0.113.77';
@@ -30,13 +29,7 @@ afterAll(async () => relay.close());
 const viaProxy = (ip = CLIENT_IP): Record<string, string> => ({ 'x-forwarded-for': `${ip}, 10.0.0.1` });
 
 function connectViaProxy(device: TestDevice, ip = CLIENT_IP): Promise<{ socket: ClientSocket; inbox: Inbox }> {
-  const socket: ClientSocket = io(relay.url, {
-    auth: handshakeAuth(relay.url, device) as unknown as Record<string, unknown>,
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    extraHeaders: viaProxy(ip),
-  });
+  const socket = openSocket(relay.url, handshakeAuth(relay.url, device), { extraHeaders: viaProxy(ip) });
   const inbox = new Inbox(socket);
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve({ socket, inbox }));

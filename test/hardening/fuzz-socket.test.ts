@@ -1,14 +1,17 @@
 /**
  * Property-based fuzzing (fast-check) of the Socket.IO surface of a relay running as a child
  * process: random, malformed, wrongly typed, oversized payloads to `send` and `ack`, unknown
- * events, events without ack callbacks, raw truncated/garbage Engine.IO frames, and garbage
- * handshake `auth`. Every ack must be typed, every refused handshake must carry a known code,
+ * events, events without ack callbacks, raw frames (msgpack packets of the wrong shape,
+ * truncated, mutated or declaring more bytes than they hold, and frames that are not msgpack at
+ * all), and garbage handshake `auth`. Every ack must be typed, every refused handshake must carry a known code,
  * and afterwards the process is alive, stored nothing, and serves a normal exchange.
  */
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../server/errors.js';
+import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
+import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
 import { emitRaw } from '../support/envelopes.js';
 import { connectDevice, connectWith, handshakeAuth, randomId, type ClientSocket } from '../support/identity.js';
 import { expectStillServing, isTypedAck, startFuzzRelay, stopFuzzRelay, type FuzzRelay } from './fuzz-support.js';
@@ -38,14 +41,18 @@ async function live(): Promise<ClientSocket> {
   return socket;
 }
 
-/** Binary attachments Socket.IO will make of these arguments (one per byte array, at any depth). */
-function attachments(value: unknown, depth = 0): number {
-  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return 1;
-  if (value === null || typeof value !== 'object' || depth > 20) return 0;
-  return Object.values(value).reduce((n: number, v) => n + attachments(v, depth + 1), 0);
+/** msgpack bytes of a packet, as a client's encoder writes it. */
+function packetBytes(packet: object): Buffer {
+  return (new msgpackParser.Encoder().encode(packet) as unknown as Buffer[])[0]!;
 }
-/** The relay's decoder takes at most maxBatch + 1 attachments per packet (server/gateway/wire.ts). */
-const MAX_ATTACHMENTS = 16 + 1;
+
+/** The relay's largest frame for the fuzz relay's limits (server/gateway/plugin.ts); a larger one closes the connection. */
+const MAX_FRAME = gatewayBufferBytes(16, 2048);
+/** An event's frame vs MAX_FRAME; within a few bytes of it the ack id's size decides, so either outcome is fine. */
+function frameSize(args: unknown[]): 'fits' | 'too large' | 'borderline' {
+  const bytes = packetBytes({ type: 2, nsp: '/', data: args }).length;
+  return bytes > MAX_FRAME ? 'too large' : bytes > MAX_FRAME - 16 ? 'borderline' : 'fits';
+}
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 /** 43 base64url characters: device-id shaped, but never one of the registered devices. */
@@ -67,6 +74,8 @@ const sendPayload = fc.oneof(
   { weight: 3, arbitrary: envelopeish },
   { weight: 2, arbitrary: fc.array(envelopeish, { maxLength: 20 }) },
   { weight: 1, arbitrary: fc.array(fc.constant({ to: 'A'.repeat(43), id: 'A'.repeat(22), body: new Uint8Array(1) }), { minLength: 17, maxLength: 40 }) },
+  // Up to 80 maximal bodies: from a batch over the cap to a frame over maxHttpBufferSize.
+  { weight: 1, arbitrary: fc.array(fc.constant({ to: 'A'.repeat(43), id: 'A'.repeat(22), body: new Uint8Array(2048) }), { minLength: 17, maxLength: 80, size: 'max' }) },
   { weight: 2, arbitrary: wrong },
 );
 const ackPayload = fc.oneof(
@@ -79,16 +88,18 @@ const ackPayload = fc.oneof(
 describe('socket events', () => {
   it('answers every send payload with a typed ack', async () => {
     let n = 0;
-    let oversizedPackets = 0;
+    let oversizedFrames = 0;
     await fc.assert(
       fc.asyncProperty(sendPayload, async (payload) => {
         n += 1;
         const s = await live();
-        if (attachments(payload) > MAX_ATTACHMENTS) {
-          // Refused by the decoder before any handler: the connection is closed, like a frame
-          // beyond maxHttpBufferSize. Nothing is buffered or stored.
+        const size = frameSize(['send', payload]);
+        if (size === 'borderline') return;
+        if (size === 'too large') {
+          // Refused by the transport before any handler: the connection is closed. Nothing is
+          // buffered or stored.
           await expect(emitRaw(s, 'send', [payload], 5000)).rejects.toThrow(/disconnected/);
-          oversizedPackets += 1;
+          oversizedFrames += 1;
           return;
         }
         const reply = await emitRaw(s, 'send', [payload], 5000);
@@ -100,7 +111,7 @@ describe('socket events', () => {
       { numRuns: RUNS.send },
     );
     tried.send = n;
-    tried.sendClosedForAttachmentCount = oversizedPackets;
+    tried.sendClosedForFrameSize = oversizedFrames;
   }, 60_000);
 
   it('answers every ack payload with a typed ack', async () => {
@@ -133,8 +144,8 @@ describe('socket events', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('send', 'ack', 'other'), fc.array(fc.oneof(sendPayload, ackPayload), { maxLength: 3 }), async (event, args) => {
-        // Packets over the attachment cap close the connection: covered by the send property.
-        fc.pre(attachments(args) <= MAX_ATTACHMENTS);
+        // Frames over the size cap close the connection: covered by the send property.
+        fc.pre(frameSize([event, ...args]) === 'fits');
         n += 1;
         const s = await live();
         (s as unknown as { emit(ev: string, ...a: unknown[]): void }).emit(event, ...args);
@@ -148,38 +159,105 @@ describe('socket events', () => {
   }, 60_000);
 });
 
-/** An Engine.IO WebSocket that completed the Socket.IO handshake, for sending raw frames. */
+/** The first Socket.IO packet in a binary frame. */
+function decodePacket(frame: Buffer): { type?: unknown } {
+  const decoder = new msgpackParser.Decoder();
+  let packet: { type?: unknown } = {};
+  decoder.on('decoded', (p: { type?: unknown }) => (packet = p));
+  decoder.add(frame);
+  return packet;
+}
+
+/** An Engine.IO WebSocket that completed the Socket.IO handshake (a msgpack CONNECT), for sending raw frames. */
 async function rawConnection(): Promise<WebSocket> {
   const ws = new WebSocket(`${f.relay.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('raw handshake timed out')), 5000);
-    ws.on('message', (data) => {
-      const text = data.toString();
-      if (text.startsWith('0')) ws.send(`40${JSON.stringify(handshakeAuth(f.relay.url, f.alice.devices[0]!))}`);
-      else if (text.startsWith('40')) {
+    ws.on('message', (data: Buffer, isBinary) => {
+      // Socket.IO packets are binary frames; Engine.IO's own (open, ping) are text.
+      if (isBinary) {
         clearTimeout(timer);
-        resolve();
-      } else if (text === '2') ws.send('3');
+        const type = decodePacket(data).type;
+        if (type === 0) resolve();
+        else reject(new Error(`handshake refused: packet type ${String(type)}`));
+        return;
+      }
+      const text = data.toString();
+      if (text.startsWith('0')) ws.send(packetBytes({ type: 0, nsp: '/', data: handshakeAuth(f.relay.url, f.alice.devices[0]!) }));
+      else if (text === '2') ws.send('3');
     });
     ws.once('error', reject);
   });
   return ws;
 }
 
+/**
+ * Sends an `ack` event after whatever was sent before and waits for its answer or for the relay
+ * to close the connection: either way the relay has processed the frames before it.
+ */
+function settled(ws: WebSocket, id: number): Promise<'answered' | 'closed' | 'silent'> {
+  return new Promise((resolve) => {
+    const done = (outcome: 'answered' | 'closed' | 'silent'): void => {
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      resolve(outcome);
+    };
+    const onMessage = (data: Buffer, isBinary: boolean): void => {
+      const packet = isBinary ? (decodePacket(data) as { type?: unknown; id?: unknown }) : {};
+      if (packet.type === 3 && packet.id === id) done('answered');
+    };
+    const onClose = (): void => done('closed');
+    const timer = setTimeout(() => done('silent'), 2000);
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
+    if (ws.readyState === WebSocket.OPEN) ws.send(packetBytes({ type: 2, nsp: '/', data: ['ack', { upTo: 0 }], id }));
+    else done('closed');
+  });
+}
+
+/** msgpack types with a 4-byte length or count: bin 32, ext 32, str 32, array 32, map 32. */
+const LONG_HEADERS = [0xc6, 0xc9, 0xdb, 0xdd, 0xdf];
+/** A `send` packet cut right where its payload starts, to put a forged header there. */
+const SEND_PREFIX = () => packetBytes({ type: 2, nsp: '/', data: ['send', null] }).subarray(0, -1);
+
+/** A frame that declares `length` bytes or values after a header of this type, and holds a few. */
+function overstated(type: number, length: number, nested: boolean): Buffer {
+  const header = Buffer.alloc(6);
+  header.writeUInt8(type, 0);
+  header.writeUInt32BE(length, 1);
+  return Buffer.concat([nested ? SEND_PREFIX() : Buffer.alloc(0), header, Buffer.from('tail')]);
+}
+
 describe('raw frames', () => {
-  it('survives truncated, garbage and mismatched Engine.IO / Socket.IO frames', async () => {
+  it('survives msgpack packets of the wrong shape, truncated, mutated or overstated, and frames that are not msgpack', async () => {
+    /** Any field of a Socket.IO packet of any type, or missing. */
+    const packet = fc.record(
+      {
+        type: fc.oneof(fc.integer({ min: -1, max: 7 }), wrong),
+        nsp: fc.oneof(fc.constant('/'), fc.constant('/other'), wrong),
+        data: fc.oneof(fc.tuple(fc.constantFrom('send', 'ack', 'other'), fc.oneof(envelopeish, ackPayload)), fc.array(wrong, { maxLength: 4 }), wrong),
+        id: fc.oneof(fc.nat(), wrong),
+      },
+      { requiredKeys: [] },
+    ).map(packetBytes);
     const frames = fc.oneof(
-      fc.string({ maxLength: 200 }),
-      fc.string({ maxLength: 200 }).map((s) => `42${s}`),
-      fc.jsonValue().map((v) => `42${JSON.stringify(['send', v]).slice(0, -1)}`), // truncated JSON
-      fc.jsonValue().map((v) => `421${JSON.stringify(['send', v])}`),
-      fc.nat(20).map((k) => `45${k}-["send",{"_placeholder":true,"num":${k}}]`), // attachments that never come
-      fc.nat(20).map((k) => `461-["ack",{"_placeholder":true,"num":${k + 1}}]`),
+      packet,
+      fc.tuple(packet, fc.nat()).map(([bytes, cut]) => bytes.subarray(0, cut % bytes.length)),
+      fc.tuple(packet, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, value]) => {
+        const mutated = Buffer.from(bytes);
+        mutated[at % mutated.length] = value;
+        return mutated;
+      }),
+      fc.tuple(fc.constantFrom(...LONG_HEADERS), fc.integer({ min: 5, max: 0xffffffff }), fc.boolean()).map(([type, length, nested]) => overstated(type, length, nested)),
+      // Not msgpack at all: random bytes, text frames, a stock-parser client's packets, Engine.IO control frames.
       fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-      fc.constantFrom('4', '40', '41', '44', '2', '3', '5', '6', '1', '', '4{}', '42', '42[]', '42[1]', '42{"a":1}'),
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue().map((v) => `42${JSON.stringify(['send', v])}`),
+      fc.constantFrom('4', '40', '41', '44', '2', '3', '5', '6', '1', '', '4{}', '42[]'),
     );
     let n = 0;
-    let reconnects = 0;
+    const outcomes = { answered: 0, closed: 0, silent: 0 };
     let ws = await rawConnection();
     await fc.assert(
       fc.asyncProperty(frames, async (frame) => {
@@ -187,17 +265,33 @@ describe('raw frames', () => {
         if (ws.readyState !== WebSocket.OPEN) {
           ws.terminate();
           ws = await rawConnection();
-          reconnects += 1;
         }
         ws.send(frame);
-        if (n % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+        // Each frame reaches a live connection: the next one waits until the relay dealt with it.
+        outcomes[await settled(ws, 1_000_000 + n)] += 1;
       }),
       { numRuns: RUNS.rawFrames },
     );
     ws.terminate();
     tried.rawFrames = n;
-    tried.rawFrameReconnects = reconnects;
+    tried.rawFramesThenAnswered = outcomes.answered;
+    tried.rawFramesThenClosed = outcomes.closed;
+    tried.rawFramesThenSilent = outcomes.silent;
   }, 60_000);
+
+  it('closes a connection whose frame declares gigabytes at once, without allocating them', async () => {
+    for (const type of LONG_HEADERS) {
+      for (const nested of [false, true]) {
+        const ws = await rawConnection();
+        const closed = new Promise((resolve) => ws.once('close', resolve));
+        const started = Date.now();
+        ws.send(overstated(type, 0xffffffff, nested));
+        await closed;
+        expect(Date.now() - started, `type 0x${type.toString(16)}`).toBeLessThan(2000);
+      }
+    }
+    expect(f.relay.child.exitCode).toBeNull();
+  });
 });
 
 describe('handshake', () => {

@@ -4,9 +4,8 @@
  * origins do. Both the Socket.IO handshake (browsers apply no CORS to WebSockets) and the HTTP
  * API refuse a foreign origin themselves.
  */
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handshakeAuth, makeAccount, registerAll, type TestAccount } from '../support/identity.js';
+import { handshakeAuth, makeAccount, openSocket, registerAll, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const ALLOWED = 'https://chat.example.org';
@@ -30,14 +29,7 @@ afterAll(async () => {
 
 /** 'connected' or 'refused', for a signed socket sent with this Origin header. */
 function socketWithOrigin(relay: RelayHandle, origin: string | undefined, transport: 'websocket' | 'polling'): Promise<'connected' | 'refused'> {
-  const socket = io(relay.url, {
-    auth: handshakeAuth(relay.url, alice.devices[0]!) as unknown as Record<string, unknown>,
-    transports: [transport],
-    reconnection: false,
-    forceNew: true,
-    timeout: 5000,
-    ...(origin ? { extraHeaders: { origin } } : {}),
-  });
+  const socket = openSocket(relay.url, handshakeAuth(relay.url, alice.devices[0]!), { transports: [transport], ...(origin ? { extraHeaders: { origin } } : {}) });
   return new Promise((resolve) => {
     socket.once('connect', () => {
       socket.close();

@@ -3,9 +3,8 @@
  * are refused (test/relay/tls.test.ts shows HTTPS + WSS work on the same setup).
  */
 import { request } from 'node:http';
-import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { handshakeAuth, makeAccount } from '../support/identity.js';
+import { handshakeAuth, makeAccount, openSocket } from '../support/identity.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from '../support/tls.js';
 import { startRelay } from '../support/relay.js';
 
@@ -33,7 +32,7 @@ describe('TLS only', () => {
         expect(outcome, path).toMatch(/^error /);
       }
       const alice = await makeAccount();
-      const socket = io(plainUrl, { auth: handshakeAuth(relay.url, alice.devices[0]!) as unknown as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5000 });
+      const socket = openSocket(plainUrl, handshakeAuth(relay.url, alice.devices[0]!));
       const outcome = await new Promise<string>((resolve) => {
         socket.once('connect', () => resolve('connected'));
         socket.once('connect_error', (error) => resolve(`refused: ${error.message}`));

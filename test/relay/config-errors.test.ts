@@ -36,7 +36,7 @@ describe('error table', () => {
 describe('config', () => {
   it('has the DESIGN.md defaults', () => {
     const c = loadConfig([], {}, { db: join(dir, 'a/b/relay.db') });
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', staticDir: resolve('dist/web') });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', parser: 'msgpack', staticDir: resolve('dist/web') });
     expect(Object.isFrozen(c)).toBe(true);
     expect(loadConfig().db).toBe('./data/sealpost.db');
   });
@@ -59,6 +59,7 @@ describe('config', () => {
       [['--tls-cert', 'c.pem'], {}],
       [['--max-batch', '0'], {}],
       [['--log-level', 'loud'], {}],
+      [['--parser', 'default'], {}],
       [[], { SEALPOST_MAX_BODY_BYTES: '-1' }],
       [['stray'], {}],
     ];

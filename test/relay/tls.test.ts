@@ -1,8 +1,7 @@
 /** With --tls-cert/--tls-key the relay serves HTTPS and WSS (the committed self-signed test certificate). */
 import { request } from 'node:https';
-import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { handshakeAuth, makeAccount, registerAll } from '../support/identity.js';
+import { handshakeAuth, makeAccount, openSocket, registerAll } from '../support/identity.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from '../support/tls.js';
 import { startRelay } from '../support/relay.js';
 
@@ -33,7 +32,7 @@ describe('TLS', () => {
       } finally {
         globalThis.fetch = originalFetch;
       }
-      const socket = io(relay.url, { auth: handshakeAuth(relay.url, alice.devices[0]!) as unknown as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true, rejectUnauthorized: false });
+      const socket = openSocket(relay.url, handshakeAuth(relay.url, alice.devices[0]!), { rejectUnauthorized: false });
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);

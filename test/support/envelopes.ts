@@ -12,9 +12,8 @@ export function sealFor(device: TestDevice, text: string): Uint8Array {
   return sodium().crypto_box_seal(new TextEncoder().encode(text), signingKeyToDh(device.keys.publicKey));
 }
 
-export function openFor(device: TestDevice, body: Uint8Array | ArrayBuffer): string {
-  const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
-  const opened = sodium().crypto_box_seal_open(bytes, signingKeyToDh(device.keys.publicKey), signingPrivateKeyToDh(device.keys.privateKey));
+export function openFor(device: TestDevice, body: Uint8Array): string {
+  const opened = sodium().crypto_box_seal_open(body, signingKeyToDh(device.keys.publicKey), signingPrivateKeyToDh(device.keys.privateKey));
   return new TextDecoder().decode(opened);
 }
 

@@ -7,12 +7,13 @@
  *   await registerAccount(relay.url, alice);            // first device; then addDevice for the rest
  *   const socket = await connectDevice(relay.url, alice.devices[0]!);
  */
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { toBase64Url } from '../../crypto/encoding.js';
 import { deviceIdOf, generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { ready, sodium } from '../../crypto/sodium.js';
 import { signDeviceCertificate, signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
 import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '../../server/protocol/events.js';
+import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
 import type { DeviceRegistrationJson, OneTimePrekeyJson, SignedPrekeyJson } from '../../server/protocol/http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -157,9 +158,9 @@ export function handshakeAuth(url: string, device: Pick<TestDevice, 'id' | 'keys
   return { deviceId: device.id, timestamp, nonce, signature };
 }
 
-/** A socket (not yet connected) with the given auth; websocket only, no reconnection. */
-export function openSocket(url: string, auth: unknown): ClientSocket {
-  return io(url, { auth: auth as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5000 });
+/** A socket (not yet connected) with the given auth, on the relay's msgpack wire; websocket only, no reconnection. */
+export function openSocket(url: string, auth: unknown, options: Partial<ManagerOptions & SocketOptions> = {}): ClientSocket {
+  return io(url, { auth: auth as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5000, parser: msgpackParser, ...options });
 }
 
 /**
