@@ -77,13 +77,18 @@ export class GroupCommit {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
+    const committed = this.store.enqueue(
+      batch.flatMap((p) => p.items),
+      this.limits,
+    );
+    // Asked at once, not after the commit: the store starts calls in order, so this sync
+    // covers the commit, and a store in another thread gets both in one message.
+    const durable = this.store.durable();
     let outcomes: EnqueueOutcome[];
     try {
-      outcomes = await this.store.enqueue(
-        batch.flatMap((p) => p.items),
-        this.limits,
-      );
+      outcomes = await committed;
     } catch (error) {
+      durable.catch(() => undefined);
       for (const p of batch) p.reject(error);
       return;
     }
@@ -100,7 +105,7 @@ export class GroupCommit {
       settle.push(() => p.resolve(mine));
     }
     this.onStored(stored);
-    this.store.durable().then(
+    durable.then(
       () => settle.forEach((resolve) => resolve()),
       (error: unknown) => batch.forEach((p) => p.reject(error)),
     );
