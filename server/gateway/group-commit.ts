@@ -1,13 +1,11 @@
 /**
- * Group commit: every envelope submitted during one event-loop tick (or while the previous
- * commit was running) is written in ONE store transaction, and the commits of the time one WAL
- * sync takes share one fsync (wal-sync.ts): a burst of sends costs one transaction, not many.
+ * Group commit: every envelope submitted while the previous commit settles (its WAL sync in
+ * flight) or during the current event-loop tick is written in ONE store transaction with ONE
+ * fsync: a burst of sends costs one of each instead of many.
  *
- * Each commit hands its stored envelopes to `onStored` at once — the gateway pushes them to the
- * recipients' rooms while the disk flush runs — and resolves its submitters (who then ack their
- * senders) only once `store.durable()` says the envelopes survive power loss. A recipient may
- * so hold an envelope whose sender is never acked (power lost mid-flush): the sender retries
- * with the same id and the recipient drops the copy. At-least-once, as DESIGN.md promises.
+ * As DESIGN.md "Delivery semantics" says, a commit's submitters (who ack their senders) are
+ * answered once `store.durable()` says the envelopes survive power loss, and only then are the
+ * envelopes handed to `onStored` (the gateway pushes them to the recipients' rooms).
  *
  * Commits and sequenced reads run one at a time, in order, on one chain, and a commit's link
  * ends after its push. So a sequenced read sees exactly the envelopes already pushed — the
@@ -81,8 +79,7 @@ export class GroupCommit {
       batch.flatMap((p) => p.items),
       this.limits,
     );
-    // Asked at once, not after the commit: the store starts calls in order, so this sync
-    // covers the commit, and a store in another thread gets both in one message.
+    // Asked at once: a store starts calls in order, so this sync covers the commit.
     const durable = this.store.durable();
     let outcomes: EnqueueOutcome[];
     try {
@@ -104,10 +101,10 @@ export class GroupCommit {
       offset += p.items.length;
       settle.push(() => p.resolve(mine));
     }
-    this.onStored(stored);
-    durable.then(
+    await durable.then(
       () => settle.forEach((resolve) => resolve()),
       (error: unknown) => batch.forEach((p) => p.reject(error)),
     );
+    this.onStored(stored);
   }
 }

@@ -7,8 +7,8 @@
  * Ordering contract the gateway relies on: a write is visible to every read that starts after
  * its promise resolves, and `enqueue` assigns each device's sequence numbers in call order.
  * Account, device and prekey writes resolve once durable; `enqueue` resolves once committed,
- * and `durable()` then says when it survives power loss — so the gateway can push an envelope
- * to its recipient while the disk flush is still under way, but acks its sender only after.
+ * and `durable()` then says when it survives power loss; the gateway answers senders and
+ * pushes to recipients only after that. The split lets the disk flush run off the event loop.
  */
 
 export interface AccountRecord {

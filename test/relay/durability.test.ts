@@ -1,7 +1,7 @@
 /**
- * The gateway's side of durability: a sender's ack waits for the WAL sync that covers its
- * envelope, while the recipient may get the envelope as soon as it is committed. The test holds
- * the relay's WAL sync (SqliteStore's syncFile seam) and releases it by hand.
+ * The gateway's side of durability: a sender's ack and the push to the recipient both wait for
+ * the WAL sync that covers the envelope. The test holds the relay's WAL sync (SqliteStore's
+ * syncFile seam) and releases it by hand.
  */
 import { fdatasyncSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('durability at the gateway', () => {
-  it('acks the sender only after the WAL sync, while the recipient already has the envelope', async () => {
+  it('acks the sender and pushes to the recipient only after the WAL sync', async () => {
     const { socket: sa } = await connectInbox(relay.url, alice.devices[0]!);
     const { socket: sb, inbox } = await connectInbox(relay.url, bob.devices[0]!);
     await inbox.until((i) => i.prekeyCounts.length > 0);
@@ -60,14 +60,15 @@ describe('durability at the gateway', () => {
       acked = true;
       return result;
     });
-    await inbox.waitForCount(1);
-    // Give the ack every chance to arrive early: it must not.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(acked).toBe(false);
+    // Give the ack and the push every chance to arrive early: neither may.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(waiting.length).toBeGreaterThan(0);
+    expect(acked).toBe(false);
+    expect(inbox.envelopes).toHaveLength(0);
 
     release();
     expect(await ack).toEqual({ ok: true, failed: [] });
+    await inbox.waitForCount(1);
     sa.close();
     sb.close();
   });
