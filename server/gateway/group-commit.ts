@@ -105,6 +105,8 @@ export class GroupCommit {
       () => settle.forEach((resolve) => resolve()),
       (error: unknown) => batch.forEach((p) => p.reject(error)),
     );
+    // Pushed even when the sync failed: the sender, answered `internal`, resends the same id,
+    // which the store answers `duplicate` without pushing again — so this is the only push.
     this.onStored(stored);
   }
 }
