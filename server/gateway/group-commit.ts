@@ -56,10 +56,10 @@ export class GroupCommit {
     return this.#chain(read);
   }
 
-  /** Resolves once everything submitted so far is committed, pushed and durable. */
+  /** Resolves once everything submitted so far is committed, pushed and durable (or its sync failed: its senders were told). */
   async flush(): Promise<void> {
     await this.#chain(async () => undefined);
-    await this.store.durable();
+    await this.store.durable().catch(() => undefined);
   }
 
   #chain<T>(task: () => Promise<T>): Promise<T> {

@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { connectInbox, envelopeTo, send } from '../support/envelopes.js';
-import { makeAccount, registerAll, type TestAccount } from '../support/identity.js';
+import { call, makeAccount, registerAll, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-durability-'));
 let held = false;
+let failing = false;
 const waiting: (() => void)[] = [];
-/** While `held`, every WAL sync waits for release(); otherwise it runs at once. */
+/** While `held`, every WAL sync waits for release(); while `failing`, it fails like a bad disk. */
 const syncFile = (fd: number): Promise<void> =>
-  new Promise((resolve) => {
+  new Promise((resolve, reject) => {
+    if (failing) return reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     const run = () => {
       fdatasyncSync(fd);
       resolve();
@@ -69,6 +71,25 @@ describe('durability at the gateway', () => {
     release();
     expect(await ack).toEqual({ ok: true, failed: [] });
     await inbox.waitForCount(1);
+    sa.close();
+    sb.close();
+  });
+
+  it('fails closed after a WAL sync error: the send is refused, later ones too, and /readyz says 503', async () => {
+    const { socket: sa } = await connectInbox(relay.url, alice.devices[0]!);
+    const { socket: sb, inbox } = await connectInbox(relay.url, bob.devices[0]!);
+    await inbox.until((i) => i.prekeyCounts.length > 0);
+    const before = inbox.envelopes.length;
+
+    failing = true;
+    expect(await send(sa, envelopeTo(bob.devices[0]!, 'on a bad disk'))).toMatchObject({ ok: false, error: { code: 'internal' } });
+    failing = false;
+    // The disk "works" again, but what it dropped cannot be known: still refused.
+    expect(await send(sa, envelopeTo(bob.devices[0]!, 'after'))).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect((await call(relay.url, { method: 'GET', path: '/readyz' })).status).toBe(503);
+    // The relay process is alive and answers.
+    expect((await call(relay.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect(inbox.envelopes.length - before).toBeLessThanOrEqual(1);
     sa.close();
     sb.close();
   });

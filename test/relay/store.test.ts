@@ -153,6 +153,23 @@ describe('durability (synchronous FULL)', () => {
     await store.close();
   });
 
+  it('refuses every later write once a WAL sync failed, even if the next sync would succeed', async () => {
+    let failNext = true;
+    const syncFile = async (fd: number): Promise<void> => {
+      if (failNext) {
+        failNext = false;
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      }
+      fdatasyncSync(fd);
+    };
+    const store = new SqliteStore(file(), { syncFile });
+    await expect(store.createAccount({ handle: 'f', identityKey: 'k' }, someDevice('f'.repeat(43), 'f'), [])).rejects.toThrow(/WAL sync failed.*EIO/);
+    await expect(store.createAccount({ handle: 'g', identityKey: 'k' }, someDevice('g'.repeat(43), 'g'), [])).rejects.toThrow(/WAL sync failed/);
+    await expect(store.durable()).rejects.toThrow(/WAL sync failed/);
+    expect(await store.isWritable()).toBe(false);
+    await store.close();
+  });
+
   it('in NORMAL mode resolves at commit without syncing', async () => {
     const sync = heldSync();
     const store = new SqliteStore(file(), { synchronous: 'NORMAL', syncFile: sync.syncFile });

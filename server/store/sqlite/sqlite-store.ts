@@ -351,6 +351,7 @@ export class SqliteStore implements Store {
   }
 
   async isWritable(): Promise<boolean> {
+    if (this.#wal?.failure) return false;
     // A probe must not freeze the event loop for busy_timeout while another process holds
     // the write lock: try once, without waiting.
     const busyTimeout = this.#db.pragma('busy_timeout', { simple: true }) as number;

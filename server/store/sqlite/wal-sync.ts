@@ -11,6 +11,11 @@
  * checkpoint, the database after it, and the WAL header when the file is reused. Our fdatasync
  * flushes every frame written so far, so when it returns the committed transaction is on disk,
  * exactly as FULL would have left it. docs/self-hosting.md ("Durability") says the same.
+ *
+ * A failed sync fails every later barrier too: after an fsync error Linux may have dropped the
+ * unwritten pages and reports the error once, so a later sync that succeeds proves nothing
+ * about earlier commits. The relay then refuses writes (and /readyz says so) until restarted,
+ * when SQLite recovers from what really reached the disk.
  */
 import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,14 +29,21 @@ export class WalSync {
   #fd: number | undefined;
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
+  #failure: Error | undefined;
 
   constructor(
     private readonly dbPath: string,
     private readonly syncFile: SyncFile = fdatasyncFile,
   ) {}
 
+  /** Set once a sync failed; from then on every barrier rejects with it. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
   /** Resolves when everything committed before this call is on disk. */
   barrier(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
     const running = this.#running;
     if (running === undefined) return this.#start();
     // A sync already under way may have started before our commit: wait for the next one.
@@ -48,9 +60,15 @@ export class WalSync {
   }
 
   #start(): Promise<void> {
-    const sync = this.syncFile(this.#walFd()).finally(() => {
-      if (this.#running === sync) this.#running = undefined;
-    });
+    if (this.#failure) return Promise.reject(this.#failure);
+    const sync = this.syncFile(this.#walFd())
+      .catch((error: unknown) => {
+        this.#failure ??= new Error(`WAL sync failed; writes are refused until the relay restarts: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw this.#failure;
+      })
+      .finally(() => {
+        if (this.#running === sync) this.#running = undefined;
+      });
     this.#running = sync;
     return sync;
   }
