@@ -6,22 +6,23 @@
 import { ready, safetyNumber, fromBase64Url, type LocalIdentity } from '../../crypto/index.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
-import type { ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
 import { DeliveryTracker } from './delivery-tracker.js';
-import { Directory } from './directory.js';
+import { Directory, markVerified } from './directory.js';
 import { TypedEmitter } from './emitter.js';
 import { SdkError } from './errors.js';
-import type { SealpostEvents } from './events.js';
+import type { Emit, SealpostEvents } from './events.js';
+import { Groups, type GroupChange } from './groups.js';
 import { localIdentityOf } from './local-identity.js';
 import { Outbox, type OutboxResult } from './outbox.js';
+import { queueText, type OutgoingMessage } from './outgoing.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
 import { receiveBatch, releaseHeld, type Receipts } from './inbound.js';
+import { pushTyping, queueReceipt } from './receipts.js';
+import { pruneDedupIds } from './receiver.js';
 import { RelayHttp } from './relay-http.js';
-import { randomId } from './random.js';
 import * as registration from './registration.js';
-import { prepareFanout, type FanoutOptions } from './sender.js';
 import { Sessions } from './sessions.js';
 import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
@@ -35,18 +36,17 @@ export interface ClientOptions {
   reconnectBackoffMs?: number;
 }
 
-export interface OutgoingMessage {
-  id: string;
-  /** Resolves once the relay durably stored it for the recipient; rejects with the reason if it refused. */
-  stored: Promise<void>;
-}
+export type { OutgoingMessage };
 
 export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private tail: Promise<unknown> = Promise.resolve();
   private wired: { ctx: ClientContext; tracker: DeliveryTracker; prekeys: PrekeyKeeper } | undefined;
+  private readonly groupOps: Groups;
+  private readonly emitEvent: Emit = (event, payload) => this.emit(event, payload);
 
   private constructor(readonly store: LocalStore, private readonly options: ClientOptions) {
     super();
+    this.groupOps = new Groups(store, () => this.requireAccount());
   }
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
@@ -107,20 +107,16 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   async sendToGroup(groupId: string, text: string): Promise<OutgoingMessage> {
-    const group = this.requireGroup(groupId);
-    return this.sendText(this.othersIn(group), { kind: 'group', groupId }, text);
+    const group = this.groupOps.require(groupId);
+    return this.sendText(this.groupOps.othersIn(group), { kind: 'group', groupId }, text);
   }
 
   /** Ephemeral: pushed only to devices online now, never stored; best effort. */
   sendTyping(target: { handle: string } | { groupId: string }, typing: boolean): Promise<void> {
     return this.serial(async () => {
       const { ctx } = this.wire();
-      const recipients = 'handle' in target ? [target.handle] : this.othersIn(this.requireGroup(target.groupId));
-      const content: ContentDraft = { type: 'typing', id: randomId(), ts: Date.now(), typing, ...('groupId' in target ? { groupId: target.groupId } : {}) };
-      const fanout = await prepareFanout(ctx, recipients, content, { includeOwnDevices: false, strict: false, existingSessionsOnly: true });
-      await fanout.batch.commit();
-      if (fanout.envelopes.length === 0 || !ctx.connection.connected) return;
-      await ctx.connection.send(fanout.envelopes.map((e) => ({ to: e.to, id: e.id, body: fromBase64Url(e.body), ephemeral: true }))).catch(() => undefined);
+      const recipients = 'handle' in target ? [target.handle] : this.groupOps.othersIn(this.groupOps.require(target.groupId));
+      await pushTyping(ctx, recipients, typing, 'groupId' in target ? target.groupId : undefined);
     });
   }
 
@@ -130,26 +126,20 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   async createGroup(name: string, members: string[]): Promise<GroupRecord> {
-    const group: GroupRecord = { groupId: randomId(), name, members: [...new Set([this.requireAccount().handle, ...members])], updatedAt: Date.now() };
-    await this.publishGroup(group, group.members);
-    return group;
+    return this.publishGroup(this.groupOps.created(name, members));
   }
 
   async addGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
-    const group = this.requireGroup(groupId);
-    const next = { ...group, members: [...new Set([...group.members, ...handles])], updatedAt: Date.now() };
-    return this.publishGroup(next, next.members);
+    return this.publishGroup(this.groupOps.withMembers(groupId, handles));
   }
 
   /** The removed members get this last update (so they know), and nothing after it. */
   async removeGroupMembers(groupId: string, handles: string[]): Promise<GroupRecord> {
-    const group = this.requireGroup(groupId);
-    const next = { ...group, members: group.members.filter((m) => !handles.includes(m)), updatedAt: Date.now() };
-    return this.publishGroup(next, group.members);
+    return this.publishGroup(this.groupOps.withoutMembers(groupId, handles));
   }
 
   groups(): GroupRecord[] {
-    return this.store.all('groups');
+    return this.groupOps.all();
   }
 
   /** History, oldest first; one conversation or all. */
@@ -180,13 +170,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Marks (or unmarks) `handle`'s pinned identity as verified by the user; a pending key change cannot be verified. */
   setVerified(handle: string, verified: boolean): Promise<void> {
-    return this.serial(async () => {
-      const contact = this.store.get('contacts', handle);
-      if (!contact) throw new SdkError('unknown_contact', `no contact ${handle}; look it up first`, { handle });
-      if (contact.changedIdentityKey) throw new SdkError('identity_changed', `${handle}'s identity key changed; accept or refuse it first`, { handle });
-      const { verified: _previous, ...rest } = contact;
-      await this.store.commit([{ collection: 'contacts', key: handle, value: verified ? { ...rest, verified: true } : rest }]);
-    });
+    return this.serial(() => markVerified(this.store, handle, verified));
   }
 
   /** Trusts `handle`'s new identity key (after the user compared safety numbers); old sessions are dropped. */
@@ -200,7 +184,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       ctx.sessions.forget(batch, this.store.all('sessions').filter((s) => s.handle === handle).map((s) => s.deviceId));
       await batch.commit();
       // What arrived under the new key while it was unaccepted is shown now, not lost.
-      return releaseHeld(ctx, handle, (event, payload) => this.emit(event, payload));
+      return releaseHeld(ctx, handle, this.emitEvent);
     });
     this.sendReceipts(receipts);
   }
@@ -214,7 +198,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   async removeDevice(deviceId: string): Promise<void> {
     const account = this.requireAccount();
     const { ctx } = this.wire();
-    await ctx.http.removeDevice(account.handle, deviceId, localSigners(localIdentityOf(account)));
+    const local = localIdentityOf(account);
+    await ctx.http.removeDevice(account.handle, deviceId, { identity: local.identity.privateKey, device: local.device.privateKey });
     await this.serial(async () => {
       const batch = this.store.batch();
       ctx.sessions.forget(batch, [deviceId]);
@@ -227,61 +212,22 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   // ── internals ──────────────────────────────────────────────────────────────
 
   private sendText(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
-    return this.serial(async () => {
-      const account = this.requireAccount();
+    return this.serial(() => {
       const { ctx, tracker } = this.wire();
-      const id = randomId();
-      const ts = Date.now();
-      const content: ContentDraft = {
-        type: 'text', id, ts, text,
-        ...(conversation.kind === 'direct' ? { to: conversation.handle } : { groupId: conversation.groupId }),
-      };
-      const options: FanoutOptions = { includeOwnDevices: true, strict: conversation.kind === 'direct', messageId: id };
-      const fanout = await prepareFanout(ctx, recipients, content, options);
-      this.reportProblems(fanout.problems);
-      if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
-      const record: MessageRecord = {
-        id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, storedAt: Date.now(), outgoing: true, state: 'sending',
-      };
-      fanout.batch.put('messages', id, record);
-      fanout.batch.put('seenMessages', `${account.handle}:${id}`, { at: ts });
-      for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-      await fanout.batch.commit();
-      const stored = tracker.track(id);
-      this.emit('message_state', { id, state: 'sending' });
-      void ctx.outbox.flush();
-      return { id, stored };
+      return queueText(ctx, tracker, recipients, conversation, text, this.emitEvent);
     });
   }
 
   private sendReceipt(handle: string, receipt: 'delivered' | 'read', messageIds: string[]): Promise<void> {
-    return this.serial(async () => {
-      const { ctx } = this.wire();
-      const content: ContentDraft = { type: 'receipt', id: randomId(), ts: Date.now(), receipt, messageIds };
-      const fanout = await prepareFanout(ctx, [handle], content, { includeOwnDevices: false, strict: false });
-      for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-      await fanout.batch.commit();
-      void ctx.outbox.flush();
-    });
+    return this.serial(() => queueReceipt(this.wire().ctx, handle, receipt, messageIds));
   }
 
-  private publishGroup(group: GroupRecord, audience: string[]): Promise<GroupRecord> {
-    return this.serial(async () => {
-      const { ctx } = this.wire();
-      const me = this.requireAccount().handle;
-      const content: ContentDraft = { type: 'group', id: randomId(), ts: group.updatedAt, groupId: group.groupId, name: group.name, members: group.members };
-      const fanout = await prepareFanout(ctx, audience.filter((m) => m !== me), content, { includeOwnDevices: true, strict: false });
-      this.reportProblems(fanout.problems);
-      fanout.batch.put('groups', group.groupId, group);
-      for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-      await fanout.batch.commit();
-      void ctx.outbox.flush();
-      return group;
-    });
+  private publishGroup(change: GroupChange): Promise<GroupRecord> {
+    return this.serial(() => this.groupOps.publish(this.wire().ctx, change, this.emitEvent));
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    this.sendReceipts(await receiveBatch(this.wire().ctx, batch, (event, payload) => this.emit(event, payload)));
+    this.sendReceipts(await receiveBatch(this.wire().ctx, batch, this.emitEvent));
   }
 
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
@@ -296,12 +242,6 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     for (const change of await this.wire().tracker.apply(result)) this.emit('message_state', change);
   }
 
-  private reportProblems(problems: Array<{ error: SdkError }>): void {
-    for (const { error } of problems) {
-      if (error.code !== 'untrusted_device' && error.code !== 'identity_changed') this.emit('rejected', error);
-    }
-  }
-
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.tail.then(task, task);
     this.tail = run.catch(() => undefined);
@@ -312,17 +252,6 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     const account = this.account;
     if (!account) throw new SdkError('not_registered', 'register or link this device first');
     return account;
-  }
-
-  private requireGroup(groupId: string): GroupRecord {
-    const group = this.store.get('groups', groupId);
-    if (!group) throw new SdkError('unknown_group', `no group ${groupId}`);
-    if (!group.members.includes(this.requireAccount().handle)) throw new SdkError('not_a_member', 'this account left or was removed from the group');
-    return group;
-  }
-
-  private othersIn(group: GroupRecord): string[] {
-    return group.members.filter((m) => m !== this.requireAccount().handle);
   }
 
   private context(): ClientContext {
@@ -362,19 +291,4 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     this.wired = { ctx, tracker: new DeliveryTracker(this.store, outbox), prekeys };
     return this.wired;
   }
-}
-
-function localSigners(local: LocalIdentity): { identity: Uint8Array; device: Uint8Array } {
-  return { identity: local.identity.privateKey, device: local.device.privateKey };
-}
-
-/** Dedup ids outlive any redelivery only up to the relay's envelope TTL (30 days by default). */
-const DEDUP_RETENTION_MS = 31 * 24 * 3600_000;
-
-async function pruneDedupIds(store: LocalStore, now = Date.now()): Promise<void> {
-  const batch = store.batch();
-  for (const collection of ['seenEnvelopes', 'seenMessages'] as const) {
-    for (const [key, seen] of store.entries(collection)) if (now - seen.at > DEDUP_RETENTION_MS) batch.delete(collection, key);
-  }
-  await batch.commit();
 }

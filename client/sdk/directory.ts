@@ -120,6 +120,15 @@ export function verifyDevice(handle: string, device: PublicDeviceJson, identityK
   return null;
 }
 
+/** Refused while a key change is pending: it would be unclear which of the two keys the user compared. */
+export async function markVerified(store: LocalStore, handle: string, verified: boolean): Promise<void> {
+  const contact = store.get('contacts', handle);
+  if (!contact) throw new SdkError('unknown_contact', `no contact ${handle}; look it up first`, { handle });
+  if (contact.changedIdentityKey) throw new SdkError('identity_changed', `${handle}'s identity key changed; accept or refuse it first`, { handle });
+  const { verified: _previous, ...rest } = contact;
+  await store.commit([{ collection: 'contacts', key: handle, value: verified ? { ...rest, verified: true } : rest }]);
+}
+
 export function identityChangedError(handle: string): SdkError {
   return new SdkError('identity_changed', `${handle}'s identity key changed; accept it (after comparing safety numbers) to send again`, { handle });
 }

@@ -45,6 +45,8 @@ export interface GroupEvent {
   removed: string[];
 }
 
+export type Emit = <E extends keyof SealpostEvents>(event: E, payload: SealpostEvents[E]) => void;
+
 export interface SealpostEvents {
   [name: string]: unknown;
   message: MessageEvent;

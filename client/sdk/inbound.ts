@@ -8,10 +8,8 @@ import { fromBase64Url } from '../../crypto/index.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { applyContent } from './apply-content.js';
 import type { ClientContext } from './context.js';
-import type { SealpostEvents } from './events.js';
+import type { Emit } from './events.js';
 import { openIncoming, type ReceiveOutcome } from './receiver.js';
-
-export type Emit = <E extends keyof SealpostEvents>(event: E, payload: SealpostEvents[E]) => void;
 
 /** Message ids to confirm with a delivered receipt, per sender handle. */
 export type Receipts = Map<string, string[]>;

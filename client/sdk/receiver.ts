@@ -11,7 +11,7 @@ import { decodeContent, type Content } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
 import { keyPairOf } from './local-identity.js';
-import type { StoreBatch } from './store/local-store.js';
+import type { LocalStore, StoreBatch } from './store/local-store.js';
 
 export interface Received {
   senderHandle: string;
@@ -100,4 +100,15 @@ async function checkSender(ctx: ClientContext, handle: string, deviceId: string,
     return new SdkError('untrusted_sender', `the session's identity key is not ${handle}'s pinned key`, { handle, deviceId });
   }
   return null;
+}
+
+/** Dedup ids outlive any redelivery only up to the relay's envelope TTL (30 days by default). */
+const DEDUP_RETENTION_MS = 31 * 24 * 3600_000;
+
+export async function pruneDedupIds(store: LocalStore, now = Date.now()): Promise<void> {
+  const batch = store.batch();
+  for (const collection of ['seenEnvelopes', 'seenMessages'] as const) {
+    for (const [key, seen] of store.entries(collection)) if (now - seen.at > DEDUP_RETENTION_MS) batch.delete(collection, key);
+  }
+  await batch.commit();
 }

@@ -7,6 +7,7 @@ import { parseSigningPublicKey, sealEnvelope, toBase64Url } from '../../crypto/i
 import { encodeContent, type ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
+import type { Emit } from './events.js';
 import { randomId } from './random.js';
 import type { StoreBatch } from './store/local-store.js';
 import type { ContactRecord, OutboxRecord } from './store/records.js';
@@ -59,6 +60,12 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
     }
   }
   return fanout;
+}
+
+export function reportProblems(problems: FanoutProblem[], emit: Emit): void {
+  for (const { error } of problems) {
+    if (error.code !== 'untrusted_device' && error.code !== 'identity_changed') emit('rejected', error);
+  }
 }
 
 /** A fresh verified lookup; the last verified one if the relay's HTTP side is unreachable. */

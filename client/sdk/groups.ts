@@ -1,0 +1,73 @@
+/**
+ * The relay has no notion of a group: a group is its member list, kept by each member's
+ * clients, and every change goes out by pairwise fan-out as a `group` content (taken in by
+ * apply-content.ts) to the members' devices and our own.
+ */
+import type { ContentDraft } from './content.js';
+import type { ClientContext } from './context.js';
+import { SdkError } from './errors.js';
+import type { Emit } from './events.js';
+import { randomId } from './random.js';
+import { prepareFanout, reportProblems } from './sender.js';
+import type { LocalStore } from './store/local-store.js';
+import type { AccountRecord, GroupRecord } from './store/records.js';
+
+/** A group's next state and whom to tell about it. */
+export interface GroupChange {
+  group: GroupRecord;
+  audience: string[];
+}
+
+export class Groups {
+  constructor(
+    private readonly store: LocalStore,
+    private readonly account: () => AccountRecord,
+  ) {}
+
+  all(): GroupRecord[] {
+    return this.store.all('groups');
+  }
+
+  /** A group this account is still a member of. */
+  require(groupId: string): GroupRecord {
+    const group = this.store.get('groups', groupId);
+    if (!group) throw new SdkError('unknown_group', `no group ${groupId}`);
+    if (!group.members.includes(this.account().handle)) throw new SdkError('not_a_member', 'this account left or was removed from the group');
+    return group;
+  }
+
+  othersIn(group: GroupRecord): string[] {
+    return group.members.filter((m) => m !== this.account().handle);
+  }
+
+  created(name: string, members: string[]): GroupChange {
+    const group: GroupRecord = { groupId: randomId(), name, members: [...new Set([this.account().handle, ...members])], updatedAt: Date.now() };
+    return { group, audience: group.members };
+  }
+
+  withMembers(groupId: string, handles: string[]): GroupChange {
+    const group = this.require(groupId);
+    const next = { ...group, members: [...new Set([...group.members, ...handles])], updatedAt: Date.now() };
+    return { group: next, audience: next.members };
+  }
+
+  /** Told to the old member list, so the removed members learn it. */
+  withoutMembers(groupId: string, handles: string[]): GroupChange {
+    const group = this.require(groupId);
+    const next = { ...group, members: group.members.filter((m) => !handles.includes(m)), updatedAt: Date.now() };
+    return { group: next, audience: group.members };
+  }
+
+  /** Members it cannot reach are reported, not fatal: the group changes for everyone else. */
+  async publish(ctx: ClientContext, { group, audience }: GroupChange, emit: Emit): Promise<GroupRecord> {
+    const me = ctx.account().handle;
+    const content: ContentDraft = { type: 'group', id: randomId(), ts: group.updatedAt, groupId: group.groupId, name: group.name, members: group.members };
+    const fanout = await prepareFanout(ctx, audience.filter((m) => m !== me), content, { includeOwnDevices: true, strict: false });
+    reportProblems(fanout.problems, emit);
+    fanout.batch.put('groups', group.groupId, group);
+    for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
+    await fanout.batch.commit();
+    void ctx.outbox.flush();
+    return group;
+  }
+}
