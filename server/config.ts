@@ -101,7 +101,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'maxDevicesPerAccount', flag: 'max-devices', env: 'SEALPOST_MAX_DEVICES', kind: 'int', default: 6, min: 1, help: 'most devices per account' },
   { key: 'drainPageSize', flag: 'drain-page-size', env: 'SEALPOST_DRAIN_PAGE_SIZE', kind: 'int', default: 100, min: 1, help: 'envelopes per backlog page on connect' },
   { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', kind: 'int', default: 10, min: 0, help: 'tell a device when fewer one-time prekeys remain' },
-  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, bundle and provisioning routes' },
+  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
   { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', kind: 'int', default: 50, min: 1, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
   { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },

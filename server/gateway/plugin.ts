@@ -11,6 +11,7 @@ import { drainingRoom, type RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
+import { KeyedBuckets } from '../limits/token-bucket.js';
 import { emitInChunks, relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
@@ -46,8 +47,12 @@ async function gateway(app: FastifyInstance): Promise<void> {
     if (left <= 0) perIp.delete(ip);
     else perIp.set(ip, left);
   };
+  // Refused handshakes cost the IP a token: guessing or replaying signatures, or a client stuck
+  // on a bad key, soon stops costing the relay a signature check per attempt.
+  const failures = new KeyedBuckets(limits.failedHandshakes);
   io.use((socket, next) => {
     const ip = socketClientIp(socket.handshake.address, socket.handshake.headers, config.trustProxy);
+    if (!failures.has(ip)) return next(new HandshakeError('rate_limited'));
     const open = perIp.get(ip) ?? 0;
     if (open >= limits.maxConnectionsPerIp) return next(new HandshakeError('rate_limited'));
     perIp.set(ip, open + 1);
@@ -70,6 +75,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
       (error: unknown) => {
         releaseOnce();
         if (error instanceof HandshakeError) {
+          failures.take(ip);
           app.log.debug({ event: 'handshake_refused', code: error.code }, 'handshake refused');
           return next(error);
         }

@@ -15,6 +15,11 @@ export interface RatePolicy {
   readonly perIpRoute: { readonly max: number; readonly timeWindow: number };
   /** Live sockets one client IP may hold. */
   readonly maxConnectionsPerIp: number;
+  /**
+   * Refused socket handshakes per client IP, the same budget as the per-IP routes: past it, the
+   * IP's handshakes are refused `rate_limited` before any signature is checked.
+   */
+  readonly failedHandshakes: BucketPolicy;
   /** Per socket: `send` events. */
   readonly send: BucketPolicy;
   /** Per socket: every other event (`ack`, and unknown events, which are refused but still cost a token). */
@@ -25,6 +30,7 @@ export function ratePolicy(config: Config): RatePolicy {
   return Object.freeze({
     perIpRoute: Object.freeze({ max: config.ipRateLimitPerMinute, timeWindow: 60_000 }),
     maxConnectionsPerIp: config.maxConnectionsPerIp,
+    failedHandshakes: Object.freeze({ ratePerSecond: config.ipRateLimitPerMinute / 60, burst: config.ipRateLimitPerMinute }),
     send: Object.freeze({ ratePerSecond: config.sendRatePerSecond, burst: config.sendBurst }),
     otherEvents: Object.freeze({ ratePerSecond: config.eventRatePerSecond, burst: config.eventBurst }),
   });

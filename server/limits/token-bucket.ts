@@ -13,11 +13,59 @@ export class TokenBucket {
   }
 
   take(now = Date.now()): boolean {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.ratePerSecond);
-    this.#last = now;
-    if (this.#tokens < 1) return false;
+    if (!this.has(now)) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Whether a token is left, without taking it. */
+  has(now = Date.now()): boolean {
+    this.#refill(now);
+    return this.#tokens >= 1;
+  }
+
+  /** Whether the bucket is back to its burst (nothing to remember about its owner). */
+  isFull(now = Date.now()): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.burst;
+  }
+
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.ratePerSecond);
+    this.#last = now;
+  }
+}
+
+/**
+ * Token buckets per key (a client IP), in memory only. A key is forgotten once its bucket has
+ * refilled; past `maxKeys` the oldest key is dropped, so a flood of addresses cannot grow it.
+ */
+export class KeyedBuckets {
+  readonly #buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly policy: { ratePerSecond: number; burst: number },
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  has(key: string, now = Date.now()): boolean {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return true;
+    if (bucket.isFull(now)) {
+      this.#buckets.delete(key);
+      return true;
+    }
+    return bucket.has(now);
+  }
+
+  take(key: string, now = Date.now()): void {
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      if (this.#buckets.size >= this.maxKeys) this.#buckets.delete(this.#buckets.keys().next().value as string);
+      bucket = new TokenBucket(this.policy.ratePerSecond, this.policy.burst, now);
+      this.#buckets.set(key, bucket);
+    }
+    bucket.take(now);
   }
 }
 

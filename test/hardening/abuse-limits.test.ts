@@ -3,7 +3,8 @@
  * the socket cap, size caps and quotas): every socket event is rate-limited, not only `send`;
  * unknown events are refused; registrations are capped per IP; a packet beyond
  * maxHttpBufferSize is dropped with its socket; a connection that never completes its
- * handshake and a socket that goes idle are closed. Routes and sockets read one policy object.
+ * handshake and a socket that goes idle are closed; refused handshakes are limited per IP.
+ * Routes and sockets read one policy object.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -11,7 +12,7 @@ import { loadConfig, type Config } from '../../server/config.js';
 import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { ratePolicy } from '../../server/limits/rate-policy.js';
 import { ack, emitRaw, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
-import { connectDevice, makeAccount, registerAccount, type ClientSocket } from '../support/identity.js';
+import { connectDevice, handshakeAuth, makeAccount, refusalCode, registerAccount, type ClientSocket } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';
 
@@ -43,9 +44,27 @@ describe('one rate policy', () => {
     expect(ratePolicy(config)).toEqual({
       perIpRoute: { max: 7, timeWindow: 60_000 },
       maxConnectionsPerIp: 2,
+      failedHandshakes: { ratePerSecond: 7 / 60, burst: 7 },
       send: { ratePerSecond: 3, burst: 4 },
       otherEvents: { ratePerSecond: 5, burst: 6 },
     });
+  });
+});
+
+describe('failed handshakes per IP', () => {
+  it('after the per-IP budget of refused handshakes, refuses even a valid one without checking it', async () => {
+    const { relay, alice } = await setup({ ipRateLimitPerMinute: 3 });
+    const device = alice.devices[0]!;
+    const forged = () => handshakeAuth(relay.url, device, { signWith: new Uint8Array(64).fill(7) });
+    for (let i = 0; i < 3; i++) expect(await refusalCode(relay.url, forged())).toBe('bad_signature');
+    expect(await refusalCode(relay.url, forged())).toBe('rate_limited');
+    expect(await refusalCode(relay.url, handshakeAuth(relay.url, device))).toBe('rate_limited');
+  });
+
+  it('does not count successful handshakes', async () => {
+    const { relay, alice } = await setup({ ipRateLimitPerMinute: 2 });
+    for (let i = 0; i < 5; i++) (await connectDevice(relay.url, alice.devices[0]!)).close();
+    expect(await refusalCode(relay.url, handshakeAuth(relay.url, alice.devices[0]!))).toBe('connected');
   });
 });
 
