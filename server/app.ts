@@ -14,6 +14,7 @@ import { RelayError } from './errors.js';
 import { gatewayPlugin } from './gateway/plugin.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
 import { NonceCache } from './http/nonce-cache.js';
+import { loadNonces, noncesPath, saveNonces } from './http/nonce-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
@@ -56,9 +57,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
+  const nonces = new NonceCache(config.handshakeSkewMs);
+  const nonceFile = noncesPath(config.db);
+  if (nonceFile) {
+    loadNonces(nonceFile, nonces, app.log);
+    // After the server stopped taking handshakes and requests: nothing is remembered after this.
+    app.addHook('onClose', async () => saveNonces(nonceFile, nonces));
+  }
   app.decorate('relay', {
     config,
-    nonces: new NonceCache(config.handshakeSkewMs),
+    nonces,
     // The store plugin registers later; a scrape reads app.store lazily.
     metrics: createMetrics(() => app.store.relayStats()),
     limits: ratePolicy(config),

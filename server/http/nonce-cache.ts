@@ -1,8 +1,8 @@
 /**
  * Remembers nonces of signed handshakes and requests for the freshness window, so a captured
- * signature cannot be replayed. In memory per process: a nonce only needs remembering while its
- * timestamp is still fresh (±skew), which is shorter than any restart that would forget it...
- * except that a fast restart could; the skew window keeps that exposure to seconds.
+ * signature cannot be replayed. In memory; a nonce only needs remembering while its timestamp is
+ * still fresh (±skew), and a graceful restart hands the fresh ones to the next process
+ * (nonce-file.ts), so only a crash followed by a restart within the window forgets any.
  */
 export class NonceCache {
   readonly #expiries = new Map<string, number>();
@@ -22,6 +22,16 @@ export class NonceCache {
     // A timestamp may be up to `windowMs` in the future, so keep the nonce for two windows.
     this.#expiries.set(nonce, now + 2 * this.windowMs);
     return true;
+  }
+
+  /** The nonces still remembered, with their expiries. */
+  fresh(now = Date.now()): [string, number][] {
+    return [...this.#expiries].filter(([, expiry]) => expiry > now);
+  }
+
+  /** Takes over nonces a previous process remembered (expired ones are skipped). */
+  restore(entries: Iterable<[string, number]>, now = Date.now()): void {
+    for (const [nonce, expiry] of entries) if (expiry > now && this.#expiries.size < this.maxEntries) this.#expiries.set(nonce, expiry);
   }
 
   #prune(now: number): void {

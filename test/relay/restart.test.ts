@@ -1,15 +1,16 @@
 /**
  * Restarts between send and delivery lose nothing that was acknowledged to the sender: once
  * in-process on the same database file, and once with the built `sealpost` binary killed with
- * SIGKILL (no chance to flush) — plus a graceful SIGTERM that exits 0.
+ * SIGKILL (no chance to flush) — plus a graceful SIGTERM that exits 0. A graceful restart also
+ * keeps the replay cache: a handshake captured before it is still refused after it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
-import { connectDevice, makeAccount, registerAll } from '../support/identity.js';
+import { connectDevice, connectWith, handshakeAuth, makeAccount, refusalCode, registerAll } from '../support/identity.js';
 import { spawnRelay } from '../support/child-relay.js';
 import { startRelay } from '../support/relay.js';
 
@@ -21,6 +22,21 @@ afterAll(() => {
 });
 
 describe('restart', () => {
+  it('still refuses a handshake replayed after a graceful restart, and keeps the nonce file private', async () => {
+    let relay = await startRelay();
+    const alice = await makeAccount();
+    await registerAll(relay.url, alice);
+    const captured = handshakeAuth(relay.url, alice.devices[0]!);
+    (await connectWith(relay.url, captured)).close();
+    // Same address, so the captured signature (which covers host:port) is otherwise valid.
+    relay = await relay.restart({ port: Number(new URL(relay.url).port) });
+    expect(await refusalCode(relay.url, captured)).toBe('replayed_nonce');
+    expect(await refusalCode(relay.url, handshakeAuth(relay.url, alice.devices[0]!))).toBe('connected');
+    await relay.close({ keepData: true });
+    expect(statSync(`${relay.dbPath}-nonces`).mode & 0o777).toBe(0o600);
+    rmSync(relay.dir, { recursive: true, force: true });
+  });
+
   it('keeps acked envelopes across an in-process restart on the same database', async () => {
     let relay = await startRelay();
     const alice = await makeAccount();
