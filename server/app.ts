@@ -62,7 +62,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (nonceFile) {
     loadNonces(nonceFile, nonces, app.log);
     // After the server stopped taking handshakes and requests: nothing is remembered after this.
-    app.addHook('onClose', async () => saveNonces(nonceFile, nonces));
+    app.addHook('onClose', async () => {
+      try {
+        saveNonces(nonceFile, nonces);
+      } catch (error) {
+        app.log.warn({ err: error }, 'could not save the replay cache; the next start begins with an empty one');
+      }
+    });
   }
   app.decorate('relay', {
     config,
