@@ -6,26 +6,17 @@
  * handshake and a socket that goes idle are closed; refused handshakes are limited per IP.
  * Routes and sockets read one policy object.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig, type Config } from '../../server/config.js';
+import { loadConfig } from '../../server/config.js';
 import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { ratePolicy } from '../../server/limits/rate-policy.js';
 import { ack, emitRaw, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, handshakeAuth, makeAccount, refusalCode, registerAccount, type ClientSocket } from '../support/identity.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';
+import { startRelay } from '../support/relay.js';
+import { relaysClosedAfterAll } from '../support/two-accounts.js';
 
-const relays: RelayHandle[] = [];
-afterAll(async () => {
-  for (const r of relays) await r.close();
-});
-
-async function setup(overrides: Partial<Config> = {}): Promise<TwoAccounts> {
-  const accounts = await relayWithTwoAccounts(overrides);
-  relays.push(accounts.relay);
-  return accounts;
-}
+const { setup, track } = relaysClosedAfterAll();
 
 function disconnected(socket: ClientSocket, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -100,7 +91,7 @@ describe('per-socket token buckets on every event', () => {
 describe('per-IP limits', () => {
   it('caps registrations per IP with HTTP 429 rate_limited', async () => {
     const relay = await startRelay({ ipRateLimitPerMinute: 2 });
-    relays.push(relay);
+    track(relay);
     const statuses: number[] = [];
     let last: unknown;
     for (let i = 0; i < 3; i++) {

@@ -1,22 +1,11 @@
 /** Size caps, queue quotas, send rate, TTL sweep, group commit and paged drain with flow control. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sodium } from '../../crypto/sodium.js';
-import type { Config } from '../../server/config.js';
 import { ack, connectInbox, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, randomId, registerAll } from '../support/identity.js';
-import type { RelayHandle } from '../support/relay.js';
-import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';
+import { relaysClosedAfterAll } from '../support/two-accounts.js';
 
-const relays: RelayHandle[] = [];
-afterAll(async () => {
-  for (const r of relays) await r.close();
-});
-
-async function setup(overrides: Partial<Config> = {}): Promise<TwoAccounts> {
-  const accounts = await relayWithTwoAccounts(overrides);
-  relays.push(accounts.relay);
-  return accounts;
-}
+const { setup } = relaysClosedAfterAll();
 
 const raw = (to: string, size: number) => ({ to, id: randomId(), body: sodium().randombytes_buf(size) });
 
