@@ -1,10 +1,10 @@
 /**
  * Acknowledgement deletes, batched per tick. An ack must be applied before the relay answers
  * it, but it need not survive power loss: a lost delete only redelivers an envelope, which
- * clients drop by id (at-least-once on the wire). So the acks of one tick are applied together —
- * inside the next enqueue transaction when there is one (sharing its pages and its fsync), else
- * in one transaction of their own committed without waiting for fsync (the next FULL commit or
- * checkpoint makes it durable). Measured by `npm run bench` (README "Performance").
+ * clients drop by id (at-least-once on the wire). So the deletes of one tick from the queue table
+ * are applied together, in one transaction committed without waiting for fsync (a later sync or
+ * SQLite checkpoint makes it durable). Envelopes still in the queue log (hot-queues.ts) are not
+ * deleted here: they leave memory at once.
  */
 export interface PendingAck {
   deviceId: string;
@@ -18,7 +18,7 @@ export class AckBatch {
   #pending: PendingAck[] = [];
   #scheduled: NodeJS.Immediate | undefined;
 
-  /** `applyAlone` runs on setImmediate when no enqueue transaction took the acks first. */
+  /** `applyAlone` runs on setImmediate and applies what `take` hands it. */
   constructor(private readonly applyAlone: () => void) {}
 
   add(deviceId: string, remove: () => { size: number }[]): Promise<number> {

@@ -1,8 +1,14 @@
 /**
  * The default Store: one SQLite file through better-sqlite3 (synchronous, so each method's
- * work is atomic with respect to the event loop). WAL journal committed with synchronous=NORMAL;
- * in the default FULL mode every write then awaits a WAL fdatasync off the event loop
- * (wal-sync.ts), so whatever a caller is told was written survives power loss.
+ * work is atomic with respect to the event loop), with the queue log in front of its queue table.
+ *
+ * Envelopes are written to the queue log (queue-log.ts: one write and one shared fdatasync per
+ * batch) and held in memory (hot-queues.ts) until a checkpoint moves whatever is still queued
+ * into SQLite — when the log reaches CHECKPOINT_BYTES, every CHECKPOINT_MS, and at close. An
+ * envelope acknowledged before that never touches SQLite. Everything else is plain SQLite: WAL
+ * committed with synchronous=NORMAL, and in the default FULL mode every write awaits an
+ * fdatasync off the event loop (wal-sync.ts), so whatever a caller is told was written survives
+ * power loss.
  */
 import Database from 'better-sqlite3';
 import type {
@@ -20,10 +26,15 @@ import type {
   SignedPrekeyRecord,
   Store,
 } from '../store.js';
-import { AckBatch, type PendingAck } from './ack-batch.js';
+import { AckBatch } from './ack-batch.js';
+import { HotQueues, type HotEnvelope, type Totals } from './hot-queues.js';
+import { encodeRemoved, encodeStored } from './log-records.js';
 import { migrate } from './migrations.js';
+import { QueueLog } from './queue-log.js';
+import { replayQueueLog } from './queue-replay.js';
 import { SQL } from './sql.js';
-import { WalSync, type SyncFile } from './wal-sync.js';
+import { fdatasyncFile, type SyncFile } from './sync-barrier.js';
+import { WalSync } from './wal-sync.js';
 
 interface DeviceRow {
   device_id: string;
@@ -36,23 +47,10 @@ interface DeviceRow {
   next_seq: number;
 }
 
-interface Totals {
-  count: number;
-  bytes: number;
-}
-
-/** A device's queue as this connection knows it (see SqliteStore #queues). */
-interface QueueState extends Totals {
-  nextSeq: number;
-  /**
-   * devices.next_seq as committed: every number handed out is below it, so after a crash the
-   * numbering resumes there and never reuses one ("ack up to N" must not delete a newer envelope).
-   */
-  reserved: number;
-}
-
-/** Sequence numbers reserved at a time: the device row is written once per this many envelopes. */
-const SEQ_BLOCK = 1024;
+/** The queue log is checkpointed into SQLite when it grows past this… */
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+/** …or this long after the last checkpoint, so a quiet relay holds little in memory and in the log. */
+const CHECKPOINT_MS = 10_000;
 
 function toDevice(row: DeviceRow): DeviceRecord {
   return {
@@ -63,10 +61,13 @@ function toDevice(row: DeviceRow): DeviceRecord {
   };
 }
 
+/** better-sqlite3 binds a Buffer, not a plain Uint8Array: the same bytes, no copy. */
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 export interface SqliteStoreOptions {
-  /** FULL (default): writes resolve once on disk. NORMAL: once committed (lost on power loss). */
+  /** FULL (default): writes resolve once on disk. NORMAL: once written (lost on power loss). */
   synchronous?: 'FULL' | 'NORMAL';
-  /** How the WAL is flushed in FULL mode (default fdatasync); tests observe the ordering through it. */
+  /** How the WAL and the queue log are flushed in FULL mode (default fdatasync); tests observe the ordering through it. */
   syncFile?: SyncFile;
 }
 
@@ -87,68 +88,115 @@ export class SqliteStore implements Store {
   #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
   /**
-   * Each device's queue state, loaded on first use and updated by every write to the queue, so
-   * the hot path neither reads nor writes the device row. It holds only while this connection is
-   * the queue's one writer; a failed write drops the lot (see #write).
+   * Each device's envelopes in SQLite (count and bytes), loaded on first use and kept up to date
+   * by every write to the queue table. It holds only while this connection is the table's one
+   * writer; a failed write drops the lot (see #write).
    */
-  readonly #queues = new Map<string, QueueState>();
-  /** Every queued envelope, for relayStats: counted once at open, then kept up to date. */
-  #total: Totals;
+  readonly #cold = new Map<string, Totals>();
+  /** Every envelope in SQLite, for relayStats: counted once at open, then kept up to date. */
+  #coldTotal: Totals;
+  /** Envelopes written to the queue log since the last checkpoint. */
+  readonly #hot = new HotQueues();
+  /**
+   * Each device's next sequence number. Never dropped on a failed write: numbers handed out since
+   * the last checkpoint exist only here and in the queue log, and must not be handed out again.
+   */
+  readonly #nextSeq = new Map<string, number>();
+  /** Devices given numbers since the last checkpoint: it raises their next_seq. */
+  #touched = new Set<string>();
+  readonly #log: QueueLog;
+  #checkpointing: Promise<void> | undefined;
+  #checkpointSoon: NodeJS.Immediate | undefined;
+  readonly #checkpointTimer: NodeJS.Timeout;
+  /** A checkpoint that failed: the log files stay for the next start to replay. */
+  #checkpointFailure: Error | undefined;
   /** Absent in NORMAL mode and for an in-memory database: commits are then final at once. */
   readonly #wal: WalSync | undefined;
   // The hot transactions are wrapped once (better-sqlite3 builds four closures per wrapping).
-  readonly #enqueueTransaction: (items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]) => EnqueueOutcome[];
-  readonly #acksTransaction: (acks: readonly PendingAck[]) => number[];
+  readonly #checkpointTransaction: (moving: readonly [string, HotEnvelope[]][], touched: readonly string[]) => void;
+  readonly #acksTransaction: (acks: ReturnType<AckBatch['take']>) => number[];
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = openDatabase(path);
-    const durable = (options.synchronous ?? 'FULL') === 'FULL' && path !== ':memory:' && path !== '';
+    const inMemory = path === ':memory:' || path === '';
+    const durable = (options.synchronous ?? 'FULL') === 'FULL' && !inMemory;
     this.#wal = durable ? new WalSync(path, options.syncFile) : undefined;
     const prepared = {} as Record<string, Database.Statement>;
     for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
     this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
-    this.#total = this.#s.allQueueTotals.get() as Totals;
-    this.#enqueueTransaction = this.#db.transaction((items: readonly EnqueueItem[], limits: QueueLimits, acks: readonly PendingAck[], deleted: number[]) => {
-      for (const ack of acks) deleted.push(this.#applyAck(ack));
-      return items.map((item) => this.#insert(item, limits));
-    }).immediate;
-    this.#acksTransaction = this.#db.transaction((acks: readonly PendingAck[]) => acks.map((ack) => this.#applyAck(ack)));
+    const { nextGeneration } = inMemory ? { nextGeneration: 1 } : replayQueueLog(this.#db, path);
+    this.#log = new QueueLog({ dbPath: inMemory ? undefined : path, generation: nextGeneration, syncFile: durable ? (options.syncFile ?? fdatasyncFile) : undefined, preallocate: CHECKPOINT_BYTES + 1024 * 1024 });
+    this.#coldTotal = this.#s.allQueueTotals.get() as Totals;
+    this.#checkpointTransaction = this.#db.transaction((moving: readonly [string, HotEnvelope[]][], touched: readonly string[]) => {
+      for (const [deviceId, envelopes] of moving) {
+        const cold = this.#coldQueue(deviceId);
+        for (const e of envelopes) {
+          this.#s.insertEnvelope.run(deviceId, e.seq, e.id, asBuffer(e.body), e.body.byteLength, e.expiresAt);
+          if (cold) this.#added(cold, e.body.byteLength);
+        }
+      }
+      for (const deviceId of touched) {
+        const next = this.#nextSeq.get(deviceId);
+        if (next !== undefined) this.#s.raiseNextSeq.run(next, deviceId);
+      }
+    });
+    this.#acksTransaction = this.#db.transaction((acks: ReturnType<AckBatch['take']>) => acks.map((ack) => {
+      const rows = ack.remove();
+      this.#removed(ack.deviceId, rows.length, rows.reduce((n, r) => n + r.size, 0));
+      return rows.length;
+    }));
+    this.#checkpointTimer = setInterval(() => {
+      if (this.#touched.size > 0 || this.#log.size > 0) this.#startCheckpoint();
+    }, CHECKPOINT_MS).unref();
   }
 
-  /** The device's queue state, loaded on first use; undefined for an unknown device. */
-  #queue(deviceId: string): QueueState | undefined {
-    let queue = this.#queues.get(deviceId);
-    if (queue) return queue;
+  /** Why writes are refused, if they are: a failed sync, log write or checkpoint. */
+  get #failure(): Error | undefined {
+    return this.#wal?.failure ?? this.#log.failure ?? this.#checkpointFailure;
+  }
+
+  /** A device's envelopes in SQLite, loaded on first use; undefined for an unknown device. */
+  #coldQueue(deviceId: string): Totals | undefined {
+    let cold = this.#cold.get(deviceId);
+    if (cold) return cold;
     const row = this.#s.reservedSeq.get(deviceId) as { next_seq: number } | undefined;
     if (!row) return undefined;
-    queue = { ...(this.#s.queueTotals.get(deviceId) as Totals), nextSeq: row.next_seq, reserved: row.next_seq };
-    this.#queues.set(deviceId, queue);
-    return queue;
+    cold = this.#s.queueTotals.get(deviceId) as Totals;
+    this.#cold.set(deviceId, cold);
+    if (!this.#nextSeq.has(deviceId)) this.#nextSeq.set(deviceId, row.next_seq);
+    return cold;
   }
 
-  /** Inside a write: accounts for envelopes deleted from a device's queue. */
+  /** Inside a write: accounts for an envelope added to the queue table. */
+  #added(cold: Totals, bytes: number): void {
+    cold.count += 1;
+    cold.bytes += bytes;
+    this.#coldTotal.count += 1;
+    this.#coldTotal.bytes += bytes;
+  }
+
+  /** Inside a write: accounts for envelopes deleted from a device's queue table. */
   #removed(deviceId: string, count: number, bytes: number): void {
     // A queue not loaded yet is counted from the table when first needed.
-    const queue = this.#queues.get(deviceId);
-    if (queue) {
-      queue.count -= count;
-      queue.bytes -= bytes;
+    const cold = this.#cold.get(deviceId);
+    if (cold) {
+      cold.count -= count;
+      cold.bytes -= bytes;
     }
-    this.#total.count -= count;
-    this.#total.bytes -= bytes;
+    this.#coldTotal.count -= count;
+    this.#coldTotal.bytes -= bytes;
   }
 
   /**
-   * Runs a transaction that updates the in-memory queue state. If it throws, SQLite rolled it
-   * back but the memory may hold its changes: reload from what is committed. Numbers handed out
-   * in it were never returned, so restarting from the committed reservation reuses none.
+   * Runs a transaction that updates the in-memory queue totals. If it throws, SQLite rolled it
+   * back but the memory may hold its changes: reload them from what is committed.
    */
   #write<T>(transaction: () => T): T {
     try {
       return transaction();
     } catch (error) {
-      this.#queues.clear();
-      this.#total = this.#s.allQueueTotals.get() as Totals;
+      this.#cold.clear();
+      this.#coldTotal = this.#s.allQueueTotals.get() as Totals;
       throw error;
     }
   }
@@ -214,9 +262,13 @@ export class SqliteStore implements Store {
       // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
       if (this.#s.deleteDevice.run(deviceId, handle).changes === 0) return false;
       this.#removed(deviceId, queue.count, queue.bytes);
-      this.#queues.delete(deviceId);
+      this.#cold.delete(deviceId);
       return true;
     }));
+    if (removed) {
+      this.#logRemoved(deviceId, this.#hot.removeDevice(deviceId));
+      this.#nextSeq.delete(deviceId);
+    }
     return this.#onceDurable(removed);
   }
 
@@ -252,67 +304,78 @@ export class SqliteStore implements Store {
 
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     if (items.length === 0) return [];
-    // Pending acks ride in this transaction: their deletes share its pages and are answered as
-    // soon as it commits (see ack-batch.ts: a delete need not survive power loss).
-    const acks = this.#acks.take();
-    const deleted: number[] = [];
-    let outcomes: EnqueueOutcome[];
+    const failure = this.#failure;
+    if (failure) throw failure;
+    const records: Buffer[] = [];
+    const added: [string, HotEnvelope][] = [];
+    const outcomes = items.map((item): EnqueueOutcome => {
+      const cold = this.#coldQueue(item.to);
+      if (!cold) return { status: 'unknown_device' };
+      if (this.#hot.has(item.to, item.id) || (cold.count > 0 && this.#s.envelopeExists.get(item.to, item.id))) return { status: 'duplicate' };
+      const hot = this.#hot.totalsOf(item.to);
+      const size = item.body.byteLength;
+      if (cold.count + hot.count + 1 > limits.maxEnvelopes || cold.bytes + hot.bytes + size > limits.maxBytes) return { status: 'quota_exceeded' };
+      const seq = this.#nextSeq.get(item.to) ?? 1;
+      this.#nextSeq.set(item.to, seq + 1);
+      const { record, body } = encodeStored(item.to, seq, item.expiresAt, item.id, item.body);
+      records.push(record);
+      const envelope: HotEnvelope = { seq, id: item.id, body, expiresAt: item.expiresAt };
+      this.#hot.add(item.to, envelope);
+      added.push([item.to, envelope]);
+      this.#touched.add(item.to);
+      return { status: 'stored', seq };
+    });
     try {
-      outcomes = this.#write(() => this.#enqueueTransaction(items, limits, acks, deleted));
-      this.#enqueueTransactions += 1;
+      this.#log.append(records);
     } catch (error) {
-      this.#settleAcksAlone(acks);
+      // Never written: no reader may see them. Their numbers stay used (skipped, never reused).
+      for (const [deviceId, envelope] of added) this.#hot.removeIds(deviceId, [envelope.id]);
       throw error;
     }
-    acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
+    this.#enqueueTransactions += 1;
+    if (this.#log.size >= CHECKPOINT_BYTES) this.#startCheckpoint();
     return outcomes;
   }
 
   async durable(): Promise<void> {
-    await this.#wal?.barrier();
-  }
-
-  /** Inside the enqueue transaction: one envelope. */
-  #insert(item: EnqueueItem, limits: QueueLimits): EnqueueOutcome {
-    const queue = this.#queue(item.to);
-    if (!queue) return { status: 'unknown_device' };
-    const size = item.body.byteLength;
-    if (queue.count + 1 > limits.maxEnvelopes || queue.bytes + size > limits.maxBytes) {
-      return this.#s.envelopeExists.get(item.to, item.id) ? { status: 'duplicate' } : { status: 'quota_exceeded' };
-    }
-    const seq = queue.nextSeq;
-    const body = Buffer.from(item.body.buffer, item.body.byteOffset, size);
-    if (this.#s.insertEnvelope.run(item.to, seq, item.id, body, size, item.expiresAt).changes === 0) return { status: 'duplicate' };
-    if (seq >= queue.reserved) {
-      queue.reserved = seq + SEQ_BLOCK;
-      this.#s.reserveSeqs.run(queue.reserved, item.to);
-    }
-    queue.nextSeq = seq + 1;
-    queue.count += 1;
-    queue.bytes += size;
-    this.#total.count += 1;
-    this.#total.bytes += size;
-    return { status: 'stored', seq };
+    if (this.#wal?.failure) throw this.#wal.failure;
+    await this.#log.durable();
   }
 
   async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
-    const rows = this.#s.readQueue.all(deviceId, afterSeq, now, limit) as { seq: number; envelope_id: string; body: Buffer }[];
-    return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
+    const cold = this.#coldQueue(deviceId);
+    const rows = cold && cold.count > 0 ? (this.#s.readQueue.all(deviceId, afterSeq, now, limit) as { seq: number; envelope_id: string; body: Buffer }[]) : [];
+    const page: QueuedEnvelope[] = rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
+    // Every hot number is above every cold one of the same device (hot-queues.ts).
+    const after = Math.max(afterSeq, page.at(-1)?.seq ?? 0);
+    for (const e of this.#hot.read(deviceId, after, limit - page.length, now)) page.push({ seq: e.seq, id: e.id, body: e.body });
+    return page;
   }
 
-  /** Inside a write: deletes one ack's envelopes. */
-  #applyAck(ack: PendingAck): number {
-    const rows = ack.remove();
-    this.#removed(ack.deviceId, rows.length, rows.reduce((n, r) => n + r.size, 0));
-    return rows.length;
+  /** Hot envelopes that left the queue: logged, not synced (a lost removal only redelivers). */
+  #logRemoved(deviceId: string, envelopes: readonly HotEnvelope[]): void {
+    if (envelopes.length > 0) this.#log.later(encodeRemoved(deviceId, envelopes.map((e) => e.seq)));
+  }
+
+  /** Deletes from the queue table only when the device has envelopes there. */
+  #ackCold(deviceId: string, remove: () => { size: number }[]): Promise<number> {
+    return (this.#coldQueue(deviceId)?.count ?? 0) > 0 ? this.#acks.add(deviceId, remove) : Promise.resolve(0);
+  }
+
+  async ackUpTo(deviceId: string, upTo: number): Promise<number> {
+    const hot = this.#hot.removeUpTo(deviceId, upTo);
+    this.#logRemoved(deviceId, hot);
+    return hot.length + (await this.#ackCold(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]));
+  }
+
+  async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
+    const hot = this.#hot.removeIds(deviceId, ids);
+    this.#logRemoved(deviceId, hot);
+    return hot.length + (await this.#ackCold(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[])));
   }
 
   #applyAcksAlone(): void {
-    this.#settleAcksAlone(this.#acks.take());
-  }
-
-  /** One transaction for `acks`, not waiting for a WAL sync; settles every ack's promise. */
-  #settleAcksAlone(acks: readonly PendingAck[]): void {
+    const acks = this.#acks.take();
     if (acks.length === 0 || !this.#db.open) return;
     let deleted: number[];
     try {
@@ -324,34 +387,71 @@ export class SqliteStore implements Store {
     acks.forEach((ack, i) => ack.resolve(deleted[i] ?? 0));
   }
 
-  async ackUpTo(deviceId: string, upTo: number): Promise<number> {
-    return this.#acks.add(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]);
-  }
-
-  async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
-    return this.#acks.add(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[]));
-  }
-
   async sweepExpired(now: number): Promise<number> {
-    return this.#write(this.#db.transaction(() => {
+    const cold = this.#write(this.#db.transaction(() => {
       const rows = this.#s.sweepExpired.all(now) as { device_id: string; size: number }[];
       for (const r of rows) this.#removed(r.device_id, 1, r.size);
       return rows.length;
     }));
+    let hot = 0;
+    for (const [deviceId, envelopes] of this.#hot.removeExpired(now)) {
+      this.#logRemoved(deviceId, envelopes);
+      hot += envelopes.length;
+    }
+    return cold + hot;
   }
 
   async queueStats(deviceId: string): Promise<QueueStats> {
-    const queue = this.#queue(deviceId);
-    return { envelopes: queue?.count ?? 0, bytes: queue?.bytes ?? 0 };
+    const cold = this.#coldQueue(deviceId);
+    const hot = this.#hot.totalsOf(deviceId);
+    return { envelopes: (cold?.count ?? 0) + hot.count, bytes: (cold?.bytes ?? 0) + hot.bytes };
   }
 
   async relayStats(): Promise<RelayStats> {
     const { n } = this.#s.countAllDevices.get() as { n: number };
-    return { devices: n, envelopes: this.#total.count, bytes: this.#total.bytes };
+    const hot = this.#hot.totals;
+    return { devices: n, envelopes: this.#coldTotal.count + hot.count, bytes: this.#coldTotal.bytes + hot.bytes };
+  }
+
+  /** Starts a checkpoint on the next check phase (never inside a caller's enqueue) unless one runs. */
+  #startCheckpoint(): void {
+    if (this.#checkpointing || this.#checkpointSoon) return;
+    this.#checkpointSoon = setImmediate(() => {
+      this.#checkpointSoon = undefined;
+      this.#checkpoint().catch(() => undefined);
+    });
+  }
+
+  /**
+   * Moves every hot envelope into SQLite in one transaction, with the next_seq of every device
+   * given numbers since the last checkpoint; once that is durable, deletes the log file that
+   * held them. Synchronous up to the commit, so no enqueue, ack or read sees a half-moved queue.
+   */
+  #checkpoint(): Promise<void> {
+    if (this.#checkpointing || this.#failure || !this.#db.open) return this.#checkpointing ?? Promise.resolve();
+    const retired = this.#log.rotate();
+    const moving = this.#hot.entries();
+    const touched = [...this.#touched];
+    // Nothing was numbered since the last checkpoint: the retired file holds nothing SQLite needs.
+    if (touched.length === 0) return this.#log.retire(retired);
+    try {
+      this.#write(() => this.#checkpointTransaction(moving, touched));
+    } catch (error) {
+      this.#checkpointFailure ??= new Error(`queue checkpoint failed; writes are refused until the relay restarts, which replays the queue log: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      return Promise.reject(this.#checkpointFailure);
+    }
+    this.#hot.clear();
+    this.#touched = new Set();
+    const run = (async () => {
+      await this.#wal?.barrier();
+      await this.#log.retire(retired);
+    })().finally(() => (this.#checkpointing = undefined));
+    this.#checkpointing = run;
+    return run;
   }
 
   async isWritable(): Promise<boolean> {
-    if (this.#wal?.failure) return false;
+    if (this.#failure) return false;
     // A probe must not freeze the event loop for busy_timeout while another process holds
     // the write lock: try once, without waiting.
     const busyTimeout = this.#db.pragma('busy_timeout', { simple: true }) as number;
@@ -366,8 +466,15 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Applies pending acks, checkpoints everything into SQLite (the log files go), then closes. */
   async close(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    if (this.#checkpointSoon) clearImmediate(this.#checkpointSoon);
+    this.#checkpointSoon = undefined;
     this.#applyAcksAlone();
+    await this.#checkpointing?.catch(() => undefined);
+    await this.#checkpoint().catch(() => undefined);
+    await this.#log.close(this.#failure === undefined);
     await this.#wal?.close();
     if (this.#db.open) this.#db.close();
   }

@@ -1,0 +1,14 @@
+/** Small file-system steps the store's durability relies on. */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+
+/** Makes a directory's entries (a created or removed file) durable. */
+export function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on a directory (EINVAL); the files' own data syncs still hold.
+  } finally {
+    closeSync(fd);
+  }
+}
