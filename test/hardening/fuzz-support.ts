@@ -25,14 +25,23 @@ export interface FuzzRelay {
 
 export type RowCounts = Record<'accounts' | 'devices' | 'one_time_prekeys' | 'queue', number>;
 
-export function rowCounts(db: string): RowCounts {
+/**
+ * Rows in SQLite, and the queue as the relay counts it: SQLite plus the queue log in front of
+ * it (an envelope moves from one to the other at a checkpoint, so only the sum is stable).
+ */
+export async function rowCounts(db: string, url: string): Promise<RowCounts> {
   const conn = new Database(db, { readonly: true, fileMustExist: true });
+  const n = (table: string) => (conn.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  let tables: Omit<RowCounts, 'queue'>;
   try {
-    const n = (table: string) => (conn.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { accounts: n('accounts'), devices: n('devices'), one_time_prekeys: n('one_time_prekeys'), queue: n('queue') };
+    tables = { accounts: n('accounts'), devices: n('devices'), one_time_prekeys: n('one_time_prekeys') };
   } finally {
     conn.close();
   }
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const queue = /^sealpost_queue_envelopes (\d+)$/m.exec(metrics)?.[1];
+  expect(queue, 'sealpost_queue_envelopes on /metrics').toBeDefined();
+  return { ...tables, queue: Number(queue) };
 }
 
 /** A small envelope cap keeps oversized cases cheap; 16 per batch keeps batches quick. */
@@ -48,7 +57,7 @@ export async function startFuzzRelay(): Promise<FuzzRelay> {
   const s = await connectDevice(relay.url, alice.devices[0]!);
   expect(await send(s, envelopeTo(bob.devices[0]!, 'queued before fuzzing'))).toEqual({ ok: true, failed: [] });
   s.close();
-  return { relay, db, dir, alice, bob, baseline: rowCounts(db) };
+  return { relay, db, dir, alice, bob, baseline: await rowCounts(db, relay.url) };
 }
 
 export function isTypedError(value: unknown): boolean {
@@ -70,7 +79,7 @@ export async function expectStillServing(f: FuzzRelay): Promise<void> {
   const logged = f.relay.output.join('');
   // pino levels: 50 error, 60 fatal — an internal failure would be logged at one of them.
   expect(logged).not.toMatch(/"level":(50|60)/);
-  expect(rowCounts(f.db)).toEqual(f.baseline);
+  expect(await rowCounts(f.db, f.relay.url)).toEqual(f.baseline);
   expect((await fetch(`${f.relay.url}/readyz`)).status).toBe(200);
   // A normal exchange, including the envelope queued before the fuzzing.
   const sa = await connectDevice(f.relay.url, f.alice.devices[0]!);

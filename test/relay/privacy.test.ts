@@ -1,8 +1,10 @@
 /**
- * After a full exchange, neither the SQLite files (main, -wal, -shm) nor the logs contain the
- * plaintext markers put inside the sealed bodies, and stored envelopes carry no sender id.
+ * After a full exchange, neither the files next to the database (SQLite's main, -wal, -shm and
+ * the queue log in front of it) nor the logs contain the plaintext markers put inside the sealed
+ * bodies, and stored envelopes carry no sender id.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ack, connectInbox, envelopeTo, openFor, send } from '../support/envelopes.js';
@@ -43,6 +45,21 @@ describe('what the relay keeps', () => {
     for (const t of texts.slice(3)) expect(await send(sa, envelopeTo(b, t))).toEqual({ ok: true, failed: [] });
     sa.close();
 
+    // Every file next to the database while the three wait in the queue log, and again after a
+    // graceful stop has moved them into SQLite's queue table.
+    const files = () => readdirSync(dirname(relay.dbPath)).filter((name) => name.startsWith(basename(relay.dbPath))).map((name) => join(dirname(relay.dbPath), name));
+    const expectNoPlaintext = () => {
+      for (const file of files()) {
+        const bytes = readFileSync(file);
+        expect(bytes.includes(Buffer.from(MARKER)), file).toBe(false);
+        expect(bytes.includes(Buffer.from('from ')), file).toBe(false);
+      }
+    };
+    expect(files().some((file) => /-queue-\d+$/.test(file))).toBe(true);
+    expectNoPlaintext();
+    await relay.close({ keepData: true });
+    expectNoPlaintext();
+
     // The queue table: exactly the columns DESIGN.md allows, and no sender id in any of them.
     const db = new Database(relay.dbPath, { readonly: true, fileMustExist: true });
     const columns = (db.prepare('PRAGMA table_info(queue)').all() as { name: string }[]).map((c) => c.name).sort();
@@ -63,14 +80,6 @@ describe('what the relay keeps', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name).sort();
     expect(tables).toEqual(['accounts', 'devices', 'one_time_prekeys', 'queue']);
     db.close();
-
-    // The raw files, including the WAL that holds the latest writes.
-    for (const file of [relay.dbPath, `${relay.dbPath}-wal`, `${relay.dbPath}-shm`]) {
-      if (!existsSync(file)) continue;
-      const bytes = readFileSync(file);
-      expect(bytes.includes(Buffer.from(MARKER)), file).toBe(false);
-      expect(bytes.includes(Buffer.from('from ')), file).toBe(false);
-    }
 
     // The logs: structured, no markers, no device ids or handles, no IP addresses.
     const log = readFileSync(relay.logPath, 'utf8');

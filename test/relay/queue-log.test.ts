@@ -3,7 +3,7 @@
  * replayed exactly, a torn tail is cut, a checkpoint moves only what is still queued, numbers are
  * never reused, and a failed sync refuses every later write.
  */
-import { appendFileSync, existsSync, fdatasyncSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -55,7 +55,8 @@ describe('queue log', () => {
     await nextTick();
     // Nothing reached SQLite: the envelopes live in the log and in memory only.
     expect(table(path).rows).toEqual([]);
-    expect(logFiles(path)).toEqual([`${path.split('/').at(-1)}-queue-1`]);
+    // The first file, and the next one prepared (zeros) for the first checkpoint.
+    expect(logFiles(path).sort()).toEqual([`${path.split('/').at(-1)}-queue-1`, `${path.split('/').at(-1)}-queue-2`]);
 
     // The crashed store is never closed; a new one opens the same files.
     const recovered = new SqliteStore(path);
@@ -81,9 +82,14 @@ describe('queue log', () => {
     await crashed.enqueue([item(cat!, 'c2', 2, 1000)], roomy);
     await crashed.durable();
     const log = join(dir, logFiles(path)[0]!);
-    // The second record loses its last bytes, as if power failed mid-write (never acknowledged).
-    truncateSync(log, statSync(log).size - 10);
-    appendFileSync(log, Buffer.alloc(64, 0xab));
+    // Each record: an 8-byte frame, then kind, device id, seq, expiry, id and the 1000-byte body.
+    const record = 8 + 1 + 1 + 43 + 8 + 8 + 1 + 2 + 1000;
+    const fd = openSync(log, 'r+');
+    // The second record loses its last bytes, as if power failed mid-write (never acknowledged),
+    // and garbage follows it.
+    writeSync(fd, Buffer.alloc(10), 0, 10, 2 * record - 10);
+    writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 2 * record);
+    closeSync(fd);
     const recovered = new SqliteStore(path);
     expect((await recovered.readQueue(cat!, 0, 10, Date.now())).map((e) => e.id)).toEqual(['c1']);
     // c2 was never acknowledged to its sender, who sends it again: stored, under a fresh number.

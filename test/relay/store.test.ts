@@ -138,10 +138,13 @@ describe('durability (synchronous FULL)', () => {
     sync.releaseAll();
     await durable;
     // The final checkpoint moves the envelope into SQLite and waits for the WAL sync.
-    const closed = store.close();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    sync.releaseAll();
-    await closed;
+    let closed = false;
+    const closing = store.close().then(() => (closed = true));
+    while (!closed) {
+      sync.releaseAll();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await closing;
     expect(existsSync(log)).toBe(false);
   });
 

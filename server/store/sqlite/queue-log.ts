@@ -9,7 +9,7 @@
  * Files are `<db>-queue-<generation>`, 0600, written in generation order; a file is never
  * rewritten, only appended to and finally deleted.
  */
-import { closeSync, fsync, openSync, readdirSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, openSync, readdirSync, unlinkSync, write, writevSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
 
@@ -43,34 +43,63 @@ const fsyncPath = (path: string): Promise<void> =>
     });
   });
 
+/** Deletes a file that another store on the same database may have replayed and deleted already. */
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+const writeAt = (fd: number, data: Buffer, position: number): Promise<void> =>
+  new Promise((resolve, reject) => write(fd, data, 0, data.length, position, (error) => (error ? reject(error) : resolve())));
+
+const syncData = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+
+/**
+ * Creates a file of `size` zeros, on disk with its name, off the event loop. Appends then
+ * overwrite allocated blocks: the file's size and extents do not change with each batch, so an
+ * fdatasync flushes data only, not a journal commit (half the time here). Recovery stops at the
+ * zeros: a zero length is no record.
+ */
+async function preallocated(path: string, size: number): Promise<number> {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
+    for (let at = 0; at < size; at += zeros.length) await writeAt(fd, zeros, at);
+    await syncData(fd);
+    await fsyncPath(dirname(path));
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    removeFile(path);
+    throw error;
+  }
+}
+
 /** One generation's file. */
 class LogFile {
-  readonly fd: number;
   /** Absent without durability (synchronous=NORMAL): writes are final once written. */
   readonly sync: SyncBarrier | undefined;
   size = 0;
-  #directorySynced = false;
 
+  /** `fd` from `preallocated` (durable mode), or a plain new file. */
   constructor(
     readonly path: string,
+    readonly fd: number,
     syncFile: SyncFile | undefined,
-    preallocate: number,
   ) {
-    this.fd = openSync(path, 'wx', 0o600);
-    // Zeros first, so that appends overwrite allocated blocks: the file's size and extents do not
-    // change with each batch, and an fdatasync flushes data only, not a journal commit (half the
-    // time here). Recovery stops at the zeros: a zero length is no record.
-    const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
-    for (let at = 0; at < preallocate; at += zeros.length) writeSync(this.fd, zeros, 0, zeros.length, at);
-    this.sync =
-      syncFile &&
-      new SyncBarrier(async () => {
-        // The file's name must survive power loss too, once, before anything in it is acknowledged.
-        if (!this.#directorySynced) await fsyncPath(dirname(path));
-        this.#directorySynced = true;
-        await syncFile(this.fd);
-      }, 'queue log');
+    this.sync = syncFile && new SyncBarrier(() => syncFile(fd), 'queue log');
   }
+}
+
+interface Spare {
+  generation: number;
+  /** Set once prepared. */
+  ready: LogFile | undefined;
+  prepared: Promise<void>;
 }
 
 export interface QueueLogOptions {
@@ -93,10 +122,59 @@ export class QueueLog {
   #later: Buffer[] = [];
   #laterScheduled: NodeJS.Immediate | undefined;
   #writeFailure: Error | undefined;
+  /** The next generation's file, prepared in the background so a rotation never waits for it. */
+  #spare: Spare | undefined;
+  #closing = false;
 
   constructor(private readonly options: QueueLogOptions) {
     this.#generation = options.generation;
-    this.#current = this.#open();
+    const { dbPath, syncFile } = options;
+    // The first file grows as it is written; every later one is a prepared spare.
+    if (dbPath !== undefined) {
+      const path = `${dbPath}-queue-${this.#generation}`;
+      this.#current = new LogFile(path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
+    }
+    this.#prepareSpare();
+  }
+
+  /** The first file's name reaches the disk with its first sync (a spare's did when prepared). */
+  #withDirectorySync(path: string, syncFile: SyncFile): SyncFile {
+    let directory: Promise<void> | undefined;
+    return async (fd) => {
+      directory ??= fsyncPath(dirname(path));
+      await Promise.all([syncFile(fd), directory]);
+    };
+  }
+
+  #prepareSpare(): void {
+    const { dbPath, syncFile, preallocate } = this.options;
+    if (dbPath === undefined || this.#closing || this.#spare) return;
+    const generation = this.#generation + 1;
+    const path = `${dbPath}-queue-${generation}`;
+    const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
+    if (syncFile === undefined) {
+      spare.ready = new LogFile(path, openSync(path, 'wx', 0o600), undefined);
+    } else {
+      spare.prepared = preallocated(path, preallocate).then(
+        (fd) => void (spare.ready = new LogFile(path, fd, syncFile)),
+        // No spare (a full disk?): rotations wait, the current file keeps growing; tried again at the next one.
+        () => void (this.#spare === spare && (this.#spare = undefined)),
+      );
+    }
+    this.#spare = spare;
+  }
+
+  /** True when `rotate` can start the next file at once; otherwise makes sure one is being prepared. */
+  canRotate(): boolean {
+    if (this.options.dbPath === undefined || this.#spare?.ready) return true;
+    this.#prepareSpare();
+    return false;
+  }
+
+  /** Resolves once the spare is ready (or failed). */
+  async rotatable(): Promise<void> {
+    this.#prepareSpare();
+    await this.#spare?.prepared;
   }
 
   /** A failed write or sync: every later write is refused. */
@@ -141,10 +219,13 @@ export class QueueLog {
   rotate(): LogFile | undefined {
     this.flushLater();
     const old = this.#current;
-    if (old === undefined) return undefined;
-    this.#generation += 1;
-    this.#current = this.#open();
+    const next = this.#spare?.ready;
+    if (old === undefined || next === undefined || this.#spare === undefined) return undefined;
+    this.#generation = this.#spare.generation;
+    this.#current = next;
+    this.#spare = undefined;
     this.#retiring.add(old);
+    this.#prepareSpare();
     return old;
   }
 
@@ -154,10 +235,7 @@ export class QueueLog {
     await file.sync?.settled();
     closeSync(file.fd);
     try {
-      unlinkSync(file.path);
-    } catch (error) {
-      // Another store on the same database may have replayed and removed it already.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      removeFile(file.path);
     } finally {
       this.#retiring.delete(file);
     }
@@ -168,18 +246,19 @@ export class QueueLog {
    * current file holds nothing that is not in SQLite; it is deleted when nothing was written to it.
    */
   async close(discardEmpty: boolean): Promise<void> {
+    this.#closing = true;
     this.flushLater();
-    const file = this.#current;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    await spare?.prepared;
+    for (const file of [this.#current, spare?.ready]) {
+      if (file === undefined) continue;
+      await file.sync?.settled();
+      closeSync(file.fd);
+      // A spare never holds anything; the current file nothing SQLite lacks after a final checkpoint.
+      if (file.size === 0 && (discardEmpty || file === spare?.ready)) removeFile(file.path);
+    }
     this.#current = undefined;
-    if (file === undefined) return;
-    await file.sync?.settled();
-    closeSync(file.fd);
-    if (discardEmpty && file.size === 0) unlinkSync(file.path);
-  }
-
-  #open(): LogFile | undefined {
-    const { dbPath, syncFile, preallocate } = this.options;
-    return dbPath === undefined ? undefined : new LogFile(`${dbPath}-queue-${this.#generation}`, syncFile, syncFile ? preallocate : 0);
   }
 
   #takeLater(): Buffer[] {

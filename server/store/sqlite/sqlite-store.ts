@@ -429,6 +429,11 @@ export class SqliteStore implements Store {
    */
   #checkpoint(): Promise<void> {
     if (this.#checkpointing || this.#failure || !this.#db.open) return this.#checkpointing ?? Promise.resolve();
+    // No next file ready yet: the current one keeps growing until it is.
+    if (!this.#log.canRotate()) {
+      void this.#log.rotatable().then(() => this.#log.canRotate() && this.#startCheckpoint());
+      return Promise.resolve();
+    }
     const retired = this.#log.rotate();
     const moving = this.#hot.entries();
     const touched = [...this.#touched];
@@ -473,6 +478,7 @@ export class SqliteStore implements Store {
     this.#checkpointSoon = undefined;
     this.#applyAcksAlone();
     await this.#checkpointing?.catch(() => undefined);
+    await this.#log.rotatable();
     await this.#checkpoint().catch(() => undefined);
     await this.#log.close(this.#failure === undefined);
     await this.#wal?.close();
