@@ -14,6 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
 
 const PREALLOCATE_CHUNK = 1024 * 1024;
+const PREALLOCATE_PAUSE_MS = 5;
 
 /** Buffers per writev call (Linux accepts at most 1024). */
 const IOV_MAX = 1024;
@@ -68,8 +69,13 @@ async function preallocated(path: string, size: number): Promise<number> {
   const fd = openSync(path, 'wx', 0o600);
   try {
     const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
-    for (let at = 0; at < size; at += zeros.length) await writeAt(fd, zeros, at);
-    await syncData(fd);
+    // A chunk at a time, each flushed, with a pause: one large flush would hold up the batches'
+    // own syncs on the same disk for its whole length.
+    for (let at = 0; at < size; at += zeros.length) {
+      await writeAt(fd, zeros, at);
+      await syncData(fd);
+      await new Promise((resolve) => setTimeout(resolve, PREALLOCATE_PAUSE_MS));
+    }
     await fsyncPath(dirname(path));
     return fd;
   } catch (error) {
