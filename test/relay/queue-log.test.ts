@@ -129,6 +129,29 @@ describe('queue log', () => {
     expect(table(path).rows).toEqual([]);
   });
 
+  it('reuses a retired file as the next generation, whose older records never replay', async () => {
+    const path = file();
+    const name = (generation: number) => `${path.split('/').at(-1)}-queue-${generation}`;
+    const { store: crashed, devices: [kim] } = await storeWith(path, 'kim');
+    const batch = Array.from({ length: 144 }, (_, i) => item(kim!, `old${i}`, i, 64 * 1024));
+    expect((await crashed.enqueue(batch, roomy)).every((o) => o.status === 'stored')).toBe(true);
+    await crashed.durable();
+    // The size checkpoint moves them into SQLite; file 1 then becomes file 3, the next spare.
+    for (let i = 0; i < 40 && !logFiles(path).includes(name(3)); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(logFiles(path).sort()).toEqual([name(2), name(3)]);
+    expect(statSync(join(dir, name(3))).size).toBeGreaterThan(9 * 1024 * 1024);
+    expect(await crashed.ackUpTo(kim!, 144)).toBe(144);
+    await crashed.enqueue([item(kim!, 'fresh', 1)], roomy);
+    await crashed.durable();
+
+    // File 3 still holds all 144 old records, whole; sealed for generation 1, they are not replayed.
+    const recovered = new SqliteStore(path);
+    expect((await recovered.readQueue(kim!, 0, 200, Date.now())).map((e) => e.id)).toEqual(['fresh']);
+    expect((await recovered.enqueue([item(kim!, 'next', 2)], roomy))[0]).toEqual({ status: 'stored', seq: 146 });
+    await recovered.close();
+    await crashed.close().catch(() => undefined);
+  });
+
   it('does not bring back the envelopes of a device removed before the crash', async () => {
     const path = file();
     const { store: crashed, devices: [fay, gil] } = await storeWith(path, 'fay', 'gil');

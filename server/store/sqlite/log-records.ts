@@ -4,6 +4,10 @@
  * Recovery stops at the first frame that is short, empty or fails its checksum: every record
  * after it was written after the last completed sync, so no sender was told it was stored.
  *
+ * The checksum starts from the file's generation. Log files are reused (queue-log.ts), so past
+ * the last record of this generation lie the records of an older one: their checksums cannot
+ * match (a CRC's start value changes it for every payload), so recovery stops there too.
+ *
  * Payloads:
  * - stored:  [1][u8 device id length][device id][f64 seq][f64 expiresAt][u8 id length][id][body]
  * - removed: [2][u8 device id length][device id][u32 count][f64 seq × count]
@@ -33,15 +37,20 @@ const FRAME = 8;
 const STORED = 1;
 const REMOVED = 2;
 
+/** A record with its length written and room for the checksum `seal` writes. */
 function frame(payloadLength: number): { buf: Buffer; payload: Buffer } {
   const buf = Buffer.allocUnsafe(FRAME + payloadLength);
   buf.writeUInt32LE(payloadLength, 0);
   return { buf, payload: buf.subarray(FRAME) };
 }
 
-function seal(buf: Buffer, payload: Buffer): Buffer {
-  buf.writeUInt32LE(crc32(payload), 4);
-  return buf;
+/** The checksum of a record written to the file of `generation`. */
+const checksum = (payload: Buffer, generation: number): number => crc32(payload, generation >>> 0);
+
+/** Writes the checksum for the file the record goes to; until then the record is not valid anywhere. */
+export function seal(record: Buffer, generation: number): Buffer {
+  record.writeUInt32LE(checksum(record.subarray(FRAME), generation), 4);
+  return record;
 }
 
 function shortString(value: string, what: string): number {
@@ -50,7 +59,7 @@ function shortString(value: string, what: string): number {
   return length;
 }
 
-/** One stored envelope; `body` is copied in, and the returned body view points into the record. */
+/** One stored envelope, unsealed; `body` is copied in, and the returned body view points into the record. */
 export function encodeStored(deviceId: string, seq: number, expiresAt: number, id: string, body: Uint8Array): { record: Buffer; body: Uint8Array } {
   const deviceLength = shortString(deviceId, 'device id');
   const idLength = shortString(id, 'envelope id');
@@ -63,10 +72,10 @@ export function encodeStored(deviceId: string, seq: number, expiresAt: number, i
   at = payload.writeUInt8(idLength, at);
   at += payload.write(id, at, 'utf8');
   payload.set(body, at);
-  return { record: seal(buf, payload), body: payload.subarray(at) };
+  return { record: buf, body: payload.subarray(at) };
 }
 
-/** The envelopes `seqs` of a device left the queue (acknowledged, expired or the device removed). */
+/** The envelopes `seqs` of a device left the queue (acknowledged, expired or the device removed); unsealed. */
 export function encodeRemoved(deviceId: string, seqs: readonly number[]): Buffer {
   const deviceLength = shortString(deviceId, 'device id');
   const { buf, payload } = frame(1 + 1 + deviceLength + 4 + 8 * seqs.length);
@@ -75,17 +84,17 @@ export function encodeRemoved(deviceId: string, seqs: readonly number[]): Buffer
   at += payload.write(deviceId, at, 'utf8');
   at = payload.writeUInt32LE(seqs.length, at);
   for (const seq of seqs) at = payload.writeDoubleLE(seq, at);
-  return seal(buf, payload);
+  return buf;
 }
 
-/** The whole records at the start of `data`, in order; stops at the first torn or foreign frame. */
-export function* decodeRecords(data: Buffer): Generator<LogRecord> {
+/** The whole records of `generation` at the start of `data`, in order; stops at the first torn or foreign frame. */
+export function* decodeRecords(data: Buffer, generation: number): Generator<LogRecord> {
   let at = 0;
   while (at + FRAME <= data.length) {
     const length = data.readUInt32LE(at);
     if (length === 0 || at + FRAME + length > data.length) return;
     const payload = data.subarray(at + FRAME, at + FRAME + length);
-    if (crc32(payload) !== data.readUInt32LE(at + 4)) return;
+    if (checksum(payload, generation) !== data.readUInt32LE(at + 4)) return;
     const record = decodePayload(payload);
     if (record === undefined) return;
     yield record;

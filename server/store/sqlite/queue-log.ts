@@ -6,11 +6,16 @@
  * is still queued into SQLite at a checkpoint, then retires the file; at open it replays any
  * file left by a crash (sqlite-store.ts).
  *
- * Files are `<db>-queue-<generation>`, 0600, written in generation order; a file is never
- * rewritten, only appended to and finally deleted.
+ * Files are `<db>-queue-<generation>`, 0600, written in generation order and appended to only.
+ * A retired file is reused as the next generation's file: renamed, then overwritten from its
+ * start. Its blocks are already allocated, so a batch's fdatasync flushes data only, and nothing
+ * has to be zero-filled and flushed alongside the batches' own syncs. Records are sealed with
+ * their file's generation (log-records.ts), so the older records further on never replay.
  */
 import { closeSync, fdatasync, fsync, openSync, readdirSync, unlinkSync, write, writevSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { seal } from './log-records.js';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
 
 const PREALLOCATE_CHUNK = 1024 * 1024;
@@ -44,12 +49,14 @@ const fsyncPath = (path: string): Promise<void> =>
     });
   });
 
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
 /** Deletes a file that another store on the same database may have replayed and deleted already. */
 function removeFile(path: string): void {
   try {
     unlinkSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!isMissing(error)) throw error;
   }
 }
 
@@ -91,8 +98,9 @@ class LogFile {
   readonly sync: SyncBarrier | undefined;
   size = 0;
 
-  /** `fd` from `preallocated` (durable mode), or a plain new file. */
+  /** `fd` from `preallocated` or a reused file (durable mode), or a plain new file. */
   constructor(
+    readonly generation: number,
     readonly path: string,
     readonly fd: number,
     syncFile: SyncFile | undefined,
@@ -115,7 +123,7 @@ export interface QueueLogOptions {
   generation: number;
   /** How a file is flushed; undefined in synchronous=NORMAL mode (never flushed). */
   syncFile: SyncFile | undefined;
-  /** Bytes of zeros each new file starts with (the store's checkpoint size). */
+  /** Bytes of zeros each new file starts with (the store's checkpoint size); a larger retired file is not reused. */
   preallocate: number;
 }
 
@@ -138,7 +146,7 @@ export class QueueLog {
     // The first file grows as it is written; every later one is a prepared spare.
     if (dbPath !== undefined) {
       const path = `${dbPath}-queue-${this.#generation}`;
-      this.#current = new LogFile(path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
+      this.#current = new LogFile(this.#generation, path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
     }
     this.#prepareSpare();
   }
@@ -159,10 +167,10 @@ export class QueueLog {
     const path = `${dbPath}-queue-${generation}`;
     const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
     if (syncFile === undefined) {
-      spare.ready = new LogFile(path, openSync(path, 'wx', 0o600), undefined);
+      spare.ready = new LogFile(generation, path, openSync(path, 'wx', 0o600), undefined);
     } else {
       spare.prepared = preallocated(path, preallocate).then(
-        (fd) => void (spare.ready = new LogFile(path, fd, syncFile)),
+        (fd) => void (spare.ready = new LogFile(generation, path, fd, syncFile)),
         // No spare (a full disk?): rotations wait, the current file keeps growing; tried again at the next one.
         () => void (this.#spare === spare && (this.#spare = undefined)),
       );
@@ -231,17 +239,52 @@ export class QueueLog {
     this.#current = next;
     this.#spare = undefined;
     this.#retiring.add(old);
-    this.#prepareSpare();
+    // The next spare is this file, once retired (or zeros, if it cannot be reused).
     return old;
   }
 
-  /** Deletes a rotated file after its syncs settled (its content must already be durable elsewhere). */
+  /**
+   * Once a rotated file's content is durable elsewhere: reuses it as the next spare, or deletes it
+   * (while closing, with a spare already there, without durability, or when it grew too large).
+   */
   async retire(file: LogFile | undefined): Promise<void> {
     if (file === undefined) return;
     await file.sync?.settled();
-    closeSync(file.fd);
     try {
-      removeFile(file.path);
+      const { dbPath, syncFile, preallocate } = this.options;
+      if (dbPath !== undefined && syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) {
+        const generation = this.#generation + 1;
+        const path = `${dbPath}-queue-${generation}`;
+        const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
+        this.#spare = spare;
+        // The new name must be on disk before a record sealed for it is: after a crash, a file
+        // under its old name with new records at its start would replay nothing.
+        spare.prepared = rename(file.path, path)
+          .then(() => fsyncPath(dirname(path)))
+          .then(
+            () => void (spare.ready = new LogFile(generation, path, file.fd, syncFile)),
+            // Not reusable after all: gone, and zeros are prepared at the next rotation instead.
+            () => {
+              if (this.#spare === spare) this.#spare = undefined;
+              closeSync(file.fd);
+              for (const name of [file.path, path]) {
+                try {
+                  removeFile(name);
+                } catch {
+                  // Left for the next start, which replays what it can and deletes it.
+                }
+              }
+            },
+          );
+        await spare.prepared;
+        return;
+      }
+      closeSync(file.fd);
+      // Off the event loop: freeing a large file's blocks takes a while.
+      await unlink(file.path).catch((error: unknown) => {
+        if (!isMissing(error)) throw error;
+      });
+      this.#prepareSpare();
     } finally {
       this.#retiring.delete(file);
     }
@@ -279,6 +322,7 @@ export class QueueLog {
     const file = this.#current;
     if (file === undefined || records.length === 0) return;
     try {
+      for (const record of records) seal(record, file.generation);
       for (let i = 0; i < records.length; i += IOV_MAX) {
         const chunk = records.slice(i, i + IOV_MAX);
         const total = chunk.reduce((n, r) => n + r.length, 0);

@@ -26,7 +26,7 @@ export function replayQueueLog(db: Database.Database, dbPath: string): Replayed 
   const queued = new Map<string, Map<number, StoredRecord>>();
   const topSeq = new Map<string, number>();
   for (const file of files) {
-    for (const record of decodeRecords(readFileSync(file.path))) {
+    for (const record of decodeRecords(readFileSync(file.path), file.generation)) {
       let device = queued.get(record.deviceId);
       if (device === undefined) queued.set(record.deviceId, (device = new Map()));
       const seqs = record.kind === 'stored' ? [record.seq] : record.seqs;
