@@ -2,6 +2,12 @@
  * The envelopes written to the queue log since the last checkpoint, per device, in memory: they
  * are read, acknowledged and expired here without touching SQLite. Every sequence number here is
  * above every one of the same device in SQLite, because a checkpoint moves all of them at once.
+ *
+ * Shaped for chat, where a device's queue fills and empties with every message: a device's queue
+ * is an array in seq order that is emptied in place, and it stays (empty) until the checkpoint.
+ * A Map that empties reallocates its table on every delete, and a table made for a long-lived
+ * Map survives into V8's old space: that churn alone brought a full collection, and a stall of
+ * every socket, about once a second under load.
  */
 export interface HotEnvelope {
   seq: number;
@@ -11,11 +17,91 @@ export interface HotEnvelope {
   expiresAt: number;
 }
 
+/** Past this many envelopes a device's queue also indexes them by id. */
+const INDEX_FROM = 16;
+
 class DeviceQueue {
-  /** In seq order: envelopes are added with increasing numbers and Maps keep insertion order. */
-  readonly bySeq = new Map<number, HotEnvelope>();
-  readonly seqById = new Map<string, number>();
+  /** In seq order (added with increasing numbers); the ones before `head` are gone. */
+  #envelopes: HotEnvelope[] = [];
+  #head = 0;
+  /** id → envelope, only while the queue is long: below that a scan is cheaper than a Map. */
+  #byId: Map<string, HotEnvelope> | undefined;
   bytes = 0;
+
+  get size(): number {
+    return this.#envelopes.length - this.#head;
+  }
+
+  /** The live envelopes, in seq order. */
+  *[Symbol.iterator](): Generator<HotEnvelope> {
+    for (let i = this.#head; i < this.#envelopes.length; i++) yield this.#envelopes[i]!;
+  }
+
+  add(envelope: HotEnvelope): void {
+    this.#envelopes.push(envelope);
+    this.bytes += envelope.body.byteLength;
+    if (this.#byId) this.#byId.set(envelope.id, envelope);
+    else if (this.size > INDEX_FROM) this.#byId = new Map([...this].map((e) => [e.id, e]));
+  }
+
+  get(id: string): HotEnvelope | undefined {
+    if (this.#byId) return this.#byId.get(id);
+    for (let i = this.#head; i < this.#envelopes.length; i++) if (this.#envelopes[i]!.id === id) return this.#envelopes[i];
+    return undefined;
+  }
+
+  /** The index of the first live envelope with seq > `seq`. */
+  after(seq: number): number {
+    let low = this.#head;
+    let high = this.#envelopes.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.#envelopes[mid]!.seq <= seq) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  at(index: number): HotEnvelope | undefined {
+    return index >= this.#head ? this.#envelopes[index] : undefined;
+  }
+
+  /** Removes the envelopes with seq ≤ upTo (a prefix) and returns them. */
+  removeUpTo(upTo: number): HotEnvelope[] {
+    const end = this.after(upTo);
+    const removed = this.#envelopes.slice(this.#head, end);
+    this.#head = end;
+    this.#forget(removed);
+    return removed;
+  }
+
+  /** Removes the envelopes that `gone` picks, wherever they are, and returns them. */
+  removeWhere(gone: (envelope: HotEnvelope) => boolean): HotEnvelope[] {
+    const removed: HotEnvelope[] = [];
+    const kept: HotEnvelope[] = [];
+    for (const envelope of this) (gone(envelope) ? removed : kept).push(envelope);
+    if (removed.length === 0) return removed;
+    this.#envelopes = kept;
+    this.#head = 0;
+    this.#forget(removed);
+    return removed;
+  }
+
+  #forget(removed: readonly HotEnvelope[]): void {
+    for (const envelope of removed) {
+      this.bytes -= envelope.body.byteLength;
+      this.#byId?.delete(envelope.id);
+    }
+    if (this.size === 0) {
+      // Emptied in place: the array keeps its capacity for the next envelope.
+      this.#envelopes.length = 0;
+      this.#head = 0;
+      this.#byId = undefined;
+    } else if (this.#head > INDEX_FROM && this.#head * 2 > this.#envelopes.length) {
+      this.#envelopes = this.#envelopes.slice(this.#head);
+      this.#head = 0;
+    }
+  }
 }
 
 export interface Totals {
@@ -24,6 +110,7 @@ export interface Totals {
 }
 
 export class HotQueues {
+  /** Every device given an envelope since the last checkpoint, its queue possibly empty. */
   readonly #devices = new Map<string, DeviceQueue>();
   #count = 0;
   #bytes = 0;
@@ -38,20 +125,18 @@ export class HotQueues {
       queue = new DeviceQueue();
       this.#devices.set(deviceId, queue);
     }
-    queue.bySeq.set(envelope.seq, envelope);
-    queue.seqById.set(envelope.id, envelope.seq);
-    queue.bytes += envelope.body.byteLength;
+    queue.add(envelope);
     this.#count += 1;
     this.#bytes += envelope.body.byteLength;
   }
 
   has(deviceId: string, id: string): boolean {
-    return this.#devices.get(deviceId)?.seqById.has(id) ?? false;
+    return this.#devices.get(deviceId)?.get(id) !== undefined;
   }
 
   totalsOf(deviceId: string): Totals {
     const queue = this.#devices.get(deviceId);
-    return { count: queue?.bySeq.size ?? 0, bytes: queue?.bytes ?? 0 };
+    return { count: queue?.size ?? 0, bytes: queue?.bytes ?? 0 };
   }
 
   /** Unexpired envelopes with seq > afterSeq, in seq order, at most `limit`. */
@@ -59,54 +144,44 @@ export class HotQueues {
     const out: HotEnvelope[] = [];
     const queue = this.#devices.get(deviceId);
     if (queue === undefined || limit <= 0) return out;
-    for (const envelope of queue.bySeq.values()) {
-      if (envelope.seq <= afterSeq || envelope.expiresAt <= now) continue;
-      out.push(envelope);
-      if (out.length === limit) break;
+    for (let i = queue.after(afterSeq), envelope = queue.at(i); envelope !== undefined && out.length < limit; envelope = queue.at(++i)) {
+      if (envelope.expiresAt > now) out.push(envelope);
     }
     return out;
   }
 
   removeUpTo(deviceId: string, upTo: number): HotEnvelope[] {
     const queue = this.#devices.get(deviceId);
-    const removed: HotEnvelope[] = [];
-    if (queue === undefined) return removed;
-    for (const envelope of queue.bySeq.values()) {
-      if (envelope.seq > upTo) break;
-      removed.push(envelope);
-    }
-    return this.#remove(deviceId, queue, removed);
+    return queue === undefined ? [] : this.#counted(queue.removeUpTo(upTo));
   }
 
   removeIds(deviceId: string, ids: readonly string[]): HotEnvelope[] {
     const queue = this.#devices.get(deviceId);
     if (queue === undefined) return [];
-    const removed = ids.flatMap((id) => {
-      const seq = queue.seqById.get(id);
-      const envelope = seq === undefined ? undefined : queue.bySeq.get(seq);
-      return envelope ? [envelope] : [];
-    });
-    return this.#remove(deviceId, queue, [...new Set(removed)]);
+    const wanted = new Set(ids);
+    return this.#counted(queue.removeWhere((e) => wanted.has(e.id)));
   }
 
   removeDevice(deviceId: string): HotEnvelope[] {
     const queue = this.#devices.get(deviceId);
-    return queue === undefined ? [] : this.#remove(deviceId, queue, [...queue.bySeq.values()]);
+    if (queue === undefined) return [];
+    this.#devices.delete(deviceId);
+    return this.#counted(queue.removeWhere(() => true));
   }
 
   /** Removes every envelope with expiresAt ≤ now; returns them by device. */
   removeExpired(now: number): Map<string, HotEnvelope[]> {
     const expired = new Map<string, HotEnvelope[]>();
     for (const [deviceId, queue] of this.#devices) {
-      const gone = [...queue.bySeq.values()].filter((e) => e.expiresAt <= now);
-      if (gone.length > 0) expired.set(deviceId, this.#remove(deviceId, queue, gone));
+      const gone = this.#counted(queue.removeWhere((e) => e.expiresAt <= now));
+      if (gone.length > 0) expired.set(deviceId, gone);
     }
     return expired;
   }
 
-  /** Every device's envelopes, in seq order (for a checkpoint). */
+  /** Every device's envelopes, in seq order (for a checkpoint); devices with none are left out. */
   entries(): [string, HotEnvelope[]][] {
-    return [...this.#devices].map(([deviceId, queue]) => [deviceId, [...queue.bySeq.values()]]);
+    return [...this.#devices].filter(([, queue]) => queue.size > 0).map(([deviceId, queue]) => [deviceId, [...queue]]);
   }
 
   clear(): void {
@@ -115,15 +190,11 @@ export class HotQueues {
     this.#bytes = 0;
   }
 
-  #remove(deviceId: string, queue: DeviceQueue, envelopes: HotEnvelope[]): HotEnvelope[] {
-    for (const envelope of envelopes) {
-      queue.bySeq.delete(envelope.seq);
-      queue.seqById.delete(envelope.id);
-      queue.bytes -= envelope.body.byteLength;
+  #counted(removed: HotEnvelope[]): HotEnvelope[] {
+    for (const envelope of removed) {
       this.#count -= 1;
       this.#bytes -= envelope.body.byteLength;
     }
-    if (queue.bySeq.size === 0) this.#devices.delete(deviceId);
-    return envelopes;
+    return removed;
   }
 }
