@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LATER_FLUSH_MS } from '../../server/store/sqlite/queue-log.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-queue-log-'));
@@ -16,7 +17,8 @@ let n = 0;
 const file = () => join(dir, `db-${++n}.sqlite`);
 const logFiles = (path: string) => readdirSync(dir).filter((name) => name.startsWith(`${path.split('/').at(-1)}-queue-`));
 const roomy = { maxEnvelopes: 1000, maxBytes: 64e6 };
-const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+/** Past the wait of removal records that found no batch to ride with. */
+const removalsWritten = () => new Promise((resolve) => setTimeout(resolve, LATER_FLUSH_MS + 20));
 const someDevice = (deviceId: string, handle: string) => ({ deviceId, handle, certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } });
 const body = (i: number, size = 100) => new Uint8Array(size).fill(i % 251);
 const item = (to: string, id: string, i: number, size = 100) => ({ to, id, body: body(i, size), expiresAt: Date.now() + 60_000 });
@@ -52,7 +54,7 @@ describe('queue log', () => {
     await crashed.durable();
     expect(await crashed.ackUpTo(amy!, 1)).toBe(1);
     expect(await crashed.ackIds(bob!, ['b1'])).toBe(1);
-    await nextTick();
+    await removalsWritten();
     // Nothing reached SQLite: the envelopes live in the log and in memory only.
     expect(table(path).rows).toEqual([]);
     // The first file, and the next one prepared (zeros) for the first checkpoint.
@@ -157,7 +159,7 @@ describe('queue log', () => {
     const { store: crashed, devices: [fay, gil] } = await storeWith(path, 'fay', 'gil');
     await crashed.enqueue([item(fay!, 'f1', 1), item(gil!, 'g1', 2)], roomy);
     expect(await crashed.removeDevice('fay', fay!)).toBe(true);
-    await nextTick();
+    await removalsWritten();
     const recovered = new SqliteStore(path);
     expect(await recovered.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 100 });
     await recovered.close();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../server/store/sqlite/migrations.js';
+import { LATER_FLUSH_MS } from '../../server/store/sqlite/queue-log.js';
 import { SqliteStore, openDatabase } from '../../server/store/sqlite/sqlite-store.js';
 import { SQL } from '../../server/store/sqlite/sql.js';
 
@@ -226,8 +227,8 @@ describe('SqliteStore', () => {
     const seqs = outcomes.map((o) => (o.status === 'stored' ? o.seq : NaN));
     expect(seqs).toEqual(batch.map((_, i) => i + 1));
     expect(await store.ackUpTo(deviceId, 1100)).toBe(1100);
-    // The removals reach the queue log on the next check phase; a death before redelivers them.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The removals reach the queue log with the next batch or LATER_FLUSH_MS later; a death before redelivers them.
+    await new Promise((resolve) => setTimeout(resolve, LATER_FLUSH_MS + 20));
     // A second store on the file, the first never closed: it replays the first one's queue log.
     const reopened = new SqliteStore(path);
     expect(await reopened.queueStats(deviceId)).toEqual({ envelopes: 0, bytes: 0 });
