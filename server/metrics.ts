@@ -3,7 +3,8 @@
  * process). Every series is `sealpost_…`; none carries a device id, handle or address as a
  * label, so a scrape reveals volumes and timings only.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LeanHistogram, type HistogramSeries } from './lean-histogram.js';
 import type { ErrorCode } from './protocol/errors.js';
 import type { RelayStats } from './store/store.js';
 
@@ -20,10 +21,10 @@ export interface RelayMetrics {
   envelopesExpired: Counter;
   envelopesRefused: Counter<'code'>;
   enqueueTransactions: Counter;
-  /** Envelopes stored per SQLite write transaction (what group commit buys). */
-  writeBatchSize: Histogram;
-  /** Time from a socket event's arrival to its ack, by event. */
-  eventDuration: Histogram<'event'>;
+  /** Envelopes stored per group commit (what it buys). */
+  writeBatchSize: HistogramSeries;
+  /** Time from a socket event's arrival to its ack, in seconds, by event. */
+  eventDuration: Record<'send' | 'ack', HistogramSeries>;
   sockets: Gauge;
   refuse(code: ErrorCode, envelopes?: number): void;
 }
@@ -54,6 +55,7 @@ export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
   statGauge('sealpost_queue_envelopes', 'undelivered envelopes held, all devices', (s) => s.envelopes);
   statGauge('sealpost_queue_bytes', 'undelivered body bytes held, all devices', (s) => s.bytes);
 
+  const eventDuration = new LeanHistogram('sealpost_event_duration_seconds', 'socket event handling time, arrival to ack', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registry);
   const envelopesRefused = new Counter({ name: 'sealpost_envelopes_refused_total', help: 'envelopes refused, by error code', labelNames: ['code'] as const, registers });
   return {
     registry,
@@ -64,19 +66,8 @@ export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
     envelopesExpired: new Counter({ name: 'sealpost_envelopes_expired_total', help: 'envelopes deleted by the TTL sweeper', registers }),
     envelopesRefused,
     enqueueTransactions: new Counter({ name: 'sealpost_enqueue_transactions_total', help: 'group-commit transactions', registers }),
-    writeBatchSize: new Histogram({
-      name: 'sealpost_sqlite_write_batch_envelopes',
-      help: 'envelopes stored per SQLite write transaction',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
-      registers,
-    }),
-    eventDuration: new Histogram({
-      name: 'sealpost_event_duration_seconds',
-      help: 'socket event handling time, arrival to ack',
-      labelNames: ['event'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
+    writeBatchSize: new LeanHistogram('sealpost_sqlite_write_batch_envelopes', 'envelopes stored per group commit', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registry).series(),
+    eventDuration: { send: eventDuration.series({ event: 'send' }), ack: eventDuration.series({ event: 'ack' }) },
     sockets: new Gauge({ name: 'sealpost_sockets', help: 'authenticated live sockets', registers }),
     refuse(code, envelopes = 1) {
       envelopesRefused.inc({ code }, envelopes);

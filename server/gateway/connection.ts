@@ -69,7 +69,8 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   };
 
   socket.on('send', (rawPayload: unknown, rawAck: unknown) => {
-    const stopTimer = metrics.eventDuration.startTimer({ event: 'send' });
+    const started = performance.now();
+    const stopTimer = (): void => metrics.eventDuration.send.observe((performance.now() - started) / 1000);
     const { payload, reply } = replier<SendAck>(rawPayload, rawAck);
     handleSend(payload, deps).then(
       (result) => {
@@ -91,7 +92,8 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   });
 
   socket.on('ack', (rawRequest: unknown, rawAck: unknown) => {
-    const stopTimer = metrics.eventDuration.startTimer({ event: 'ack' });
+    const started = performance.now();
+    const stopTimer = (): void => metrics.eventDuration.ack.observe((performance.now() - started) / 1000);
     const { payload, reply } = replier<AckResult>(rawRequest, rawAck);
     if (!checkAckRequest.Check(payload)) {
       stopTimer();
