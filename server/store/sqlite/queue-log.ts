@@ -12,9 +12,10 @@
  * has to be zero-filled and flushed alongside the batches' own syncs. Records are sealed with
  * their file's generation (log-records.ts), so the older records further on never replay.
  */
-import { closeSync, fdatasync, fsync, openSync, readdirSync, unlinkSync, write, writevSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, readdirSync, unlinkSync, write, writevSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDirectory } from './files.js';
 import { seal } from './log-records.js';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
 
@@ -43,17 +44,6 @@ export function queueLogFiles(dbPath: string): LogFileName[] {
     .map((name) => ({ generation: Number(name.slice(prefix.length)), path: join(dirname(dbPath), name) }))
     .sort((a, b) => a.generation - b.generation);
 }
-
-const fsyncPath = (path: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const fd = openSync(path, 'r');
-    fsync(fd, (error) => {
-      closeSync(fd);
-      // Some filesystems refuse fsync on a directory (EINVAL); the file's own data sync still holds.
-      if (error && error.code !== 'EINVAL') reject(error);
-      else resolve();
-    });
-  });
 
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
@@ -89,7 +79,7 @@ async function preallocated(path: string, size: number): Promise<number> {
       await syncData(fd);
       await new Promise((resolve) => setTimeout(resolve, PREALLOCATE_PAUSE_MS));
     }
-    await fsyncPath(dirname(path));
+    await fsyncDirectory(dirname(path));
     return fd;
   } catch (error) {
     closeSync(fd);
@@ -161,7 +151,7 @@ export class QueueLog {
   #withDirectorySync(path: string, syncFile: SyncFile): SyncFile {
     let directory: Promise<void> | undefined;
     return async (fd) => {
-      directory ??= fsyncPath(dirname(path));
+      directory ??= fsyncDirectory(dirname(path));
       await Promise.all([syncFile(fd), directory]);
     };
   }
@@ -240,8 +230,8 @@ export class QueueLog {
     this.flushLater();
     const old = this.#current;
     const next = this.#spare?.ready;
-    if (old === undefined || next === undefined || this.#spare === undefined) return undefined;
-    this.#generation = this.#spare.generation;
+    if (old === undefined || next === undefined) return undefined;
+    this.#generation = next.generation;
     this.#current = next;
     this.#spare = undefined;
     this.#retiring.add(old);
@@ -266,7 +256,7 @@ export class QueueLog {
         // The new name must be on disk before a record sealed for it is: after a crash, a file
         // under its old name with new records at its start would replay nothing.
         spare.prepared = rename(file.path, path)
-          .then(() => fsyncPath(dirname(path)))
+          .then(() => fsyncDirectory(dirname(path)))
           .then(
             () => void (spare.ready = new LogFile(generation, path, file.fd, syncFile)),
             // Not reusable after all: gone, and zeros are prepared at the next rotation instead.

@@ -27,6 +27,7 @@ import type {
   Store,
 } from '../store.js';
 import { AckBatch } from './ack-batch.js';
+import { Directory, type Statements } from './directory.js';
 import { HotQueues, type HotEnvelope, type Totals } from './hot-queues.js';
 import { encodeRemoved, encodeStored } from './log-records.js';
 import { migrate } from './migrations.js';
@@ -36,30 +37,10 @@ import { SQL } from './sql.js';
 import { fdatasyncFile, type SyncFile } from './sync-barrier.js';
 import { WalSync } from './wal-sync.js';
 
-interface DeviceRow {
-  device_id: string;
-  handle: string;
-  cert_created_at: number;
-  cert_signature: string;
-  spk_key_id: number;
-  spk_public_key: string;
-  spk_signature: string;
-  next_seq: number;
-}
-
 /** The queue log is checkpointed into SQLite when it grows past this… */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 /** …or this long after the last checkpoint, so a quiet relay holds little in memory and in the log. */
 const CHECKPOINT_MS = 10_000;
-
-function toDevice(row: DeviceRow): DeviceRecord {
-  return {
-    deviceId: row.device_id,
-    handle: row.handle,
-    certificate: { createdAt: row.cert_created_at, signature: row.cert_signature },
-    signedPrekey: { keyId: row.spk_key_id, publicKey: row.spk_public_key, signature: row.spk_signature },
-  };
-}
 
 /** better-sqlite3 binds a Buffer, not a plain Uint8Array: the same bytes, no copy. */
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -84,7 +65,8 @@ export function openDatabase(path: string): Database.Database {
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
-  readonly #s: { [K in keyof typeof SQL]: Database.Statement };
+  readonly #s: Statements;
+  readonly #directory: Directory;
   #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
   /**
@@ -123,7 +105,8 @@ export class SqliteStore implements Store {
     this.#wal = durable ? new WalSync(path, options.syncFile) : undefined;
     const prepared = {} as Record<string, Database.Statement>;
     for (const [name, sql] of Object.entries(SQL)) prepared[name] = this.#db.prepare(sql);
-    this.#s = prepared as { [K in keyof typeof SQL]: Database.Statement };
+    this.#s = prepared as Statements;
+    this.#directory = new Directory(this.#db, this.#s, (result) => this.#onceDurable(result));
     const { nextGeneration } = inMemory ? { nextGeneration: 1 } : replayQueueLog(this.#db, path);
     this.#log = new QueueLog({ dbPath: inMemory ? undefined : path, generation: nextGeneration, syncFile: durable ? (options.syncFile ?? fdatasyncFile) : undefined, preallocate: CHECKPOINT_BYTES + 1024 * 1024 });
     this.#coldTotal = this.#s.allQueueTotals.get() as Totals;
@@ -211,49 +194,24 @@ export class SqliteStore implements Store {
     return this.#enqueueTransactions;
   }
 
-  #insertDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): void {
-    const { certificate: c, signedPrekey: p } = device;
-    this.#s.insertDevice.run(device.deviceId, device.handle, c.createdAt, c.signature, p.keyId, p.publicKey, p.signature);
-    for (const k of oneTimePrekeys) this.#s.insertOneTimePrekey.run(device.deviceId, k.keyId, k.publicKey);
+  createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
+    return this.#directory.createAccount(account, device, oneTimePrekeys);
   }
 
-  async createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
-    try {
-      this.#db.transaction(() => {
-        this.#s.insertAccount.run(account.handle, account.identityKey);
-        this.#insertDevice(device, oneTimePrekeys);
-      })();
-    } catch (error) {
-      if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT')) return false;
-      throw error;
-    }
-    return this.#onceDurable(true);
+  getAccount(handle: string): Promise<AccountRecord | undefined> {
+    return this.#directory.getAccount(handle);
   }
 
-  async getAccount(handle: string): Promise<AccountRecord | undefined> {
-    const row = this.#s.getAccount.get(handle) as { handle: string; identity_key: string } | undefined;
-    return row && { handle: row.handle, identityKey: row.identity_key };
+  listDevices(handle: string): Promise<DeviceRecord[]> {
+    return this.#directory.listDevices(handle);
   }
 
-  async listDevices(handle: string): Promise<DeviceRecord[]> {
-    return (this.#s.listDevices.all(handle) as DeviceRow[]).map(toDevice);
+  getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    return this.#directory.getDevice(deviceId);
   }
 
-  async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
-    const row = this.#s.getDevice.get(deviceId) as DeviceRow | undefined;
-    return row && toDevice(row);
-  }
-
-  async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
-    const outcome = this.#db.transaction((): AddDeviceOutcome => {
-      if (!this.#s.getAccount.get(device.handle)) return 'no_account';
-      if (this.#s.getDevice.get(device.deviceId)) return 'conflict';
-      const { n } = this.#s.countDevices.get(device.handle) as { n: number };
-      if (n >= maxDevices) return 'quota_exceeded';
-      this.#insertDevice(device, oneTimePrekeys);
-      return 'added';
-    }).immediate();
-    return outcome === 'added' ? this.#onceDurable(outcome) : outcome;
+  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
+    return this.#directory.addDevice(device, oneTimePrekeys, maxDevices);
   }
 
   async removeDevice(handle: string, deviceId: string): Promise<boolean> {
@@ -272,35 +230,18 @@ export class SqliteStore implements Store {
     return this.#onceDurable(removed);
   }
 
-  async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
-    // A claimed one-time prekey must stay claimed: it is never handed out twice.
-    return this.#onceDurable(this.#db.transaction((): BundleRecord | undefined => {
-      const row = this.#s.getDevice.get(deviceId) as DeviceRow | undefined;
-      if (!row) return undefined;
-      const account = this.#s.getAccount.get(row.handle) as { handle: string; identity_key: string };
-      const otp = this.#s.oldestOneTimePrekey.get(deviceId) as { inserted: number; key_id: number; public_key: string } | undefined;
-      if (otp) this.#s.deleteOneTimePrekey.run(otp.inserted);
-      const { n } = this.#s.countOneTimePrekeys.get(deviceId) as { n: number };
-      return {
-        account: { handle: account.handle, identityKey: account.identity_key },
-        device: toDevice(row),
-        oneTimePrekey: otp && { keyId: otp.key_id, publicKey: otp.public_key },
-        remaining: n,
-      };
-    }).immediate());
+  claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
+    return this.#directory.claimBundle(deviceId);
   }
 
-  async putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
-    return this.#onceDurable(this.#db.transaction(() => {
-      if (signedPrekey) this.#s.rotateSignedPrekey.run(signedPrekey.keyId, signedPrekey.publicKey, signedPrekey.signature, deviceId);
-      for (const k of oneTimePrekeys) this.#s.insertOneTimePrekey.run(deviceId, k.keyId, k.publicKey);
-      return (this.#s.countOneTimePrekeys.get(deviceId) as { n: number }).n;
-    })());
+  putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
+    return this.#directory.putPrekeys(deviceId, signedPrekey, oneTimePrekeys);
   }
 
-  async countOneTimePrekeys(deviceId: string): Promise<number> {
-    return (this.#s.countOneTimePrekeys.get(deviceId) as { n: number }).n;
+  countOneTimePrekeys(deviceId: string): Promise<number> {
+    return this.#directory.countOneTimePrekeys(deviceId);
   }
+
 
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     if (items.length === 0) return [];
