@@ -20,13 +20,13 @@ import { seal } from './log-records.js';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
 
 const PREALLOCATE_CHUNK = 1024 * 1024;
+const PREALLOCATE_PAUSE_MS = 5;
 /**
  * How long a removal record may wait for a batch to ride with before it is written alone. Under
  * load it always rides (one system call fewer per loop iteration); a crash loses at most this
  * much of them, and a lost removal only delivers that envelope again.
  */
 export const LATER_FLUSH_MS = 50;
-const PREALLOCATE_PAUSE_MS = 5;
 
 /** Buffers per writev call (Linux accepts at most 1024). */
 const IOV_MAX = 1024;
@@ -247,34 +247,8 @@ export class QueueLog {
     if (file === undefined) return;
     await file.sync?.settled();
     try {
-      const { dbPath, syncFile, preallocate } = this.options;
-      if (dbPath !== undefined && syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) {
-        const generation = this.#generation + 1;
-        const path = `${dbPath}-queue-${generation}`;
-        const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
-        this.#spare = spare;
-        // The new name must be on disk before a record sealed for it is: after a crash, a file
-        // under its old name with new records at its start would replay nothing.
-        spare.prepared = rename(file.path, path)
-          .then(() => fsyncDirectory(dirname(path)))
-          .then(
-            () => void (spare.ready = new LogFile(generation, path, file.fd, syncFile)),
-            // Not reusable after all: gone, and zeros are prepared at the next rotation instead.
-            () => {
-              if (this.#spare === spare) this.#spare = undefined;
-              closeSync(file.fd);
-              for (const name of [file.path, path]) {
-                try {
-                  removeFile(name);
-                } catch {
-                  // Left for the next start, which replays what it can and deletes it.
-                }
-              }
-            },
-          );
-        await spare.prepared;
-        return;
-      }
+      const { syncFile, preallocate } = this.options;
+      if (syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) return await this.#reuse(file, syncFile);
       closeSync(file.fd);
       // Off the event loop: freeing a large file's blocks takes a while.
       await unlink(file.path).catch((error: unknown) => {
@@ -284,6 +258,34 @@ export class QueueLog {
     } finally {
       this.#retiring.delete(file);
     }
+  }
+
+  /** Renames a retired file to the next generation and makes it the spare. */
+  async #reuse(file: LogFile, syncFile: SyncFile): Promise<void> {
+    const generation = this.#generation + 1;
+    const path = `${this.options.dbPath}-queue-${generation}`;
+    const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
+    this.#spare = spare;
+    // The new name must be on disk before a record sealed for it is: after a crash, a file
+    // under its old name with new records at its start would replay nothing.
+    spare.prepared = rename(file.path, path)
+      .then(() => fsyncDirectory(dirname(path)))
+      .then(
+        () => void (spare.ready = new LogFile(generation, path, file.fd, syncFile)),
+        // Not reusable after all: gone, and zeros are prepared at the next rotation instead.
+        () => {
+          if (this.#spare === spare) this.#spare = undefined;
+          closeSync(file.fd);
+          for (const name of [file.path, path]) {
+            try {
+              removeFile(name);
+            } catch {
+              // Left for the next start, which replays what it can and deletes it.
+            }
+          }
+        },
+      );
+    await spare.prepared;
   }
 
   /**
