@@ -14,7 +14,7 @@ import { RelayError } from './errors.js';
 import { gatewayPlugin } from './gateway/plugin.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
 import { NonceCache } from './http/nonce-cache.js';
-import { loadNonces, noncesPath, saveNonces } from './http/nonce-file.js';
+import { NonceJournal, noncesPath } from './http/nonce-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
@@ -60,13 +60,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const nonces = new NonceCache(config.handshakeSkewMs);
   const nonceFile = noncesPath(config.db);
   if (nonceFile) {
-    loadNonces(nonceFile, nonces, app.log);
+    const journal = new NonceJournal(nonceFile, nonces, app.log);
     // After the server stopped taking handshakes and requests: nothing is remembered after this.
     app.addHook('onClose', async () => {
       try {
-        saveNonces(nonceFile, nonces);
+        journal.close();
       } catch (error) {
-        app.log.warn({ err: error }, 'could not save the replay cache; the next start begins with an empty one');
+        app.log.warn({ err: error }, 'could not rewrite the replay cache; the next start reads what was appended');
       }
     });
   }

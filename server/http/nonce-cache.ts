@@ -1,12 +1,14 @@
 /**
  * Remembers nonces of signed handshakes and requests for the freshness window, so a captured
  * signature cannot be replayed. In memory; a nonce only needs remembering while its timestamp is
- * still fresh (±skew), and a graceful restart hands the fresh ones to the next process
- * (nonce-file.ts), so only a crash followed by a restart within the window forgets any.
+ * still fresh (±skew). The journal (nonce-file.ts) records each one as it is remembered, so the
+ * next process, after a restart or a crash, knows them too.
  */
 export class NonceCache {
   readonly #expiries = new Map<string, number>();
   #lastPrune = 0;
+  /** Told of every nonce remembered, with its expiry (the journal). */
+  onRemember: ((nonce: string, expiry: number) => void) | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -16,11 +18,13 @@ export class NonceCache {
   /** Records the nonce; false if it was already seen within the window. */
   remember(nonce: string, now = Date.now()): boolean {
     if (now - this.#lastPrune > 1000 || this.#expiries.size >= this.maxEntries) this.#prune(now);
-    const expiry = this.#expiries.get(nonce);
-    if (expiry !== undefined && expiry > now) return false;
+    const seen = this.#expiries.get(nonce);
+    if (seen !== undefined && seen > now) return false;
     if (this.#expiries.size >= this.maxEntries) return false; // refuse rather than forget a fresh nonce
     // A timestamp may be up to `windowMs` in the future, so keep the nonce for two windows.
-    this.#expiries.set(nonce, now + 2 * this.windowMs);
+    const expiry = now + 2 * this.windowMs;
+    this.#expiries.set(nonce, expiry);
+    this.onRemember?.(nonce, expiry);
     return true;
   }
 

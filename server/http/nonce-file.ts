@@ -1,37 +1,93 @@
 /**
- * Hands the replay cache from one relay process to the next: saved on a graceful close next to
- * the database (`<db>-nonces`, 0600, written to a temporary file and renamed), read back on
- * start. It holds only random nonces and their expiry times — nothing about users — and only
- * for the freshness window.
+ * The replay cache on disk, so that no restart, graceful or not, reopens the replay window:
+ * `<db>-nonces` (0600) next to the database, one JSON line `[nonce, expiry]` appended as each
+ * nonce is remembered. The appends are not synced: a killed or crashed process leaves them in
+ * the page cache, so only a power loss within the window can forget any. It holds random nonces
+ * and expiry times only, nothing about users, and only for the freshness window: it is rewritten
+ * with just the fresh ones at start, whenever it has grown well past them, and at a graceful stop.
  */
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NonceCache } from './nonce-cache.js';
+
+/** A rewrite happens past this size, or past four times what the last rewrite kept. */
+const REWRITE_BYTES = 1024 * 1024;
 
 export function noncesPath(db: string): string | undefined {
   return db === ':memory:' || db === '' ? undefined : `${db}-nonces`;
 }
 
-export function loadNonces(path: string, cache: NonceCache, log: FastifyBaseLogger): void {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return; // first start, or the last stop was not graceful
-  }
-  try {
-    const entries: unknown = JSON.parse(text);
-    if (!Array.isArray(entries)) throw new Error('not a list');
-    cache.restore(entries.filter((e): e is [string, number] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number'));
-  } catch (error) {
-    log.warn({ err: error }, 'ignoring an unreadable nonce file');
-  }
-  rmSync(path, { force: true });
+const line = ([nonce, expiry]: [string, number]): string => `${JSON.stringify([nonce, expiry])}\n`;
+
+/** The entries of a journal, or of the single JSON list older relays wrote at a graceful stop; torn or foreign lines are skipped. */
+function parseEntries(text: string): [string, number][] {
+  const isEntry = (e: unknown): e is [string, number] => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'number';
+  const parse = (json: string): unknown => {
+    try {
+      return JSON.parse(json);
+    } catch {
+      return undefined;
+    }
+  };
+  const whole = parse(text);
+  if (Array.isArray(whole) && whole.every(isEntry)) return whole;
+  return text.split('\n').map(parse).filter(isEntry);
 }
 
-export function saveNonces(path: string, cache: NonceCache): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, JSON.stringify(cache.fresh()), { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+export class NonceJournal {
+  #fd: number;
+  #bytes = 0;
+  #rewriteAt = REWRITE_BYTES;
+
+  /** Restores what the last process remembered into `cache`, then records every nonce it remembers from now on. */
+  constructor(
+    private readonly path: string,
+    private readonly cache: NonceCache,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // First start on this database.
+    }
+    const entries = parseEntries(text);
+    if (text.trim() !== '' && entries.length === 0) this.log.warn({ event: 'nonce_file_unreadable' }, 'ignoring an unreadable nonce file');
+    cache.restore(entries);
+    this.#fd = this.#rewrite();
+    cache.onRemember = (nonce, expiry) => this.#append([nonce, expiry]);
+  }
+
+  /** At a graceful stop: keeps only the fresh nonces. */
+  close(): void {
+    this.cache.onRemember = undefined;
+    closeSync(this.#fd);
+    closeSync(this.#rewrite());
+  }
+
+  #append(entry: [string, number]): void {
+    try {
+      this.#bytes += writeSync(this.#fd, line(entry));
+      if (this.#bytes > this.#rewriteAt) {
+        closeSync(this.#fd);
+        this.#fd = this.#rewrite();
+      }
+    } catch (error) {
+      // The cache itself still refuses replays; only a restart would forget them.
+      this.cache.onRemember = undefined;
+      this.log.warn({ err: error }, 'could not write the replay cache; a restart will begin with an empty one');
+    }
+  }
+
+  /** Writes the fresh nonces to a new file that replaces the journal; returns it open for appending. */
+  #rewrite(): number {
+    const text = this.cache.fresh().map(line).join('');
+    const temporary = `${this.path}.tmp`;
+    writeFileSync(temporary, text, { mode: 0o600 });
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, this.path);
+    this.#bytes = Buffer.byteLength(text);
+    this.#rewriteAt = Math.max(REWRITE_BYTES, 4 * this.#bytes);
+    return openSync(this.path, 'a', 0o600);
+  }
 }

@@ -1,11 +1,12 @@
 /**
  * Restarts between send and delivery lose nothing that was acknowledged to the sender: once
  * in-process on the same database file, and once with the built `sealpost` binary killed with
- * SIGKILL (no chance to flush) — plus a graceful SIGTERM that exits 0. A graceful restart also
- * keeps the replay cache: a handshake captured before it is still refused after it.
+ * SIGKILL (no chance to flush) — plus a graceful SIGTERM that exits 0. The replay cache survives
+ * both a graceful restart and a kill: a handshake captured before is still refused after.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,15 @@ import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, connectWith, handshakeAuth, makeAccount, refusalCode, registerAll } from '../support/identity.js';
 import { spawnRelay } from '../support/child-relay.js';
 import { startRelay } from '../support/relay.js';
+
+/** A port nothing listens on right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -35,6 +45,31 @@ describe('restart', () => {
     await relay.close({ keepData: true });
     expect(statSync(`${relay.dbPath}-nonces`).mode & 0o777).toBe(0o600);
     rmSync(relay.dir, { recursive: true, force: true });
+  });
+
+  it('still refuses a handshake replayed after the built binary was killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'));
+    dirs.push(dir);
+    const db = join(dir, 'relay.db');
+    // The same address both times, so the captured signature (over host:port) is otherwise valid.
+    const port = ['--port', String(await freePort())];
+    const first = await spawnRelay(db, port);
+    children.push(first.child);
+    const alice = await makeAccount();
+    await registerAll(first.url, alice);
+    const captured = handshakeAuth(first.url, alice.devices[0]!);
+    (await connectWith(first.url, captured)).close();
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnRelay(db, port);
+    children.push(second.child);
+    expect(second.url).toBe(first.url);
+    expect(await refusalCode(second.url, captured)).toBe('replayed_nonce');
+    expect(await refusalCode(second.url, handshakeAuth(second.url, alice.devices[0]!))).toBe('connected');
+    expect(statSync(`${db}-nonces`).mode & 0o777).toBe(0o600);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 
   it('keeps acked envelopes across an in-process restart on the same database', async () => {
