@@ -6,7 +6,9 @@
  * - bodies leave as msgpack bin whatever kind of byte array the caller holds;
  * - bodies arrive as plain Uint8Arrays on every platform, where notepack.io hands out a Buffer
  *   or an ArrayBuffer depending on platform and sender;
- * - a frame declaring more bytes than it holds is refused before notepack.io allocates them.
+ * - a frame declaring more bytes than it holds is refused before notepack.io allocates them;
+ * - a map with a `__proto__` key is refused: notepack.io assigns keys one by one, so that key
+ *   would set the decoded object's prototype, and fields read through it would be inherited.
  */
 import * as msgpack from 'socket.io-msgpack-parser';
 
@@ -52,6 +54,18 @@ function viewBinaries(value: unknown, depth = 0): void {
     else if (item instanceof Uint8Array) record[key] = new Uint8Array(item.buffer, item.byteOffset, item.byteLength);
     else viewBinaries(item, depth + 1);
   }
+}
+
+/** Throws if any object in the decoded value has a prototype other than a plain object's or array's. */
+function assertPlain(value: unknown): void {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+  if (Array.isArray(value)) {
+    for (const item of value) assertPlain(item);
+    return;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) throw new Error('msgpack: a map sets __proto__');
+  // Own keys only: the prototype is Object.prototype, which has no enumerable ones.
+  for (const key in value) assertPlain((value as Record<string, unknown>)[key]);
 }
 
 /** A lookup table for the type bytes 0xc0–0xdf (index: type − 0xc0). */
@@ -130,6 +144,7 @@ class Decoder extends msgpack.Decoder {
   /** Runs on each packet between decoding and emitting it. */
   override checkPacket(packet: { data?: unknown }): void {
     super.checkPacket(packet);
+    assertPlain(packet);
     viewBinaries(packet.data);
   }
 }

@@ -292,6 +292,15 @@ describe('raw frames', () => {
     }
     expect(f.relay.child.exitCode).toBeNull();
   });
+
+  it('closes a connection whose send sets a prototype through a __proto__ key', async () => {
+    const ws = await rawConnection();
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    const hostile = JSON.parse(`{"__proto__": {"to": "${f.bob.devices[0]!.id}", "id": "${randomId()}", "body": "x"}}`) as object;
+    ws.send(packetBytes({ type: 2, nsp: '/', data: ['send', hostile], id: 1 }));
+    await closed;
+    expect(f.relay.child.exitCode).toBeNull();
+  });
 });
 
 describe('handshake', () => {

@@ -53,6 +53,17 @@ describe('msgpack wire parser', () => {
     }
   });
 
+  it('refuses a map with a __proto__ key, at any depth, instead of letting it set a prototype', () => {
+    // An own "__proto__" key, as a hostile sender would encode it.
+    const hostile = JSON.parse('{"__proto__": {"to": "inherited"}, "id": "x"}') as object;
+    for (const data of [['send', hostile], ['send', [{ nested: [hostile] }]]]) {
+      const frame = encode({ type: 2, nsp: '/', data }, stockMsgpackParser);
+      expect(() => decode(frame)).toThrow(/__proto__/);
+    }
+    // The same shape without that key decodes.
+    expect(decode(encode({ type: 2, nsp: '/', data: ['send', { to: 'a', id: 'x' }] }, stockMsgpackParser)).data).toEqual(['send', { to: 'a', id: 'x' }]);
+  });
+
   it('leaves the sender’s objects untouched', () => {
     const body = Uint8Array.from([7]);
     const sent = envelope(body);
