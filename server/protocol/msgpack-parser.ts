@@ -56,6 +56,18 @@ function viewBinaries(value: unknown, depth = 0): void {
   }
 }
 
+const PROTO_KEY = new TextEncoder().encode('__proto__');
+
+/** Whether `frame` holds the bytes of "__proto__" anywhere (natively in Node): only then is a decoded packet walked for it. */
+const mentionsProto: (frame: Uint8Array) => boolean = NodeBuffer
+  ? (frame) => NodeBuffer.from(frame.buffer, frame.byteOffset, frame.byteLength).includes('__proto__')
+  : (frame) => {
+      for (let at = frame.indexOf(PROTO_KEY[0]!); at !== -1 && at + PROTO_KEY.length <= frame.length; at = frame.indexOf(PROTO_KEY[0]!, at + 1)) {
+        if (PROTO_KEY.every((byte, i) => frame[at + i] === byte)) return true;
+      }
+      return false;
+    };
+
 /** Throws if any object in the decoded value has a prototype other than a plain object's or array's. */
 function assertPlain(value: unknown): void {
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
@@ -135,16 +147,21 @@ class Encoder extends msgpack.Encoder {
 }
 
 class Decoder extends msgpack.Decoder {
+  /** Set while decoding a frame that holds the bytes of "__proto__". */
+  #mentionsProto = false;
+
   override add(frame: unknown): void {
     if (!(frame instanceof Uint8Array || frame instanceof ArrayBuffer)) throw new Error('msgpack packets travel in binary frames');
-    assertLengthsFit(frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame);
+    const bytes = frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame;
+    assertLengthsFit(bytes);
+    this.#mentionsProto = mentionsProto(bytes);
     super.add(frame);
   }
 
   /** Runs on each packet between decoding and emitting it. */
   override checkPacket(packet: { data?: unknown }): void {
     super.checkPacket(packet);
-    assertPlain(packet);
+    if (this.#mentionsProto) assertPlain(packet);
     viewBinaries(packet.data);
   }
 }

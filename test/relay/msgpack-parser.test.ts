@@ -60,6 +60,13 @@ describe('msgpack wire parser', () => {
       const frame = encode({ type: 2, nsp: '/', data }, stockMsgpackParser);
       expect(() => decode(frame)).toThrow(/__proto__/);
     }
+    // The key spelled as str8 instead of fixstr (notepack decodes both) is refused too.
+    const str = (text: string) => [0xa0 + text.length, ...Buffer.from(text)];
+    const str8Key = Buffer.from([
+      0x83, ...str('type'), 0x02, ...str('nsp'), ...str('/'), ...str('data'),
+      0x92, ...str('send'), 0x81, 0xd9, 0x09, ...Buffer.from('__proto__'), 0x81, ...str('to'), ...str('x'),
+    ]);
+    expect(() => decode(str8Key)).toThrow(/__proto__/);
     // The same shape without that key decodes.
     expect(decode(encode({ type: 2, nsp: '/', data: ['send', { to: 'a', id: 'x' }] }, stockMsgpackParser)).data).toEqual(['send', { to: 'a', id: 'x' }]);
   });
