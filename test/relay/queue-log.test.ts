@@ -171,7 +171,7 @@ describe('queue log', () => {
     const { store, devices: [hal] } = await storeWith(path, 'hal');
     await store.enqueue([item(hal!, 'h1', 1)], roomy);
     const log = join(dir, logFiles(path)[0]!);
-    expect(statSync(log).mode & 0o777).toBe(0o600);
+    for (const name of [log, path, `${path}-wal`, `${path}-shm`]) expect(statSync(name).mode & 0o777, name).toBe(0o600);
     await store.close();
   });
 

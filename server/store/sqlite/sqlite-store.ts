@@ -10,6 +10,7 @@
  * fdatasync off the event loop (wal-sync.ts), so whatever a caller is told was written survives
  * power loss.
  */
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
   AccountRecord,
@@ -53,6 +54,9 @@ export interface SqliteStoreOptions {
 }
 
 export function openDatabase(path: string): Database.Database {
+  // A new database is readable by the relay's user only; SQLite gives its -wal and -shm files the
+  // database file's mode. An existing file keeps the mode its operator gave it.
+  if (path !== ':memory:' && path !== '') closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // Commits never fsync on the event loop; durability comes from WalSync (see wal-sync.ts).
