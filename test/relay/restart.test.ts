@@ -6,23 +6,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/proc.js';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, connectWith, handshakeAuth, makeAccount, refusalCode, registerAll } from '../support/identity.js';
 import { spawnRelay } from '../support/child-relay.js';
 import { startRelay } from '../support/relay.js';
-
-/** A port nothing listens on right now. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
