@@ -1,0 +1,391 @@
+/**
+ * The msgpack codec of the relay's wire, shared by the relay, the SDK (Node and browser), the
+ * tests and the benchmark. It reads and writes what notepack.io (socket.io-msgpack-parser's
+ * codec) does, so stock clients interoperate, with these differences, each on purpose:
+ * - every byte array (any ArrayBuffer view, or an ArrayBuffer) leaves as msgpack bin of exactly
+ *   its own bytes; bin arrives as a plain Uint8Array over the frame, ext type 0 (a stock Node
+ *   sender's Uint8Array) as a plain Uint8Array copy;
+ * - decoding is one pass that checks every declared length against the bytes left before it
+ *   allocates anything, so a 6-byte frame cannot declare 4 GiB;
+ * - a map key `__proto__` is refused (assigned one by one, it would set the object's prototype);
+ * - nesting deeper than MAX_DEPTH is refused both ways instead of overflowing the stack;
+ * - integers beyond ±2^53 are written as float64, which is what they are in JavaScript.
+ * Why not notepack.io itself: with the checks above wrapped around it, it took ~13 % of the
+ * relay's event loop under chat load; one checking pass, Node's UTF-8 slicer and the key cache
+ * below cut decoding to a third (README "Performance").
+ */
+
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const MAX_DEPTH = 64;
+
+export class MsgpackError extends Error {}
+const shorter = (): MsgpackError => new MsgpackError('msgpack: the frame is shorter than it declares');
+
+// ---------------------------------------------------------------- decoding
+// The frame being decoded; decode() is synchronous and calls no user code, so one set serves.
+let src: Uint8Array = new Uint8Array(0);
+let at = 0;
+let end = 0;
+
+const textDecoder = new TextDecoder();
+/** Node's own UTF-8 slicer (what Buffer#toString ends in, without its argument handling); works on any Uint8Array. */
+const nodeUtf8Slice = (NodeBuffer?.prototype as unknown as { utf8Slice?: (this: Uint8Array, from: number, to: number) => string } | undefined)?.utf8Slice;
+const utf8Slice: (bytes: Uint8Array, from: number, to: number) => string = nodeUtf8Slice
+  ? (bytes, from, to) => nodeUtf8Slice.call(bytes, from, to)
+  : (bytes, from, to) => textDecoder.decode(bytes.subarray(from, to));
+
+/** Decodes one msgpack value that fills `bytes` exactly. Throws MsgpackError on anything else. */
+export function decode(bytes: Uint8Array): unknown {
+  src = bytes;
+  at = 0;
+  end = bytes.length;
+  try {
+    const value = read(0);
+    if (at !== end) throw new MsgpackError(`msgpack: ${end - at} trailing bytes`);
+    return value;
+  } finally {
+    src = EMPTY; // do not keep the last frame alive
+  }
+}
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+function uint(size: 1 | 2 | 4): number {
+  if (size > end - at) throw shorter();
+  let n = src[at]!;
+  for (let i = 1; i < size; i++) n = n * 256 + src[at + i]!;
+  at += size;
+  return n;
+}
+
+function float(size: 4 | 8): number {
+  if (size > end - at) throw shorter();
+  const view = new DataView(src.buffer, src.byteOffset + at, size);
+  at += size;
+  return size === 4 ? view.getFloat32(0) : view.getFloat64(0);
+}
+
+function read(depth: number): unknown {
+  if (at >= end) throw shorter();
+  const type = src[at++]!;
+  if (type < 0x80) return type;
+  if (type < 0x90) return readMap(type & 0x0f, depth);
+  if (type < 0xa0) return readArray(type & 0x0f, depth);
+  if (type < 0xc0) return readString(type & 0x1f);
+  if (type >= 0xe0) return type - 0x100;
+  switch (type) {
+    case 0xc0: return null;
+    case 0xc2: return false;
+    case 0xc3: return true;
+    case 0xc4: return readBin(uint(1));
+    case 0xc5: return readBin(uint(2));
+    case 0xc6: return readBin(uint(4));
+    case 0xc7: return readExt(uint(1));
+    case 0xc8: return readExt(uint(2));
+    case 0xc9: return readExt(uint(4));
+    case 0xca: return float(4);
+    case 0xcb: return float(8);
+    case 0xcc: return uint(1);
+    case 0xcd: return uint(2);
+    case 0xce: return uint(4);
+    case 0xcf: return uint(4) * 2 ** 32 + uint(4);
+    case 0xd0: return (uint(1) << 24) >> 24;
+    case 0xd1: return (uint(2) << 16) >> 16;
+    case 0xd2: return uint(4) | 0;
+    case 0xd3: return (uint(4) | 0) * 2 ** 32 + uint(4);
+    case 0xd4: return readFixExt(1);
+    case 0xd5: return readFixExt(2);
+    case 0xd6: return readFixExt(4);
+    case 0xd7: return readFixExt(8);
+    case 0xd8: return readFixExt(16);
+    case 0xd9: return readString(uint(1));
+    case 0xda: return readString(uint(2));
+    case 0xdb: return readString(uint(4));
+    case 0xdc: return readArray(uint(2), depth);
+    case 0xdd: return readArray(uint(4), depth);
+    case 0xde: return readMap(uint(2), depth);
+    case 0xdf: return readMap(uint(4), depth);
+  }
+  throw new MsgpackError(`msgpack: unknown type 0x${type.toString(16)}`);
+}
+
+function readArray(length: number, depth: number): unknown[] {
+  if (depth >= MAX_DEPTH) throw new MsgpackError('msgpack: nested too deeply');
+  if (length > end - at) throw shorter(); // every value takes a byte at least
+  const array = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) array[i] = read(depth + 1);
+  return array;
+}
+
+function readMap(pairs: number, depth: number): Record<string, unknown> {
+  if (depth >= MAX_DEPTH) throw new MsgpackError('msgpack: nested too deeply');
+  if (pairs > (end - at) / 2) throw shorter();
+  const map: Record<string, unknown> = {};
+  for (let i = 0; i < pairs; i++) {
+    const type = at < end ? src[at]! : 0;
+    let key: string;
+    if (type >= 0xa0 && type < 0xc0) {
+      at++;
+      key = readKey(type & 0x1f);
+    } else key = String(read(depth + 1)); // as notepack: any value, as its property name
+    if (key === '__proto__') throw new MsgpackError('msgpack: a map sets __proto__');
+    map[key] = read(depth + 1);
+  }
+  return map;
+}
+
+function readString(length: number): string {
+  if (length > end - at) throw shorter();
+  const text = length === 0 ? '' : utf8Slice(src, at, at + length);
+  at += length;
+  return text;
+}
+
+/**
+ * Map keys are few and repeat in every packet (type, data, nsp, id, to, body, upTo, …): the same
+ * string object comes back for the same bytes, already interned by its first use as a property
+ * name. Bounded: one slot per hash, a collision replaces the slot.
+ */
+const KEY_SLOTS = 1024;
+const MAX_CACHED_KEY = 16;
+const keyBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KEY_SLOTS);
+const keyTexts: string[] = new Array<string>(KEY_SLOTS);
+
+function readKey(length: number): string {
+  if (length > end - at) throw shorter();
+  if (length > MAX_CACHED_KEY || length === 0) return readString(length);
+  let hash = length;
+  for (let i = 0; i < length; i++) hash = (hash * 31 + src[at + i]!) | 0;
+  const slot = hash & (KEY_SLOTS - 1);
+  const cached = keyBytes[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached[i] !== src[at + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      at += length;
+      return keyTexts[slot]!;
+    }
+  }
+  keyBytes[slot] = src.slice(at, at + length);
+  const text = readString(length);
+  keyTexts[slot] = text;
+  return text;
+}
+
+function readBin(length: number): Uint8Array {
+  if (length > end - at) throw shorter();
+  const bytes = new Uint8Array(src.buffer, src.byteOffset + at, length);
+  at += length;
+  return bytes;
+}
+
+function readExt(length: number): unknown {
+  if (length + 1 > end - at) throw shorter();
+  const type = (src[at++]! << 24) >> 24;
+  if (type === 0) {
+    const copy = new Uint8Array(length);
+    copy.set(src.subarray(at, at + length));
+    at += length;
+    return copy;
+  }
+  return [type, readBin(length)];
+}
+
+function readFixExt(length: number): unknown {
+  if (length + 1 > end - at) throw shorter();
+  const type = (src[at++]! << 24) >> 24;
+  if (type === 0 && length === 1) {
+    at += 1;
+    return undefined;
+  }
+  if (type === 0 && length === 8) return new Date((uint(4) | 0) * 2 ** 32 + uint(4));
+  return [type, readBin(length)];
+}
+
+// ---------------------------------------------------------------- encoding
+const textEncoder = new TextEncoder();
+const newBytes = (size: number): Uint8Array => (NodeBuffer ? NodeBuffer.allocUnsafeSlow(size) : new Uint8Array(size));
+/** Reused between calls; each result is a copy of its part, as Socket.IO may hold it while queued. */
+let scratch = newBytes(16 * 1024);
+let out = scratch;
+let pos = 0;
+let encoding = false;
+
+/** Encodes `value` as msgpack. Throws MsgpackError on what msgpack cannot hold (bigint, symbol, function, cycles). */
+export function encode(value: unknown): Uint8Array {
+  // A toJSON() that encodes would clobber the shared buffer: nested calls get their own.
+  const nested = encoding;
+  const outerOut = out;
+  const outerPos = pos;
+  out = nested ? newBytes(256) : scratch;
+  pos = 0;
+  encoding = true;
+  try {
+    write(value, 0);
+    if (!NodeBuffer) return out.slice(0, pos);
+    const result = NodeBuffer.allocUnsafe(pos);
+    (out as Buffer).copy(result, 0, 0, pos);
+    return result;
+  } finally {
+    if (!nested) scratch = out; // keep the grown buffer
+    out = outerOut;
+    pos = outerPos;
+    encoding = nested;
+  }
+}
+
+function room(bytes: number): void {
+  if (pos + bytes <= out.length) return;
+  const grown = newBytes(Math.max(out.length * 2, pos + bytes));
+  grown.set(out.subarray(0, pos));
+  out = grown;
+}
+
+function put(type: number, size: 0 | 1 | 2 | 4, n: number): void {
+  room(1 + size);
+  out[pos++] = type;
+  if (size === 4) {
+    out[pos++] = n >>> 24;
+    out[pos++] = n >>> 16;
+  }
+  if (size >= 2) out[pos++] = n >>> 8;
+  if (size >= 1) out[pos++] = n;
+}
+
+/** A length header: the fix form below `fixLimit`, else the 8-, 16- or 32-bit form (no 8-bit form when `type8` is 0). */
+function header(n: number, fixType: number, fixLimit: number, type8: number, type16: number, type32: number): void {
+  if (n < fixLimit) put(fixType | n, 0, 0);
+  else if (type8 !== 0 && n < 0x100) put(type8, 1, n);
+  else if (n < 0x10000) put(type16, 2, n);
+  else if (n <= 0xffffffff) put(type32, 4, n);
+  else throw new MsgpackError('msgpack: too long');
+}
+
+function write(value: unknown, depth: number): void {
+  switch (typeof value) {
+    case 'string':
+      return writeString(value);
+    case 'number':
+      return writeNumber(value);
+    case 'boolean':
+      return put(value ? 0xc3 : 0xc2, 0, 0);
+    case 'undefined':
+      room(3);
+      out[pos++] = 0xd4;
+      out[pos++] = 0;
+      out[pos++] = 0;
+      return;
+    case 'object':
+      if (value === null) return put(0xc0, 0, 0);
+      if (depth >= MAX_DEPTH) throw new MsgpackError('msgpack: nested too deeply');
+      if (Array.isArray(value)) {
+        header(value.length, 0x90, 0x10, 0, 0xdc, 0xdd);
+        for (const item of value as unknown[]) write(item, depth + 1);
+        return;
+      }
+      if (ArrayBuffer.isView(value)) return writeBin(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      if (value instanceof ArrayBuffer) return writeBin(new Uint8Array(value));
+      if (value instanceof Date) return writeDate(value.getTime());
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return write((value as { toJSON: () => unknown }).toJSON(), depth + 1);
+      return writeMap(value as Record<string, unknown>, depth);
+    default:
+      throw new MsgpackError(`msgpack: cannot encode a ${typeof value}`);
+  }
+}
+
+function writeMap(map: Record<string, unknown>, depth: number): void {
+  const keys = Object.keys(map);
+  let count = 0;
+  for (const key of keys) if (typeof map[key] !== 'function') count++; // as JSON and notepack: methods are not data
+  header(count, 0x80, 0x10, 0, 0xde, 0xdf);
+  for (const key of keys) {
+    const item = map[key];
+    if (typeof item === 'function') continue;
+    writeString(key);
+    write(item, depth + 1);
+  }
+}
+
+function writeString(text: string): void {
+  if (text.length < 0x20) {
+    // Short strings (keys, ids): measured and written by hand, ASCII in one loop.
+    let ascii = true;
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      room(1 + text.length);
+      out[pos++] = 0xa0 | text.length;
+      for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
+      return;
+    }
+  }
+  if (NodeBuffer) {
+    const length = NodeBuffer.byteLength(text);
+    header(length, 0xa0, 0x20, 0xd9, 0xda, 0xdb);
+    room(length);
+    pos += (out as Buffer).write(text, pos, length, 'utf8');
+    return;
+  }
+  const bytes = textEncoder.encode(text);
+  header(bytes.length, 0xa0, 0x20, 0xd9, 0xda, 0xdb);
+  room(bytes.length);
+  out.set(bytes, pos);
+  pos += bytes.length;
+}
+
+function writeNumber(n: number): void {
+  if (!Number.isSafeInteger(n)) {
+    room(9);
+    out[pos++] = 0xcb;
+    new DataView(out.buffer, out.byteOffset + pos, 8).setFloat64(0, n);
+    pos += 8;
+    return;
+  }
+  if (n >= 0) {
+    if (n < 0x80) return put(n, 0, 0);
+    if (n < 0x100) return put(0xcc, 1, n);
+    if (n < 0x10000) return put(0xcd, 2, n);
+    if (n <= 0xffffffff) return put(0xce, 4, n);
+    return put64(0xcf, n);
+  }
+  if (n >= -0x20) return put(n & 0xff, 0, 0);
+  if (n >= -0x80) return put(0xd0, 1, n & 0xff);
+  if (n >= -0x8000) return put(0xd1, 2, n & 0xffff);
+  if (n >= -0x80000000) return put(0xd2, 4, n >>> 0);
+  return put64(0xd3, n);
+}
+
+/** uint64/int64 of a safe integer: the high word is floor(n / 2^32), two's complement when negative. */
+function put64(type: number, n: number): void {
+  put(type, 4, Math.floor(n / 2 ** 32) >>> 0);
+  putUint32(n >>> 0);
+}
+function putUint32(n: number): void {
+  room(4);
+  out[pos++] = n >>> 24;
+  out[pos++] = n >>> 16;
+  out[pos++] = n >>> 8;
+  out[pos++] = n;
+}
+
+/** As notepack: fixext 8, type 0, the milliseconds as int64. */
+function writeDate(time: number): void {
+  put(0xd7, 1, 0);
+  putUint32(Math.floor(time / 2 ** 32) >>> 0);
+  putUint32(time >>> 0);
+}
+
+function writeBin(bytes: Uint8Array): void {
+  header(bytes.length, 0, 0, 0xc4, 0xc5, 0xc6);
+  room(bytes.length);
+  out.set(bytes, pos);
+  pos += bytes.length;
+}
