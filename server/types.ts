@@ -35,7 +35,10 @@ declare module 'fastify' {
   }
 }
 
-/** Sockets of a device that are still draining their backlog; live pushes skip them. */
-export function drainingRoom(deviceId: string): string {
-  return `draining:${deviceId}`;
+/**
+ * Every socket of a device, draining its backlog or live: for disconnects and notices. The room
+ * named by the bare device id holds only its live sockets (delivery.ts), which get pushes.
+ */
+export function deviceRoom(deviceId: string): string {
+  return `device:${deviceId}`;
 }

@@ -12,7 +12,7 @@ import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { AckResult, SendAck } from '../protocol/events.js';
 import type { Store } from '../store/store.js';
-import { drainingRoom, type RelayServer } from '../types.js';
+import { deviceRoom, type RelayServer } from '../types.js';
 import { SocketDrain } from './delivery.js';
 import { installEventGuard, type RelaySocket } from './event-guard.js';
 import type { GroupCommit } from './group-commit.js';
@@ -45,8 +45,8 @@ function envelopeCount(payload: unknown, maxBatch: number): number {
 export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const { config, store, metrics, log } = deps;
   const deviceId = socket.data.deviceId;
-  // Joined synchronously, before any await, so no commit can slip between connect and drain.
-  void socket.join([deviceId, drainingRoom(deviceId)]);
+  // Not yet the device's own room: live pushes start once the drain has caught up (delivery.ts).
+  void socket.join(deviceRoom(deviceId));
   const drain = new SocketDrain(socket, store, config.drainPageSize, (read) => deps.groupCommit.sequenced(read), (n) => metrics.envelopesPushed.inc(n));
   installEventGuard(socket, {
     limits: deps.limits,

@@ -1,19 +1,18 @@
 /**
- * Backlog drain with flow control, per socket. A new socket sits in its device's draining room
- * (live pushes skip it) and receives its queue page by page in seq order; the next page is read
- * only when every envelope of the current one is acknowledged. When a read comes back empty the
- * socket leaves the draining room and gets live pushes from then on.
+ * Backlog drain with flow control, per socket. A new socket is not yet in the room named by its
+ * device id (live pushes go there) and receives its queue page by page in seq order; the next
+ * page is read only when every envelope of the current one is acknowledged. When a read comes
+ * back empty the socket joins that room and gets live pushes from then on.
  *
  * Why this cannot lose or duplicate within a socket: every read runs on the group commit's
- * chain (group-commit.ts), between commits, and leaving the room happens in the same link as
+ * chain (group-commit.ts), between commits, and joining the room happens in the same link as
  * the read that came back empty. An envelope is therefore either committed and pushed before
- * that read (skipped by the push, found by the drain) or committed after the socket went live
- * (pushed to it).
+ * that read (not pushed to this socket, found by the drain) or committed after the socket went
+ * live (pushed to it).
  */
 import type { Socket } from 'socket.io';
 import type { AckRequest, ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents, SocketData } from '../protocol/events.js';
 import type { Store } from '../store/store.js';
-import { drainingRoom } from '../types.js';
 import { emitInChunks } from './wire.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -44,7 +43,7 @@ export class SocketDrain {
       const read = await this.store.readQueue(deviceId, this.#cursor, this.pageSize, Date.now());
       if (read.length === 0) {
         this.#done = true;
-        void this.socket.leave(drainingRoom(deviceId));
+        void this.socket.join(deviceId);
       }
       return read;
     });

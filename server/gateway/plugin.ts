@@ -1,13 +1,14 @@
 /**
  * The Socket.IO gateway as a Fastify plugin: attaches a typed Server to app.server, installs
  * the handshake middleware and the per-IP connection cap, owns the group commit that pushes
- * stored envelopes to `io.to(deviceId)` rooms, and flushes and disconnects on close.
+ * stored envelopes to `io.to(deviceId)` rooms (a device's live sockets), and flushes and
+ * disconnects on close.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
 import type { DeliveredEnvelope } from '../protocol/events.js';
-import { drainingRoom, type RelayServer } from '../types.js';
+import type { RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
@@ -85,15 +86,6 @@ async function gateway(app: FastifyInstance): Promise<void> {
     );
   });
 
-  /** This node's sockets of a device that get live pushes (not draining), for the pushed counter. */
-  const liveSocketCount = (deviceId: string): number => {
-    const rooms = io.of('/').adapter.rooms;
-    const draining = rooms.get(drainingRoom(deviceId));
-    let n = 0;
-    for (const id of rooms.get(deviceId) ?? []) if (!draining?.has(id)) n += 1;
-    return n;
-  };
-
   const pushStored = (stored: StoredEnvelope[]): void => {
     const byDevice = new Map<string, DeliveredEnvelope[]>();
     for (const { item, seq } of stored) {
@@ -103,10 +95,9 @@ async function gateway(app: FastifyInstance): Promise<void> {
     }
     for (const [deviceId, envelopes] of byDevice) {
       envelopes.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-      // Sockets still draining get these from their drain, in order.
-      const live = io.to(deviceId).except(drainingRoom(deviceId));
-      emitInChunks(io, (batch) => live.emit('envelopes', batch), envelopes);
-      const sockets = liveSocketCount(deviceId);
+      // Only live sockets are in this room: those still draining get these from their drain, in order.
+      emitInChunks(io, (batch) => io.to(deviceId).emit('envelopes', batch), envelopes);
+      const sockets = io.of('/').adapter.rooms.get(deviceId)?.size ?? 0;
       if (sockets > 0) metrics.envelopesPushed.inc(envelopes.length * sockets);
     }
   };

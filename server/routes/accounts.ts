@@ -19,6 +19,7 @@ import {
   type CreateAccountRequest,
 } from '../protocol/http.js';
 import type { DeviceRecord } from '../store/store.js';
+import { deviceRoom } from '../types.js';
 import { checkDeviceRegistration } from './registration.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
@@ -87,7 +88,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       verifySignedRequest(request, { identity }, config.handshakeSkewMs, nonces);
       if (!(await app.store.removeDevice(handle, deviceId))) throw new RelayError('unknown_device');
       // Its queue and prekeys went with it; its live sockets must not keep a session either.
-      app.io.in(deviceId).disconnectSockets(true);
+      app.io.in(deviceRoom(deviceId)).disconnectSockets(true);
       request.log.info({ event: 'device_removed' }, 'device removed');
       return reply.code(204).send();
     },

@@ -5,6 +5,7 @@ import { signingKey } from '../http/keys.js';
 import { verifySignedRequest } from '../http/signed-request.js';
 import { DeviceParams, ErrorBody, PrekeyBundle, PrekeyStatus, UploadPrekeysBody, type PrekeyBundleJson, type UploadPrekeysRequest } from '../protocol/http.js';
 import { checkOneTimePrekeys, checkSignedPrekey } from './registration.js';
+import { deviceRoom } from '../types.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 
@@ -21,7 +22,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
       const { deviceId } = request.params;
       const bundle = await app.store.claimBundle(deviceId);
       if (!bundle) throw new RelayError('unknown_device');
-      if (bundle.remaining < config.prekeyLowThreshold) app.io.to(deviceId).emit('prekeys', { oneTimePrekeys: bundle.remaining });
+      if (bundle.remaining < config.prekeyLowThreshold) app.io.to(deviceRoom(deviceId)).emit('prekeys', { oneTimePrekeys: bundle.remaining });
       return {
         handle: bundle.account.handle,
         identityKey: bundle.account.identityKey,

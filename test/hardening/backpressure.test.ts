@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sodium } from '../../crypto/sodium.js';
+import { deviceRoom } from '../../server/types.js';
 import { connectInbox, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, randomId, registerAll } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
@@ -53,7 +54,9 @@ describe('backpressure on the drain', () => {
 
     // Server side, the socket holds nothing more: Engine.IO's write buffer is flushed and the
     // relay has no per-socket queue of its own beyond the awaited page.
-    const [server] = await relay.app.io.in(b.id).fetchSockets();
+    // Still draining, so only in the room of all its sockets, not yet in the live one.
+    expect(await relay.app.io.in(b.id).fetchSockets()).toHaveLength(0);
+    const [server] = await relay.app.io.in(deviceRoom(b.id)).fetchSockets();
     expect(server).toBeDefined();
     const engineSocket = (relay.app.io.sockets.sockets.get(server!.id) as unknown as { conn: { writeBuffer: unknown[] } }).conn;
     expect(engineSocket.writeBuffer.length).toBe(0);

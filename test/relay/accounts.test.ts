@@ -110,7 +110,9 @@ describe('devices', () => {
     const doomed = owner.devices[1]!;
     const sender = await connectDevice(relay.url, owner.devices[0]!);
     expect(await send(sender, envelopeTo(doomed, 'bye'))).toEqual({ ok: true, failed: [] });
-    const { socket: live } = await connectInbox(relay.url, doomed);
+    // It never acks its first page, so it is still draining: not yet in the live pushes' room.
+    const { socket: live, inbox } = await connectInbox(relay.url, doomed);
+    await inbox.waitForCount(1);
     const disconnected = new Promise<void>((resolve) => live.once('disconnect', () => resolve()));
     const path = `/v1/accounts/${owner.handle}/devices/${doomed.id}`;
     expect(code(await call(relay.url, { method: 'DELETE', path, identity: doomed.keys }))).toBe('bad_signature');
