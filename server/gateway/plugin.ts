@@ -10,6 +10,7 @@ import { Server } from 'socket.io';
 import type { DeliveredEnvelope } from '../protocol/events.js';
 import type { RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
+import { SingleWriteWsServer } from './ws-engine.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { KeyedBuckets } from '../limits/token-bucket.js';
@@ -27,6 +28,8 @@ async function gateway(app: FastifyInstance): Promise<void> {
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
     parser: relayParser(config.maxBatch, config.parser),
+    // ws, writing each small binary frame in one write (ws-engine.ts).
+    wsEngine: SingleWriteWsServer,
     // A batch of maximal bodies must fit in one packet.
     maxHttpBufferSize: gatewayBufferBytes(config.maxBatch, config.maxBodyBytes),
     // A client that opened a connection but never sends its signed CONNECT is dropped.
