@@ -29,13 +29,18 @@ export interface ConnectionDeps {
   log: FastifyBaseLogger;
 }
 
+const noReply = (): void => undefined;
+
 /** Socket.IO passes whatever the client sent; only a function can be called back. */
-function replier<T>(payload: unknown, ack: unknown): { payload: unknown; reply: (result: T) => void } {
-  if (typeof ack === 'function') return { payload, reply: (r) => void ack(r) };
+function replyOf<T>(payload: unknown, ack: unknown): (result: T) => void {
+  if (typeof ack === 'function') return ack as (result: T) => void;
   // `socket.emit('send', callback)` with no payload: the callback arrives first.
-  if (typeof payload === 'function' && ack === undefined) return { payload: undefined, reply: (r) => void payload(r) };
-  return { payload, reply: () => undefined };
+  if (typeof payload === 'function' && ack === undefined) return payload as (result: T) => void;
+  return noReply;
 }
+
+/** The payload, unless it is the callback standing in for a missing one (see replyOf). */
+const payloadOf = (payload: unknown, ack: unknown): unknown => (typeof payload === 'function' && ack === undefined ? undefined : payload);
 
 /** Envelopes a refused send stood for (a refused batch counts each of its envelopes, up to the cap). */
 function envelopeCount(payload: unknown, maxBatch: number): number {
@@ -68,13 +73,17 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
     log.error({ err: error, event }, 'socket event failed');
   };
 
+  // Checked once: the record below would be built for every send even when trace is off.
+  const trace = log.level === 'trace';
+
   socket.on('send', (rawPayload: unknown, rawAck: unknown) => {
     const started = performance.now();
     const stopTimer = (): void => metrics.eventDuration.send.observe((performance.now() - started) / 1000);
-    const { payload, reply } = replier<SendAck>(rawPayload, rawAck);
+    const payload = payloadOf(rawPayload, rawAck);
+    const reply = replyOf<SendAck>(rawPayload, rawAck);
     handleSend(payload, deps).then(
       (result) => {
-        log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
+        if (trace) log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
         if (result.ok) {
           metrics.envelopesAccepted.inc(envelopeCount(payload, config.maxBatch) - result.failed.length);
           for (const failure of result.failed) metrics.refuse(failure.error.code);
@@ -94,7 +103,8 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   socket.on('ack', (rawRequest: unknown, rawAck: unknown) => {
     const started = performance.now();
     const stopTimer = (): void => metrics.eventDuration.ack.observe((performance.now() - started) / 1000);
-    const { payload, reply } = replier<AckResult>(rawRequest, rawAck);
+    const payload = payloadOf(rawRequest, rawAck);
+    const reply = replyOf<AckResult>(rawRequest, rawAck);
     if (!checkAckRequest.Check(payload)) {
       stopTimer();
       return reply(errorAck('invalid', 'expected {upTo: integer} or {ids: envelope ids}'));

@@ -26,9 +26,9 @@ export interface EventGuardOptions {
   onIdle?: () => void;
 }
 
-/** The client's ack callback, if it asked for one: Socket.IO appends it as the last argument. */
-function ackOf(args: unknown[]): ((result: unknown) => void) | undefined {
-  const last = args[args.length - 1];
+/** The client's ack callback, if it asked for one: Socket.IO appends it as the last argument (after the event name). */
+function ackOf(packet: unknown[]): ((result: unknown) => void) | undefined {
+  const last = packet.length > 1 ? packet[packet.length - 1] : undefined;
   return typeof last === 'function' ? (last as (result: unknown) => void) : undefined;
 }
 
@@ -46,16 +46,15 @@ export function installEventGuard(socket: RelaySocket, options: EventGuardOption
 
   socket.use((packet, next) => {
     idle?.refresh();
-    const [event, ...args] = packet as unknown as [unknown, ...unknown[]];
+    const event: unknown = packet[0];
     const name = typeof event === 'string' ? event : '';
-    const reply = ackOf(args);
     if (!limiter.take(name)) {
-      options.onRateLimited?.(name, args);
-      reply?.(errorAck('rate_limited'));
+      options.onRateLimited?.(name, packet.slice(1));
+      ackOf(packet)?.(errorAck('rate_limited'));
       return;
     }
     if (!KNOWN_EVENTS.has(name)) {
-      reply?.(errorAck('invalid', 'unknown event'));
+      ackOf(packet)?.(errorAck('invalid', 'unknown event'));
       return;
     }
     next();
