@@ -35,7 +35,10 @@ class SingleWriteWebSocket extends WebSocket {
   #plain: boolean | undefined;
 
   override send(data: unknown, options?: unknown, cb?: unknown): void {
-    if (typeof options === 'function') [cb, options] = [options, undefined];
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
     if (options === undefined && data instanceof Uint8Array && data.length <= MAX_SINGLE_WRITE && this.readyState === WebSocket.OPEN) {
       this.#plain ??= this.extensions === '';
       const writer = (this as unknown as { _sender?: FrameWriter })._sender;
