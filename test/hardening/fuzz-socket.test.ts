@@ -54,6 +54,13 @@ function frameSize(args: unknown[]): 'fits' | 'too large' | 'borderline' {
   return bytes > MAX_FRAME ? 'too large' : bytes > MAX_FRAME - 16 ? 'borderline' : 'fits';
 }
 
+/** Whether a map in `value` has an own `__proto__` key: the relay refuses that frame and closes the connection (docs/relay-api.md). */
+function setsProto(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return false;
+  if (!Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, '__proto__')) return true;
+  return Object.values(value).some(setsProto);
+}
+
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 /** 43 base64url characters: device-id shaped, but never one of the registered devices. */
 const key32ish = fc.stringMatching(/^[A-Za-z0-9_-]{43}$/);
@@ -89,17 +96,19 @@ describe('socket events', () => {
   it('answers every send payload with a typed ack', async () => {
     let n = 0;
     let oversizedFrames = 0;
+    let protoFrames = 0;
     await fc.assert(
       fc.asyncProperty(sendPayload, async (payload) => {
         n += 1;
         const s = await live();
         const size = frameSize(['send', payload]);
         if (size === 'borderline') return;
-        if (size === 'too large') {
-          // Refused by the transport before any handler: the connection is closed. Nothing is
-          // buffered or stored.
+        if (size === 'too large' || setsProto(payload)) {
+          // Refused by the transport or the parser before any handler: the connection is
+          // closed. Nothing is buffered or stored.
           await expect(emitRaw(s, 'send', [payload], 5000)).rejects.toThrow(/disconnected/);
-          oversizedFrames += 1;
+          if (size === 'too large') oversizedFrames += 1;
+          else protoFrames += 1;
           return;
         }
         const reply = await emitRaw(s, 'send', [payload], 5000);
@@ -112,6 +121,7 @@ describe('socket events', () => {
     );
     tried.send = n;
     tried.sendClosedForFrameSize = oversizedFrames;
+    tried.sendClosedForProtoKey = protoFrames;
   }, 60_000);
 
   it('answers every ack payload with a typed ack', async () => {
@@ -119,7 +129,9 @@ describe('socket events', () => {
     await fc.assert(
       fc.asyncProperty(ackPayload, async (payload) => {
         n += 1;
-        expect(isTypedAck(await emitRaw(await live(), 'ack', [payload], 5000))).toBe(true);
+        const sent = emitRaw(await live(), 'ack', [payload], 5000);
+        if (setsProto(payload)) await expect(sent).rejects.toThrow(/disconnected/);
+        else expect(isTypedAck(await sent)).toBe(true);
       }),
       { numRuns: RUNS.ack },
     );
@@ -132,8 +144,9 @@ describe('socket events', () => {
     await fc.assert(
       fc.asyncProperty(name, fc.array(wrong, { maxLength: 4 }), async (event, args) => {
         n += 1;
-        const reply = await emitRaw(await live(), event, args, 5000);
-        expect(reply).toMatchObject({ ok: false, error: { code: 'invalid' } });
+        const sent = emitRaw(await live(), event, args, 5000);
+        if (setsProto(args)) await expect(sent).rejects.toThrow(/disconnected/);
+        else expect(await sent).toMatchObject({ ok: false, error: { code: 'invalid' } });
       }),
       { numRuns: RUNS.unknownEvents },
     );
@@ -144,8 +157,8 @@ describe('socket events', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('send', 'ack', 'other'), fc.array(fc.oneof(sendPayload, ackPayload), { maxLength: 3 }), async (event, args) => {
-        // Frames over the size cap close the connection: covered by the send property.
-        fc.pre(frameSize([event, ...args]) === 'fits');
+        // Frames over the size cap or with a __proto__ key close the connection: covered above.
+        fc.pre(frameSize([event, ...args]) === 'fits' && !setsProto(args));
         n += 1;
         const s = await live();
         (s as unknown as { emit(ev: string, ...a: unknown[]): void }).emit(event, ...args);
