@@ -13,7 +13,7 @@ import { loadConfig, type BenchConfig, type ScenarioName, type TargetName } from
 import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
 import { cpuSeconds, rssKiB, supervise } from './proc.js';
 import { checks, renderTables, type RunRecord } from './report.js';
-import { sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
+import { databaseDirectoryNote, sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
 const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
 const SEALPOST_CLI = join(import.meta.dirname, '..', 'server', 'cli.js');
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
   const overrides = sealpostOverrides();
   notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=msgpack|json)`);
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
+  if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');
     notes.push('sealpost skipped: dist/server/cli.js is not built');

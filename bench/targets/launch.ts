@@ -3,7 +3,7 @@
  * defaults (synchronous=FULL: an acked envelope survives power loss) except the abuse limits,
  * raised so the load generator — one IP sending as fast as it can — is not rate-limited.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +56,24 @@ export function sealpostLimitEnv(): Record<string, string> {
     SEALPOST_MAX_CONNECTIONS_PER_IP: lots,
     SEALPOST_LOG_LEVEL: 'warn',
   };
+}
+
+/** Filesystems held in memory (statfs magic numbers): an fdatasync there reaches no device. */
+const IN_MEMORY_FILESYSTEMS = new Map([
+  [0x01021994, 'tmpfs'],
+  [0x858458f6, 'ramfs'],
+]);
+
+/**
+ * Where sealpost's database goes (the system's temporary directory; TMPDIR moves it), and a
+ * warning when that is memory: its "durable" acks then skip the disk flush they pay in production.
+ */
+export function databaseDirectoryNote(): string {
+  const dir = tmpdir();
+  const memory = IN_MEMORY_FILESYSTEMS.get(statfsSync(dir).type);
+  return memory
+    ? `sealpost's database was in ${dir}, on ${memory}: fdatasync reaches no disk there, so this run measures the relay without the flush cost it pays on a real disk`
+    : `sealpost's database was in ${dir} (TMPDIR moves it)`;
 }
 
 export async function startTarget(name: TargetName, parser: ParserName): Promise<RunningTarget> {
