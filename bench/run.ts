@@ -140,11 +140,11 @@ async function main(): Promise<void> {
   const overrides = sealpostOverrides();
   notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=msgpack|json)`);
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
-  if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');
     notes.push('sealpost skipped: dist/server/cli.js is not built');
   }
+  if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
   const records: RunRecord[] = [];
   for (let run = 1; run <= config.runs; run++) {
     if (Date.now() > deadline) {
