@@ -26,3 +26,6 @@ export { padContent, unpadContent, PADDING_BLOCK } from './padding.js';
 export type { SafetyParty } from './safety-number.js';
 export { safetyNumber, safetyFingerprint } from './safety-number.js';
 export { createLinkSecret, sealLinkBundle, openLinkBundle, encodeLinkCode, decodeLinkCode, LINK_SECRET_BYTES } from './link.js';
+export type { DeviceListBody, DeviceListDevice, DeviceListHead, SignedDeviceList } from './device-list.js';
+export { signDeviceList, verifyDeviceList, deviceListHead, deviceListStatement, sameHead, MAX_LIST_DEVICES } from './device-list.js';
+export { encodeRecoveryKey, decodeRecoveryKey } from './recovery-key.js';

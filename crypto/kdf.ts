@@ -12,15 +12,17 @@ import { concatBytes, uintBE, utf8 } from './encoding.js';
 import { sodium } from './sodium.js';
 
 export const KDF_LABELS = {
-  x3dh: 'sealpost/v1/x3dh',
-  root: 'sealpost/v1/ratchet-root',
-  chainMessage: 'sealpost/v1/ratchet-chain-message',
-  chainNext: 'sealpost/v1/ratchet-chain-next',
-  messageKey: 'sealpost/v1/message-key',
-  safetyNumber: 'sealpost/v1/safety-number',
-  safetyFingerprint: 'sealpost/v1/safety-fingerprint',
-  linkBundle: 'sealpost/v1/link-bundle',
-  linkCode: 'sealpost/v1/link-code',
+  x3dh: 'sealpost/v2/x3dh',
+  root: 'sealpost/v2/ratchet-root',
+  chainMessage: 'sealpost/v2/ratchet-chain-message',
+  chainNext: 'sealpost/v2/ratchet-chain-next',
+  messageKey: 'sealpost/v2/message-key',
+  safetyNumber: 'sealpost/v2/safety-number',
+  safetyFingerprint: 'sealpost/v2/safety-fingerprint',
+  linkBundle: 'sealpost/v2/link-bundle',
+  linkCode: 'sealpost/v2/link-code',
+  deviceListHead: 'sealpost/v2/device-list-head',
+  recoveryCheck: 'sealpost/v2/recovery-check',
 } as const;
 
 /** label ‖ 0x00 ‖ (u16 BE length ‖ field)* — the same framing as signed statements. */

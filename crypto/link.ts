@@ -17,8 +17,8 @@ import { assertSigningPublicKey, deviceIdOf, signingKeyToDh, signingPrivateKeyTo
 import { sodium } from './sodium.js';
 
 export const LINK_SECRET_BYTES = 16;
-const LINK_BUNDLE_VERSION = 1;
-const LINK_CODE_PREFIX = 'spl1.';
+const LINK_BUNDLE_VERSION = 2;
+const LINK_CODE_PREFIX = 'spl2.';
 const LINK_CODE_CHECK_BYTES = 2;
 
 export function createLinkSecret(): Uint8Array {
@@ -29,7 +29,7 @@ function checkSecret(linkSecret: Uint8Array): void {
   if (linkSecret.length !== LINK_SECRET_BYTES) throw new CryptoError('invalid_key', 'link secret must be 16 bytes');
 }
 
-/** key = BLAKE2b-256(key = link secret, label "sealpost/v1/link-bundle", fields: new device public key). */
+/** key = BLAKE2b-256(key = link secret, label "sealpost/v2/link-bundle", fields: new device public key). */
 function linkBundleKey(newDevicePublicKey: Uint8Array, linkSecret: Uint8Array): Uint8Array {
   checkSecret(linkSecret);
   return deriveKey(KDF_LABELS.linkBundle, linkSecret, [newDevicePublicKey]);
@@ -76,7 +76,7 @@ function linkCodeCheck(payload: Uint8Array): Uint8Array {
 }
 
 /**
- * "spl1." + base64url(device public key(32) ‖ link secret(16) ‖ check(2)) — 72 characters.
+ * "spl2." + base64url(device public key(32) ‖ link secret(16) ‖ check(2)) — 72 characters.
  * The version lives in the prefix; the 2-byte BLAKE2b check catches copy/paste damage (a
  * damaged device id would otherwise seal the bundle to a device that does not exist).
  */

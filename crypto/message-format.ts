@@ -1,7 +1,7 @@
 /**
  * Byte layout of session messages (docs/PROTOCOL.md §"Message format"):
  *
- *   version  u8 = 0x01
+ *   version  u8 = 0x02
  *   type     u8 = 0x01 message | 0x02 prekey message
  *   [prekey only]  sender identity key (32, Ed25519) ‖ base key (32, X25519 ephemeral)
  *                  ‖ signed prekey id (u32 BE) ‖ has one-time prekey (u8: 0 | 1)
@@ -16,7 +16,7 @@ import { BytesReader } from './bytes-reader.js';
 import { concatBytes, uintBE } from './encoding.js';
 import { CryptoError } from './errors.js';
 
-export const MESSAGE_VERSION = 1;
+export const MESSAGE_VERSION = 2;
 export const MESSAGE_TYPE_RATCHET = 1;
 export const MESSAGE_TYPE_PREKEY = 2;
 const MIN_CIPHERTEXT = 16 + 1;

@@ -2,7 +2,7 @@
  * Safety numbers: what two users compare (aloud or by QR) to know that no one sits between
  * their account identity keys. docs/PROTOCOL.md §"Safety numbers".
  *
- * Per party: D = BLAKE2b-512(label "sealpost/v1/safety-number", fields: identityKey, handle).
+ * Per party: D = BLAKE2b-512(label "sealpost/v2/safety-number", fields: identityKey, handle).
  * Its first 30 bytes, in six 5-byte big-endian chunks each reduced mod 100000, give 30 digits
  * (~99.7 bits: finding another key with the same digits is a 2^99 second preimage, so unlike
  * Signal's SHA-512 ×5200 we do not iterate). The two 30-digit halves are sorted and joined, so
@@ -41,7 +41,7 @@ export function safetyNumber(a: SafetyParty, b: SafetyParty): string {
 }
 
 /**
- * For QR codes: "sp1:" + base64url(BLAKE2b-256(label "sealpost/v1/safety-fingerprint",
+ * For QR codes: "sp1:" + base64url(BLAKE2b-256(label "sealpost/v2/safety-fingerprint",
  * fields: the two 64-byte party digests in ascending byte order)) — 47 characters. A scanner
  * computes its own and compares the strings; equal means both identity keys match.
  */

@@ -13,7 +13,7 @@ import { sodium } from './sodium.js';
 export const DEFAULT_MAX_SKIP = 1000;
 /** Remote ratchet keys remembered (public values) so a late message on a finished chain reads as a replay, not as a new ratchet step. */
 export const MAX_PREVIOUS_RECEIVING_KEYS = 32;
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 const STATE_KIND = 0x53; // 'S'
 
 export interface SkippedKey {

@@ -22,13 +22,13 @@ export { Session } from './session-state.js';
 export { isPrekeyMessage } from './message-format.js';
 
 export interface LocalIdentity {
-  /** The ACCOUNT identity key (Ed25519), shared by all of an account's devices. */
-  identity: SigningKeyPair;
+  /** The ACCOUNT identity (authority) PUBLIC key; its private half stays on the primary device (v2). */
+  identityKey: Uint8Array;
   /** This device's Ed25519 key; deviceId = deviceIdOf(device.publicKey). */
   device: SigningKeyPair;
 }
 
-/** From the relay's prekey bundle, AFTER the caller verified the device certificate and signed prekey. */
+/** From the relay's prekey bundle, AFTER the caller checked the device is in the account's verified device list and its signed prekey verifies. */
 export interface RemoteBundle {
   identityKey: Uint8Array;
   devicePublicKey: Uint8Array;
@@ -68,17 +68,16 @@ export function initiateSessionWithKeys(
   if (remote.oneTimePrekey) assertDhPublicKey(remote.oneTimePrekey.publicKey);
   const partial = {
     initiator: true,
-    localIdentity: Uint8Array.from(local.identity.publicKey),
+    localIdentity: Uint8Array.from(local.identityKey),
     remoteIdentity: Uint8Array.from(remote.identityKey),
     localDevice: Uint8Array.from(local.device.publicKey),
     remoteDevice: Uint8Array.from(remote.devicePublicKey),
   };
   const ad = associatedData({ ...partial } as SessionState);
   const secret = deriveInitiatorSecret({
-    identityPrivateKey: local.identity.privateKey,
     devicePrivateKey: local.device.privateKey,
     ephemeral: keys.ephemeral,
-    remoteIdentityKey: remote.identityKey,
+    remoteDeviceKey: remote.devicePublicKey,
     signedPrekey: remote.signedPrekey.publicKey,
     ...(remote.oneTimePrekey ? { oneTimePrekey: remote.oneTimePrekey.publicKey } : {}),
     ad,
@@ -99,7 +98,7 @@ export function initiateSessionWithKeys(
     previousRecvKeys: [],
     skipped: [],
     pendingPrekey: encodePrekeyHeader({
-      identityKey: local.identity.publicKey,
+      identityKey: local.identityKey,
       baseKey: keys.ephemeral.publicKey,
       signedPrekeyId: remote.signedPrekey.keyId,
       ...(remote.oneTimePrekey ? { oneTimePrekeyId: remote.oneTimePrekey.keyId } : {}),
@@ -175,17 +174,16 @@ export function acceptSession(
   }
   const partial = {
     initiator: false,
-    localIdentity: Uint8Array.from(local.identity.publicKey),
+    localIdentity: Uint8Array.from(local.identityKey),
     remoteIdentity: Uint8Array.from(identityKey),
     localDevice: Uint8Array.from(local.device.publicKey),
     remoteDevice: Uint8Array.from(remoteDevicePublicKey),
   };
   const ad = associatedData({ ...partial } as SessionState);
   const secret = deriveResponderSecret({
-    identityPrivateKey: local.identity.privateKey,
+    devicePrivateKey: local.device.privateKey,
     signedPrekey,
     ...(oneTimePrekey ? { oneTimePrekey } : {}),
-    remoteIdentityKey: identityKey,
     remoteDeviceKey: remoteDevicePublicKey,
     baseKey,
     ad,

@@ -1,8 +1,8 @@
 /**
  * The signed statements of Sealpost. Each signature is Ed25519 over a domain-separation
  * label followed by length-prefixed fields, so no statement can be replayed as another.
- * The relay verifies these (it imports only this file, keys.ts and encoding.ts from crypto/);
- * clients verify certificates and signed prekeys again on every lookup.
+ * The relay verifies these (it imports only this file, device-list.ts, keys.ts and
+ * encoding.ts from crypto/); clients verify device lists and signed prekeys on every lookup.
  * docs/PROTOCOL.md §"Signed statements" gives the byte layouts.
  */
 import { concatBytes, uintBE, utf8 } from './encoding.js';
@@ -10,50 +10,27 @@ import { CryptoError } from './errors.js';
 import { SIGNATURE_BYTES } from './keys.js';
 import { sodium } from './sodium.js';
 
-const LABEL_DEVICE_CERTIFICATE = 'sealpost/v1/device-certificate';
-const LABEL_SIGNED_PREKEY = 'sealpost/v1/signed-prekey';
-const LABEL_HANDSHAKE = 'sealpost/v1/relay-handshake';
-const LABEL_REQUEST = 'sealpost/v1/relay-request';
+const LABEL_SIGNED_PREKEY = 'sealpost/v2/signed-prekey';
+const LABEL_HANDSHAKE = 'sealpost/v2/relay-handshake';
+const LABEL_REQUEST = 'sealpost/v2/relay-request';
 
 /** label ‖ 0x00 ‖ for each field: u16 BE length ‖ bytes. */
-function statement(label: string, ...fields: Uint8Array[]): Uint8Array {
+export function frameStatement(label: string, ...fields: Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [utf8(label), new Uint8Array([0])];
   for (const field of fields) parts.push(uintBE(field.length, 2), field);
   return concatBytes(...parts);
 }
 
-function sign(message: Uint8Array, privateKey: Uint8Array): Uint8Array {
+export function signBytes(message: Uint8Array, privateKey: Uint8Array): Uint8Array {
   return sodium().crypto_sign_detached(message, privateKey);
 }
 
-function verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+export function verifyBytes(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== 32) return false;
   try {
     return sodium().crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
     return false;
-  }
-}
-
-export interface DeviceCertificateFields {
-  devicePublicKey: Uint8Array;
-  handle: string;
-  /** Milliseconds since the Unix epoch. */
-  createdAt: number;
-}
-
-function deviceCertificateMessage(c: DeviceCertificateFields): Uint8Array {
-  return statement(LABEL_DEVICE_CERTIFICATE, c.devicePublicKey, utf8(c.handle), uintBE(c.createdAt, 8));
-}
-
-/** The account identity key's signature proving its owner added this device. */
-export function signDeviceCertificate(c: DeviceCertificateFields, identityPrivateKey: Uint8Array): Uint8Array {
-  return sign(deviceCertificateMessage(c), identityPrivateKey);
-}
-
-export function verifyDeviceCertificate(c: DeviceCertificateFields, signature: Uint8Array, identityPublicKey: Uint8Array): void {
-  if (!verify(deviceCertificateMessage(c), signature, identityPublicKey)) {
-    throw new CryptoError('invalid_certificate', 'device certificate is not signed by the account identity key');
   }
 }
 
@@ -65,17 +42,20 @@ export interface SignedPrekeyFields {
 }
 
 function signedPrekeyMessage(p: SignedPrekeyFields): Uint8Array {
-  return statement(LABEL_SIGNED_PREKEY, p.devicePublicKey, uintBE(p.keyId, 4), p.publicKey);
+  return frameStatement(LABEL_SIGNED_PREKEY, p.devicePublicKey, uintBE(p.keyId, 4), p.publicKey);
 }
 
-/** Signed by the account identity key, so a bundle is bound to the account the user pinned. */
-export function signSignedPrekey(p: SignedPrekeyFields, identityPrivateKey: Uint8Array): Uint8Array {
-  return sign(signedPrekeyMessage(p), identityPrivateKey);
+/**
+ * Signed by the DEVICE key (v2): sessions are built on device keys, and the device itself is
+ * bound to the account by the authority's signed device list (device-list.ts).
+ */
+export function signSignedPrekey(p: SignedPrekeyFields, devicePrivateKey: Uint8Array): Uint8Array {
+  return signBytes(signedPrekeyMessage(p), devicePrivateKey);
 }
 
-export function verifySignedPrekey(p: SignedPrekeyFields, signature: Uint8Array, identityPublicKey: Uint8Array): void {
-  if (!verify(signedPrekeyMessage(p), signature, identityPublicKey)) {
-    throw new CryptoError('bad_signature', 'signed prekey is not signed by the account identity key');
+export function verifySignedPrekey(p: SignedPrekeyFields, signature: Uint8Array): void {
+  if (!verifyBytes(signedPrekeyMessage(p), signature, p.devicePublicKey)) {
+    throw new CryptoError('bad_signature', 'signed prekey is not signed by its device key');
   }
 }
 
@@ -90,15 +70,15 @@ export interface HandshakeFields {
 }
 
 function handshakeMessage(h: HandshakeFields): Uint8Array {
-  return statement(LABEL_HANDSHAKE, utf8(h.relayHost), utf8(h.deviceId), uintBE(h.timestamp, 8), utf8(h.nonce));
+  return frameStatement(LABEL_HANDSHAKE, utf8(h.relayHost), utf8(h.deviceId), uintBE(h.timestamp, 8), utf8(h.nonce));
 }
 
 export function signHandshake(h: HandshakeFields, devicePrivateKey: Uint8Array): Uint8Array {
-  return sign(handshakeMessage(h), devicePrivateKey);
+  return signBytes(handshakeMessage(h), devicePrivateKey);
 }
 
 export function verifyHandshake(h: HandshakeFields, signature: Uint8Array, devicePublicKey: Uint8Array): boolean {
-  return verify(handshakeMessage(h), signature, devicePublicKey);
+  return verifyBytes(handshakeMessage(h), signature, devicePublicKey);
 }
 
 export interface RequestFields {
@@ -115,14 +95,14 @@ export interface RequestFields {
 
 function requestMessage(r: RequestFields): Uint8Array {
   const bodyHash = sodium().crypto_generichash(32, r.body, null);
-  return statement(LABEL_REQUEST, utf8(r.relayHost), utf8(r.method), utf8(r.path), uintBE(r.timestamp, 8), utf8(r.nonce), bodyHash);
+  return frameStatement(LABEL_REQUEST, utf8(r.relayHost), utf8(r.method), utf8(r.path), uintBE(r.timestamp, 8), utf8(r.nonce), bodyHash);
 }
 
 /** Signs an HTTP request to the relay (headers in docs/PROTOCOL.md §"Signed requests"). */
 export function signRequest(r: RequestFields, privateKey: Uint8Array): Uint8Array {
-  return sign(requestMessage(r), privateKey);
+  return signBytes(requestMessage(r), privateKey);
 }
 
 export function verifyRequest(r: RequestFields, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  return verify(requestMessage(r), signature, publicKey);
+  return verifyBytes(requestMessage(r), signature, publicKey);
 }

@@ -55,22 +55,59 @@ export async function register({ profile, flags, io }: CommandInput): Promise<nu
   });
 }
 
+/** How long a newly linked device waits for the account's contacts and groups before it exits. */
+const SYNC_WAIT_MS = 20_000;
+
 export async function link({ profile, flags, io }: CommandInput): Promise<number> {
   const accept = flags.accept;
   return withClient(profile, async (client) => {
     if (typeof accept === 'string') {
       requireRegistered(client);
-      const deviceId = await client.acceptLink(accept);
+      await connected(client);
+      io.err('Waiting for the new device to confirm (up to 10 minutes)…');
+      const deviceId = await client.approveLink(accept);
+      await client.outboxDrained();
       io.out(JSON.stringify({ linked: deviceId }));
       return 0;
     }
     const pending = client.startLink(stringFlag(flags, 'relay'));
     io.out(pending.code);
-    io.err('Enter this code on a device of your account: sealpost link --accept CODE (waiting up to 10 minutes)');
+    io.err('Enter this code on the device that created the account: sealpost link --accept CODE (waiting up to 10 minutes)');
     const stop = untilStopped(io).then(() => pending.cancel());
     void stop;
     const account = await pending.completed;
+    const synced = client.once('synced');
+    await connected(client);
+    await client.outboxDrained();
+    const timedOut = await Promise.race([synced.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), SYNC_WAIT_MS).unref())]);
+    if (timedOut) io.err('Linked. Contacts and groups arrive when the device that approved the link is next online (run `sealpost listen`).');
     io.out(JSON.stringify({ handle: account.handle, deviceId: account.deviceId, profile }));
+    return 0;
+  });
+}
+
+/** Takes an account back on this (empty) profile with its recovery key; every other device is dropped. */
+export async function recover({ profile, flags, io }: CommandInput): Promise<number> {
+  const relay = stringFlag(flags, 'relay');
+  const handle = stringFlag(flags, 'handle');
+  const file = flags['recovery-key-file'];
+  const key = typeof file === 'string' ? (await readFile(file, 'utf8')).trim() : process.env.SEALPOST_RECOVERY_KEY;
+  if (!key) throw new UsageError('give the recovery key with --recovery-key-file FILE or in $SEALPOST_RECOVERY_KEY (never on the command line)');
+  return withClient(profile, async (client) => {
+    const account = await client.recover(relay, handle, key);
+    io.err('Recovered. Every other device of this account was removed; your contacts will see a device change.');
+    io.out(JSON.stringify({ handle: account.handle, deviceId: account.deviceId, profile }));
+    return 0;
+  });
+}
+
+/** Prints the recovery key (only on the device that holds the account authority). */
+export async function recoveryKey({ profile, io }: CommandInput): Promise<number> {
+  return withClient(profile, async (client) => {
+    requireRegistered(client);
+    const key = client.recoveryKey();
+    io.err('Write this down and keep it offline. Whoever has it can take over your account.');
+    io.out(key);
     return 0;
   });
 }
@@ -133,13 +170,21 @@ export async function safetyNumber({ profile, positionals, io }: CommandInput): 
 }
 
 export async function devices({ profile, positionals, io }: CommandInput): Promise<number> {
-  const [action, deviceId] = positionals;
+  const [action, deviceId, ...nameWords] = positionals;
   return withClient(profile, async (client) => {
     requireRegistered(client);
     if (action === 'remove') {
       if (!deviceId) throw new UsageError('devices remove needs a device id');
       await client.removeDevice(deviceId);
       io.out(JSON.stringify({ removed: deviceId }));
+      return 0;
+    }
+    if (action === 'name') {
+      if (!deviceId || nameWords.length === 0) throw new UsageError('devices name needs DEVICE_ID and NAME');
+      await connected(client);
+      await client.setDeviceName(deviceId, nameWords.join(' '));
+      await client.outboxDrained();
+      io.out(JSON.stringify({ deviceId, name: nameWords.join(' ') }));
       return 0;
     }
     if (action !== undefined) throw new UsageError(`unknown devices action "${action}"`);

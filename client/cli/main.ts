@@ -21,11 +21,13 @@ const PROFILE_HELP = '  --profile DIR   where this device\'s keys, sessions and 
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   register: { usage: 'register --relay URL --handle NAME', summary: 'create an account with this device as its first', flags: { relay: { type: 'string' }, handle: { type: 'string' } }, run: commands.register },
-  link: { usage: 'link --relay URL | link --accept CODE', summary: 'link this new device (prints a code) / approve a new device by its code', flags: { relay: { type: 'string' }, accept: { type: 'string' } }, run: commands.link },
+  link: { usage: 'link --relay URL | link --accept CODE', summary: 'link this new device (prints a code) / approve a new device by its code (on the device that created the account)', flags: { relay: { type: 'string' }, accept: { type: 'string' } }, run: commands.link },
+  recover: { usage: 'recover --relay URL --handle NAME [--recovery-key-file FILE]', summary: 'take an account back on this new device with its recovery key (file or $SEALPOST_RECOVERY_KEY); other devices are removed', flags: { relay: { type: 'string' }, handle: { type: 'string' }, 'recovery-key-file': { type: 'string' } }, run: commands.recover },
+  'recovery-key': { usage: 'recovery-key', summary: 'print the account recovery key to write down (device that created the account only)', flags: {}, run: commands.recoveryKey },
   send: { usage: 'send HANDLE TEXT', summary: 'send a message; exits once the relay stored it', flags: {}, run: commands.send },
   listen: { usage: 'listen [--count N]', summary: 'print each decrypted message as a JSON line {"from","device","text","ts"}', flags: { count: { type: 'string' } }, run: commands.listen },
   'safety-number': { usage: 'safety-number HANDLE', summary: 'print the 60-digit safety number with HANDLE', flags: {}, run: commands.safetyNumber },
-  devices: { usage: 'devices | devices remove DEVICE_ID', summary: 'list this account\'s devices / remove one', flags: {}, run: commands.devices },
+  devices: { usage: 'devices | devices remove DEVICE_ID | devices name DEVICE_ID NAME', summary: 'list this account\'s devices / remove one / name one (names are shared only with your own devices)', flags: {}, run: commands.devices },
 };
 
 export function helpFor(name: string): string {

@@ -1,12 +1,14 @@
 /**
  * What a decrypted content does to local state: messages are recorded, receipts move our own
- * messages forward (never back), group updates are accepted only from current members.
+ * messages forward (never back), group updates are accepted only from current members, and
+ * `linked` / `sync` only from our own account's devices.
  * Returns the events to emit once the batch is committed, and the delivered receipt to send.
  */
 import type { GroupContent, TextContent } from './content.js';
 import type { GroupEvent, MessageStateEvent, SealpostEvents } from './events.js';
 import type { Received } from './receiver.js';
 import type { LocalStore } from './store/local-store.js';
+import { applySync } from './sync.js';
 import type { Conversation, GroupRecord, MessageRecord, MessageState } from './store/records.js';
 
 export type PendingEvent = { [E in keyof SealpostEvents]: { event: E; payload: SealpostEvents[E] } }[keyof SealpostEvents];
@@ -45,6 +47,13 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
       };
     case 'group':
       return applyGroup(received, content);
+    case 'linked':
+      // Only our own account's verified devices may announce themselves (receiver.ts checked the device).
+      if (senderHandle !== ownHandle) return { events: [] };
+      return { events: [{ event: 'device_linked', payload: { deviceId: senderDeviceId } }] };
+    case 'sync':
+      if (senderHandle !== ownHandle) return { events: [] };
+      return { events: applySync(received.batch, content) };
   }
 }
 

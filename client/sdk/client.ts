@@ -3,7 +3,8 @@
  * outbox and the sessions, and runs every state-changing step (send, receive, prekey upkeep)
  * through one serial queue, so ratchet states are never used by two steps at once.
  */
-import { ready, safetyNumber, fromBase64Url, type LocalIdentity } from '../../crypto/index.js';
+import { ready, safetyNumber, fromBase64Url, encodeRecoveryKey, type LocalIdentity } from '../../crypto/index.js';
+import { listWithout, requireAuthority } from './account-authority.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
@@ -13,20 +14,33 @@ import { TypedEmitter } from './emitter.js';
 import { SdkError } from './errors.js';
 import type { Emit, SealpostEvents } from './events.js';
 import { Groups, type GroupChange } from './groups.js';
-import { localIdentityOf } from './local-identity.js';
+import { deviceSigner, localIdentityOf } from './local-identity.js';
 import { Outbox, type OutboxResult } from './outbox.js';
 import { queueText, type OutgoingMessage } from './outgoing.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
 import { receiveBatch, releaseHeld, type Receipts } from './inbound.js';
-import { pushTyping, queueReceipt } from './receipts.js';
+import { pushTyping, queueReceipt, queueToOwnDevices } from './receipts.js';
 import { pruneDedupIds } from './receiver.js';
+import { randomId } from './random.js';
 import { RelayHttp } from './relay-http.js';
 import * as registration from './registration.js';
 import { Sessions } from './sessions.js';
 import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
-import type { AccountRecord, ContactRecord, Conversation, GroupRecord, MessageRecord } from './store/records.js';
+import type { AccountRecord, ContactRecord, Conversation, ConversationRecord, GroupRecord, MessageRecord } from './store/records.js';
+import { buildSync, knownConversations } from './sync.js';
+
+/** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
+const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
+
+export interface OwnDevice {
+  deviceId: string;
+  createdAt: number;
+  /** The name the user gave it on one of this account's devices, if any. */
+  name?: string;
+  current: boolean;
+}
 
 export interface ClientOptions {
   /** Where keys, sessions and messages live (FilePersistence in Node, IndexedDbPersistence in browsers). */
@@ -47,11 +61,21 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private constructor(readonly store: LocalStore, private readonly options: ClientOptions) {
     super();
     this.groupOps = new Groups(store, () => this.requireAccount());
+    // The authority device answers a newly linked device's announcement with the account state.
+    this.on('device_linked', () => {
+      if (this.account?.authority) void this.serial(() => queueToOwnDevices(this.context(), buildSync(this.store, this.requireAccount().handle))).catch((e: unknown) => this.emit('error', e));
+    });
+    this.on('device_removed', () => this.wired?.ctx.connection.stop());
   }
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
     await ready();
     const store = await LocalStore.open(options.persistence);
+    const account = store.get('account', 'self') as Partial<AccountRecord> | undefined;
+    if (account && account.v !== 2) {
+      await store.close();
+      throw new SdkError('unsupported_version', 'this profile was made by Sealpost v1 and cannot be used with protocol v2: erase it and register or link again');
+    }
     await pruneDedupIds(store);
     return new SealpostClient(store, options);
   }
@@ -74,16 +98,54 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return registration.createAccount(this.store, new RelayHttp(relayUrl), relayUrl, handle);
   }
 
-  /** On a NEW device: returns the code to enter on an existing device; `completed` resolves once linked. */
+  /**
+   * On a NEW device: returns the code to enter on the device holding the account authority;
+   * `completed` resolves once this device is registered, and it then announces itself to the
+   * account's devices (queued until connected), which answer with a sync.
+   */
   startLink(relayUrl: string, options?: { pollMs?: number; timeoutMs?: number }): registration.PendingLink {
-    return registration.startLink(this.store, new RelayHttp(relayUrl), relayUrl, options);
+    const pending = registration.startLink(this.store, new RelayHttp(relayUrl), relayUrl, options);
+    const completed = pending.completed.then(async (account) => {
+      await this.serial(() => queueToOwnDevices(this.context(), [{ type: 'linked', id: randomId(), ts: Date.now() }]));
+      return account;
+    });
+    completed.catch(() => undefined);
+    return { ...pending, completed };
   }
 
-  /** On an EXISTING device: approves the new device that shows `code`. Returns its device id. */
-  async acceptLink(code: string): Promise<string> {
-    const deviceId = await registration.acceptLink(this.requireAccount(), this.context().http, code);
-    this.emit('devices', { deviceIds: [deviceId] });
+  /**
+   * On the device holding the authority: adds the device that shows `code` to the account's list
+   * and resolves with its id only once that device confirmed (registered and announced itself);
+   * rejects `link_timeout` if it never does.
+   */
+  async approveLink(code: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    const { deviceId } = await registration.approveLink(this.requireAccount(), this.context().http, code);
+    const confirmed = this.once('device_linked', (e) => e.deviceId === deviceId);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SdkError('link_timeout', 'the new device did not confirm the link')), options.timeoutMs ?? LINK_CONFIRM_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([confirmed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     return deviceId;
+  }
+
+  /** On a fresh profile: takes the account back with its recovery key (every other device is dropped). */
+  async recover(relayUrl: string, handle: string, recoveryKey: string): Promise<AccountRecord> {
+    return registration.recoverAccount(this.store, new RelayHttp(relayUrl), relayUrl, handle, recoveryKey);
+  }
+
+  /** Whether this device holds the account authority (can add and remove devices, show the recovery key). */
+  get hasAuthority(): boolean {
+    return this.account?.authority !== undefined;
+  }
+
+  /** The recovery key to write down: whoever has it can take over the account. Authority device only. */
+  recoveryKey(): string {
+    return encodeRecoveryKey(requireAuthority(this.requireAccount()));
   }
 
   /** Connects to the relay (and keeps reconnecting) until `close()`. */
@@ -163,7 +225,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     const account = this.requireAccount();
     const contact = this.store.get('contacts', handle) ?? (await this.lookup(handle));
     return safetyNumber(
-      { handle: account.handle, identityKey: fromBase64Url(account.identity.publicKey) },
+      { handle: account.handle, identityKey: fromBase64Url(account.identityKey) },
       { handle, identityKey: fromBase64Url(contact.identityKey) },
     );
   }
@@ -189,24 +251,50 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     this.sendReceipts(receipts);
   }
 
-  /** This account's devices, verified like any contact's. */
-  async devices(): Promise<Array<{ deviceId: string; createdAt: number; current: boolean }>> {
+  /** This account's devices from its verified device list, with the names given on own devices. */
+  async devices(): Promise<OwnDevice[]> {
     const self = await this.lookup(this.requireAccount().handle);
-    return self.devices.map((d) => ({ ...d, current: d.deviceId === this.deviceId }));
+    return self.devices.map((d) => {
+      const name = this.store.get('deviceNames', d.deviceId)?.name;
+      return { ...d, current: d.deviceId === this.deviceId, ...(name === undefined ? {} : { name }) };
+    });
   }
 
+  /**
+   * Removes a device (authority device only): publishes the next device list without it. The
+   * relay drops the device, its queue and its sockets; our sessions with it go in the same
+   * lookup that verifies the new list, so nothing is sealed to it again.
+   */
   async removeDevice(deviceId: string): Promise<void> {
     const account = this.requireAccount();
     const { ctx } = this.wire();
-    const local = localIdentityOf(account);
-    await ctx.http.removeDevice(account.handle, deviceId, { identity: local.identity.privateKey, device: local.device.privateKey });
-    await this.serial(async () => {
-      const batch = this.store.batch();
-      ctx.sessions.forget(batch, [deviceId]);
-      await batch.commit();
+    await ctx.http.publishDeviceList(account.handle, { deviceList: listWithout(account, deviceId) });
+    await this.lookup(account.handle);
+  }
+
+  /** Names one of this account's devices; the name is sent (end-to-end encrypted) only to own devices. */
+  setDeviceName(deviceId: string, name: string): Promise<void> {
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 64) throw new SdkError('invalid_content', 'a device name has 1 to 64 characters');
+    return this.serial(async () => {
+      await this.store.commit([{ collection: 'deviceNames', key: deviceId, value: { deviceId, name: trimmed, at: Date.now() } }]);
+      await queueToOwnDevices(this.context(), buildSync(this.store, this.requireAccount().handle, true));
     });
-    const remaining = await this.devices();
-    this.emit('devices', { deviceIds: remaining.map((d) => d.deviceId) });
+  }
+
+  /** Resolves once every queued envelope was stored by the relay (or refused), or rejects after `timeoutMs`. */
+  async outboxDrained(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.store.count('outbox') > 0) {
+      if (Date.now() > deadline) throw new SdkError('network', 'the relay did not store every queued envelope in time');
+      await this.wired?.ctx.outbox.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Every conversation this device knows, including ones synced without history. */
+  conversations(): ConversationRecord[] {
+    return knownConversations(this.store);
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
@@ -264,10 +352,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     const account = this.requireAccount();
     const http = new RelayHttp(account.relayUrl);
     const identity = (): LocalIdentity => localIdentityOf(this.requireAccount());
-    const directory = new Directory(this.store, http, () => this.requireAccount(), {
-      onIdentityChanged: (change) => this.emit('identity_changed', change),
-      onDeviceRefused: (refusal) => this.emit('device_refused', refusal),
-    });
+    const directory = new Directory(this.store, http, () => this.requireAccount(), this.emitEvent);
     const connection: RelayConnection = new RelayConnection({
       relayUrl: account.relayUrl,
       deviceId: account.deviceId,
@@ -281,11 +366,15 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       },
       onConnected: () => {
         void outbox.flush();
+        // Self-monitoring: does the relay still serve the list our authority signed, with us in it?
+        void this.serial(() => directory.lookup(account.handle)).catch((error: unknown) => {
+          if (!(error instanceof SdkError) || !['untrusted_device_list', 'device_removed', 'network'].includes(error.code)) this.emit('error', error);
+        });
         void this.serial(() => prekeys.rotateIfDue()).catch((error: unknown) => this.emit('error', error));
       },
     });
     const outbox: Outbox = new Outbox(this.store, connection, (result) => void this.onOutboxResult(result).catch((e: unknown) => this.emit('error', e)));
-    const sessions = new Sessions(this.store, http, identity);
+    const sessions = new Sessions(this.store, http, identity, () => deviceSigner(this.requireAccount()));
     const ctx: ClientContext = { store: this.store, http, directory, sessions, outbox, connection, account: () => this.requireAccount() };
     const prekeys = new PrekeyKeeper(this.store, http, () => this.requireAccount(), { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy });
     this.wired = { ctx, tracker: new DeliveryTracker(this.store, outbox), prekeys };

@@ -8,6 +8,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckRequest, AckResult, ClientToServerEvents, DeliveredEnvelope, HandshakeAuth, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../server/protocol/events.js';
 import { signHandshake, toBase64Url } from '../../crypto/index.js';
+import { PROTOCOL_VERSION } from '../../server/protocol/http.js';
 import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
 import { randomBytes } from './random.js';
 
@@ -133,7 +134,7 @@ export class RelayConnection {
     const nonce = toBase64Url(randomBytes(16));
     const relayHost = new URL(this.options.relayUrl).host;
     const signature = signHandshake({ relayHost, deviceId: this.options.deviceId, timestamp, nonce }, this.options.devicePrivateKey);
-    return { deviceId: this.options.deviceId, timestamp, nonce, signature: toBase64Url(signature) };
+    return { v: PROTOCOL_VERSION, deviceId: this.options.deviceId, timestamp, nonce, signature: toBase64Url(signature) };
   }
 
   private setState(state: ConnectionState, reason?: string): void {

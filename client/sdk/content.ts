@@ -1,25 +1,39 @@
 /**
- * The plaintext inside a ratchet message: versioned JSON `{v, type, id, ts, …}`, validated
- * with TypeBox on the way in (a peer's bytes are untrusted input like any other). The crypto
- * core pads it before encryption, so its length leaks little.
+ * The plaintext inside a ratchet message: versioned JSON `{v, type, id, ts, heads, …}`,
+ * validated with TypeBox on the way in (a peer's bytes are untrusted input like any other). The
+ * crypto core pads it before encryption, so its length leaks little. docs/PROTOCOL.md §"Content"
+ * lists every field.
+ *
+ * Every content carries `heads` (protocol v2): the head of the sender's own device list and the
+ * head of the recipient's list it was encrypted to, so a relay that shows different device sets
+ * to different people is caught on the next message (list-heads.ts).
  *
  * - `text`: a message. `to` names the 1:1 recipient (so the sender's own other devices, which
  *   get the same content, know the conversation); `groupId` marks a group message.
  * - `receipt`: delivered / read, about message ids the receiver got.
  * - `typing`: sent as an ephemeral envelope (never stored by the relay).
  * - `group`: the full membership of a group after a change, sent to old and new members.
+ * - `linked`: own devices only — a newly linked device announces itself; the device that
+ *   approved the link takes it as the confirmation and answers with `sync`.
+ * - `sync`: own devices only — contacts with their pinned keys and verified marks, groups with
+ *   members, conversations and device names (never message history).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { fromUtf8, utf8 } from '../../crypto/index.js';
 import { SdkError } from './errors.js';
 
-export const CONTENT_VERSION = 1;
+export const CONTENT_VERSION = 2;
 const MAX_TEXT = 16_000;
+/** Sync chunks: small enough that one content stays far below the relay's 64 KiB envelope cap. */
+export const SYNC_CHUNK = 100;
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
 const HandleText = Type.String({ pattern: '^[a-z0-9_.-]{3,32}$' });
-const Base = { v: Type.Literal(CONTENT_VERSION), id: Id, ts: Type.Integer({ minimum: 0 }) };
+const Key = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+const Head = Type.Object({ version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), hash: Key }, { additionalProperties: false });
+export const Heads = Type.Object({ from: Head, to: Head }, { additionalProperties: false });
+const Base = { v: Type.Literal(CONTENT_VERSION), id: Id, ts: Type.Integer({ minimum: 0 }), heads: Heads };
 
 export const TextContent = Type.Object({
   ...Base,
@@ -51,19 +65,40 @@ export const GroupContent = Type.Object({
   members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }),
 });
 
-export const Content = Type.Union([TextContent, ReceiptContent, TypingContent, GroupContent]);
+export const LinkedContent = Type.Object({
+  ...Base,
+  type: Type.Literal('linked'),
+});
+
+const ConversationRef = Type.Union([
+  Type.Object({ kind: Type.Literal('direct'), handle: HandleText }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('group'), groupId: Id }, { additionalProperties: false }),
+]);
+
+export const SyncContent = Type.Object({
+  ...Base,
+  type: Type.Literal('sync'),
+  contacts: Type.Array(Type.Object({ handle: HandleText, identityKey: Key, verified: Type.Boolean() }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
+  groups: Type.Array(Type.Object({ groupId: Id, name: Type.String({ maxLength: 200 }), members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }), updatedAt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
+  conversations: Type.Array(ConversationRef, { maxItems: SYNC_CHUNK }),
+  deviceNames: Type.Array(Type.Object({ deviceId: Key, name: Type.String({ minLength: 1, maxLength: 64 }), at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: 64 }),
+});
+
+export const Content = Type.Union([TextContent, ReceiptContent, TypingContent, GroupContent, LinkedContent, SyncContent]);
 
 export type TextContent = Static<typeof TextContent>;
 export type ReceiptContent = Static<typeof ReceiptContent>;
 export type TypingContent = Static<typeof TypingContent>;
 export type GroupContent = Static<typeof GroupContent>;
+export type SyncContent = Static<typeof SyncContent>;
+export type ContentHeads = Static<typeof Heads>;
 export type Content = Static<typeof Content>;
 
-/** Distributes over the union so callers can build any variant without `v`. */
-export type ContentDraft = Content extends infer C ? (C extends { v: number } ? Omit<C, 'v'> : never) : never;
+/** Distributes over the union so callers can build any variant without `v` and `heads` (added per recipient). */
+export type ContentDraft = Content extends infer C ? (C extends { v: number } ? Omit<C, 'v' | 'heads'> : never) : never;
 
-export function encodeContent(content: ContentDraft): Uint8Array {
-  return utf8(JSON.stringify({ v: CONTENT_VERSION, ...content }));
+export function encodeContent(content: ContentDraft, heads: ContentHeads): Uint8Array {
+  return utf8(JSON.stringify({ v: CONTENT_VERSION, ...content, heads }));
 }
 
 export function decodeContent(bytes: Uint8Array): Content {
@@ -72,6 +107,9 @@ export function decodeContent(bytes: Uint8Array): Content {
     parsed = JSON.parse(fromUtf8(bytes));
   } catch (cause) {
     throw new SdkError('invalid_content', 'content is not JSON', { cause });
+  }
+  if (typeof parsed === 'object' && parsed !== null && (parsed as { v?: unknown }).v !== CONTENT_VERSION) {
+    throw new SdkError('unsupported_version', `content version ${String((parsed as { v?: unknown }).v)} (this client speaks ${CONTENT_VERSION})`);
   }
   if (!Value.Check(Content, parsed)) throw new SdkError('invalid_content', 'content does not match any known type');
   return parsed;

@@ -1,17 +1,29 @@
 /**
- * Looking up accounts and deciding whom to trust. Every device the relay lists must carry a
- * certificate and a signed prekey that verify against the account identity key; a device
- * that does not is refused (never encrypted to) and reported. The identity key itself is
- * pinned on first use: a different key later blocks sending until the user accepts it.
+ * Looking up accounts and deciding whom to trust (protocol v2). The relay's answer carries the
+ * account's signed device list; a device is trusted exactly while it is in the newest list
+ * this device verified for that account. The directory
+ *  - pins the account identity key on first use (a different key later blocks sending until the
+ *    user accepts it) and the highest device-list version it verified (an older one is a
+ *    rollback and is refused, as is an unsigned or forged one, or another list of the same version);
+ *  - skips, and reports, device entries that are malformed or not in the signed list;
+ *  - reports device-set changes, and forgets the sessions of devices that left the list in the
+ *    same write, so nothing is ever sealed to a removed device again.
+ * Our own account goes through the same checks (self-monitoring, on every connect).
  */
 import {
-  parseSigningPublicKey, fromBase64Url, verifyDeviceCertificate, verifySignedPrekey, CryptoError,
+  CryptoError, deviceListHead, fromBase64Url, parseSigningPublicKey, verifyDeviceList, verifySignedPrekey,
+  type DeviceListHead,
 } from '../../crypto/index.js';
-import type { AccountViewJson, PublicDeviceJson } from '../../server/protocol/http.js';
+import { Value } from '@sinclair/typebox/value';
+import { PublicDevice, type PublicDeviceJson, type SignedDeviceListJson } from '../../server/protocol/http.js';
 import { SdkError } from './errors.js';
-import type { RelayHttp } from './relay-http.js';
-import type { LocalStore } from './store/local-store.js';
+import type { Emit } from './events.js';
+import type { LookupReplyJson, RelayHttp } from './relay-http.js';
+import type { LocalStore, StoreBatch } from './store/local-store.js';
 import type { AccountRecord, ContactRecord } from './store/records.js';
+
+/** How far a list's signing time may lie in our future (clock skew between devices). */
+const LIST_CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface IdentityChange {
   handle: string;
@@ -22,12 +34,28 @@ export interface IdentityChange {
 export interface DeviceRefusal {
   handle: string;
   deviceId: string;
-  reason: 'invalid_certificate' | 'invalid_signed_prekey';
+  reason: 'malformed' | 'not_in_device_list' | 'invalid_signed_prekey';
 }
 
-export interface DirectoryEvents {
-  onIdentityChanged(change: IdentityChange): void;
-  onDeviceRefused(refusal: DeviceRefusal): void;
+export interface DeviceListRefusal {
+  handle: string;
+  /**
+   * unsigned: not signed by the account's authority key (or malformed); rollback: older than a
+   * list already verified; fork: same version as the verified one but different content;
+   * future: signed more than 5 minutes ahead of our clock; wrong_handle: names another account.
+   */
+  reason: 'unsigned' | 'rollback' | 'fork' | 'future' | 'wrong_handle';
+  served: DeviceListHead | { version: number };
+  pinned?: DeviceListHead;
+}
+
+export interface DevicesChanged {
+  handle: string;
+  added: string[];
+  removed: string[];
+  version: number;
+  /** Our own account's devices. */
+  own: boolean;
 }
 
 export class Directory {
@@ -37,7 +65,7 @@ export class Directory {
     private readonly store: LocalStore,
     private readonly http: RelayHttp,
     private readonly account: () => AccountRecord,
-    private readonly events: DirectoryEvents,
+    private readonly emit: Emit,
   ) {}
 
   /** Fresh lookup, verified and pinned; concurrent lookups of one handle share a request. */
@@ -54,70 +82,117 @@ export class Directory {
   cached(handle: string): ContactRecord | undefined {
     const contact = this.store.get('contacts', handle);
     if (contact?.changedIdentityKey) throw identityChangedError(handle);
-    return contact;
+    return contact?.listHead ? contact : undefined;
+  }
+
+  /** The head of the newest list verified for `handle` (our own from the account record). */
+  pinnedHead(handle: string): DeviceListHead | undefined {
+    const own = this.account();
+    if (handle === own.handle) return deviceListHead(own.deviceList);
+    return this.store.get('contacts', handle)?.listHead;
   }
 
   private async fetchAndVerify(handle: string): Promise<ContactRecord> {
     const view = await this.http.lookupAccount(handle);
     const own = this.account();
-    const pinned = handle === own.handle ? own.identity.publicKey : this.store.get('contacts', handle)?.identityKey;
+    const self = handle === own.handle;
     const previous = this.store.get('contacts', handle);
-    if (pinned !== undefined && view.identityKey !== pinned) {
-      if (handle === own.handle) throw new SdkError('untrusted_device', 'the relay reports a different identity key for our own account', { handle });
+    const pinnedKey = self ? own.identityKey : previous?.identityKey;
+    if (view.handle !== handle) throw this.refuseList({ handle, reason: 'wrong_handle', served: { version: view.deviceList.version } });
+    if (pinnedKey !== undefined && view.identityKey !== pinnedKey) {
+      if (self) throw new SdkError('untrusted_device', 'the relay reports a different identity key for our own account', { handle });
       if (previous && previous.changedIdentityKey !== view.identityKey) {
         await this.store.commit([{ collection: 'contacts', key: handle, value: { ...previous, changedIdentityKey: view.identityKey } }]);
-        this.events.onIdentityChanged({ handle, previousIdentityKey: pinned, newIdentityKey: view.identityKey });
+        this.emit('identity_changed', { handle, previousIdentityKey: pinnedKey, newIdentityKey: view.identityKey });
       }
       throw identityChangedError(handle);
     }
+    const pinned = self ? { head: deviceListHead(own.deviceList), time: own.deviceList.time } : previous?.listHead && { head: previous.listHead, time: previous.listTime ?? 0 };
+    const head = this.checkList(handle, view, pinned);
+    const list = view.deviceList;
+    this.checkDeviceEntries(view);
+
+    const devices = list.devices.map((d) => ({ deviceId: d.deviceId, createdAt: d.createdAt }));
+    const before = self ? own.deviceList.devices.map((d) => d.deviceId) : previous?.listHead ? previous.devices.map((d) => d.deviceId) : undefined;
+    const now = new Set(devices.map((d) => d.deviceId));
+    const removed = before?.filter((id) => !now.has(id)) ?? [];
+    const added = before ? devices.map((d) => d.deviceId).filter((id) => !before.includes(id)) : [];
+
     const contact: ContactRecord = {
-      handle,
-      identityKey: view.identityKey,
-      devices: this.verifiedDevices(view),
-      lookedUpAt: Date.now(),
+      handle, identityKey: view.identityKey, devices, listHead: head, listTime: list.time, lookedUpAt: Date.now(),
       ...(previous?.verified ? { verified: true } : {}),
     };
-    await this.store.commit([{ collection: 'contacts', key: handle, value: contact }]);
+    const batch = this.store.batch().put('contacts', handle, contact);
+    // Sessions with devices that left the list go in the same write: nothing is sealed to them again.
+    for (const deviceId of removed) batch.delete('sessions', deviceId);
+    if (self) this.updateOwnList(batch, own, list);
+    await batch.commit();
+    if (added.length > 0 || removed.length > 0) this.emit('devices_changed', { handle, added, removed, version: list.version, own: self });
+    if (self && !now.has(own.deviceId)) {
+      this.emit('device_removed', { handle, version: list.version });
+      throw new SdkError('device_removed', 'this device was removed from its account', { handle });
+    }
     return contact;
   }
 
-  private verifiedDevices(view: AccountViewJson): ContactRecord['devices'] {
-    const identityKey = fromBase64Url(view.identityKey, 32);
-    const verified: ContactRecord['devices'] = [];
-    for (const device of view.devices) {
-      const reason = verifyDevice(view.handle, device, identityKey);
-      if (reason) this.events.onDeviceRefused({ handle: view.handle, deviceId: device.deviceId, reason });
-      else verified.push({ deviceId: device.deviceId, createdAt: device.certificate.createdAt });
+  /** Verifies the served list against the identity key and the pinned head; returns its head. */
+  private checkList(handle: string, view: LookupReplyJson, pinned: { head: DeviceListHead; time: number } | undefined): DeviceListHead {
+    const list = view.deviceList;
+    let head: DeviceListHead;
+    try {
+      verifyDeviceList(list, fromBase64Url(view.identityKey, 32));
+      head = deviceListHead(list);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      throw this.refuseList({ handle, reason: 'unsigned', served: { version: list.version }, ...(pinned ? { pinned: pinned.head } : {}) });
     }
-    return verified;
+    const refusal = (reason: DeviceListRefusal['reason']) => this.refuseList({ handle, reason, served: head, ...(pinned ? { pinned: pinned.head } : {}) });
+    if (list.handle !== handle) throw refusal('wrong_handle');
+    if (list.time > Date.now() + LIST_CLOCK_SKEW_MS) throw refusal('future');
+    if (pinned) {
+      if (list.version < pinned.head.version || (list.version > pinned.head.version && list.time < pinned.time)) throw refusal('rollback');
+      if (list.version === pinned.head.version && head.hash !== pinned.head.hash) throw refusal('fork');
+    }
+    return head;
+  }
+
+  /** Device entries are advisory (the list decides); bad ones are reported and skipped. */
+  private checkDeviceEntries(view: LookupReplyJson): void {
+    const listed = new Set(view.deviceList.devices.map((d) => d.deviceId));
+    for (const entry of view.devices) {
+      const deviceId = typeof (entry as { deviceId?: unknown })?.deviceId === 'string' ? (entry as { deviceId: string }).deviceId : '';
+      if (!Value.Check(PublicDevice, entry)) {
+        this.emit('device_refused', { handle: view.handle, deviceId, reason: 'malformed' });
+      } else if (!listed.has(entry.deviceId)) {
+        this.emit('device_refused', { handle: view.handle, deviceId, reason: 'not_in_device_list' });
+      } else if (!signedPrekeyVerifies(entry)) {
+        this.emit('device_refused', { handle: view.handle, deviceId, reason: 'invalid_signed_prekey' });
+      }
+    }
+  }
+
+  private updateOwnList(batch: StoreBatch, own: AccountRecord, list: SignedDeviceListJson): void {
+    if (list.version > own.deviceList.version) batch.put('account', 'self', { ...own, deviceList: list });
+  }
+
+  private refuseList(refusal: DeviceListRefusal): SdkError {
+    this.emit('device_list_refused', refusal);
+    return new SdkError('untrusted_device_list', `the relay served a device list for ${refusal.handle} that cannot be trusted (${refusal.reason})`, { handle: refusal.handle });
   }
 }
 
-/** Null when the device's certificate and signed prekey both verify under the account key. */
-export function verifyDevice(handle: string, device: PublicDeviceJson, identityKey: Uint8Array): DeviceRefusal['reason'] | null {
-  let devicePublicKey: Uint8Array;
-  try {
-    devicePublicKey = parseSigningPublicKey(device.deviceId);
-    verifyDeviceCertificate(
-      { devicePublicKey, handle, createdAt: device.certificate.createdAt },
-      fromBase64Url(device.certificate.signature, 64),
-      identityKey,
-    );
-  } catch (error) {
-    if (error instanceof CryptoError) return 'invalid_certificate';
-    throw error;
-  }
+/** Whether a device entry's signed prekey is signed by that device's key. */
+export function signedPrekeyVerifies(device: PublicDeviceJson): boolean {
   try {
     verifySignedPrekey(
-      { devicePublicKey, keyId: device.signedPrekey.keyId, publicKey: fromBase64Url(device.signedPrekey.publicKey, 32) },
+      { devicePublicKey: parseSigningPublicKey(device.deviceId), keyId: device.signedPrekey.keyId, publicKey: fromBase64Url(device.signedPrekey.publicKey, 32) },
       fromBase64Url(device.signedPrekey.signature, 64),
-      identityKey,
     );
+    return true;
   } catch (error) {
-    if (error instanceof CryptoError) return 'invalid_signed_prekey';
+    if (error instanceof CryptoError) return false;
     throw error;
   }
-  return null;
 }
 
 /** Refused while a key change is pending: it would be unclear which of the two keys the user compared. */

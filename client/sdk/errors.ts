@@ -21,7 +21,19 @@ export type SdkErrorCode =
   | 'unknown_group'
   | 'unknown_contact'
   | 'send_failed'
-  | 'closed';
+  | 'closed'
+  /** v2: the relay served a device list that is malformed, unsigned, forged, or older than one already verified. */
+  | 'untrusted_device_list'
+  /** v2: adding or removing devices needs the account authority key (the primary device or the recovery key). */
+  | 'no_authority'
+  /** The recovery key is mistyped, or belongs to another account. */
+  | 'wrong_recovery_key'
+  /** This device is no longer in its account's device list. */
+  | 'device_removed'
+  /** A profile or peer from an older protocol version. */
+  | 'unsupported_version'
+  /** The relay's answer does not match the documented shape. */
+  | 'invalid_reply';
 
 export class SdkError extends Error {
   override readonly name = 'SdkError';

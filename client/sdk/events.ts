@@ -1,6 +1,7 @@
 /** The SealpostClient's typed events: what an app listens to. */
 import type { ConnectionState } from './connection.js';
-import type { DeviceRefusal, IdentityChange } from './directory.js';
+import type { DeviceListHead } from '../../crypto/index.js';
+import type { DeviceListRefusal, DeviceRefusal, DevicesChanged, IdentityChange } from './directory.js';
 import type { SdkError } from './errors.js';
 import type { Conversation, MessageState } from './store/records.js';
 
@@ -45,6 +46,23 @@ export interface GroupEvent {
   removed: string[];
 }
 
+/**
+ * A device-list head carried inside a message differs from what the relay served us: the relay
+ * shows different device sets to different people (a split view), or one side is behind.
+ * `sender`: the head of the sender's own list, as the sender's device knows it.
+ * `recipient`: the head of OUR list that the sender encrypted to.
+ */
+export interface DeviceListMismatch {
+  /** Whose list: the sender's handle (`sender`) or ours (`recipient`). */
+  handle: string;
+  kind: 'sender' | 'recipient';
+  /** The message's sender, who carried the head. */
+  from: string;
+  inBand: DeviceListHead;
+  /** The newest head we verified from the relay, after refreshing. */
+  known: DeviceListHead | undefined;
+}
+
 export type Emit = <E extends keyof SealpostEvents>(event: E, payload: SealpostEvents[E]) => void;
 
 export interface SealpostEvents {
@@ -56,8 +74,20 @@ export interface SealpostEvents {
   message_state: MessageStateEvent;
   identity_changed: IdentityChange;
   device_refused: DeviceRefusal;
+  /** The relay served a device list we refuse (unsigned, rolled back, forked): nothing is sent to its devices. */
+  device_list_refused: DeviceListRefusal;
+  device_list_mismatch: DeviceListMismatch;
+  /** A contact's (or our own) device set changed: the app shows "bob linked a new device". */
+  devices_changed: DevicesChanged;
+  /** This device is no longer in its account's list: it stops, and can read nothing new. */
+  device_removed: { handle: string; version: number };
+  /** Another of our devices renamed a device (names are shared only among own devices). */
+  device_names: { names: Array<{ deviceId: string; name: string }> };
+  /** A device we linked confirmed that it registered (it then gets a sync). */
+  device_linked: { deviceId: string };
+  /** A linked device received the account's contacts, groups and conversations. */
+  synced: { contacts: number; groups: number; conversations: number };
   group: GroupEvent;
-  devices: { deviceIds: string[] };
   /** Envelopes that could not be used (undecryptable, untrusted sender, bad content). */
   rejected: SdkError;
   error: unknown;

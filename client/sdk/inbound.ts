@@ -9,6 +9,7 @@ import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { applyContent } from './apply-content.js';
 import type { ClientContext } from './context.js';
 import type { Emit } from './events.js';
+import { checkHeads } from './list-heads.js';
 import { openIncoming, type ReceiveOutcome } from './receiver.js';
 
 /** Message ids to confirm with a delivered receipt, per sender handle. */
@@ -49,6 +50,7 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
   }
   if (outcome.kind === 'rejected') emit('rejected', outcome.error);
   if (outcome.kind === 'content') {
+    await checkHeads(ctx, outcome.received.senderHandle, outcome.received.content.heads, emit);
     const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);
     await outcome.received.batch.commit();
     for (const pending of applied.events) emit(pending.event, pending.payload);

@@ -1,4 +1,5 @@
 import { fromBase64Url, toBase64Url, type DhKeyPair, type LocalIdentity, type PrekeySource, type SigningKeyPair } from '../../crypto/index.js';
+import type { RequestSigner } from './relay-http.js';
 import type { LocalStore } from './store/local-store.js';
 import type { AccountRecord, KeyPairRecord } from './store/records.js';
 
@@ -11,7 +12,7 @@ export function keyPairRecord(pair: { publicKey: Uint8Array; privateKey: Uint8Ar
 }
 
 export function localIdentityOf(account: AccountRecord): LocalIdentity {
-  return { identity: keyPairOf(account.identity), device: keyPairOf(account.device) };
+  return { identityKey: fromBase64Url(account.identityKey, 32), device: keyPairOf(account.device) };
 }
 
 /** The crypto core asks for prekeys synchronously; the store's working copy is in memory. */
@@ -26,4 +27,9 @@ export function prekeySourceOf(store: LocalStore): PrekeySource {
       return record && keyPairOf(record);
     },
   };
+}
+
+/** This device as the signer of relay requests. */
+export function deviceSigner(account: AccountRecord): RequestSigner {
+  return { deviceId: account.deviceId, privateKey: fromBase64Url(account.device.privateKey) };
 }

@@ -1,5 +1,5 @@
 /** Runs the prekey policy against the relay: replenish one-time prekeys, rotate the signed prekey. */
-import { fromBase64Url } from '../../crypto/index.js';
+import { deviceSigner } from './local-identity.js';
 import {
   MAX_PREKEY_UPLOAD, createOneTimePrekeys, createSignedPrekey, currentSignedPrekey, expiredSignedPrekeys, type PrekeyPolicy,
 } from './prekeys.js';
@@ -24,7 +24,7 @@ export class PrekeyKeeper {
     const oneTimePrekeys = createOneTimePrekeys(batch, MAX_PREKEY_UPLOAD - remainingOnRelay);
     await batch.commit();
     const account = this.account();
-    await this.http.uploadPrekeys(account.deviceId, { oneTimePrekeys }, fromBase64Url(account.device.privateKey));
+    await this.http.uploadPrekeys(account.deviceId, { oneTimePrekeys }, deviceSigner(account));
   }
 
   async rotateIfDue(now = Date.now()): Promise<void> {
@@ -38,7 +38,7 @@ export class PrekeyKeeper {
     await batch.commit();
     if (!signedPrekey) return;
     const account = this.account();
-    await this.http.uploadPrekeys(account.deviceId, { signedPrekey }, fromBase64Url(account.device.privateKey));
+    await this.http.uploadPrekeys(account.deviceId, { signedPrekey }, deviceSigner(account));
   }
 
   stop(): void {

@@ -1,7 +1,7 @@
 /**
  * Prekey upkeep: one-time prekeys are generated in uploads of up to 100 and replenished when
- * the relay reports fewer than a threshold; the signed prekey (signed by the ACCOUNT identity
- * key) is rotated on a schedule, and a retired one is kept for a grace period — at least the
+ * the relay reports fewer than a threshold; the signed prekey (signed by the DEVICE key in
+ * protocol v2) is rotated on a schedule, and a retired one is kept for a grace period — at least the
  * relay's envelope TTL — so prekey messages still queued for it can be opened. Private halves
  * are persisted BEFORE the public halves are uploaded.
  */
@@ -53,7 +53,7 @@ export function createSignedPrekey(batch: StoreBatch, current: SignedPrekeyRecor
   const pair = generateDhKeyPair();
   const signature = signSignedPrekey(
     { devicePublicKey: fromBase64Url(account.device.publicKey), keyId, publicKey: pair.publicKey },
-    fromBase64Url(account.identity.privateKey),
+    fromBase64Url(account.device.privateKey),
   );
   for (const old of current) if (old.retiredAt === undefined) batch.put('signedPrekeys', String(old.keyId), { ...old, retiredAt: now });
   const record: SignedPrekeyRecord = { keyId, ...keyPairRecord(pair), signature: toBase64Url(signature), createdAt: now };

@@ -25,3 +25,14 @@ export async function pushTyping(ctx: ClientContext, recipients: string[], typin
   if (fanout.envelopes.length === 0 || !ctx.connection.connected) return;
   await ctx.connection.send(fanout.envelopes.map((e) => ({ to: e.to, id: e.id, body: fromBase64Url(e.body), ephemeral: true }))).catch(() => undefined);
 }
+
+/** Own-device control contents (`linked`, `sync`): through the outbox, to every other device of this account. */
+export async function queueToOwnDevices(ctx: ClientContext, contents: ContentDraft[]): Promise<void> {
+  for (const content of contents) {
+    const fanout = await prepareFanout(ctx, [], content, { includeOwnDevices: true, strict: false });
+    for (const { error } of fanout.problems) throw error;
+    for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
+    await fanout.batch.commit();
+  }
+  void ctx.outbox.flush();
+}

@@ -1,25 +1,40 @@
 /**
- * The relay's HTTP API with signed requests: each signer adds its Ed25519 signature over
- * crypto/statements.ts `signRequest` (relay host, method, path, timestamp, nonce and the
- * exact body bytes). Uses the platform `fetch`, so it runs in browsers and Node alike.
+ * The relay's HTTP API (protocol v2, routes under /v2) with signed requests: the signing device
+ * adds its Ed25519 signature over crypto/statements.ts `signRequest` (relay host, method, path,
+ * timestamp, nonce and the exact body bytes). Every answer is checked against its schema before
+ * the SDK uses it: the relay is not trusted to send well-formed data. Uses the platform `fetch`,
+ * so it runs in browsers and Node alike.
  */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import {
-  HEADER_DEVICE_SIGNATURE, HEADER_IDENTITY_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP,
-  type AccountViewJson, type AddDeviceRequest, type CreateAccountRequest, type DeviceCreated,
-  type PrekeyBundleJson, type PrekeyStatusJson, type UploadPrekeysRequest,
+  DeviceCreated, DeviceListPublished, Handle, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
+  HEADER_TIMESTAMP, Key32, PrekeyBundle, PrekeyStatus, ProvisioningClaimed, SignedDeviceList,
+  type AddDeviceRequest, type CreateAccountRequest, type PublishDeviceListRequest, type UploadPrekeysRequest,
 } from '../../server/protocol/http.js';
 import type { ErrorCode } from '../../server/protocol/errors.js';
-import type { Static } from '@sinclair/typebox';
 import { signRequest, toBase64Url, utf8 } from '../../crypto/index.js';
 import { SdkError } from './errors.js';
 import { randomBytes } from './random.js';
 
-export interface RequestSigners {
-  /** Ed25519 private key of the account identity. */
-  identity?: Uint8Array;
-  /** Ed25519 private key of the device. */
-  device?: Uint8Array;
+export interface RequestSigner {
+  /** The signing device's id, sent as x-sealpost-device-id where the path does not name it. */
+  deviceId: string;
+  /** Its Ed25519 private key. */
+  privateKey: Uint8Array;
 }
+
+/**
+ * A lookup answer before its devices are checked one by one: a malformed device entry is
+ * skipped (and reported) by the directory, not allowed to fail the whole lookup.
+ */
+export const LookupReply = Type.Object({
+  handle: Handle,
+  identityKey: Key32,
+  deviceList: SignedDeviceList,
+  devices: Type.Array(Type.Unknown(), { maxItems: 64 }),
+});
+export type LookupReplyJson = Static<typeof LookupReply>;
 
 export class RelayHttp {
   readonly relayHost: string;
@@ -31,52 +46,55 @@ export class RelayHttp {
     this.origin = url.origin;
   }
 
-  createAccount(body: CreateAccountRequest, signers: Required<RequestSigners>): Promise<Static<typeof DeviceCreated>> {
-    return this.request('POST', '/v1/accounts', body, signers);
+  createAccount(body: CreateAccountRequest, signer: RequestSigner): Promise<Static<typeof DeviceCreated>> {
+    return this.request('POST', '/v2/accounts', DeviceCreated, body, signer);
   }
 
-  lookupAccount(handle: string): Promise<AccountViewJson> {
-    return this.request('GET', `/v1/accounts/${encodeURIComponent(handle)}`);
+  lookupAccount(handle: string): Promise<LookupReplyJson> {
+    return this.request('GET', `/v2/accounts/${encodeURIComponent(handle)}`, LookupReply);
   }
 
-  addDevice(handle: string, body: AddDeviceRequest, signers: Required<RequestSigners>): Promise<Static<typeof DeviceCreated>> {
-    return this.request('POST', `/v1/accounts/${encodeURIComponent(handle)}/devices`, body, signers);
+  /** A linked or recovered device registers itself with the new device list that names it. */
+  addDevice(handle: string, body: AddDeviceRequest, signer: RequestSigner): Promise<Static<typeof DeviceCreated>> {
+    return this.request('POST', `/v2/accounts/${encodeURIComponent(handle)}/devices`, DeviceCreated, body, signer);
   }
 
-  removeDevice(handle: string, deviceId: string, signers: RequestSigners): Promise<unknown> {
-    return this.request('DELETE', `/v1/accounts/${encodeURIComponent(handle)}/devices/${deviceId}`, undefined, signers);
+  /** Publishes a newer device list signed by the authority (e.g. one without a removed device). */
+  publishDeviceList(handle: string, body: PublishDeviceListRequest): Promise<Static<typeof DeviceListPublished>> {
+    return this.request('PUT', `/v2/accounts/${encodeURIComponent(handle)}/device-list`, DeviceListPublished, body);
   }
 
-  claimBundle(deviceId: string): Promise<PrekeyBundleJson> {
-    return this.request('POST', `/v1/devices/${deviceId}/bundle`);
+  /** Claims a bundle of another device; signed by ours, so claims are counted per device. */
+  claimBundle(deviceId: string, signer: RequestSigner): Promise<Static<typeof PrekeyBundle>> {
+    return this.request('POST', `/v2/devices/${deviceId}/bundle`, PrekeyBundle, undefined, signer, { [HEADER_DEVICE_ID]: signer.deviceId });
   }
 
-  uploadPrekeys(deviceId: string, body: UploadPrekeysRequest, devicePrivateKey: Uint8Array): Promise<PrekeyStatusJson> {
-    return this.request('PUT', `/v1/devices/${deviceId}/prekeys`, body, { device: devicePrivateKey });
+  uploadPrekeys(deviceId: string, body: UploadPrekeysRequest, signer: RequestSigner): Promise<Static<typeof PrekeyStatus>> {
+    return this.request('PUT', `/v2/devices/${deviceId}/prekeys`, PrekeyStatus, body, signer);
   }
 
   /** Drops a sealed link bundle in the new device's provisioning mailbox (unauthenticated, short-lived). */
   putProvisioning(deviceId: string, sealedBody: string): Promise<unknown> {
-    return this.request('PUT', `/v1/provisioning/${deviceId}`, { body: sealedBody });
+    return this.request('PUT', `/v2/provisioning/${deviceId}`, Type.Unknown(), { body: sealedBody });
   }
 
   /** The new device collects what was left in its mailbox (signed by that device). */
-  claimProvisioning(deviceId: string, devicePrivateKey: Uint8Array): Promise<{ bodies: string[] }> {
-    return this.request('POST', `/v1/provisioning/${deviceId}/claim`, {}, { device: devicePrivateKey });
+  claimProvisioning(deviceId: string, signer: RequestSigner): Promise<Static<typeof ProvisioningClaimed>> {
+    return this.request('POST', `/v2/provisioning/${deviceId}/claim`, ProvisioningClaimed, {}, signer);
   }
 
-  private async request<T>(method: string, path: string, json?: unknown, signers: RequestSigners = {}): Promise<T> {
+  private async request<S extends TSchema>(
+    method: string, path: string, reply: S, json?: unknown, signer?: RequestSigner, extraHeaders: Record<string, string> = {},
+  ): Promise<Static<S>> {
     const body = json === undefined ? new Uint8Array(0) : utf8(JSON.stringify(json));
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (json !== undefined) headers['content-type'] = 'application/json';
-    if (signers.identity || signers.device) {
+    if (signer) {
       const timestamp = Date.now();
       const nonce = toBase64Url(randomBytes(16));
       headers[HEADER_TIMESTAMP] = String(timestamp);
       headers[HEADER_NONCE] = nonce;
-      const fields = { relayHost: this.relayHost, method, path, timestamp, nonce, body };
-      if (signers.identity) headers[HEADER_IDENTITY_SIGNATURE] = toBase64Url(signRequest(fields, signers.identity));
-      if (signers.device) headers[HEADER_DEVICE_SIGNATURE] = toBase64Url(signRequest(fields, signers.device));
+      headers[HEADER_DEVICE_SIGNATURE] = toBase64Url(signRequest({ relayHost: this.relayHost, method, path, timestamp, nonce, body }, signer.privateKey));
     }
     let response: Response;
     try {
@@ -97,7 +115,8 @@ export class RelayHttp {
         status: response.status,
       });
     }
-    return parsed as T;
+    if (!Value.Check(reply, parsed)) throw new SdkError('invalid_reply', `the relay's answer to ${method} ${path.split('/').slice(0, 3).join('/')} is malformed`);
+    return parsed;
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * Fan-out: one content, encrypted separately for every device of every recipient and for the
- * sender's own other devices (so all of a user's devices see the conversation), sealed, and
- * written to the outbox in ONE batch with the ratchet states that produced it.
+ * Fan-out: one content, encrypted separately for every device in the verified device list of
+ * every recipient and for the sender's own other devices (so all of a user's devices see the
+ * conversation), sealed, and written to the outbox in ONE batch with the ratchet states that
+ * produced it. A device that is not in the newest verified list is never encrypted to.
  */
 import { parseSigningPublicKey, sealEnvelope, toBase64Url } from '../../crypto/index.js';
 import { encodeContent, type ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
 import type { Emit } from './events.js';
+import { headsFor } from './list-heads.js';
 import { randomId } from './random.js';
 import type { StoreBatch } from './store/local-store.js';
 import type { ContactRecord, OutboxRecord } from './store/records.js';
@@ -36,11 +38,12 @@ export interface FanoutOptions {
 
 export async function prepareFanout(ctx: ClientContext, recipients: string[], content: ContentDraft, options: FanoutOptions): Promise<Fanout> {
   const account = ctx.account();
-  const plaintext = encodeContent(content);
   const fanout: Fanout = { batch: ctx.store.batch(), envelopes: [], problems: [] };
   for (const handle of recipients) {
     try {
       const contact = await resolveContact(ctx, handle);
+      // Each recipient account gets the heads of the lists this copy was encrypted under.
+      const plaintext = encodeContent(content, headsFor(ctx, handle));
       const sealed = await sealForDevices(ctx, fanout, contact, plaintext, true, options);
       if (sealed === 0 && !options.existingSessionsOnly) throw new SdkError('no_devices', `no device of ${handle} can be sent to`, { handle });
     } catch (error) {
@@ -54,7 +57,7 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
     try {
       const self = await resolveContact(ctx, account.handle);
       const others = { ...self, devices: self.devices.filter((device) => device.deviceId !== account.deviceId) };
-      await sealForDevices(ctx, fanout, others, plaintext, false, options);
+      await sealForDevices(ctx, fanout, others, encodeContent(content, headsFor(ctx, account.handle)), false, options);
     } catch (error) {
       fanout.problems.push({ handle: account.handle, error: toSdkError(error) });
     }

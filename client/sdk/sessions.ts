@@ -10,10 +10,10 @@ import {
   parseSigningPublicKey, serializeSession, sessionRemoteIdentityKey, toBase64Url, CryptoError, type LocalIdentity,
 } from '../../crypto/index.js';
 import type { PrekeyBundleJson } from '../../server/protocol/http.js';
-import { verifyDevice } from './directory.js';
+import { signedPrekeyVerifies } from './directory.js';
 import { SdkError } from './errors.js';
 import { prekeySourceOf } from './local-identity.js';
-import type { RelayHttp } from './relay-http.js';
+import type { RelayHttp, RequestSigner } from './relay-http.js';
 import type { LocalStore, StoreBatch } from './store/local-store.js';
 import type { SessionRecord } from './store/records.js';
 
@@ -22,7 +22,7 @@ const KEPT_SESSIONS_PER_DEVICE = 4;
 export interface RemoteDevice {
   handle: string;
   deviceId: string;
-  /** The pinned account identity key (base64url) the device must be certified by. */
+  /** The pinned account identity key (base64url) whose verified device list names this device. */
   identityKey: string;
 }
 
@@ -31,6 +31,7 @@ export class Sessions {
     private readonly store: LocalStore,
     private readonly http: RelayHttp,
     private readonly local: () => LocalIdentity,
+    private readonly signer: () => RequestSigner,
   ) {}
 
   has(deviceId: string): boolean {
@@ -84,8 +85,8 @@ export class Sessions {
   }
 
   private async initiate(remote: RemoteDevice, pinned: Uint8Array) {
-    const bundle = await this.http.claimBundle(remote.deviceId);
-    checkBundle(bundle, remote, pinned);
+    const bundle = await this.http.claimBundle(remote.deviceId, this.signer());
+    checkBundle(bundle, remote);
     return initiateSession(this.local(), {
       identityKey: pinned,
       devicePublicKey: parseSigningPublicKey(bundle.deviceId),
@@ -102,12 +103,14 @@ export class Sessions {
   }
 }
 
-/** The claimed bundle must be the device we looked up, certified by the pinned identity key. */
-function checkBundle(bundle: PrekeyBundleJson, remote: RemoteDevice, pinned: Uint8Array): void {
+/**
+ * The claimed bundle must be the device we looked up (which the caller took from the verified
+ * device list), under the pinned identity key, with a signed prekey signed by that device.
+ */
+function checkBundle(bundle: PrekeyBundleJson, remote: RemoteDevice): void {
   const refuse = (why: string) =>
     new SdkError('untrusted_device', `refusing ${remote.handle}'s device ${remote.deviceId}: ${why}`, { handle: remote.handle, deviceId: remote.deviceId });
   if (bundle.deviceId !== remote.deviceId || bundle.handle !== remote.handle) throw refuse('the bundle is for another device');
   if (bundle.identityKey !== remote.identityKey) throw refuse('the bundle names another identity key');
-  const reason = verifyDevice(remote.handle, bundle, pinned);
-  if (reason) throw refuse(reason);
+  if (!signedPrekeyVerifies(bundle)) throw refuse('invalid_signed_prekey');
 }

@@ -5,8 +5,8 @@
 import type { Persistence } from './persistence.js';
 import { COLLECTIONS, type CollectionName, type Snapshot, type StoreWrite } from './records.js';
 
-// 2: adds heldEnvelopes.
-const DB_VERSION = 2;
+// 2: adds heldEnvelopes. 3: adds deviceNames (protocol v2).
+const DB_VERSION = 3;
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,11 @@
 /**
  * What the local store holds, as plain JSON (bytes as unpadded base64url) so every backend —
  * a JSON file in Node, IndexedDB in the browser — persists the same records. Private keys live
- * only in `account`, `signedPrekeys` and `oneTimePrekeys`, and leave the store only through the
- * device-linking flow.
+ * only in `account`, `signedPrekeys` and `oneTimePrekeys`, and never leave the device (protocol
+ * v2: a linked device gets no private key from the one that approved it).
  */
+import type { DeviceListHead } from '../../../crypto/index.js';
+import type { SignedDeviceListJson } from '../../../server/protocol/http.js';
 
 export interface KeyPairRecord {
   publicKey: string;
@@ -11,13 +13,21 @@ export interface KeyPairRecord {
 }
 
 export interface AccountRecord {
+  /** 2 for protocol v2 profiles; v1 profiles (no such field) cannot be used and must be reset. */
+  v: 2;
   relayUrl: string;
   handle: string;
-  /** The ACCOUNT identity key pair, shared by all of the account's devices. */
-  identity: KeyPairRecord;
+  /** The account identity (authority) PUBLIC key: safety numbers and device lists hang on it. */
+  identityKey: string;
+  /**
+   * The authority key pair — only on the device that created the account or recovered it.
+   * It signs device lists (adding and removing devices); linked devices never hold it.
+   */
+  authority?: KeyPairRecord;
   device: KeyPairRecord;
   deviceId: string;
-  certificate: { createdAt: number; signature: string };
+  /** The newest own device list this device verified (the highest version it will accept). */
+  deviceList: SignedDeviceListJson;
   /** Next key id for a signed or one-time prekey (ids are never reused on a device). */
   nextPrekeyId: number;
 }
@@ -52,10 +62,25 @@ export interface ContactRecord {
   identityKey: string;
   /** A different identity key the relay now reports; sending is blocked until accepted. */
   changedIdentityKey?: string;
-  /** Devices whose certificate verified against the pinned key at the last lookup. */
+  /** Devices of the newest verified device list whose signed prekey verified at the last lookup. */
   devices: ContactDeviceRecord[];
+  /**
+   * Head of the newest device list verified for this contact: a list with a lower version is
+   * a rollback and is refused. Absent on a contact known only from a sync (not looked up yet).
+   */
+  listHead?: DeviceListHead;
+  /** That list's signing time: a newer version may not be older. */
+  listTime?: number;
   verified?: boolean;
   lookedUpAt: number;
+}
+
+/** A name the user gave one of the account's own devices; shared only among own devices. */
+export interface DeviceNameRecord {
+  deviceId: string;
+  name: string;
+  /** When it was named; the newest name wins when two devices rename at once. */
+  at: number;
 }
 
 export type MessageState = 'sending' | 'stored' | 'delivered' | 'read' | 'failed' | 'received';
@@ -112,6 +137,13 @@ export interface GroupRecord {
   updatedAt: number;
 }
 
+/** A conversation this account has, known without its history (e.g. from a sync to a new device). */
+export interface ConversationRecord {
+  conversation: Conversation;
+  /** When it became known here; orders conversations without messages. */
+  at: number;
+}
+
 export interface Collections {
   account: AccountRecord;
   signedPrekeys: SignedPrekeyRecord;
@@ -124,13 +156,16 @@ export interface Collections {
   outbox: OutboxRecord;
   groups: GroupRecord;
   heldEnvelopes: HeldEnvelopeRecord;
+  deviceNames: DeviceNameRecord;
+  conversations: ConversationRecord;
 }
 
 export type CollectionName = keyof Collections;
 
 export const COLLECTIONS: readonly CollectionName[] = [
   'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
-  'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes',
+  'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes', 'deviceNames',
+  'conversations',
 ];
 
 /** One put (value) or delete (value null) in an atomic batch. */

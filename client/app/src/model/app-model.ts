@@ -110,11 +110,31 @@ export class AppModel {
       if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
       this.changed();
     });
-    for (const event of ['message_state', 'receipt', 'identity_changed', 'devices'] as const) {
+    for (const event of ['message_state', 'receipt', 'identity_changed', 'device_names', 'synced'] as const) {
       client.on(event, () => this.changed());
     }
+    client.on('devices_changed', (change) => {
+      // As Signal and WhatsApp do: a contact's device set changing is shown where you talk to them.
+      if (!change.own) {
+        const parts: string[] = [];
+        if (change.added.length > 0) parts.push(`${change.handle} linked ${change.added.length === 1 ? 'a new device' : `${change.added.length} new devices`}`);
+        if (change.removed.length > 0) parts.push(`${change.handle} removed ${change.removed.length === 1 ? 'a device' : `${change.removed.length} devices`}`);
+        this.addNote({ kind: 'direct', handle: change.handle }, parts.join('; '));
+      }
+      this.changed();
+    });
     client.on('device_refused', (refusal) => {
-      this.setNotice(`A device the relay lists for ${refusal.handle} is not certified by their identity key (${refusal.reason}); nothing is sent to it.`);
+      this.setNotice(`The relay lists a device for ${refusal.handle} that their account did not sign for (${refusal.reason}); nothing is sent to it.`);
+    });
+    client.on('device_list_refused', (refusal) => {
+      this.setNotice(`The relay served a device list for ${refusal.handle} that cannot be trusted (${refusal.reason === 'rollback' ? 'an older list than one already seen' : refusal.reason}); nothing is sent to those devices.`);
+    });
+    client.on('device_list_mismatch', (mismatch) => {
+      const whose = mismatch.kind === 'sender' ? `${mismatch.handle}'s devices` : 'your devices';
+      this.setNotice(`${mismatch.from}'s message was sent with a different list of ${whose} than the relay shows you. The relay may be showing different people different devices.`);
+    });
+    client.on('device_removed', () => {
+      this.setNotice('This device was removed from your account. It can no longer send or read new messages. Erase it under Devices to start again.');
     });
     client.on('rejected', (error) => {
       if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
@@ -273,7 +293,7 @@ export class AppModel {
   // ── devices ────────────────────────────────────────────────────────────────
 
   async approveLink(code: string): Promise<string> {
-    const deviceId = await this.client.acceptLink(code.trim());
+    const deviceId = await this.client.approveLink(code.trim());
     this.changed();
     return deviceId;
   }

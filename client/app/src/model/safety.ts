@@ -23,7 +23,7 @@ export async function loadSafety(client: SealpostClient, handle: string): Promis
   let contact: ContactRecord | undefined = client.contact(handle);
   if (!contact) contact = await client.lookup(handle);
   const theirs = { handle, identityKey: fromBase64Url(contact.changedIdentityKey ?? contact.identityKey) };
-  const ours = { handle: account.handle, identityKey: fromBase64Url(account.identity.publicKey) };
+  const ours = { handle: account.handle, identityKey: fromBase64Url(account.identityKey) };
   return {
     handle,
     digits: safetyNumber(ours, theirs),

@@ -1,0 +1,83 @@
+/**
+ * The recovery key: the account authority key's 32-byte Ed25519 seed, in a form a person can
+ * write down and type back. Whoever holds it holds the account's authority (it can publish a
+ * device list), so the app shows it once, asks the user to keep it offline, and never sends it.
+ *
+ *   bytes = 0x02 (version) ‖ seed (32) ‖ check (2)
+ *   check = first 2 bytes of BLAKE2b-128(label "sealpost/v2/recovery-check", fields: 0x02 ‖ seed)
+ *   text  = RFC 4648 base32 of bytes, lower case, no padding (56 characters), in 14 groups of 4
+ *           joined by "-"
+ *
+ * Decoding ignores case, spaces and dashes; the check catches a mistyped character (1 in 65,536
+ * slips through, and then the derived key simply does not match the account's).
+ */
+import { concatBytes } from './encoding.js';
+import { CryptoError } from './errors.js';
+import { KDF_LABELS, deriveKey } from './kdf.js';
+import type { SigningKeyPair } from './keys.js';
+import { sodium } from './sodium.js';
+
+const VERSION = 2;
+const SEED_BYTES = 32;
+const CHECK_BYTES = 2;
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function check(versionAndSeed: Uint8Array): Uint8Array {
+  return deriveKey(KDF_LABELS.recoveryCheck, null, [versionAndSeed], 16).slice(0, CHECK_BYTES);
+}
+
+function toBase32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+function fromBase32(text: string): Uint8Array {
+  const out: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text) {
+    const value = ALPHABET.indexOf(char);
+    if (value < 0) throw new CryptoError('invalid_encoding', `"${char}" is not a letter or digit of a recovery key`);
+    buffer = (buffer << 5) | value;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((buffer >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return Uint8Array.from(out);
+}
+
+/** The recovery key text for an authority key pair (libsodium's 64-byte secret key = seed ‖ public). */
+export function encodeRecoveryKey(authority: SigningKeyPair): string {
+  const versionAndSeed = concatBytes(new Uint8Array([VERSION]), authority.privateKey.slice(0, SEED_BYTES));
+  const text = toBase32(concatBytes(versionAndSeed, check(versionAndSeed)));
+  return text.match(/.{1,4}/g)!.join('-');
+}
+
+/** The authority key pair from a recovery key text; `invalid_encoding` when it was mistyped. */
+export function decodeRecoveryKey(text: string): SigningKeyPair {
+  const normalized = String(text).toLowerCase().replace(/[\s-]+/g, '');
+  const bytes = fromBase32(normalized);
+  if (bytes.length !== 1 + SEED_BYTES + CHECK_BYTES) throw new CryptoError('invalid_encoding', 'a recovery key has 56 letters and digits');
+  if (bytes[0] !== VERSION) throw new CryptoError('unsupported_version', `recovery key version ${bytes[0]}`);
+  const versionAndSeed = bytes.slice(0, 1 + SEED_BYTES);
+  if (!sodium().memcmp(check(versionAndSeed), bytes.slice(1 + SEED_BYTES))) {
+    throw new CryptoError('invalid_encoding', 'the recovery key does not check out: a character is mistyped');
+  }
+  const { publicKey, privateKey } = sodium().crypto_sign_seed_keypair(versionAndSeed.slice(1));
+  return { publicKey, privateKey };
+}
