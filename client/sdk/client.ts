@@ -48,6 +48,8 @@ export interface ClientOptions {
   prekeyPolicy?: Partial<PrekeyPolicy>;
   /** First reconnect delay in ms (then doubling, capped, jittered). */
   reconnectBackoffMs?: number;
+  /** The HTTP client for relay requests (default: the platform fetch); tests put a lying relay here. */
+  fetch?: typeof fetch;
 }
 
 export type { OutgoingMessage };
@@ -95,7 +97,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Creates the account with this device as its first. */
   async register(relayUrl: string, handle: string): Promise<AccountRecord> {
-    return registration.createAccount(this.store, new RelayHttp(relayUrl), relayUrl, handle);
+    return registration.createAccount(this.store, this.http(relayUrl), relayUrl, handle);
   }
 
   /**
@@ -104,7 +106,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
    * account's devices (queued until connected), which answer with a sync.
    */
   startLink(relayUrl: string, options?: { pollMs?: number; timeoutMs?: number }): registration.PendingLink {
-    const pending = registration.startLink(this.store, new RelayHttp(relayUrl), relayUrl, options);
+    const pending = registration.startLink(this.store, this.http(relayUrl), relayUrl, options);
     const completed = pending.completed.then(async (account) => {
       await this.serial(() => queueToOwnDevices(this.context(), [{ type: 'linked', id: randomId(), ts: Date.now() }]));
       return account;
@@ -135,7 +137,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** On a fresh profile: takes the account back with its recovery key (every other device is dropped). */
   async recover(relayUrl: string, handle: string, recoveryKey: string): Promise<AccountRecord> {
-    return registration.recoverAccount(this.store, new RelayHttp(relayUrl), relayUrl, handle, recoveryKey);
+    return registration.recoverAccount(this.store, this.http(relayUrl), relayUrl, handle, recoveryKey);
   }
 
   /** Whether this device holds the account authority (can add and remove devices, show the recovery key). */
@@ -330,6 +332,10 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     for (const change of await this.wire().tracker.apply(result)) this.emit('message_state', change);
   }
 
+  private http(relayUrl: string): RelayHttp {
+    return this.options.fetch ? new RelayHttp(relayUrl, this.options.fetch) : new RelayHttp(relayUrl);
+  }
+
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.tail.then(task, task);
     this.tail = run.catch(() => undefined);
@@ -350,7 +356,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private wire(): NonNullable<SealpostClient['wired']> {
     if (this.wired) return this.wired;
     const account = this.requireAccount();
-    const http = new RelayHttp(account.relayUrl);
+    const http = this.http(account.relayUrl);
     const identity = (): LocalIdentity => localIdentityOf(this.requireAccount());
     const directory = new Directory(this.store, http, () => this.requireAccount(), this.emitEvent);
     const connection: RelayConnection = new RelayConnection({

@@ -2,10 +2,10 @@
  * The Sealpost client SDK — the same code in browsers and Node. Node-only pieces (the
  * file-backed store) are in `./node.js`.
  */
-export { SealpostClient, type ClientOptions, type OutgoingMessage } from './client.js';
-export type { SealpostEvents, MessageEvent, ReceiptEvent, TypingEvent, MessageStateEvent, GroupEvent } from './events.js';
+export { SealpostClient, type ClientOptions, type OutgoingMessage, type OwnDevice } from './client.js';
+export type { SealpostEvents, MessageEvent, ReceiptEvent, TypingEvent, MessageStateEvent, GroupEvent, DeviceListMismatch } from './events.js';
 export type { ConnectionState } from './connection.js';
-export type { IdentityChange, DeviceRefusal } from './directory.js';
+export type { IdentityChange, DeviceRefusal, DeviceListRefusal, DevicesChanged } from './directory.js';
 export type { PendingLink } from './registration.js';
 export { SdkError, type SdkErrorCode } from './errors.js';
 export { LocalStore } from './store/local-store.js';

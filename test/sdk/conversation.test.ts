@@ -29,7 +29,10 @@ describe('a conversation between a two-device account and a one-device account',
 
   it('links the second device to the same account identity', async () => {
     expect(alice2.client.handle).toBe('alice');
-    expect(alice2.client.account?.identity.publicKey).toBe(alice1.client.account?.identity.publicKey);
+    expect(alice2.client.account?.identityKey).toBe(alice1.client.account?.identityKey);
+    // v2: the linked device holds no account authority.
+    expect(alice2.client.account?.authority).toBeUndefined();
+    expect(alice2.client.hasAuthority).toBe(false);
     const devices = await alice1.client.devices();
     expect(devices.map((d) => d.deviceId).sort()).toEqual([alice1.client.deviceId, alice2.client.deviceId].sort());
   });

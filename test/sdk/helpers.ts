@@ -23,13 +23,13 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function openDevice(name: string, profile: string, seen: MessageEvent[] = []): Promise<TestDevice> {
-  const client = await SealpostClient.open({ persistence: new FilePersistence(profile), reconnectBackoffMs: 100 });
+export async function openDevice(name: string, profile: string, seen: MessageEvent[] = [], options: { fetch?: typeof fetch } = {}): Promise<TestDevice> {
+  const client = await SealpostClient.open({ persistence: new FilePersistence(profile), reconnectBackoffMs: 100, ...options });
   client.on('message', (event) => seen.push(event));
   const device: TestDevice = {
     name, profile, client, seen,
     reopen: async () => {
-      const again = await openDevice(name, profile, seen);
+      const again = await openDevice(name, profile, seen, options);
       if (again.client.account) again.client.connect();
       return again;
     },
@@ -37,21 +37,27 @@ export async function openDevice(name: string, profile: string, seen: MessageEve
   return device;
 }
 
-export async function registerDevice(root: string, relayUrl: string, handle: string): Promise<TestDevice> {
-  const device = await openDevice(handle, join(root, handle));
+export async function registerDevice(root: string, relayUrl: string, handle: string, options: { fetch?: typeof fetch } = {}): Promise<TestDevice> {
+  const device = await openDevice(handle, join(root, handle), [], options);
   await device.client.register(relayUrl, handle);
   device.client.connect();
   await waitFor(() => device.client.connectionState === 'connected', `${handle} connects`);
   return device;
 }
 
+/**
+ * Links a new device to `existing` (which must hold the account authority and be connected):
+ * resolves once the approval reported success, which it does only after the new device
+ * registered and announced itself.
+ */
 export async function linkDevice(root: string, relayUrl: string, existing: TestDevice, name: string): Promise<TestDevice> {
   const device = await openDevice(name, join(root, name));
   const pending = device.client.startLink(relayUrl, { pollMs: 50 });
-  await existing.client.acceptLink(pending.code);
+  const approved = existing.client.approveLink(pending.code, { timeoutMs: 15_000 });
   await pending.completed;
   device.client.connect();
   await waitFor(() => device.client.connectionState === 'connected', `${name} connects`);
+  await approved;
   return device;
 }
 

@@ -57,7 +57,7 @@ describe('messages from a changed identity', () => {
     alice.client.on('identity_changed', (change) => changes.push(change));
     for (const text of ['new phone, same bob', 'please accept my new key']) await (await newBob.client.send('alice', text)).stored;
     await waitFor(() => alice.client.store.all('heldEnvelopes').length === 2, 'alice holds both');
-    expect(changes.map((c) => c.newIdentityKey)).toEqual([newBob.client.account!.identity.publicKey]);
+    expect(changes.map((c) => c.newIdentityKey)).toEqual([newBob.client.account!.identityKey]);
     expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone']);
     await expect(alice.client.setVerified('bob', true)).rejects.toMatchObject({ code: 'identity_changed' });
 

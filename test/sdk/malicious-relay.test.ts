@@ -1,66 +1,44 @@
 /**
- * A relay that lies about an account is caught by the SDK. The lies are written straight into
- * the real relay's SQLite file (what an operator or an attacker with the file could do):
- * an injected device whose certificate does not verify, and a swapped identity key.
+ * A relay that lies about an account's identity key is caught by the SDK: the key is pinned on
+ * first use, a different one blocks sending until the user accepts it, and even an accepted
+ * forged key opens nothing, because the account's signed device list does not verify under it.
+ * The lies are served through LyingRelay (HTTP answers a malicious operator could give); device
+ * list forgeries and rollbacks are in device-authority.test.ts.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDhKeyPair, generateSigningKeyPair, toBase64Url } from '../../crypto/index.js';
-import type { DeviceRefusal, IdentityChange } from '../../client/sdk/index.js';
+import { generateSigningKeyPair, toBase64Url } from '../../crypto/index.js';
+import type { DeviceListRefusal, IdentityChange } from '../../client/sdk/index.js';
 import { SdkError } from '../../client/sdk/index.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+import { LyingRelay } from './lying-relay.js';
 
 describe('a malicious relay', () => {
   let relay: RelayHandle;
   const profiles = tempDir('sealpost-sdk-evil-');
+  const liar = new LyingRelay();
   let alice: TestDevice;
   let bob: TestDevice;
-  let db: Database.Database;
 
   beforeAll(async () => {
     relay = await startRelay();
-    alice = await registerDevice(profiles.path, relay.url, 'alice');
+    alice = await registerDevice(profiles.path, relay.url, 'alice', { fetch: liar.fetch });
     bob = await registerDevice(profiles.path, relay.url, 'bob');
-    db = new Database(relay.dbPath);
     await (await alice.client.send('bob', 'before the attack')).stored;
     await waitFor(() => textsFrom(bob, 'alice').length === 1, 'bob gets the first message');
   });
 
   afterAll(async () => {
-    db?.close();
     await alice?.client.close();
     await bob?.client.close();
     await relay?.close();
     profiles.remove();
   });
 
-  it('refuses an injected device without a valid certificate and never encrypts to it', async () => {
-    const evil = generateSigningKeyPair();
-    const evilId = toBase64Url(evil.publicKey);
-    const fakeSignature = toBase64Url(new Uint8Array(64).fill(7));
-    db.prepare(
-      `INSERT INTO devices (device_id, handle, cert_created_at, cert_signature, spk_key_id, spk_public_key, spk_signature)
-       VALUES (?, 'bob', ?, ?, 1, ?, ?)`,
-    ).run(evilId, Date.now(), fakeSignature, toBase64Url(generateDhKeyPair().publicKey), fakeSignature);
-
-    const refusals: DeviceRefusal[] = [];
-    alice.client.on('device_refused', (refusal) => refusals.push(refusal));
-    const outgoing = await alice.client.send('bob', 'only to the real bob');
-    await outgoing.stored;
-    expect(refusals).toEqual([{ handle: 'bob', deviceId: evilId, reason: 'invalid_certificate' }]);
-    expect((await alice.client.lookup('bob')).devices.map((d) => d.deviceId)).toEqual([bob.client.deviceId]);
-    const queuedForEvil = db.prepare('SELECT COUNT(*) AS n FROM queue WHERE device_id = ?').get(evilId) as { n: number };
-    expect(queuedForEvil.n).toBe(0);
-    expect(alice.client.store.get('sessions', evilId)).toBeUndefined();
-    await waitFor(() => textsFrom(bob, 'alice').length === 2, 'the real bob still gets it');
-    db.prepare('DELETE FROM devices WHERE device_id = ?').run(evilId);
-  });
-
-  it('detects a changed identity key, blocks sending until accepted', async () => {
-    const original = (db.prepare("SELECT identity_key FROM accounts WHERE handle = 'bob'").get() as { identity_key: string }).identity_key;
+  it('detects a changed identity key, blocks sending until accepted, and a forged key opens nothing', async () => {
+    const original = bob.client.account!.identityKey;
     const swapped = toBase64Url(generateSigningKeyPair().publicKey);
-    db.prepare("UPDATE accounts SET identity_key = ? WHERE handle = 'bob'").run(swapped);
+    liar.lieAbout('bob', (view) => ({ ...view, identityKey: swapped }));
 
     const changes: IdentityChange[] = [];
     alice.client.on('identity_changed', (change) => changes.push(change));
@@ -74,16 +52,16 @@ describe('a malicious relay', () => {
     await expect(alice.client.send('bob', 'still not')).rejects.toMatchObject({ code: 'identity_changed' });
     expect(changes).toHaveLength(1);
 
-    // Accepting the (forged) key lets sending proceed — but every device of that account is
-    // now checked against the forged key, and bob's real certificate does not verify under it.
-    const refusals: DeviceRefusal[] = [];
-    alice.client.on('device_refused', (refusal) => refusals.push(refusal));
+    // Accepting the forged key lets nothing through: bob's real device list is not signed by it.
+    const refusals: DeviceListRefusal[] = [];
+    alice.client.on('device_list_refused', (refusal) => refusals.push(refusal));
     await alice.client.acceptIdentity('bob');
-    await expect(alice.client.send('bob', 'to whom?')).rejects.toMatchObject({ code: 'no_devices' });
-    expect(refusals.map((r) => r.deviceId)).toEqual([bob.client.deviceId]);
+    await expect(alice.client.send('bob', 'to whom?')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    expect(refusals).toEqual([expect.objectContaining({ handle: 'bob', reason: 'unsigned' })]);
+    expect(alice.client.store.all('outbox')).toEqual([]);
 
-    // The relay puts the real key back: a second change, raised and accepted, and all is well.
-    db.prepare("UPDATE accounts SET identity_key = ? WHERE handle = 'bob'").run(original);
+    // The relay serves the real key again: a second change, raised and accepted, and all is well.
+    liar.honest();
     await expect(alice.client.send('bob', 'back?')).rejects.toMatchObject({ code: 'identity_changed' });
     await alice.client.acceptIdentity('bob');
     await (await alice.client.send('bob', 'welcome back')).stored;

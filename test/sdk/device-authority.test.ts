@@ -1,0 +1,232 @@
+/**
+ * Protocol v2's promise, tried as an attacker would: only the account's own devices read its
+ * messages, and the relay cannot change that unseen. A linked device holds no authority; a
+ * removed one (with a full copy of its profile) reads nothing sent afterwards and can change
+ * nothing; a relay that re-lists it, rolls a list back, forges one or shows different lists to
+ * different people is caught. Real relay on port 0, real SDK, real libsodium; the lies are
+ * served through LyingRelay (the HTTP answers a malicious operator could give).
+ */
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signDeviceList, fromBase64Url } from '../../crypto/index.js';
+import type { DeviceListMismatch, DeviceListRefusal, DeviceRefusal, DevicesChanged } from '../../client/sdk/index.js';
+import type { AccountViewJson } from '../../server/protocol/http.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { linkDevice, openDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+import { LyingRelay } from './lying-relay.js';
+
+describe('account authority and device lists (protocol v2)', () => {
+  let relay: RelayHandle;
+  const profiles = tempDir('sealpost-sdk-authority-');
+  const liars = { alice: new LyingRelay(), bob: new LyingRelay(), dave: new LyingRelay() };
+  let alice: TestDevice;
+  let alice2: TestDevice;
+  let bob: TestDevice;
+  let groupId: string;
+  /** The relay's answer for alice while alice2 was still a device: a genuine, signed, older list. */
+  let aliceBeforeRemoval: AccountViewJson;
+  const opened: TestDevice[] = [];
+
+  const lookupRaw = async (handle: string) => (await (await fetch(`${relay.url}/v2/accounts/${handle}`)).json()) as AccountViewJson;
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    alice = await registerDevice(profiles.path, relay.url, 'alice', { fetch: liars.alice.fetch });
+    bob = await registerDevice(profiles.path, relay.url, 'bob', { fetch: liars.bob.fetch });
+    opened.push(alice, bob);
+  });
+
+  afterAll(async () => {
+    for (const device of opened) await device.client.close().catch(() => undefined);
+    await relay?.close();
+    profiles.remove();
+  });
+
+  it('links a device that gets the groups, contacts and verified marks and can send to the group at once; it holds no authority', async () => {
+    const group = await alice.client.createGroup('trip', ['bob']);
+    groupId = group.groupId;
+    await (await alice.client.send('bob', 'hi bob')).stored;
+    await waitFor(() => textsFrom(bob, 'alice').includes('hi bob'), 'bob gets hi');
+    await alice.client.setVerified('bob', true);
+
+    alice2 = await linkDevice(profiles.path, relay.url, alice, 'alice-laptop');
+    opened.push(alice2);
+    expect(alice2.client.hasAuthority).toBe(false);
+    expect(alice2.client.account?.authority).toBeUndefined();
+    await waitFor(() => alice2.client.groups().some((g) => g.groupId === groupId), 'the group reaches the new device');
+    expect(alice2.client.groups().find((g) => g.groupId === groupId)?.members.sort()).toEqual(['alice', 'bob']);
+    expect(alice2.client.contact('bob')).toMatchObject({ identityKey: bob.client.account!.identityKey, verified: true });
+    expect(alice2.client.conversations().map((c) => c.conversation)).toContainEqual({ kind: 'direct', handle: 'bob' });
+
+    await (await alice2.client.sendToGroup(groupId, 'from the laptop')).stored;
+    await waitFor(() => textsFrom(bob, 'alice').includes('from the laptop'), 'bob gets the laptop message');
+    await expect(alice2.client.recoveryKey.bind(alice2.client)).toThrow(/only the device that created the account/);
+  });
+
+  it('shares device names among own devices only', async () => {
+    await alice.client.setDeviceName(alice2.client.deviceId!, 'Laptop');
+    await waitFor(() => alice2.client.store.get('deviceNames', alice2.client.deviceId!)?.name === 'Laptop', 'the laptop learns its name');
+    expect((await alice2.client.devices()).find((d) => d.current)?.name).toBe('Laptop');
+    expect(bob.client.store.count('deviceNames')).toBe(0);
+  });
+
+  it('reports link approval as a success only after the new device confirmed', async () => {
+    const silent = await openDevice('alice-silent', join(profiles.path, 'alice-silent'));
+    const pending = silent.client.startLink(relay.url, { pollMs: 50 });
+    const approval = alice.client.approveLink(pending.code, { timeoutMs: 1_500 });
+    // The new device registers but its confirmation never reaches alice (it never connects).
+    await pending.completed;
+    await expect(approval).rejects.toMatchObject({ code: 'link_timeout' });
+    await silent.client.close();
+    await alice.client.removeDevice(pending.deviceId);
+  });
+
+  it('a removed device, even with a full copy of its profile, reads nothing sent after its removal and can change nothing', async () => {
+    await (await bob.client.send('alice', 'before removal')).stored;
+    await waitFor(() => textsFrom(alice2, 'bob').includes('before removal'), 'the laptop reads it while still a device');
+    aliceBeforeRemoval = await lookupRaw('alice');
+    const removedId = alice2.client.deviceId!;
+    await alice2.client.close();
+    const copyPath = join(profiles.path, 'alice-laptop-copy');
+    cpSync(alice2.profile, copyPath, { recursive: true });
+    const bobChanges: DevicesChanged[] = [];
+    bob.client.on('devices_changed', (change) => bobChanges.push(change));
+
+    await alice.client.removeDevice(removedId);
+
+    await (await bob.client.send('alice', 'after removal')).stored;
+    await (await alice.client.send('bob', 'alice after removal')).stored;
+    await waitFor(() => textsFrom(alice, 'bob').includes('after removal'), 'alice reads it');
+    expect(bobChanges).toContainEqual(expect.objectContaining({ handle: 'alice', removed: [removedId], own: false }));
+    expect(bob.client.store.get('sessions', removedId)).toBeUndefined();
+    expect(alice.client.store.get('sessions', removedId)).toBeUndefined();
+
+    for (const profile of [alice2.profile, copyPath]) {
+      const removed = await openDevice('removed', profile);
+      opened.push(removed);
+      const states: string[] = [];
+      removed.client.on('state', (s) => states.push(`${s.state}:${s.reason ?? ''}`));
+      removed.client.connect();
+      await waitFor(() => states.includes('offline:unknown_device'), 'the relay refuses the removed device');
+      expect(removed.seen.map((m) => m.text)).not.toContain('after removal');
+      expect(removed.seen.map((m) => m.text)).not.toContain('alice after removal');
+      await expect(removed.client.removeDevice(alice.client.deviceId!)).rejects.toMatchObject({ code: 'no_authority' });
+      await expect(removed.client.approveLink('spl2.whatever')).rejects.toMatchObject({ code: 'no_authority' });
+      await removed.client.close();
+    }
+
+    // At the relay: the removed device's own key is no authority. A list it signs is refused.
+    const keys = await openDevice('keys', copyPath);
+    opened.push(keys);
+    const removedKey = fromBase64Url(keys.client.account!.device.privateKey);
+    const current = await lookupRaw('alice');
+    const forged = signDeviceList({ handle: 'alice', version: current.deviceList.version + 1, time: Date.now(), devices: [{ deviceId: removedId, createdAt: Date.now() - 1 }] }, removedKey);
+    const refused = await fetch(`${relay.url}/v2/accounts/alice/device-list`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceList: forged }),
+    });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('bad_signature');
+  });
+
+  it('refuses a rolled-back list that re-lists the removed device, to a contact and to the owner, and seals nothing to it', async () => {
+    const removedId = alice2.client.deviceId!;
+    const refusals: DeviceListRefusal[] = [];
+    bob.client.on('device_list_refused', (r) => refusals.push(r));
+    liars.bob.lieAbout('alice', () => aliceBeforeRemoval);
+    await expect(bob.client.send('alice', 'to the old list')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    expect(refusals).toContainEqual(expect.objectContaining({ handle: 'alice', reason: 'rollback' }));
+    expect(bob.client.store.all('outbox').filter((e) => e.to === removedId)).toEqual([]);
+
+    const own: DeviceListRefusal[] = [];
+    alice.client.on('device_list_refused', (r) => own.push(r));
+    liars.alice.lieAbout('alice', () => aliceBeforeRemoval);
+    await (await alice.client.send('bob', 'own copies?')).stored;
+    expect(own).toContainEqual(expect.objectContaining({ handle: 'alice', reason: 'rollback' }));
+    expect(alice.client.store.get('sessions', removedId)).toBeUndefined();
+    liars.alice.honest();
+    liars.bob.honest();
+  });
+
+  it('refuses an unsigned list, skips devices outside the list and malformed entries, and still reaches the real devices', async () => {
+    const removedId = alice2.client.deviceId!;
+    const refusals: DeviceListRefusal[] = [];
+    const skipped: DeviceRefusal[] = [];
+    bob.client.on('device_list_refused', (r) => refusals.push(r));
+    bob.client.on('device_refused', (r) => skipped.push(r));
+
+    liars.bob.lieAbout('alice', (view) => ({ ...view, deviceList: { ...view.deviceList, devices: [...view.deviceList.devices, { deviceId: removedId, createdAt: 1 }] } }));
+    await expect(bob.client.send('alice', 'forged list')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    expect(refusals.at(-1)).toMatchObject({ handle: 'alice', reason: 'unsigned' });
+
+    const stale = aliceBeforeRemoval.devices.find((d) => d.deviceId === removedId)!;
+    liars.bob.lieAbout('alice', (view) => ({ ...view, devices: [...view.devices, stale, { deviceId: 'not-a-key' }] }));
+    await (await bob.client.send('alice', 'past the junk')).stored;
+    await waitFor(() => textsFrom(alice, 'bob').includes('past the junk'), 'alice still gets it');
+    expect(skipped).toEqual(expect.arrayContaining([
+      { handle: 'alice', deviceId: removedId, reason: 'not_in_device_list' },
+      { handle: 'alice', deviceId: 'not-a-key', reason: 'malformed' },
+    ]));
+    expect(bob.client.store.all('outbox').filter((e) => e.to === removedId)).toEqual([]);
+    liars.bob.honest();
+  });
+
+  it('catches a split view (a new contact shown an old list) on the next message, both ways', async () => {
+    const dave = await registerDevice(profiles.path, relay.url, 'dave', { fetch: liars.dave.fetch });
+    opened.push(dave);
+    liars.dave.lieAbout('alice', () => aliceBeforeRemoval);
+    const seenByAlice: DeviceListMismatch[] = [];
+    const seenByDave: DeviceListMismatch[] = [];
+    alice.client.on('device_list_mismatch', (m) => seenByAlice.push(m));
+    dave.client.on('device_list_mismatch', (m) => seenByDave.push(m));
+
+    // dave has never seen alice: he cannot know the list is old, and encrypts to it …
+    await (await dave.client.send('alice', 'hello alice')).stored;
+    await waitFor(() => textsFrom(alice, 'dave').includes('hello alice'), 'alice gets dave');
+    // … but alice sees, inside his message, that he was shown another list of hers.
+    expect(seenByAlice).toContainEqual(expect.objectContaining({ handle: 'alice', kind: 'recipient', from: 'dave' }));
+    expect(seenByAlice.at(-1)?.inBand.version).toBe(aliceBeforeRemoval.deviceList.version);
+
+    // And alice's reply tells dave that her list is newer than what his relay serves him.
+    await (await alice.client.send('dave', 'hi dave')).stored;
+    await waitFor(() => textsFrom(dave, 'alice').includes('hi dave'), 'dave gets the reply');
+    expect(seenByDave).toContainEqual(expect.objectContaining({ handle: 'alice', kind: 'sender', from: 'alice' }));
+    liars.dave.honest();
+  });
+
+  it('recovers an account whose only device is lost: authority back, other devices dropped, contacts see a device change', async () => {
+    const carol = await registerDevice(profiles.path, relay.url, 'carol');
+    opened.push(carol);
+    const recoveryKey = carol.client.recoveryKey();
+    expect(recoveryKey).toMatch(/^([a-z2-7]{4}-){13}[a-z2-7]{4}$/);
+    await (await bob.client.send('carol', 'before the loss')).stored;
+    await waitFor(() => textsFrom(carol, 'bob').length === 1, 'carol gets it');
+    const lostId = carol.client.deviceId!;
+    await carol.client.close();
+
+    const wrong = await openDevice('carol-wrong', join(profiles.path, 'carol-wrong'));
+    opened.push(wrong);
+    await expect(wrong.client.recover(relay.url, 'carol', alice.client.recoveryKey())).rejects.toMatchObject({ code: 'wrong_recovery_key' });
+    const typo = recoveryKey.slice(0, 10) + (recoveryKey[10] === 'a' ? 'b' : 'a') + recoveryKey.slice(11);
+    await expect(wrong.client.recover(relay.url, 'carol', typo)).rejects.toMatchObject({ code: 'wrong_recovery_key' });
+
+    const changes: DevicesChanged[] = [];
+    const identityChanges: unknown[] = [];
+    bob.client.on('devices_changed', (c) => changes.push(c));
+    bob.client.on('identity_changed', (c) => identityChanges.push(c));
+    const recovered = await openDevice('carol-new', join(profiles.path, 'carol-new'));
+    opened.push(recovered);
+    await recovered.client.recover(relay.url, 'carol', recoveryKey.toUpperCase().replaceAll('-', ' '));
+    expect(recovered.client.hasAuthority).toBe(true);
+    recovered.client.connect();
+    await (await bob.client.send('carol', 'after recovery')).stored;
+    await waitFor(() => textsFrom(recovered, 'bob').includes('after recovery'), 'the recovered device reads it');
+    expect(changes).toContainEqual(expect.objectContaining({ handle: 'carol', removed: [lostId], added: [recovered.client.deviceId] }));
+    expect(identityChanges).toEqual([]);
+  });
+
+  it('refuses anonymous prekey bundle claims', async () => {
+    const anonymous = await fetch(`${relay.url}/v2/devices/${alice.client.deviceId}/bundle`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+  });
+});
