@@ -55,11 +55,13 @@ export const commands: Record<string, Command> = {
 // Client sub-commands (client/cli/main.ts), imported only when invoked: the relay never loads client code.
 const CLIENT_COMMANDS: Record<string, [usage: string, summary: string]> = {
   register: ['register --relay URL --handle NAME', 'create an account with this device as its first'],
-  link: ['link --relay URL | link --accept CODE', 'link this new device / approve a new device by its code'],
+  link: ['link --relay URL | link --accept CODE', 'link this new device / approve a new device by its code (on the device that created the account)'],
+  recover: ['recover --relay URL --handle NAME [--recovery-key-file FILE]', 'take an account back on this new device with its recovery key; other devices are removed'],
+  'recovery-key': ['recovery-key', 'print the account recovery key to write down (device that created the account only)'],
   send: ['send HANDLE TEXT', 'send a message; exits once the relay stored it'],
   listen: ['listen [--count N]', 'print each decrypted message as a JSON line'],
   'safety-number': ['safety-number HANDLE', 'print the 60-digit safety number with HANDLE'],
-  devices: ['devices | devices remove DEVICE_ID', "list this account's devices / remove one"],
+  devices: ['devices | devices remove DEVICE_ID | devices name DEVICE_ID NAME', "list this account's devices / remove one / name one"],
 };
 for (const [name, [usage, summary]] of Object.entries(CLIENT_COMMANDS)) {
   commands[name] = {
