@@ -19,6 +19,7 @@ export {
   deserializeSession,
   sessionRemoteIdentityKey,
   sessionRemoteDeviceKey,
+  prekeyBaseKey,
 } from './session.js';
 export type { SealedContent } from './seal.js';
 export { sealEnvelope, openEnvelope } from './seal.js';

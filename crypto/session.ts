@@ -158,7 +158,7 @@ export function acceptSession(
   message: Uint8Array,
   prekeys: PrekeySource,
   options?: SessionOptions,
-): { session: Session; plaintext: Uint8Array; remoteIdentityKey: Uint8Array; usedOneTimePrekeyId?: number } {
+): { session: Session; plaintext: Uint8Array; remoteIdentityKey: Uint8Array; signedPrekeyId: number; usedOneTimePrekeyId?: number } {
   const m = parseMessage(message);
   if (!m.prekey) throw new CryptoError('invalid_encoding', 'not a prekey message');
   const { identityKey, baseKey, signedPrekeyId, oneTimePrekeyId } = m.prekey;
@@ -209,8 +209,17 @@ export function acceptSession(
     wipeState(session.state); // holds SK and a copy of the signed prekey's private key
     throw error;
   }
-  const result = { session, plaintext, remoteIdentityKey: Uint8Array.from(identityKey) };
+  const result = { session, plaintext, remoteIdentityKey: Uint8Array.from(identityKey), signedPrekeyId };
   return oneTimePrekeyId === undefined ? result : { ...result, usedOneTimePrekeyId: oneTimePrekeyId };
+}
+
+/**
+ * The X3DH base key of a prekey message (undefined for other messages). Receivers keep the base
+ * keys they accepted and refuse a second session from one (a replayed first message), as
+ * libsignal does; X3DH §4.2 warns that without a one-time prekey nothing else stops it.
+ */
+export function prekeyBaseKey(message: Uint8Array): Uint8Array | undefined {
+  return parseMessage(message).prekey?.baseKey;
 }
 
 export function serializeSession(session: Session): Uint8Array {

@@ -164,7 +164,9 @@ export async function safetyNumber({ profile, positionals, io }: CommandInput): 
   if (!handle) throw new UsageError('safety-number needs HANDLE');
   return withClient(profile, async (client) => {
     requireRegistered(client);
-    io.out(await client.safetyNumber(handle));
+    const digits = await client.safetyNumber(handle);
+    if (client.contact(handle)?.changedIdentityKey) io.err(`${handle}'s identity key changed and is not accepted yet: this is the NEW key's number; compare it with ${handle} before accepting`);
+    io.out(digits);
     return 0;
   });
 }

@@ -121,6 +121,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
    * rejects `link_timeout` if it never does.
    */
   async approveLink(code: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    requireAuthority(this.requireAccount());
+    await this.lookup(this.requireAccount().handle);
     const { deviceId } = await registration.approveLink(this.requireAccount(), this.context().http, code);
     const confirmed = this.once('device_linked', (e) => e.deviceId === deviceId);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -222,13 +224,16 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.store.get('contacts', handle);
   }
 
-  /** The 60-digit safety number with `handle` (from the pinned key, looked up first if none). */
+  /**
+   * The 60-digit safety number with `handle`. While a key change is pending it is the NEW key's
+   * number: that is the key the user is asked to accept, so that is what they must compare.
+   */
   async safetyNumber(handle: string): Promise<string> {
     const account = this.requireAccount();
     const contact = this.store.get('contacts', handle) ?? (await this.lookup(handle));
     return safetyNumber(
       { handle: account.handle, identityKey: fromBase64Url(account.identityKey) },
-      { handle, identityKey: fromBase64Url(contact.identityKey) },
+      { handle, identityKey: fromBase64Url(contact.changedIdentityKey ?? contact.identityKey) },
     );
   }
 
@@ -244,7 +249,9 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       if (!contact?.changedIdentityKey) return new Map<string, string[]>();
       const { ctx } = this.wire();
       const batch = this.store.batch();
-      batch.put('contacts', handle, { ...contact, identityKey: contact.changedIdentityKey, changedIdentityKey: undefined, verified: false } as ContactRecord);
+      // A new identity key starts a new series of device lists: the old key's pin means nothing for it.
+      const { listHead: _head, listTime: _time, changedIdentityKey, verified: _verified, ...rest } = contact;
+      batch.put('contacts', handle, { ...rest, identityKey: changedIdentityKey, devices: [] });
       ctx.sessions.forget(batch, this.store.all('sessions').filter((s) => s.handle === handle).map((s) => s.deviceId));
       await batch.commit();
       // What arrived under the new key while it was unaccepted is shown now, not lost.
@@ -268,8 +275,11 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
    * lookup that verifies the new list, so nothing is sealed to it again.
    */
   async removeDevice(deviceId: string): Promise<void> {
-    const account = this.requireAccount();
+    requireAuthority(this.requireAccount());
     const { ctx } = this.wire();
+    // Sign on top of the newest list (another link may have raised the version meanwhile).
+    await this.lookup(this.requireAccount().handle);
+    const account = this.requireAccount();
     await ctx.http.publishDeviceList(account.handle, { deviceList: listWithout(account, deviceId) });
     await this.lookup(account.handle);
   }

@@ -32,7 +32,10 @@ export class PrekeyKeeper {
     const all = this.store.all('signedPrekeys');
     const current = currentSignedPrekey(all);
     const batch = this.store.batch();
-    for (const expired of expiredSignedPrekeys(all, this.policy, now)) batch.delete('signedPrekeys', String(expired.keyId));
+    const expired = new Set(expiredSignedPrekeys(all, this.policy, now).map((record) => record.keyId));
+    for (const keyId of expired) batch.delete('signedPrekeys', String(keyId));
+    // Base keys accepted under a deleted signed prekey can no longer be replayed into a session.
+    for (const [baseKey, record] of this.store.entries('acceptedBaseKeys')) if (expired.has(record.signedPrekeyId)) batch.delete('acceptedBaseKeys', baseKey);
     const due = !current || now - current.createdAt >= this.policy.rotateSignedPrekeyEveryMs;
     const signedPrekey = due ? createSignedPrekey(batch, all, now) : undefined;
     await batch.commit();

@@ -73,7 +73,9 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
   }
   const messageKey = `${sender.senderHandle}:${content.id}`;
   if (!ephemeral && ctx.store.get('seenMessages', messageKey)) {
-    await batch.commit();
+    // A duplicate never commits session state (only the envelope id is remembered): a replay
+    // that somehow decrypted must not become the active session.
+    await ctx.store.commit([{ collection: 'seenEnvelopes', key: envelope.id, value: { at: Date.now() } }]);
     return { kind: 'duplicate' };
   }
   if (!ephemeral) batch.put('seenMessages', messageKey, { at: Date.now() });

@@ -6,7 +6,7 @@
  * belongs to, and that one becomes the active one — the two sides converge.
  */
 import {
-  acceptSession, decrypt, deserializeSession, encrypt, equalBytes, fromBase64Url, initiateSession, isPrekeyMessage,
+  acceptSession, decrypt, prekeyBaseKey, deserializeSession, encrypt, equalBytes, fromBase64Url, initiateSession, isPrekeyMessage,
   parseSigningPublicKey, serializeSession, sessionRemoteIdentityKey, toBase64Url, CryptoError, type LocalIdentity,
 } from '../../crypto/index.js';
 import type { PrekeyBundleJson } from '../../server/protocol/http.js';
@@ -73,8 +73,12 @@ export class Sessions {
       }
     }
     if (!isPrekeyMessage(message)) throw lastError;
+    // A first message whose base key we accepted before is a replay, however old: never a new session.
+    const baseKey = toBase64Url(prekeyBaseKey(message)!);
+    if (batch.get('acceptedBaseKeys', baseKey)) throw new CryptoError('replay', 'this first message was accepted before');
     const accepted = acceptSession(this.local(), parseSigningPublicKey(deviceId), message, prekeySourceOf(this.store));
     this.save(batch, { handle, deviceId }, [toBase64Url(serializeSession(accepted.session)), ...stored]);
+    batch.put('acceptedBaseKeys', baseKey, { signedPrekeyId: accepted.signedPrekeyId, at: Date.now() });
     if (accepted.usedOneTimePrekeyId !== undefined) batch.delete('oneTimePrekeys', String(accepted.usedOneTimePrekeyId));
     return { plaintext: accepted.plaintext, remoteIdentityKey: accepted.remoteIdentityKey };
   }

@@ -10,6 +10,8 @@ export type LookupRewrite = (view: AccountViewJson) => unknown;
 
 export class LyingRelay {
   private readonly lookups = new Map<string, LookupRewrite>();
+  /** Hands out bundles without their one-time prekey (the relay keeps it back). */
+  withholdOneTimePrekeys = false;
 
   /** Serve `rewrite(real answer)` for GET /v2/accounts/:handle from now on. */
   lieAbout(handle: string, rewrite: LookupRewrite): void {
@@ -18,11 +20,16 @@ export class LyingRelay {
 
   honest(): void {
     this.lookups.clear();
+    this.withholdOneTimePrekeys = false;
   }
 
   readonly fetch: typeof fetch = async (input, init) => {
     const response = await globalThis.fetch(input, init);
     const path = new URL(String(input)).pathname;
+    if (this.withholdOneTimePrekeys && /^\/v2\/devices\/[^/]+\/bundle$/.test(path) && response.ok) {
+      const { oneTimePrekey: _withheld, ...bundle } = (await response.json()) as Record<string, unknown>;
+      return new Response(JSON.stringify(bundle), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
     const match = /^\/v2\/accounts\/([^/]+)$/.exec(path);
     const rewrite = match && (init?.method ?? 'GET') === 'GET' ? this.lookups.get(decodeURIComponent(match[1]!)) : undefined;
     if (!rewrite || !response.ok) return response;

@@ -8,6 +8,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilePersistence, SealpostClient } from '../../client/sdk/node.js';
+import { deviceSigner } from '../../client/sdk/local-identity.js';
+import { RelayHttp } from '../../client/sdk/relay-http.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { openDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 
@@ -15,13 +17,17 @@ describe('prekeys and the profile store', () => {
   let relay: RelayHandle;
   const profiles = tempDir('sealpost-sdk-prekeys-');
   let bob: TestDevice;
+  let claimer: TestDevice;
 
   beforeAll(async () => {
-    relay = await startRelay();
+    // Bundle claims are limited per target device; this suite drains one on purpose.
+    relay = await startRelay({ bundleClaimsPerTarget: 1_000 });
     bob = await registerDevice(profiles.path, relay.url, 'bob');
+    claimer = await registerDevice(profiles.path, relay.url, 'claimer');
   });
 
   afterAll(async () => {
+    await claimer?.client.close();
     await bob?.client.close();
     await relay?.close();
     profiles.remove();
@@ -40,10 +46,9 @@ describe('prekeys and the profile store', () => {
     const deviceId = bob.client.deviceId!;
     expect(relayCount(deviceId)).toBe(100);
     await bob.client.close();
-    for (let i = 0; i < 90; i++) {
-      const response = await fetch(`${relay.url}/v1/devices/${deviceId}/bundle`, { method: 'POST' });
-      expect(response.status).toBe(200);
-    }
+    // Claims are signed by a registered device (anonymous ones are refused).
+    const http = new RelayHttp(relay.url);
+    for (let i = 0; i < 90; i++) await http.claimBundle(deviceId, deviceSigner(claimer.client.account!));
     expect(relayCount(deviceId)).toBe(10);
     bob = await bob.reopen(); // the relay reports 10 on connect
     await waitFor(() => relayCount(deviceId) === 100, 'the relay holds 100 again');

@@ -144,6 +144,16 @@ export interface ConversationRecord {
   at: number;
 }
 
+/**
+ * The X3DH base key of a session this device accepted: a second prekey message with the same
+ * base key is a replay and never becomes a session. Kept while the signed prekey it used is
+ * kept (after that, such a message fails as unknown_prekey anyway).
+ */
+export interface AcceptedBaseKeyRecord {
+  signedPrekeyId: number;
+  at: number;
+}
+
 export interface Collections {
   account: AccountRecord;
   signedPrekeys: SignedPrekeyRecord;
@@ -158,6 +168,7 @@ export interface Collections {
   heldEnvelopes: HeldEnvelopeRecord;
   deviceNames: DeviceNameRecord;
   conversations: ConversationRecord;
+  acceptedBaseKeys: AcceptedBaseKeyRecord;
 }
 
 export type CollectionName = keyof Collections;
@@ -165,7 +176,7 @@ export type CollectionName = keyof Collections;
 export const COLLECTIONS: readonly CollectionName[] = [
   'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
   'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes', 'deviceNames',
-  'conversations',
+  'conversations', 'acceptedBaseKeys',
 ];
 
 /** One put (value) or delete (value null) in an atomic batch. */
