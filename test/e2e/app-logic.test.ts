@@ -5,9 +5,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { MessageRecord } from '../../client/sdk/index.js';
+import { SdkError, type MessageRecord, type SdkErrorCode } from '../../client/sdk/index.js';
 import { AppMemory } from '../../client/app/src/model/app-memory.js';
 import { summarize } from '../../client/app/src/model/conversation-summaries.js';
+import { describeError } from '../../client/app/src/model/describe-error.js';
+import { deviceLabel } from '../../client/app/src/model/own-devices.js';
 import { buildTimeline, dayLabel } from '../../client/app/src/model/timeline.js';
 import { TypingTracker } from '../../client/app/src/model/typing-tracker.js';
 import { routeFromHash, routeToHash, type Route } from '../../client/app/src/route.js';
@@ -81,6 +83,48 @@ describe('conversation list', () => {
   });
 });
 
+describe('conversations synced to a newly linked device', () => {
+  it('are listed without history, and take their place by when they became known', () => {
+    const memory = new AppMemory(new MemoryStorage());
+    const list = summarize(
+      [message('m1', { storedAt: 5000, conversation: { kind: 'direct', handle: 'carol' }, from: 'carol' })],
+      [],
+      memory,
+      [
+        { conversation: { kind: 'direct', handle: 'bob' }, at: 3000 },
+        { conversation: { kind: 'group', groupId: 'g1' }, at: 4000 },
+        { conversation: { kind: 'direct', handle: 'carol' }, at: 1000 },
+      ],
+    );
+    expect(list.map((s) => [s.key, s.last?.id, s.activeAt])).toEqual([
+      ['d:carol', 'm1', 5000],
+      ['g:g1', undefined, 4000],
+      ['d:bob', undefined, 3000],
+    ]);
+  });
+});
+
+describe('own devices', () => {
+  it('show their name, or "Unnamed device" and a short id', () => {
+    expect(deviceLabel('AbCdEfGhIjKl', 'Work laptop')).toBe('Work laptop');
+    expect(deviceLabel('AbCdEfGhIjKl', undefined)).toBe('Unnamed device · AbCdEfGh');
+  });
+});
+
+describe('errors in words', () => {
+  it('say what the protocol v2 refusals mean, without the code', () => {
+    const codes: SdkErrorCode[] = ['untrusted_device_list', 'no_authority', 'wrong_recovery_key', 'device_removed', 'unsupported_version', 'invalid_reply', 'link_timeout'];
+    for (const code of codes) {
+      const text = describeError(new SdkError(code, 'internal detail'));
+      expect(text, code).not.toContain(code);
+      expect(text, code).not.toContain('internal detail');
+      expect(text.length, code).toBeGreaterThan(30);
+    }
+    expect(describeError(new SdkError('wrong_recovery_key', 'x'))).toBe('That recovery key does not belong to this account, or a character is mistyped.');
+    expect(describeError(new SdkError('untrusted_device_list', 'x', { handle: 'bob' }))).toContain('bob’s devices');
+  });
+});
+
 describe('timeline', () => {
   it('interleaves messages, notes and unsent drafts by time, keeping equal times in order', () => {
     const items = buildTimeline(
@@ -108,12 +152,16 @@ describe('app memory', () => {
     memory.markStarted('d:bob', 7);
     memory.addNote({ id: 'n1', conversation: 'g:x', ts: 1, text: 'alice added bob' });
     memory.addNote({ id: 'n1', conversation: 'g:x', ts: 1, text: 'alice added bob' });
+    expect(memory.recoveryKeySeenAt()).toBeUndefined();
+    memory.markRecoveryKeySeen(99);
     const again = new AppMemory(storage);
     expect(again.readUpTo('d:bob')).toBe(50);
     expect(again.startedAt('d:bob')).toBe(7);
     expect(again.notes('g:x')).toHaveLength(1);
+    expect(again.recoveryKeySeenAt()).toBe(99);
     again.erase();
     expect(new AppMemory(storage).startedKeys()).toEqual([]);
+    expect(new AppMemory(storage).recoveryKeySeenAt()).toBeUndefined();
   });
 
   it('starts empty from a corrupt entry', () => {

@@ -1,33 +1,40 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { OwnDevice } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
+import { DeviceRow } from './DeviceRow.js';
+import { EraseSection } from './EraseSection.js';
 import { ErrorText } from './ErrorText.js';
 import { LinkApproveForm } from './LinkApproveForm.js';
+import { RecoveryKeySection } from './RecoveryKeySection.js';
+import { useFocus } from './use-focus.js';
 
-type DeviceRow = { deviceId: string; createdAt: number; current: boolean };
-
-/** This account's devices (verified like a contact's), with remove, and linking a new one. */
+/** This account's devices (verified like a contact's): names, linking, the recovery key, erasing. */
 export function DevicesScreen({ model, onBack }: { model: AppModel; onBack: () => void }) {
-  const [devices, setDevices] = useState<DeviceRow[] | undefined>(undefined);
+  const [devices, setDevices] = useState<OwnDevice[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const [reload, setReload] = useState(0);
+  const [recoveryKey, setRecoveryKey] = useState<string | undefined>(undefined);
+  const headingRef = useFocus<HTMLHeadingElement>();
+  const revision = model.devices.revision;
 
   useEffect(() => {
     let live = true;
-    model.client.devices().then(
-      (rows) => live && setDevices(rows),
+    model.devices.list().then(
+      (rows) => {
+        if (!live) return;
+        setDevices(rows);
+        setError(undefined);
+      },
       (err: unknown) => live && setError(describeError(err)),
     );
     return () => {
       live = false;
     };
-  }, [model, reload]);
+  }, [model, revision]);
 
-  const remove = async (deviceId: string) => {
-    if (!confirm('Remove this device? It will stop receiving messages for this account.')) return;
+  const showRecoveryKey = () => {
     try {
-      await model.client.removeDevice(deviceId);
-      setReload((n) => n + 1);
+      setRecoveryKey(model.devices.recoveryKey());
     } catch (err) {
       setError(describeError(err));
     }
@@ -37,32 +44,22 @@ export function DevicesScreen({ model, onBack }: { model: AppModel; onBack: () =
     <section class="screen" aria-label="Devices">
       <header class="pane-header">
         <button type="button" class="back always" onClick={onBack} aria-label="Back to conversations">‹</button>
-        <h2>Devices</h2>
+        <h2 ref={headingRef} tabIndex={-1}>Devices</h2>
       </header>
       <div class="screen-body">
+        <p class="hint">Every device here can read the messages sent to you from now on. Names are shared only among your own devices.</p>
         <ErrorText error={error} />
         {!devices && !error && <p class="hint">Looking up your devices…</p>}
         {devices && (
-          <ul class="devices">
-            {devices.map((d) => (
-              <li key={d.deviceId}>
-                <span class="device-id" title={d.deviceId}>{d.deviceId.slice(0, 12)}…</span>
-                <span class="hint">added {new Date(d.createdAt).toLocaleString()}</span>
-                {d.current ? <span class="badge">this device</span> : (
-                  <button type="button" class="link danger" onClick={() => void remove(d.deviceId)}>Remove</button>
-                )}
-              </li>
-            ))}
+          <ul class="devices" aria-label="Your devices">
+            {devices.map((d) => <DeviceRow key={d.deviceId} model={model} device={d} />)}
           </ul>
         )}
-        <LinkApproveForm model={model} onLinked={() => setReload((n) => n + 1)} />
-        <div class="stack erase">
-          <h3>This device</h3>
-          <p class="hint">Erasing deletes this device’s keys and history from this browser. Remove it from the list above first (from another device) so no messages wait for it.</p>
-          <button type="button" class="danger" onClick={() => confirm('Erase this device’s keys and history from this browser?') && void model.eraseThisDevice()}>
-            Erase this device
-          </button>
-        </div>
+        <LinkApproveForm model={model} />
+        {model.devices.hasAuthority && (
+          <RecoveryKeySection model={model} recoveryKey={recoveryKey} onShow={showRecoveryKey} onHide={() => setRecoveryKey(undefined)} />
+        )}
+        <EraseSection model={model} deviceCount={devices?.length ?? model.devices.knownCount()} onShowRecoveryKey={showRecoveryKey} />
       </div>
     </section>
   );

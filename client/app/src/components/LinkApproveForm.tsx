@@ -1,43 +1,65 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { describeError } from '../model/describe-error.js';
 import { ErrorText } from './ErrorText.js';
 
-/** On a signed-in device: enter the code a new device shows, to give it this account. */
-export function LinkApproveForm({ model, onLinked }: { model: AppModel; onLinked: () => void }) {
+/**
+ * On the device holding the account authority: enter the code a new device shows. Success is
+ * reported only once the new device confirmed (it registered and announced itself), which can
+ * take until its code expires.
+ */
+export function LinkApproveForm({ model }: { model: AppModel }) {
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const [done, setDone] = useState<string | undefined>(undefined);
+  const devices = model.devices;
+  const approval = devices.approval;
+  const waiting = approval?.state === 'waiting';
 
-  const submit = async (event: Event) => {
+  if (!devices.hasAuthority) {
+    return (
+      <section class="stack link-approve" aria-labelledby="link-approve-heading">
+        <h3 id="link-approve-heading">Link a new device</h3>
+        <p class="hint" data-testid="link-needs-authority">
+          Approve this on the device that created the account (or the one that recovered it): only that device can add
+          devices. On the new device choose “Link to an existing account” and enter its code there.
+        </p>
+      </section>
+    );
+  }
+
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
-      await model.approveLink(code);
-      setCode('');
-      setDone('Approved. The new device finishes linking in a moment.');
-      setTimeout(onLinked, 2500);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    if (!code.trim() || waiting) return;
+    void devices.approveLink(code).then(() => {
+      if (devices.approval?.state === 'linked') setCode('');
+    });
   };
 
   return (
-    <form class="stack link-approve" onSubmit={submit}>
-      <h3>Link a new device</h3>
+    <form class="stack link-approve" onSubmit={submit} aria-labelledby="link-approve-heading">
+      <h3 id="link-approve-heading">Link a new device</h3>
       <p class="hint">On the new device choose “Link to an existing account”, then enter the code it shows. Only enter a code from a device you hold.</p>
       <label for="link-code-input">Link code</label>
       <div class="row">
-        <input id="link-code-input" autoCapitalize="none" autoComplete="off" spellcheck={false} value={code} onInput={(e) => setCode(e.currentTarget.value)} disabled={busy} />
-        <button type="submit" class="primary" disabled={busy || !code.trim()}>Link device</button>
+        <input
+          id="link-code-input"
+          autoCapitalize="none"
+          autoComplete="off"
+          spellcheck={false}
+          value={code}
+          onInput={(e) => {
+            setCode(e.currentTarget.value);
+            if (approval && !waiting) devices.clearApproval();
+          }}
+          disabled={waiting}
+        />
+        <button type="submit" class="primary" disabled={waiting || !code.trim()}>Link device</button>
       </div>
-      <ErrorText error={error} />
-      {done && <p class="success" role="status">{done}</p>}
+      <div role="status" aria-live="polite" class="link-status">
+        {waiting && <p class="hint waiting" data-testid="link-waiting">Waiting for the new device to confirm…</p>}
+        {approval?.state === 'linked' && (
+          <p class="success" data-testid="link-success">Linked: “{devices.labelOf(approval.deviceId)}” is now one of your devices. You can name it above.</p>
+        )}
+      </div>
+      <ErrorText error={approval?.state === 'failed' ? approval.message : undefined} />
     </form>
   );
 }

@@ -17,6 +17,9 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
             Enable notifications
           </button>
         )}
+        {model.devices.hasAuthority && model.devices.recoveryKeySeenAt() === undefined && (
+          <button type="button" class="link warning-link" onClick={() => navigate({ screen: 'devices' })}>Write down your recovery key</button>
+        )}
         <button type="button" class="link" onClick={() => navigate({ screen: 'devices' })}>Devices</button>
       </nav>
     </header>

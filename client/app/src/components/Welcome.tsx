@@ -3,17 +3,19 @@ import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
 import { ErrorText } from './ErrorText.js';
 import { LinkThisDevice } from './LinkThisDevice.js';
+import { RecoverAccount } from './RecoverAccount.js';
 
 const HANDLE_PATTERN = '[a-z0-9_.\\-]{3,32}';
 
-/** First run: create an account (keys are generated here, in the browser) or link to one. */
+/** First run: create an account (keys are generated here, in the browser), link to one, or recover one. */
 export function Welcome({ model }: { model: AppModel }) {
   const [handle, setHandle] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
-  const [linking, setLinking] = useState(false);
+  const [mode, setMode] = useState<'register' | 'link' | 'recover'>('register');
 
-  if (linking) return <LinkThisDevice model={model} onCancel={() => setLinking(false)} />;
+  if (mode === 'link') return <LinkThisDevice model={model} onCancel={() => setMode('register')} />;
+  if (mode === 'recover') return <RecoverAccount model={model} onCancel={() => setMode('register')} />;
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -53,7 +55,8 @@ export function Welcome({ model }: { model: AppModel }) {
           <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating keys…' : 'Create account'}</button>
         </form>
         <div class="divider"><span>or</span></div>
-        <button type="button" onClick={() => setLinking(true)} disabled={busy}>Link to an existing account</button>
+        <button type="button" onClick={() => setMode('link')} disabled={busy}>Link to an existing account</button>
+        <button type="button" onClick={() => setMode('recover')} disabled={busy}>Recover an account</button>
       </div>
     </main>
   );

@@ -1,7 +1,7 @@
 /**
  * What the app remembers beyond the SDK's store: read markers (for unread counts), notes about
- * group membership changes (shown in the timeline), and conversations started before their
- * first message. Kept in localStorage: per origin, so per browser profile, like the SDK store.
+ * group membership changes (shown in the timeline), conversations started before their
+ * first message, and when the user last looked at the recovery key (never the key itself). Kept in localStorage: per origin, so per browser profile, like the SDK store.
  * No message text and no keys are kept here.
  */
 
@@ -17,6 +17,8 @@ interface MemoryData {
   readUpTo: Record<string, number>;
   started: Record<string, number>;
   notes: TimelineNote[];
+  /** When the user last had the recovery key shown (so the app can stop reminding them). */
+  recoveryKeySeenAt?: number;
 }
 
 const STORAGE_KEY = 'sealpost.app.v1';
@@ -76,6 +78,15 @@ export class AppMemory {
 
   notes(key: string): TimelineNote[] {
     return this.data.notes.filter((note) => note.conversation === key);
+  }
+
+  recoveryKeySeenAt(): number | undefined {
+    return this.data.recoveryKeySeenAt;
+  }
+
+  markRecoveryKeySeen(at = Date.now()): void {
+    this.data.recoveryKeySeenAt = at;
+    this.save();
   }
 
   addNote(note: TimelineNote): void {

@@ -12,6 +12,7 @@ import { conversationKey, sameConversation } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
 import { describeError } from './describe-error.js';
 import { showMessageNotification } from './notifications.js';
+import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
 import { TypingTracker } from './typing-tracker.js';
 
@@ -37,7 +38,12 @@ export class AppModel {
   notice: string | undefined;
   private noticeClearsOnReconnect = false;
 
-  private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {}
+  /** This account's devices, names, recovery key and link approvals. */
+  readonly devices: OwnDevices;
+
+  private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {
+    this.devices = new OwnDevices(client, memory, () => this.changed());
+  }
 
   static async open(relayUrl: string): Promise<AppModel> {
     const client = await SealpostClient.open({ persistence: new IndexedDbPersistence(DATABASE_NAME), reconnectBackoffMs: 500 });
@@ -66,12 +72,21 @@ export class AppModel {
     this.start();
   }
 
+  /** On a new device: a link code, good for LINK_CODE_LIFETIME_MS. */
   beginLink(): PendingLink {
-    return this.client.startLink(this.relayUrl, { pollMs: 1000, timeoutMs: 15 * 60_000 });
+    return this.client.startLink(this.relayUrl, { pollMs: 1000, timeoutMs: LINK_CODE_LIFETIME_MS });
   }
 
   async finishLink(pending: PendingLink): Promise<void> {
     await pending.completed;
+    this.start();
+  }
+
+  /** On a fresh profile: takes the account back with its recovery key (its other devices are dropped). */
+  async recover(handle: string, recoveryKey: string): Promise<void> {
+    await this.client.recover(this.relayUrl, handle, recoveryKey);
+    // They just typed it in, so they have it written down.
+    this.memory.markRecoveryKeySeen();
     this.start();
   }
 
@@ -80,6 +95,7 @@ export class AppModel {
     if (this.started) return;
     this.started = true;
     const client = this.client;
+    this.devices.listen();
     client.on('message', (event) => this.onMessage(event));
     client.on('typing', (event) => {
       const conversation: Conversation = event.groupId ? { kind: 'group', groupId: event.groupId } : { kind: 'direct', handle: event.from };
@@ -110,7 +126,7 @@ export class AppModel {
       if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
       this.changed();
     });
-    for (const event of ['message_state', 'receipt', 'identity_changed', 'device_names', 'synced'] as const) {
+    for (const event of ['message_state', 'receipt', 'identity_changed', 'device_names', 'device_linked', 'synced'] as const) {
       client.on(event, () => this.changed());
     }
     client.on('devices_changed', (change) => {
@@ -160,7 +176,7 @@ export class AppModel {
   // ── conversations ──────────────────────────────────────────────────────────
 
   conversations(): ConversationSummary[] {
-    return summarize(this.client.messages(), this.client.groups(), this.memory);
+    return summarize(this.client.messages(), this.client.groups(), this.memory, this.client.conversations());
   }
 
   title(conversation: Conversation): string {
@@ -291,12 +307,6 @@ export class AppModel {
   }
 
   // ── devices ────────────────────────────────────────────────────────────────
-
-  async approveLink(code: string): Promise<string> {
-    const deviceId = await this.client.approveLink(code.trim());
-    this.changed();
-    return deviceId;
-  }
 
   /** Forgets this device: keys, sessions, history and app memory. The account lives on elsewhere. */
   async eraseThisDevice(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * The conversation list, derived from the SDK's history, its groups and the app's memory:
- * title, last message, unread count, newest first.
+ * The conversation list, derived from the SDK's history, its groups, the conversations it knows
+ * without history (synced to a newly linked device) and the app's memory: title, last message,
+ * unread count, newest first.
  */
-import type { Conversation, GroupRecord, MessageRecord } from '../../../sdk/index.js';
+import type { Conversation, ConversationRecord, GroupRecord, MessageRecord } from '../../../sdk/index.js';
 import type { AppMemory } from './app-memory.js';
 import { conversationFromKey, conversationKey } from './conversation-key.js';
 
@@ -21,7 +22,9 @@ export function titleOf(conversation: Conversation, groups: readonly GroupRecord
   return groups.find((g) => g.groupId === conversation.groupId)?.name || 'Group';
 }
 
-export function summarize(messages: readonly MessageRecord[], groups: readonly GroupRecord[], memory: AppMemory): ConversationSummary[] {
+export function summarize(
+  messages: readonly MessageRecord[], groups: readonly GroupRecord[], memory: AppMemory, known: readonly ConversationRecord[] = [],
+): ConversationSummary[] {
   const byKey = new Map<string, ConversationSummary>();
   const ensure = (conversation: Conversation, activeAt: number): ConversationSummary => {
     const key = conversationKey(conversation);
@@ -36,6 +39,7 @@ export function summarize(messages: readonly MessageRecord[], groups: readonly G
     const conversation = conversationFromKey(key);
     if (conversation) ensure(conversation, memory.startedAt(key) ?? 0);
   }
+  for (const record of known) ensure(record.conversation, record.at);
   for (const group of groups) ensure({ kind: 'group', groupId: group.groupId }, group.updatedAt);
   for (const message of messages) {
     const summary = ensure(message.conversation, message.storedAt);
