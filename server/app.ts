@@ -1,7 +1,7 @@
 /**
  * Builds the relay: a Fastify app with Socket.IO attached, as a tree of encapsulated plugins
- * (store decorator → gateway → routes under /v1 → health → static). Never listens: tests use
- * app.inject() or server/listen.ts.
+ * (store decorator → gateway → routes under /v2 → 410 under /v1 → health → static). Never
+ * listens: tests use app.inject() or server/listen.ts.
  */
 import { readFileSync } from 'node:fs';
 import fastifyCors from '@fastify/cors';
@@ -19,12 +19,13 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
 import { ratePolicy } from './limits/rate-policy.js';
-import { PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
+import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
 import { provisioningRoutes } from './routes/provisioning.js';
+import { retiredVersionRoutes } from './routes/retired-versions.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { staticRoutes } from './routes/static.js';
 import { startSweeper } from './sweeper.js';
@@ -95,13 +96,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(storeDecorator, { ...(options.store ? { store: options.store } : {}) });
   await app.register(gatewayPlugin);
   await app.register(
-    async (v1) => {
-      await v1.register(accountRoutes);
-      await v1.register(deviceRoutes);
-      await v1.register(provisioningRoutes);
+    async (v2) => {
+      await v2.register(accountRoutes);
+      await v2.register(deviceRoutes);
+      await v2.register(provisioningRoutes);
     },
-    { prefix: '/v1' },
+    { prefix: `/v${PROTOCOL_VERSION}` },
   );
+  await app.register(retiredVersionRoutes);
   await app.register(healthRoutes);
   await app.register(staticRoutes);
   startSweeper(app);

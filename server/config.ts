@@ -47,8 +47,12 @@ export interface Config {
   readonly maxDevicesPerAccount: number;
   readonly drainPageSize: number;
   readonly prekeyLowThreshold: number;
-  /** Per-IP limit (per minute) on account creation, bundle claims and provisioning. */
+  /** Per-IP limit (per minute) on account creation, device lists, bundle claims and provisioning. */
   readonly ipRateLimitPerMinute: number;
+  /** Prekey-bundle claims per minute by one requesting device (token bucket, in memory). */
+  readonly bundleClaimsPerDevice: number;
+  /** Prekey-bundle claims per minute of one target device's bundle, by all requesters together. */
+  readonly bundleClaimsPerTarget: number;
   readonly maxConnectionsPerIp: number;
   /** Token bucket for every socket event other than `send` (ack, unknown events). */
   readonly eventRatePerSecond: number;
@@ -101,7 +105,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'maxDevicesPerAccount', flag: 'max-devices', env: 'SEALPOST_MAX_DEVICES', kind: 'int', default: 6, min: 1, help: 'most devices per account' },
   { key: 'drainPageSize', flag: 'drain-page-size', env: 'SEALPOST_DRAIN_PAGE_SIZE', kind: 'int', default: 100, min: 1, help: 'envelopes per backlog page on connect' },
   { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', kind: 'int', default: 10, min: 0, help: 'tell a device when fewer one-time prekeys remain' },
-  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
+  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, device-list, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
+  { key: 'bundleClaimsPerDevice', flag: 'bundle-claims-per-device', env: 'SEALPOST_BUNDLE_CLAIMS_PER_DEVICE', kind: 'int', default: 120, min: 1, help: 'prekey-bundle claims per minute by one requesting device' },
+  { key: 'bundleClaimsPerTarget', flag: 'bundle-claims-per-target', env: 'SEALPOST_BUNDLE_CLAIMS_PER_TARGET', kind: 'int', default: 30, min: 1, help: "prekey-bundle claims per minute of one device's bundle (all requesters together)" },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
   { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', kind: 'int', default: 50, min: 1, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
   { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },

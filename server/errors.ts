@@ -24,6 +24,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = Object.freeze({
   forbidden: { status: 403, message: 'not allowed' },
   conflict: { status: 409, message: 'already exists' },
   unavailable: { status: 503, message: 'the relay cannot serve this now' },
+  unsupported_version: { status: 410, message: 'this relay speaks Sealpost protocol v2; update the client' },
   internal: { status: 500, message: 'internal error' },
 });
 

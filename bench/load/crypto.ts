@@ -39,11 +39,12 @@ function transfer(from: Party, to: Party, plaintext: Uint8Array): void {
 }
 
 function setUp(): { alice: Party; bob: Party } {
-  const alice: Party = { handle: 'alice', local: { identity: generateSigningKeyPair(), device: generateSigningKeyPair() } };
-  const bob: Party = { handle: 'bob', local: { identity: generateSigningKeyPair(), device: generateSigningKeyPair() } };
+  // Only the authority's public key takes part in a session (protocol v2).
+  const alice: Party = { handle: 'alice', local: { identityKey: generateSigningKeyPair().publicKey, device: generateSigningKeyPair() } };
+  const bob: Party = { handle: 'bob', local: { identityKey: generateSigningKeyPair().publicKey, device: generateSigningKeyPair() } };
   const signedPrekey = generateDhKeyPair();
   alice.session = initiateSession(alice.local, {
-    identityKey: bob.local.identity.publicKey,
+    identityKey: bob.local.identityKey,
     devicePublicKey: bob.local.device.publicKey,
     signedPrekey: { keyId: 1, publicKey: signedPrekey.publicKey },
   });

@@ -1,16 +1,18 @@
 /**
- * Real sealpost accounts for the load generator: an account identity key, one device key, a
- * device certificate and a signed prekey, registered with `POST /v1/accounts` and its two
- * request signatures (docs/PROTOCOL.md §"Signed requests"), then handshakes signed per
- * connection. No one-time prekeys: the benchmark never opens sessions over the relay.
+ * Real sealpost accounts for the load generator: an account identity (authority) key, one
+ * device key, the authority's first signed device list naming that device and a signed prekey
+ * (signed by the device), registered with `POST /v2/accounts` signed by the device key
+ * (docs/PROTOCOL.md §"Signed requests"), then protocol v2 handshakes signed per connection.
+ * No one-time prekeys: the benchmark never opens sessions over the relay.
  */
 import { randomBytes } from 'node:crypto';
 import type { CreateAccountRequest } from '../../server/protocol/http.js';
-import { HEADER_DEVICE_SIGNATURE, HEADER_IDENTITY_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP } from '../../server/protocol/http.js';
+import { HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, PROTOCOL_VERSION } from '../../server/protocol/http.js';
 import type { HandshakeAuth } from '../../server/protocol/events.js';
 import { toBase64Url, utf8 } from '../../crypto/encoding.js';
 import { generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
-import { signDeviceCertificate, signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
+import { signDeviceList } from '../../crypto/device-list.js';
+import { signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
 import { BenchError } from './driver.js';
 
 export interface SealpostDevice {
@@ -34,22 +36,20 @@ export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
   const deviceKey = generateSigningKeyPair();
   const prekey = generateDhKeyPair();
   const createdAt = Date.now();
+  const deviceId = toBase64Url(deviceKey.publicKey);
   const request: CreateAccountRequest = {
     handle,
     identityKey: toBase64Url(identity.publicKey),
     device: {
-      deviceId: toBase64Url(deviceKey.publicKey),
-      certificate: {
-        createdAt,
-        signature: toBase64Url(signDeviceCertificate({ devicePublicKey: deviceKey.publicKey, handle, createdAt }, identity.privateKey)),
-      },
+      deviceId,
       signedPrekey: {
         keyId: 1,
         publicKey: toBase64Url(prekey.publicKey),
-        signature: toBase64Url(signSignedPrekey({ devicePublicKey: deviceKey.publicKey, keyId: 1, publicKey: prekey.publicKey }, identity.privateKey)),
+        signature: toBase64Url(signSignedPrekey({ devicePublicKey: deviceKey.publicKey, keyId: 1, publicKey: prekey.publicKey }, deviceKey.privateKey)),
       },
       oneTimePrekeys: [],
     },
+    deviceList: signDeviceList({ handle, version: 1, time: createdAt, devices: [{ deviceId, createdAt }] }, identity.privateKey),
   };
   const body = JSON.stringify(request);
   // Thousands of registrations over keep-alive sockets: a socket the server closed at the wrong
@@ -57,16 +57,15 @@ export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
   for (let attempt = 1; ; attempt++) {
     const timestamp = Date.now();
     const requestNonce = nonce();
-    const fields = { relayHost, method: 'POST', path: '/v1/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
+    const fields = { relayHost, method: 'POST', path: '/v2/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
     let response: Response;
     try {
-      response = await fetch(new URL('/v1/accounts', baseUrl), {
+      response = await fetch(new URL('/v2/accounts', baseUrl), {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           [HEADER_TIMESTAMP]: String(timestamp),
           [HEADER_NONCE]: requestNonce,
-          [HEADER_IDENTITY_SIGNATURE]: toBase64Url(signRequest(fields, identity.privateKey)),
           [HEADER_DEVICE_SIGNATURE]: toBase64Url(signRequest(fields, deviceKey.privateKey)),
         },
         body,
@@ -90,5 +89,5 @@ export function handshakeAuth(baseUrl: string, device: SealpostDevice): Handshak
   const timestamp = Date.now();
   const handshakeNonce = nonce();
   const signature = signHandshake({ relayHost: new URL(baseUrl).host, deviceId: device.id, timestamp, nonce: handshakeNonce }, device.deviceKey.privateKey);
-  return { deviceId: device.id, timestamp, nonce: handshakeNonce, signature: toBase64Url(signature) };
+  return { v: PROTOCOL_VERSION, deviceId: device.id, timestamp, nonce: handshakeNonce, signature: toBase64Url(signature) };
 }

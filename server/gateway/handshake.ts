@@ -1,8 +1,9 @@
 /**
- * `io.use` middleware: admits a socket only with a fresh handshake signed by a registered
- * device's key over the relay host it addressed. A refusal is a connect_error whose message is
- * the stable code. The socket's device id comes from here and nowhere else, so no event can
- * name another device's queue.
+ * `io.use` middleware: admits a socket only with a protocol v2 handshake (`auth.v === 2`), fresh
+ * and signed by a registered device's key over the relay host it addressed. A refusal is a
+ * connect_error whose message is the stable code. The socket's device id comes from here and
+ * nowhere else, so no event can name another device's queue. A device removed by a device list
+ * is deleted from the store, so its handshakes fail `unknown_device`.
  */
 import type { Socket } from 'socket.io';
 import { fromBase64Url } from '../../crypto/encoding.js';
@@ -10,6 +11,7 @@ import { SIGNATURE_BYTES, parseSigningPublicKey } from '../../crypto/keys.js';
 import { verifyHandshake } from '../../crypto/statements.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { NonceCache } from '../http/nonce-cache.js';
+import { PROTOCOL_VERSION } from '../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { checkHandshakeAuth } from './validators.js';
 
@@ -30,6 +32,8 @@ export interface HandshakeDeps {
 /** Returns the authenticated device id or throws a HandshakeError. */
 export async function authenticateHandshake(socket: Socket, deps: HandshakeDeps): Promise<string> {
   const auth: unknown = socket.handshake.auth;
+  // The version first: a client of another protocol version learns that, not what else is wrong.
+  if (typeof auth !== 'object' || auth === null || (auth as { v?: unknown }).v !== PROTOCOL_VERSION) throw new HandshakeError('unsupported_version');
   if (!checkHandshakeAuth.Check(auth)) throw new HandshakeError('invalid');
   const now = Date.now();
   if (Math.abs(now - auth.timestamp) > deps.skewMs) throw new HandshakeError('stale_timestamp');

@@ -1,7 +1,7 @@
 /**
  * The relay's one rate policy, derived from Config: the per-IP route limit handed to
- * @fastify/rate-limit and the per-socket token buckets of socket events are both read from
- * here, so an operator's flags and the tests see one set of numbers.
+ * @fastify/rate-limit, the per-socket token buckets of socket events and the bundle-claim
+ * budgets are all read from here, so an operator's flags and the tests see one set of numbers.
  */
 import type { Config } from '../config.js';
 
@@ -24,7 +24,12 @@ export interface RatePolicy {
   readonly send: BucketPolicy;
   /** Per socket: every other event (`ack`, and unknown events, which are refused but still cost a token). */
   readonly otherEvents: BucketPolicy;
+  /** Prekey-bundle claims per requesting device and per target device (claim-limits.ts). */
+  readonly bundleClaims: { readonly perRequester: BucketPolicy; readonly perTarget: BucketPolicy };
 }
+
+/** A per-minute budget as a bucket: the whole minute's worth may come at once, then it refills evenly. */
+const perMinute = (n: number): BucketPolicy => Object.freeze({ ratePerSecond: n / 60, burst: n });
 
 export function ratePolicy(config: Config): RatePolicy {
   return Object.freeze({
@@ -33,5 +38,6 @@ export function ratePolicy(config: Config): RatePolicy {
     failedHandshakes: Object.freeze({ ratePerSecond: config.ipRateLimitPerMinute / 60, burst: config.ipRateLimitPerMinute }),
     send: Object.freeze({ ratePerSecond: config.sendRatePerSecond, burst: config.sendBurst }),
     otherEvents: Object.freeze({ ratePerSecond: config.eventRatePerSecond, burst: config.eventBurst }),
+    bundleClaims: Object.freeze({ perRequester: perMinute(config.bundleClaimsPerDevice), perTarget: perMinute(config.bundleClaimsPerTarget) }),
   });
 }

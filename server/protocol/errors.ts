@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'conflict'
   | 'unavailable'
+  | 'unsupported_version'
   | 'internal';
 
 export interface WireError {

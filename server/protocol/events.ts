@@ -8,6 +8,11 @@ import type { Ack, WireError } from './errors.js';
 
 /** Handshake `auth` object: proof that the connecting client holds the device's Ed25519 key. */
 export interface HandshakeAuth {
+  /**
+   * The protocol version the client speaks: 2 (http.ts PROTOCOL_VERSION). Checked before anything
+   * else; any other value, or none (a v1 client), is refused with `unsupported_version`.
+   */
+  v: 2;
   /** base64url Ed25519 public key of the device. */
   deviceId: string;
   /** Milliseconds since the Unix epoch; must be within ±60 s (configurable) of the relay's clock. */

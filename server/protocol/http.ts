@@ -1,9 +1,10 @@
 /**
  * JSON shapes of the relay's HTTP API as TypeBox schemas: the routes validate with them and
  * the SDK imports their static types. All keys and signatures are unpadded base64url.
- * Signed requests carry `x-sealpost-timestamp`, `x-sealpost-nonce` and one signature header
- * per required signer (`x-sealpost-identity-signature`, `x-sealpost-device-signature`) over
- * crypto/statements.ts `signRequest` (see docs/PROTOCOL.md §"Signed requests").
+ * Signed requests carry `x-sealpost-timestamp`, `x-sealpost-nonce` and
+ * `x-sealpost-device-signature` over crypto/statements.ts `signRequest` by a device key (see
+ * docs/PROTOCOL.md §"Signed requests"). In protocol v2 no request is signed by the account
+ * identity key: its authority travels only as a signed device list.
  */
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -16,13 +17,12 @@ export const Timestamp = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INT
 
 export const HEADER_TIMESTAMP = 'x-sealpost-timestamp';
 export const HEADER_NONCE = 'x-sealpost-nonce';
-export const HEADER_IDENTITY_SIGNATURE = 'x-sealpost-identity-signature';
 export const HEADER_DEVICE_SIGNATURE = 'x-sealpost-device-signature';
+/** Names the signing device where the path does not (bundle claims): a registered device id. */
+export const HEADER_DEVICE_ID = 'x-sealpost-device-id';
 
-export const Certificate = Type.Object(
-  { createdAt: Timestamp, signature: Signature64 },
-  { additionalProperties: false },
-);
+/** Protocol version of this relay's routes (`/v2/...`) and socket handshake (`auth.v`). */
+export const PROTOCOL_VERSION = 2;
 
 export const SignedPrekey = Type.Object(
   { keyId: KeyId, publicKey: Key32, signature: Signature64 },
@@ -31,43 +31,80 @@ export const SignedPrekey = Type.Object(
 
 export const OneTimePrekey = Type.Object({ keyId: KeyId, publicKey: Key32 }, { additionalProperties: false });
 
+/** One entry of a signed device list (crypto/device-list.ts). */
+export const DeviceListDevice = Type.Object({ deviceId: Key32, createdAt: Timestamp }, { additionalProperties: false });
+
+/**
+ * The account authority's signed statement of the account's devices; `version` strictly
+ * increases. The relay keeps only the latest and serves it on lookup.
+ */
+export const SignedDeviceList = Type.Object(
+  {
+    handle: Handle,
+    version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    time: Timestamp,
+    devices: Type.Array(DeviceListDevice, { minItems: 1, maxItems: 64 }),
+    signature: Signature64,
+  },
+  { additionalProperties: false },
+);
+
+/** A device's public keys as it registers them (its signed prekey is signed by its own key). */
 export const DeviceRegistration = Type.Object(
   {
     deviceId: Key32,
-    certificate: Certificate,
     signedPrekey: SignedPrekey,
     oneTimePrekeys: Type.Array(OneTimePrekey, { maxItems: 100 }),
   },
   { additionalProperties: false },
 );
 
-/** POST /v1/accounts — signed by the identity key and the device key. */
+/**
+ * POST /v2/accounts — signed by the device key. The device list (version ≥ 1, naming exactly
+ * this device) is the proof of possession of the identity key.
+ */
 export const CreateAccountBody = Type.Object(
-  { handle: Handle, identityKey: Key32, device: DeviceRegistration },
+  { handle: Handle, identityKey: Key32, device: DeviceRegistration, deviceList: SignedDeviceList },
   { additionalProperties: false },
 );
 
-/** POST /v1/accounts/:handle/devices — signed by the account identity key and the new device key. */
-export const AddDeviceBody = Type.Object({ device: DeviceRegistration }, { additionalProperties: false });
+/**
+ * POST /v2/accounts/:handle/devices — a linked or recovered device registers itself, signed by
+ * its own key, with a NEW device list (higher version) that names it. Registered devices the
+ * list leaves out are removed in the same transaction (recovery).
+ */
+export const AddDeviceBody = Type.Object({ device: DeviceRegistration, deviceList: SignedDeviceList }, { additionalProperties: false });
+
+/** PUT /v2/accounts/:handle/device-list — the authority publishes a newer list (removal, renewal). */
+export const PublishDeviceListBody = Type.Object({ deviceList: SignedDeviceList }, { additionalProperties: false });
 
 export const DeviceCreated = Type.Object({ handle: Handle, deviceId: Key32 });
 
-export const PublicDevice = Type.Object({ deviceId: Key32, certificate: Certificate, signedPrekey: SignedPrekey });
+export const DeviceListPublished = Type.Object({ version: Type.Integer({ minimum: 1 }), removed: Type.Array(Key32) });
 
-/** GET /v1/accounts/:handle */
-export const AccountView = Type.Object({ handle: Handle, identityKey: Key32, devices: Type.Array(PublicDevice) });
+export const PublicDevice = Type.Object({ deviceId: Key32, signedPrekey: SignedPrekey });
 
-/** POST /v1/devices/:deviceId/bundle — consumes the oldest one-time prekey, if any. */
+/** GET /v2/accounts/:handle */
+export const AccountView = Type.Object({
+  handle: Handle,
+  identityKey: Key32,
+  deviceList: SignedDeviceList,
+  devices: Type.Array(PublicDevice),
+});
+
+/**
+ * POST /v2/devices/:deviceId/bundle — signed by a registered device (named in
+ * x-sealpost-device-id); consumes the oldest one-time prekey, if any.
+ */
 export const PrekeyBundle = Type.Object({
   handle: Handle,
   identityKey: Key32,
   deviceId: Key32,
-  certificate: Certificate,
   signedPrekey: SignedPrekey,
   oneTimePrekey: Type.Optional(OneTimePrekey),
 });
 
-/** PUT /v1/devices/:deviceId/prekeys — signed by that device's key. */
+/** PUT /v2/devices/:deviceId/prekeys — signed by that device's key. */
 export const UploadPrekeysBody = Type.Object(
   { signedPrekey: Type.Optional(SignedPrekey), oneTimePrekeys: Type.Optional(Type.Array(OneTimePrekey, { maxItems: 100 })) },
   { additionalProperties: false },
@@ -79,11 +116,13 @@ export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });
 
-export type CertificateJson = Static<typeof Certificate>;
 export type SignedPrekeyJson = Static<typeof SignedPrekey>;
 export type OneTimePrekeyJson = Static<typeof OneTimePrekey>;
 export type DeviceRegistrationJson = Static<typeof DeviceRegistration>;
+export type SignedDeviceListJson = Static<typeof SignedDeviceList>;
 export type CreateAccountRequest = Static<typeof CreateAccountBody>;
+export type PublishDeviceListRequest = Static<typeof PublishDeviceListBody>;
+export type DeviceListPublishedJson = Static<typeof DeviceListPublished>;
 export type AddDeviceRequest = Static<typeof AddDeviceBody>;
 export type AccountViewJson = Static<typeof AccountView>;
 export type PublicDeviceJson = Static<typeof PublicDevice>;
@@ -96,13 +135,13 @@ export type PrekeyStatusJson = Static<typeof PrekeyStatus>;
 /** Largest provisioning blob: base64url of 64 KiB. */
 export const PROVISIONING_BODY_MAX_CHARS = Math.ceil((64 * 1024 * 4) / 3);
 
-/** PUT /v1/provisioning/:deviceId — unauthenticated, in memory, at most 5 per id, 10 minutes. */
+/** PUT /v2/provisioning/:deviceId — unauthenticated, in memory, at most 5 per id, 10 minutes. */
 export const ProvisioningPutBody = Type.Object(
   { body: Type.String({ pattern: B64, minLength: 1, maxLength: PROVISIONING_BODY_MAX_CHARS }) },
   { additionalProperties: false },
 );
 
-/** POST /v1/provisioning/:deviceId/claim — signed by that device key; returns and deletes the blobs. */
+/** POST /v2/provisioning/:deviceId/claim — signed by that device key; returns and deletes the blobs. */
 export const ProvisioningClaimed = Type.Object({ bodies: Type.Array(Type.String()) });
 
 export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });

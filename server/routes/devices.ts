@@ -1,16 +1,37 @@
-/** Prekey routes: claim a bundle (consumes one one-time prekey) and upload/rotate prekeys. */
+/**
+ * Prekey routes: claim a bundle (consumes one one-time prekey) and upload/rotate prekeys.
+ *
+ * A claim is a signed request by a registered device, named in `x-sealpost-device-id`: one-time
+ * prekeys are a scarce resource of their owner, and an anonymous claimer could drain them (every
+ * later session would then start without one). Claims are limited per client IP, per requesting
+ * device and per target device (claim-limits.ts); the device budgets are spent only by requests
+ * whose signature verifies, so nobody can spend another device's budget by naming it.
+ */
 import type { FastifyInstance } from 'fastify';
 import { RelayError } from '../errors.js';
 import { signingKey } from '../http/keys.js';
-import { verifySignedRequest } from '../http/signed-request.js';
-import { DeviceParams, ErrorBody, PrekeyBundle, PrekeyStatus, UploadPrekeysBody, type PrekeyBundleJson, type UploadPrekeysRequest } from '../protocol/http.js';
+import { header, verifySignedRequest } from '../http/signed-request.js';
+import { ClaimLimits } from '../limits/claim-limits.js';
+import {
+  DeviceParams,
+  ErrorBody,
+  HEADER_DEVICE_ID,
+  Key32,
+  PrekeyBundle,
+  PrekeyStatus,
+  UploadPrekeysBody,
+  type PrekeyBundleJson,
+  type UploadPrekeysRequest,
+} from '../protocol/http.js';
 import { checkOneTimePrekeys, checkSignedPrekey } from './registration.js';
 import { deviceRoom } from '../types.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody };
+const DEVICE_ID = new RegExp(Key32.pattern as string);
 
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
   const { config, nonces } = app.relay;
+  const claims = new ClaimLimits(app.relay.limits.bundleClaims);
 
   app.post<{ Params: { deviceId: string } }>(
     '/devices/:deviceId/bundle',
@@ -20,6 +41,15 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request): Promise<PrekeyBundleJson> => {
       const { deviceId } = request.params;
+      const requester = header(request, HEADER_DEVICE_ID);
+      if (requester === undefined) throw new RelayError('unauthorized', `a bundle claim is a signed request naming its device in ${HEADER_DEVICE_ID}`);
+      if (requester.length !== 43 || !DEVICE_ID.test(requester)) throw new RelayError('invalid', `${HEADER_DEVICE_ID} is not a device id`);
+      const requesterKey = signingKey(requester, HEADER_DEVICE_ID);
+      if (!(await app.store.getDevice(requester))) throw new RelayError('unauthorized', 'the requesting device is not registered');
+      verifySignedRequest(request, requesterKey, config.handshakeSkewMs, nonces);
+      const spent = claims.take(requester, deviceId);
+      if (spent === 'requester') throw new RelayError('rate_limited', 'this device claims too many bundles; retry in a minute');
+      if (spent === 'target') throw new RelayError('rate_limited', "this device's bundle is claimed too often; retry in a minute");
       const bundle = await app.store.claimBundle(deviceId);
       if (!bundle) throw new RelayError('unknown_device');
       if (bundle.remaining < config.prekeyLowThreshold) app.io.to(deviceRoom(deviceId)).emit('prekeys', { oneTimePrekeys: bundle.remaining });
@@ -27,7 +57,6 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
         handle: bundle.account.handle,
         identityKey: bundle.account.identityKey,
         deviceId,
-        certificate: bundle.device.certificate,
         signedPrekey: bundle.device.signedPrekey,
         ...(bundle.oneTimePrekey ? { oneTimePrekey: bundle.oneTimePrekey } : {}),
       };
@@ -39,15 +68,12 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: DeviceParams, body: UploadPrekeysBody, response: { 200: PrekeyStatus, ...errors } } },
     async (request) => {
       const { deviceId } = request.params;
-      const device = await app.store.getDevice(deviceId);
-      if (!device) throw new RelayError('unknown_device');
-      const account = await app.store.getAccount(device.handle);
-      if (!account) throw new RelayError('unknown_device');
+      if (!(await app.store.getDevice(deviceId))) throw new RelayError('unknown_device');
       const devicePublicKey = signingKey(deviceId, 'deviceId');
       const { signedPrekey, oneTimePrekeys = [] } = request.body;
-      if (signedPrekey) checkSignedPrekey(devicePublicKey, signedPrekey, signingKey(account.identityKey, 'identityKey'));
+      if (signedPrekey) checkSignedPrekey(devicePublicKey, signedPrekey);
       checkOneTimePrekeys(oneTimePrekeys);
-      verifySignedRequest(request, { device: devicePublicKey }, config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, devicePublicKey, config.handshakeSkewMs, nonces);
       return { oneTimePrekeys: await app.store.putPrekeys(deviceId, signedPrekey, oneTimePrekeys) };
     },
   );

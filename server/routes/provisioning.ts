@@ -37,7 +37,7 @@ export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: DeviceParams, response: { 200: ProvisioningClaimed, ...errors } }, config: ipLimit },
     async (request) => {
       const { deviceId } = request.params;
-      verifySignedRequest(request, { device: signingKey(deviceId, 'deviceId') }, config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, signingKey(deviceId, 'deviceId'), config.handshakeSkewMs, nonces);
       return { bodies: mailbox.claim(deviceId) };
     },
   );

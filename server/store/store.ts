@@ -11,9 +11,16 @@
  * pushes to recipients only after that. The split lets the disk flush run off the event loop.
  */
 
+import type { SignedDeviceListJson } from '../protocol/http.js';
+
 export interface AccountRecord {
   handle: string;
   identityKey: string;
+  /**
+   * The newest device list the account's authority signed (the routes verified it before it got
+   * here). The account's registered devices are exactly the devices it names.
+   */
+  deviceList: SignedDeviceListJson;
 }
 
 export interface SignedPrekeyRecord {
@@ -30,7 +37,6 @@ export interface OneTimePrekeyRecord {
 export interface DeviceRecord {
   deviceId: string;
   handle: string;
-  certificate: { createdAt: number; signature: string };
   signedPrekey: SignedPrekeyRecord;
 }
 
@@ -78,17 +84,47 @@ export interface RelayStats {
   bytes: number;
 }
 
-export type AddDeviceOutcome = 'added' | 'no_account' | 'conflict' | 'quota_exceeded';
+/**
+ * Why the store refused a new device list. Decided inside the write transaction, so two lists
+ * published at once cannot both pass on the same stored version.
+ */
+export type DeviceListRefusal =
+  | { status: 'no_account' }
+  /** The list's version is not above the stored one (a replay or a rollback). */
+  | { status: 'stale_version'; current: number }
+  /** The list names a device that is not a registered device of this account. */
+  | { status: 'unregistered_device'; deviceId: string };
+
+/** `removed`: registered devices the new list leaves out, deleted with their prekeys and queues. */
+export type AddDeviceOutcome =
+  | { status: 'added'; removed: string[] }
+  | DeviceListRefusal
+  /** The device id is registered already (to this account or another). */
+  | { status: 'conflict' }
+  | { status: 'quota_exceeded' };
+
+export type PublishDeviceListOutcome = { status: 'published'; removed: string[] } | DeviceListRefusal;
 
 export interface Store {
-  /** Creates the account with its first device; false when the handle (or device id) is taken. */
+  /** Creates the account (with its device list) and its first device; false when the handle (or device id) is taken. */
   createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean>;
   getAccount(handle: string): Promise<AccountRecord | undefined>;
   listDevices(handle: string): Promise<DeviceRecord[]>;
   getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
-  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome>;
-  /** Deletes the device with its prekeys and queue; false if it is not a device of `handle`. */
-  removeDevice(handle: string, deviceId: string): Promise<boolean>;
+  /**
+   * In ONE transaction: registers `device` (of account `device.handle`) with its one-time
+   * prekeys, stores `deviceList` (which names it), and deletes every registered device of the
+   * account the list leaves out, with its prekeys and queued envelopes. Refused unless the list's
+   * version is above the stored one, every other device it names is registered to the account,
+   * and it names at most `maxDevices`.
+   */
+  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], deviceList: SignedDeviceListJson, maxDevices: number): Promise<AddDeviceOutcome>;
+  /**
+   * In ONE transaction: stores `deviceList` as the account's list and deletes every registered
+   * device it leaves out (prekeys and queue too). Refused unless its version is above the stored
+   * one and it names only registered devices of the account.
+   */
+  publishDeviceList(handle: string, deviceList: SignedDeviceListJson): Promise<PublishDeviceListOutcome>;
 
   /** Returns the bundle and deletes the oldest one-time prekey in the same transaction. */
   claimBundle(deviceId: string): Promise<BundleRecord | undefined>;

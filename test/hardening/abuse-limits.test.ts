@@ -30,14 +30,15 @@ function disconnected(socket: ClientSocket, timeoutMs: number): Promise<string> 
 }
 
 describe('one rate policy', () => {
-  it('derives the route limit and both socket buckets from the same config', () => {
-    const config = loadConfig([], {}, { db: ':memory:', ipRateLimitPerMinute: 7, sendRatePerSecond: 3, sendBurst: 4, eventRatePerSecond: 5, eventBurst: 6, maxConnectionsPerIp: 2 });
+  it('derives the route limit, the socket buckets and the bundle-claim budgets from the same config', () => {
+    const config = loadConfig([], {}, { db: ':memory:', ipRateLimitPerMinute: 7, sendRatePerSecond: 3, sendBurst: 4, eventRatePerSecond: 5, eventBurst: 6, maxConnectionsPerIp: 2, bundleClaimsPerDevice: 12, bundleClaimsPerTarget: 9 });
     expect(ratePolicy(config)).toEqual({
       perIpRoute: { max: 7, timeWindow: 60_000 },
       maxConnectionsPerIp: 2,
       failedHandshakes: { ratePerSecond: 7 / 60, burst: 7 },
       send: { ratePerSecond: 3, burst: 4 },
       otherEvents: { ratePerSecond: 5, burst: 6 },
+      bundleClaims: { perRequester: { ratePerSecond: 12 / 60, burst: 12 }, perTarget: { ratePerSecond: 9 / 60, burst: 9 } },
     });
   });
 });

@@ -2,22 +2,26 @@
  * Authorization beyond test/relay/handshake.test.ts (which covers forged and replayed
  * handshakes and acks against another device's queue): live pushes reach only the addressed
  * device, not even a sibling device; prekeys and devices of others cannot be touched; a device
- * cannot be added to another account; replayed signed requests (registration, add, remove,
- * prekey upload) and a replayed handshake after its socket left are refused.
+ * cannot be added to another account nor removed from it by anyone but its authority; replayed
+ * signed requests (registration, add, prekey upload), replayed device lists and a replayed
+ * handshake after its socket left are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKeyPair } from '../../crypto/keys.js';
 import { ack, connectInbox, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
 import {
   call,
   connectDevice,
   handshakeAuth,
+  listWith,
+  listWithout,
   makeAccount,
   makeDevice,
+  publishList,
   randomId,
   refusalCode,
   registerAll,
   registration,
+  signList,
   type TestAccount,
 } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
@@ -67,40 +71,43 @@ describe('prekeys and devices of others', () => {
     const target = bob.devices[0]!;
     const before = await relay.app.store.countOneTimePrekeys(target.id);
     const body = { oneTimePrekeys: [{ keyId: 900, publicKey: alice.devices[0]!.oneTimePrekeys[0]!.publicKey }] };
-    const path = `/v1/devices/${target.id}/prekeys`;
+    const path = `/v2/devices/${target.id}/prekeys`;
     const byAlice = await call(relay.url, { method: 'PUT', path, body, device: alice.devices[0]!.keys });
     expect(byAlice.status).toBe(401);
     expect(codeOf(byAlice.body)).toBe('bad_signature');
     // Bob's own sibling device and Bob's account identity are not the target device either.
     expect(codeOf((await call(relay.url, { method: 'PUT', path, body, device: bob.devices[1]!.keys })).body)).toBe('bad_signature');
-    expect(codeOf((await call(relay.url, { method: 'PUT', path, body, identity: bob.identity })).body)).toBe('unauthorized');
+    expect(codeOf((await call(relay.url, { method: 'PUT', path, body, device: bob.identity })).body)).toBe('bad_signature');
+    expect(codeOf((await call(relay.url, { method: 'PUT', path, body })).body)).toBe('unauthorized');
     expect(await relay.app.store.countOneTimePrekeys(target.id)).toBe(before);
   });
 
   it('refuses removing another account\u2019s device', async () => {
     const target = bob.devices[1]!;
-    // Alice's identity on Bob's account path: the signature does not verify.
-    const onBobs = await call(relay.url, { method: 'DELETE', path: `/v1/accounts/${bob.handle}/devices/${target.id}`, identity: alice.identity });
-    expect([onBobs.status, codeOf(onBobs.body)]).toEqual([401, 'bad_signature']);
-    // Alice's identity on her own path naming Bob's device: not her device.
-    const onHers = await call(relay.url, { method: 'DELETE', path: `/v1/accounts/${alice.handle}/devices/${target.id}`, identity: alice.identity });
-    expect([onHers.status, codeOf(onHers.body)]).toEqual([404, 'unknown_device']);
-    // The device's own key is not the account's authority to remove devices.
-    const byDevice = await call(relay.url, { method: 'DELETE', path: `/v1/accounts/${bob.handle}/devices/${target.id}`, device: target.keys });
-    expect(codeOf(byDevice.body)).toBe('unauthorized');
-    expect(await relay.app.store.getDevice(target.id)).toBeDefined();
+    const devicesOf = async (account: TestAccount) => (await relay.app.store.listDevices(account.handle)).map((d) => d.deviceId).sort();
+    const before = await devicesOf(bob);
+    // A list for Bob's handle signed by Alice's authority: not Bob's authority.
+    const byAlice = await publishList(relay.url, bob, signList(bob, [bob.devices[0]!], 99, { signWith: alice.identity.privateKey }));
+    expect([byAlice.status, codeOf(byAlice.body)]).toEqual([401, 'bad_signature']);
+    // Alice's own authority naming Bob's device in her list: not her device.
+    const onHers = await publishList(relay.url, alice, signList(alice, [alice.devices[0]!, target], 99));
+    expect([onHers.status, codeOf(onHers.body)]).toEqual([400, 'invalid']);
+    // Bob's own device keys are not the account's authority to remove devices.
+    for (const device of bob.devices) {
+      const byDevice = await publishList(relay.url, bob, signList(bob, [bob.devices[0]!], 99, { signWith: device.keys.privateKey }));
+      expect(codeOf(byDevice.body)).toBe('bad_signature');
+    }
+    expect(await devicesOf(bob)).toEqual(before);
   });
 
   it('refuses adding a device to another account', async () => {
-    // Certified by Alice's identity, signed by Alice: Bob's account checks Bob's identity.
-    const intruder = makeDevice(alice);
-    intruder.handle = bob.handle;
-    const r = await call(relay.url, { method: 'POST', path: `/v1/accounts/${bob.handle}/devices`, body: { device: registration(intruder) }, identity: alice.identity, device: intruder.keys });
-    expect(r.status).toBeGreaterThanOrEqual(400);
-    expect(['bad_signature', 'invalid']).toContain(codeOf(r.body));
-    // Certified for Bob's handle by a fresh key that is not Bob's identity: same.
-    const forged = makeDevice({ handle: bob.handle, identity: generateSigningKeyPair() });
-    const r2 = await call(relay.url, { method: 'POST', path: `/v1/accounts/${bob.handle}/devices`, body: { device: registration(forged) }, identity: alice.identity, device: forged.keys });
+    // A list by Alice's authority (for Bob's handle, or her own), signed by the new device: Bob's
+    // account checks Bob's identity key.
+    const intruder = makeDevice(bob);
+    const onBobs = (deviceList: unknown) => call(relay.url, { method: 'POST', path: `/v2/accounts/${bob.handle}/devices`, body: { device: registration(intruder), deviceList }, device: intruder.keys });
+    const r = await onBobs(signList(bob, [...bob.devices, intruder], 99, { signWith: alice.identity.privateKey }));
+    expect([r.status, codeOf(r.body)]).toEqual([401, 'bad_signature']);
+    const r2 = await onBobs(signList(alice, [...alice.devices, intruder], 99));
     expect(['bad_signature', 'invalid']).toContain(codeOf(r2.body));
     expect((await relay.app.store.listDevices(bob.handle)).map((d) => d.deviceId).sort()).toEqual(bob.devices.map((d) => d.id).sort());
   });
@@ -111,9 +118,8 @@ describe('replays', () => {
     const carol = await makeAccount();
     const signed = {
       method: 'POST',
-      path: '/v1/accounts',
-      body: { handle: carol.handle, identityKey: carol.identityKey, device: registration(carol.devices[0]!) },
-      identity: carol.identity,
+      path: '/v2/accounts',
+      body: { handle: carol.handle, identityKey: carol.identityKey, device: registration(carol.devices[0]!), deviceList: signList(carol, [carol.devices[0]!], 1) },
       device: carol.devices[0]!.keys,
       timestamp: Date.now(),
       nonce: randomId(),
@@ -127,19 +133,22 @@ describe('replays', () => {
     const dave = await makeAccount();
     await registerAll(relay.url, dave);
     const extra = makeDevice(dave);
-    const add = { method: 'POST', path: `/v1/accounts/${dave.handle}/devices`, body: { device: registration(extra) }, identity: dave.identity, device: extra.keys, timestamp: Date.now(), nonce: randomId() };
+    const add = { method: 'POST', path: `/v2/accounts/${dave.handle}/devices`, body: { device: registration(extra), deviceList: listWith(dave, [extra]) }, device: extra.keys, timestamp: Date.now(), nonce: randomId() };
     expect((await call(relay.url, add)).status).toBe(201);
-    const remove = { method: 'DELETE', path: `/v1/accounts/${dave.handle}/devices/${extra.id}`, identity: dave.identity, timestamp: Date.now(), nonce: randomId() };
-    expect((await call(relay.url, remove)).status).toBe(204);
-    const replayedAdd = await call(relay.url, add);
-    expect(codeOf(replayedAdd.body)).toBe('replayed_nonce');
+    dave.list = add.body.deviceList;
+    const removal = listWithout(dave, [extra.id]);
+    expect((await publishList(relay.url, dave, removal)).status).toBe(200);
+    expect(codeOf((await call(relay.url, add)).body)).toBe('replayed_nonce');
+    // Signed afresh by the removed device, the old list is still a rollback.
+    expect(codeOf((await call(relay.url, { ...add, timestamp: Date.now(), nonce: randomId() })).body)).toBe('conflict');
     expect(await relay.app.store.getDevice(extra.id)).toBeUndefined();
-    expect(codeOf((await call(relay.url, remove)).body)).toBe('replayed_nonce');
+    // The removal itself cannot be replayed either (same version).
+    expect(codeOf((await call(relay.url, { method: 'PUT', path: `/v2/accounts/${dave.handle}/device-list`, body: { deviceList: removal } })).body)).toBe('conflict');
   });
 
   it('refuses a replayed prekey upload', async () => {
     const d = alice.devices[0]!;
-    const upload = { method: 'PUT', path: `/v1/devices/${d.id}/prekeys`, body: { oneTimePrekeys: [] }, device: d.keys, timestamp: Date.now(), nonce: randomId() };
+    const upload = { method: 'PUT', path: `/v2/devices/${d.id}/prekeys`, body: { oneTimePrekeys: [] }, device: d.keys, timestamp: Date.now(), nonce: randomId() };
     expect((await call(relay.url, upload)).status).toBe(200);
     expect(codeOf((await call(relay.url, upload)).body)).toBe('replayed_nonce');
   });
@@ -155,7 +164,7 @@ describe('replays', () => {
     const gone = erin.devices[1]!;
     const live = await connectDevice(relay.url, gone);
     const dropped = new Promise<string>((resolve) => live.once('disconnect', resolve));
-    expect((await call(relay.url, { method: 'DELETE', path: `/v1/accounts/${erin.handle}/devices/${gone.id}`, identity: erin.identity })).status).toBe(204);
+    expect((await publishList(relay.url, erin, listWithout(erin, [gone.id]))).status).toBe(200);
     expect(await dropped).toBe('io server disconnect');
     expect(await refusalCode(relay.url, handshakeAuth(relay.url, gone))).toBe('unknown_device');
   });

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ack, envelopeTo, Inbox, openFor, send } from '../support/envelopes.js';
-import { call, handshakeAuth, makeAccount, openSocket, registration, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
+import { call, claimBundle, handshakeAuth, makeAccount, openSocket, registration, signList, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const CLIENT_IP = '203.0.113.77';
@@ -54,13 +54,15 @@ describe('disk hygiene behind a proxy', () => {
     // Two registrations, then five bundle claims: each route's per-IP budget is 5 a minute.
     for (const account of [alice, bob]) {
       const d = account.devices[0]!;
-      const r = await call(relay.url, { method: 'POST', path: '/v1/accounts', body: { handle: account.handle, identityKey: account.identityKey, device: registration(d) }, identity: account.identity, device: d.keys, headers: viaProxy() });
+      const body = { handle: account.handle, identityKey: account.identityKey, device: registration(d), deviceList: signList(account, [d], 1) };
+      const r = await call(relay.url, { method: 'POST', path: '/v2/accounts', body, device: d.keys, headers: viaProxy() });
       expect(r.status).toBe(201);
     }
-    for (let i = 0; i < 5; i++) expect((await call(relay.url, { method: 'POST', path: `/v1/devices/${bob.devices[0]!.id}/bundle`, headers: viaProxy() })).status).toBe(200);
+    const claim = (ip?: string) => claimBundle(relay.url, alice.devices[0]!, bob.devices[0]!.id, viaProxy(ip));
+    for (let i = 0; i < 5; i++) expect((await claim()).status).toBe(200);
     // The relay did use the forwarded address: the same IP is now limited, another is not.
-    expect((await call(relay.url, { method: 'POST', path: `/v1/devices/${bob.devices[0]!.id}/bundle`, headers: viaProxy() })).status).toBe(429);
-    expect((await call(relay.url, { method: 'POST', path: `/v1/devices/${bob.devices[0]!.id}/bundle`, headers: viaProxy(OTHER_IP) })).status).toBe(200);
+    expect((await claim()).status).toBe(429);
+    expect((await claim(OTHER_IP)).status).toBe(200);
 
     const a = alice.devices[0]!;
     const b = bob.devices[0]!;

@@ -31,15 +31,17 @@ const segment = fc.oneof(
 
 type Route = { name: string; method: string; path: (a: string, b: string) => string };
 const ROUTES: Route[] = [
-  { name: 'POST /v1/accounts', method: 'POST', path: () => '/v1/accounts' },
-  { name: 'GET /v1/accounts/:handle', method: 'GET', path: (a) => `/v1/accounts/${a}` },
-  { name: 'POST /v1/accounts/:handle/devices', method: 'POST', path: (a) => `/v1/accounts/${a}/devices` },
-  { name: 'DELETE /v1/accounts/:handle/devices/:deviceId', method: 'DELETE', path: (a, b) => `/v1/accounts/${a}/devices/${b}` },
-  { name: 'POST /v1/devices/:deviceId/bundle', method: 'POST', path: (a) => `/v1/devices/${a}/bundle` },
-  { name: 'PUT /v1/devices/:deviceId/prekeys', method: 'PUT', path: (a) => `/v1/devices/${a}/prekeys` },
-  { name: 'PUT /v1/provisioning/:deviceId', method: 'PUT', path: (a) => `/v1/provisioning/${a}` },
-  { name: 'POST /v1/provisioning/:deviceId/claim', method: 'POST', path: (a) => `/v1/provisioning/${a}/claim` },
-  { name: 'random path', method: 'GET', path: (a, b) => `/v1/${a}/${b}` },
+  { name: 'POST /v2/accounts', method: 'POST', path: () => '/v2/accounts' },
+  { name: 'GET /v2/accounts/:handle', method: 'GET', path: (a) => `/v2/accounts/${a}` },
+  { name: 'POST /v2/accounts/:handle/devices', method: 'POST', path: (a) => `/v2/accounts/${a}/devices` },
+  { name: 'PUT /v2/accounts/:handle/device-list', method: 'PUT', path: (a) => `/v2/accounts/${a}/device-list` },
+  { name: 'POST /v2/devices/:deviceId/bundle', method: 'POST', path: (a) => `/v2/devices/${a}/bundle` },
+  { name: 'PUT /v2/devices/:deviceId/prekeys', method: 'PUT', path: (a) => `/v2/devices/${a}/prekeys` },
+  { name: 'PUT /v2/provisioning/:deviceId', method: 'PUT', path: (a) => `/v2/provisioning/${a}` },
+  { name: 'POST /v2/provisioning/:deviceId/claim', method: 'POST', path: (a) => `/v2/provisioning/${a}/claim` },
+  { name: 'random path', method: 'GET', path: (a, b) => `/v2/${a}/${b}` },
+  // Retired: always 410 unsupported_version.
+  { name: 'random v1 path', method: 'POST', path: (a, b) => `/v1/${a}/${b}` },
 ];
 
 const jsonText = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v));
@@ -57,7 +59,7 @@ const headers = fc.record(
   {
     'x-sealpost-timestamp': fc.oneof(headerValue, fc.constant(String(Date.now()))),
     'x-sealpost-nonce': fc.oneof(headerValue, fc.stringMatching(/^[A-Za-z0-9_-]{22}$/)),
-    'x-sealpost-identity-signature': headerValue,
+    'x-sealpost-device-id': fc.oneof(headerValue, fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)),
     'x-sealpost-device-signature': headerValue,
     'x-filler': fc.constant('y'.repeat(1000)),
     accept: fc.constantFrom('*/*', 'text/html', 'application/xml'),
@@ -71,8 +73,8 @@ describe('HTTP routes', () => {
       let n = 0;
       await fc.assert(
         fc.asyncProperty(segment, segment, body, contentType, headers, async (a, b, payload, type, extra) => {
-          // `..` segments are resolved by the URL parser and may leave /v1 (e.g. for the web client at /).
-          fc.pre(new URL(f.relay.url + route.path(a, b)).pathname.startsWith('/v1/'));
+          // `..` segments are resolved by the URL parser and may leave /v2 (e.g. for the web client at /).
+          fc.pre(new URL(f.relay.url + route.path(a, b)).pathname.startsWith(route.path('', '').slice(0, 4)));
           n += 1;
           const method = route.method;
           const init: RequestInit = { method, headers: { ...extra, ...(type ? { 'content-type': type } : {}) } };
@@ -81,7 +83,7 @@ describe('HTTP routes', () => {
           const text = await response.text();
           // The one success a fuzzer can reach: dropping a blob into a provisioning mailbox
           // (in memory, never stored on disk) for a device-id-shaped path.
-          if (response.status === 204 && route.name === 'PUT /v1/provisioning/:deviceId') return;
+          if (response.status === 204 && route.name === 'PUT /v2/provisioning/:deviceId') return;
           expect(response.status, `${method} ${route.path(a, b).slice(0, 80)} → ${response.status} ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
           expect(response.status).toBeLessThan(500);
           expect(response.headers.get('content-type')).toContain('application/json');
@@ -91,6 +93,7 @@ describe('HTTP routes', () => {
           // Headers over Node's limit are the one status outside the table: 431 with too_large.
           if (response.status === 431) expect(code).toBe('too_large');
           else expect(ERRORS[code].status).toBe(response.status);
+          if (route.name === 'random v1 path' && response.status !== 431) expect(code).toBe('unsupported_version');
         }),
         { numRuns: RUNS_PER_ROUTE },
       );
@@ -99,7 +102,7 @@ describe('HTTP routes', () => {
   }
 
   it('refuses headers beyond the limit without dying', async () => {
-    const response = await fetch(`${f.relay.url}/v1/accounts/someone`, { headers: { 'x-huge': 'z'.repeat(20_000) } });
+    const response = await fetch(`${f.relay.url}/v2/accounts/someone`, { headers: { 'x-huge': 'z'.repeat(20_000) } });
     expect(response.status).toBe(431);
     expect(await response.json()).toMatchObject({ error: { code: 'too_large' } });
     tried['oversized headers'] = 1;

@@ -321,9 +321,9 @@ describe('handshake', () => {
     const good = () => handshakeAuth(f.relay.url, f.alice.devices[0]!);
     const auth = fc.oneof(
       fc.dictionary(fc.string({ maxLength: 12 }), fc.anything(), { maxKeys: 6 }),
-      fc.record({ deviceId: fc.oneof(key32ish, wrong), timestamp: fc.oneof(fc.integer(), fc.constant(Date.now()), wrong), nonce: fc.oneof(idish, wrong), signature: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{86}$/), wrong) }, { requiredKeys: [] }),
+      fc.record({ v: fc.oneof(fc.constant(2), wrong), deviceId: fc.oneof(key32ish, wrong), timestamp: fc.oneof(fc.integer(), fc.constant(Date.now()), wrong), nonce: fc.oneof(idish, wrong), signature: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{86}$/), wrong) }, { requiredKeys: [] }),
       // One field of a correctly signed handshake replaced: never accepted.
-      fc.tuple(fc.constantFrom('deviceId', 'timestamp', 'nonce', 'signature'), wrong).map(([field, value]) => ({ ...good(), [field]: value })),
+      fc.tuple(fc.constantFrom('v', 'deviceId', 'timestamp', 'nonce', 'signature'), wrong).map(([field, value]) => ({ ...good(), [field]: value })),
       fc.stringMatching(/^[A-Za-z0-9_-]{86}$/).map((signature) => ({ ...good(), signature })),
     );
     let n = 0;

@@ -42,7 +42,7 @@ function socketWithOrigin(relay: RelayHandle, origin: string | undefined, transp
   });
 }
 
-async function api(relay: RelayHandle, origin: string | undefined, method = 'GET', path = `/v1/accounts/${alice.handle}`): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
+async function api(relay: RelayHandle, origin: string | undefined, method = 'GET', path = `/v2/accounts/${alice.handle}`): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
   const response = await fetch(relay.url + path, { method, headers: origin ? { origin } : {} });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined, allowOrigin: response.headers.get('access-control-allow-origin') };
@@ -69,7 +69,7 @@ describe('default: same-origin only', () => {
       expect(r.allowOrigin).toBeNull();
     }
     // A would-be state-changing call is refused before any handler runs.
-    const post = await api(open, FOREIGN, 'POST', `/v1/devices/${alice.devices[0]!.id}/bundle`);
+    const post = await api(open, FOREIGN, 'POST', `/v2/devices/${alice.devices[0]!.id}/bundle`);
     expect(post.status).toBe(403);
   });
 });
@@ -87,13 +87,13 @@ describe('with --cors-origin', () => {
     const ok = await api(listed, ALLOWED);
     expect(ok.status).toBe(200);
     expect(ok.allowOrigin).toBe(ALLOWED);
-    const preflight = await fetch(`${listed.url}/v1/accounts`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${listed.url}/v2/accounts`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBeLessThan(300);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     const bad = await api(listed, FOREIGN);
     expect(bad.status).toBe(403);
     expect(bad.allowOrigin).toBeNull();
-    const badPreflight = await fetch(`${listed.url}/v1/accounts`, { method: 'OPTIONS', headers: { origin: FOREIGN, 'access-control-request-method': 'POST' } });
+    const badPreflight = await fetch(`${listed.url}/v2/accounts`, { method: 'OPTIONS', headers: { origin: FOREIGN, 'access-control-request-method': 'POST' } });
     expect(badPreflight.status).toBe(403);
     expect(badPreflight.headers.get('access-control-allow-origin')).toBeNull();
   });

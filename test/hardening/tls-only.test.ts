@@ -26,7 +26,7 @@ describe('TLS only', () => {
     const relay = await startRelay({ tlsCert: TEST_TLS_CERT, tlsKey: TEST_TLS_KEY });
     try {
       const plainUrl = relay.url.replace('https://', 'http://');
-      for (const path of ['/healthz', '/v1/accounts/someone', '/socket.io/?EIO=4&transport=polling']) {
+      for (const path of ['/healthz', '/v2/accounts/someone', '/socket.io/?EIO=4&transport=polling']) {
         const outcome = await plainHttp(plainUrl + path);
         // Node's TLS server never parses the plaintext request: no HTTP status comes back.
         expect(outcome, path).toMatch(/^error /);

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('error table', () => {
   it('covers every wire code exactly once with a 4xx/5xx status and a message', () => {
     // Compile-time exhaustiveness: adding an ErrorCode without a row fails typecheck.
-    const all: Record<ErrorCode, true> = { invalid: true, too_large: true, rate_limited: true, quota_exceeded: true, unknown_device: true, not_found: true, unauthorized: true, stale_timestamp: true, replayed_nonce: true, bad_signature: true, forbidden: true, conflict: true, unavailable: true, internal: true };
+    const all: Record<ErrorCode, true> = { invalid: true, too_large: true, rate_limited: true, quota_exceeded: true, unknown_device: true, not_found: true, unauthorized: true, stale_timestamp: true, replayed_nonce: true, bad_signature: true, forbidden: true, conflict: true, unavailable: true, unsupported_version: true, internal: true };
     expect(ERROR_CODES.sort()).toEqual(Object.keys(all).sort());
     for (const code of ERROR_CODES) {
       const { status, message } = ERRORS[code];
@@ -24,6 +24,7 @@ describe('error table', () => {
     }
     expect(ERRORS.conflict.status).toBe(409);
     expect(ERRORS.invalid.status).toBe(400);
+    expect(ERRORS.unsupported_version.status).toBe(410);
   });
 
   it('builds bodies, acks and errors from the table', () => {
@@ -36,7 +37,7 @@ describe('error table', () => {
 describe('config', () => {
   it('has the DESIGN.md defaults', () => {
     const c = loadConfig([], {}, { db: join(dir, 'a/b/relay.db') });
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, corsOrigins: [], dbSynchronous: 'FULL', parser: 'msgpack', staticDir: resolve('dist/web') });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', maxBodyBytes: 65536, maxBatch: 100, maxQueueEnvelopes: 10_000, maxQueueBytes: 100 * 1024 * 1024, ttlMs: 30 * 86_400_000, handshakeSkewMs: 60_000, sendRatePerSecond: 50, maxDevicesPerAccount: 6, bundleClaimsPerDevice: 120, bundleClaimsPerTarget: 30, corsOrigins: [], dbSynchronous: 'FULL', parser: 'msgpack', staticDir: resolve('dist/web') });
     expect(Object.isFrozen(c)).toBe(true);
     expect(loadConfig().db).toBe('./data/sealpost.db');
   });
@@ -48,6 +49,8 @@ describe('config', () => {
     expect(c.logLevel).toBe('warn');
     expect(c.trustProxy).toBe(true);
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example', 'https://c.example']);
+    const claims = loadConfig(['--bundle-claims-per-target', '5', '--db', join(dir, 'x.db')], { SEALPOST_BUNDLE_CLAIMS_PER_DEVICE: '9' });
+    expect([claims.bundleClaimsPerDevice, claims.bundleClaimsPerTarget]).toEqual([9, 5]);
   });
 
   it('refuses bad input with a ConfigError', () => {
@@ -58,6 +61,7 @@ describe('config', () => {
       [['--cors-origin', '*'], {}],
       [['--tls-cert', 'c.pem'], {}],
       [['--max-batch', '0'], {}],
+      [['--bundle-claims-per-device', '0'], {}],
       [['--log-level', 'loud'], {}],
       [['--parser', 'default'], {}],
       [[], { SEALPOST_MAX_BODY_BYTES: '-1' }],

@@ -57,8 +57,7 @@ describe('socket handshake', () => {
   it('refuses malformed auth with invalid', async () => {
     const good = handshakeAuth(relay.url, alice.devices[0]!);
     const bad: unknown[] = [
-      undefined,
-      {},
+      { v: 2 },
       { ...good, deviceId: 42 },
       { ...good, timestamp: String(good.timestamp) },
       { ...good, timestamp: 1.5 },
@@ -70,6 +69,8 @@ describe('socket handshake', () => {
     ];
     for (const auth of bad) expect(await refusalCode(relay.url, auth ?? {}), JSON.stringify(auth)).toMatch(/^(invalid|bad_signature)$/);
     expect(await refusalCode(relay.url, { ...good, deviceId: 42 })).toBe('invalid');
+    // No auth, or no version in it: a v1 client is told to update (versions.test.ts).
+    expect(await refusalCode(relay.url, {})).toBe('unsupported_version');
   });
 
   it('gives no way to receive or delete another device queue', async () => {

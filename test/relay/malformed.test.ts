@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERRORS } from '../../server/errors.js';
 import { ack, connectInbox, emitRaw, envelopeTo, send } from '../support/envelopes.js';
-import { call, connectDevice, makeAccount, makeDevice, randomId, registerAll, registration, type TestAccount } from '../support/identity.js';
+import { call, claimBundle, connectDevice, listWith, makeAccount, makeDevice, randomId, registerAll, registration, signList, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 let relay: RelayHandle;
@@ -64,53 +64,62 @@ function expectTypedError(r: { status: number; body: unknown; contentType: strin
 }
 
 describe('HTTP routes refuse wrong types in every field', () => {
-  it('POST /v1/accounts', async () => {
+  it('POST /v2/accounts', async () => {
     const a = await makeAccount();
-    const valid = { handle: a.handle, identityKey: a.identityKey, device: registration(a.devices[0]!) };
+    const valid = { handle: a.handle, identityKey: a.identityKey, device: registration(a.devices[0]!), deviceList: signList(a, [a.devices[0]!], 1) };
     const variants = mutations(valid);
-    expect(variants.length).toBeGreaterThan(60);
+    expect(variants.length).toBeGreaterThan(80);
     for (const v of variants) {
-      const r = await call(relay.url, { method: 'POST', path: '/v1/accounts', body: v.value, identity: a.identity, device: a.devices[0]!.keys });
+      const r = await call(relay.url, { method: 'POST', path: '/v2/accounts', body: v.value, device: a.devices[0]!.keys });
       expectTypedError(r, `accounts ${v.path}`);
     }
     // The valid request still works afterwards: nothing above was stored.
-    expect((await call(relay.url, { method: 'POST', path: '/v1/accounts', body: valid, identity: a.identity, device: a.devices[0]!.keys })).status).toBe(201);
+    expect((await call(relay.url, { method: 'POST', path: '/v2/accounts', body: valid, device: a.devices[0]!.keys })).status).toBe(201);
   });
 
-  it('POST /v1/accounts/:handle/devices', async () => {
+  it('POST /v2/accounts/:handle/devices', async () => {
     const d = makeDevice(alice);
-    const valid = { device: registration(d) };
+    const valid = { device: registration(d), deviceList: listWith(alice, [d]) };
     for (const v of mutations(valid)) {
-      const r = await call(relay.url, { method: 'POST', path: `/v1/accounts/${alice.handle}/devices`, body: v.value, identity: alice.identity, device: d.keys });
+      const r = await call(relay.url, { method: 'POST', path: `/v2/accounts/${alice.handle}/devices`, body: v.value, device: d.keys });
       expectTypedError(r, `devices ${v.path}`);
     }
-    expectTypedError(await call(relay.url, { method: 'POST', path: '/v1/accounts/NO!/devices', body: valid, identity: alice.identity, device: d.keys }), 'bad handle param');
+    expectTypedError(await call(relay.url, { method: 'POST', path: '/v2/accounts/NO!/devices', body: valid, device: d.keys }), 'bad handle param');
   });
 
-  it('PUT /v1/devices/:deviceId/prekeys', async () => {
+  it('PUT /v2/accounts/:handle/device-list', async () => {
+    const valid = { deviceList: listWith(alice, []) };
+    for (const v of mutations(valid)) {
+      expectTypedError(await call(relay.url, { method: 'PUT', path: `/v2/accounts/${alice.handle}/device-list`, body: v.value }), `device-list ${v.path}`);
+    }
+    expectTypedError(await call(relay.url, { method: 'PUT', path: '/v2/accounts/NO!/device-list', body: valid }), 'bad handle param');
+  });
+
+  it('PUT /v2/devices/:deviceId/prekeys', async () => {
     const d = alice.devices[0]!;
     const fresh = makeDevice(alice, { oneTimePrekeys: 2, firstKeyId: 500 });
     const valid = { signedPrekey: registration(d).signedPrekey, oneTimePrekeys: registration(fresh).oneTimePrekeys };
     for (const v of mutations(valid)) {
-      const r = await call(relay.url, { method: 'PUT', path: `/v1/devices/${d.id}/prekeys`, body: v.value, device: d.keys });
+      const r = await call(relay.url, { method: 'PUT', path: `/v2/devices/${d.id}/prekeys`, body: v.value, device: d.keys });
       expectTypedError(r, `prekeys ${v.path}`);
     }
   });
 
-  it('PUT /v1/provisioning/:deviceId and bad params everywhere', async () => {
+  it('PUT /v2/provisioning/:deviceId and bad params everywhere', async () => {
     const target = makeDevice(alice).id;
     for (const v of mutations({ body: randomId(32) })) {
-      expectTypedError(await call(relay.url, { method: 'PUT', path: `/v1/provisioning/${target}`, body: v.value }), `provisioning ${v.path}`);
+      expectTypedError(await call(relay.url, { method: 'PUT', path: `/v2/provisioning/${target}`, body: v.value }), `provisioning ${v.path}`);
     }
     for (const bad of ['x', 'A'.repeat(44), '%00', 'a'.repeat(43) + '!']) {
-      expectTypedError(await call(relay.url, { method: 'POST', path: `/v1/devices/${encodeURIComponent(bad)}/bundle` }), `bundle ${bad}`);
-      expectTypedError(await call(relay.url, { method: 'PUT', path: `/v1/provisioning/${encodeURIComponent(bad)}`, body: { body: 'AAAA' } }), `prov ${bad}`);
-      expectTypedError(await call(relay.url, { method: 'GET', path: `/v1/accounts/${encodeURIComponent(bad)}` }), `lookup ${bad}`);
+      expectTypedError(await claimBundle(relay.url, alice.devices[0]!, encodeURIComponent(bad)), `bundle ${bad}`);
+      expectTypedError(await claimBundle(relay.url, alice.devices[0]!, bob.devices[0]!.id, { 'x-sealpost-device-id': bad }), `bundle requester ${bad}`);
+      expectTypedError(await call(relay.url, { method: 'PUT', path: `/v2/provisioning/${encodeURIComponent(bad)}`, body: { body: 'AAAA' } }), `prov ${bad}`);
+      expectTypedError(await call(relay.url, { method: 'GET', path: `/v2/accounts/${encodeURIComponent(bad)}` }), `lookup ${bad}`);
     }
   });
 
   it('malformed JSON, wrong content type, oversize bodies, bad headers, unknown routes', async () => {
-    const raw = (init: RequestInit, path = '/v1/accounts') => fetch(relay.url + path, { method: 'POST', ...init });
+    const raw = (init: RequestInit, path = '/v2/accounts') => fetch(relay.url + path, { method: 'POST', ...init });
     const asResult = async (res: Response) => ({ status: res.status, contentType: res.headers.get('content-type'), body: JSON.parse(await res.text()) as unknown });
     expectTypedError(await asResult(await raw({ headers: { 'content-type': 'application/json' }, body: '{"handle":' })), 'truncated JSON');
     expectTypedError(await asResult(await raw({ headers: { 'content-type': 'application/json' }, body: '[]' })), 'array body');
@@ -121,13 +130,13 @@ describe('HTTP routes refuse wrong types in every field', () => {
     expectTypedError(huge, 'oversize');
     expect((huge.body as { error: { code: string } }).error.code).toBe('too_large');
     const a = await makeAccount();
-    const body = { handle: a.handle, identityKey: a.identityKey, device: registration(a.devices[0]!) };
-    const badHeaders: Record<string, string>[] = [{ 'x-sealpost-timestamp': 'soon' }, { 'x-sealpost-nonce': 'x' }, { 'x-sealpost-identity-signature': '!!' }, { 'x-sealpost-timestamp': '1e3' }];
+    const body = { handle: a.handle, identityKey: a.identityKey, device: registration(a.devices[0]!), deviceList: signList(a, [a.devices[0]!], 1) };
+    const badHeaders: Record<string, string>[] = [{ 'x-sealpost-timestamp': 'soon' }, { 'x-sealpost-nonce': 'x' }, { 'x-sealpost-device-signature': '!!' }, { 'x-sealpost-timestamp': '1e3' }];
     for (const headers of badHeaders) {
-      expectTypedError(await call(relay.url, { method: 'POST', path: '/v1/accounts', body, identity: a.identity, device: a.devices[0]!.keys, headers }), JSON.stringify(headers));
+      expectTypedError(await call(relay.url, { method: 'POST', path: '/v2/accounts', body, device: a.devices[0]!.keys, headers }), JSON.stringify(headers));
     }
-    expectTypedError(await call(relay.url, { method: 'GET', path: '/v1/nothing' }), 'unknown route');
-    expectTypedError(await call(relay.url, { method: 'PATCH', path: '/v1/accounts' }), 'unknown method');
+    expectTypedError(await call(relay.url, { method: 'GET', path: '/v2/nothing' }), 'unknown route');
+    expectTypedError(await call(relay.url, { method: 'PATCH', path: '/v2/accounts' }), 'unknown method');
     expect((await call(relay.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
   });
 });

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATER_FLUSH_MS } from '../../server/store/sqlite/queue-log.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import { someAccount, someDevice, someList } from '../support/store-records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-queue-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +20,6 @@ const logFiles = (path: string) => readdirSync(dir).filter((name) => name.starts
 const roomy = { maxEnvelopes: 1000, maxBytes: 64e6 };
 /** Past the wait of removal records that found no batch to ride with. */
 const removalsWritten = () => new Promise((resolve) => setTimeout(resolve, LATER_FLUSH_MS + 20));
-const someDevice = (deviceId: string, handle: string) => ({ deviceId, handle, certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } });
 const body = (i: number, size = 100) => new Uint8Array(size).fill(i % 251);
 const item = (to: string, id: string, i: number, size = 100) => ({ to, id, body: body(i, size), expiresAt: Date.now() + 60_000 });
 
@@ -28,7 +28,7 @@ async function storeWith(path: string, ...handles: string[]): Promise<{ store: S
   const devices: string[] = [];
   for (const handle of handles) {
     const device = someDevice(handle[0]!.repeat(43), handle);
-    expect(await store.createAccount({ handle, identityKey: 'k' }, device, [])).toBe(true);
+    expect(await store.createAccount(someAccount(handle, device.deviceId), device, [])).toBe(true);
     devices.push(device.deviceId);
   }
   return { store, devices };
@@ -158,10 +158,13 @@ describe('queue log', () => {
     const path = file();
     const { store: crashed, devices: [fay, gil] } = await storeWith(path, 'fay', 'gil');
     await crashed.enqueue([item(fay!, 'f1', 1), item(gil!, 'g1', 2)], roomy);
-    expect(await crashed.removeDevice('fay', fay!)).toBe(true);
+    // fay's account lists a new device instead of fay (recovery): fay and its queue go.
+    const fresh = someDevice('r'.repeat(43), 'fay');
+    expect(await crashed.addDevice(fresh, [], someList('fay', [fresh.deviceId], 2), 6)).toEqual({ status: 'added', removed: [fay] });
     await removalsWritten();
     const recovered = new SqliteStore(path);
-    expect(await recovered.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 100 });
+    expect(await recovered.relayStats()).toEqual({ devices: 2, envelopes: 1, bytes: 100 });
+    expect(await recovered.readQueue(fay!, 0, 10, Date.now())).toEqual([]);
     await recovered.close();
     await crashed.close().catch(() => undefined);
   });
@@ -183,7 +186,7 @@ describe('queue log', () => {
       fdatasyncSync(fd);
     };
     const store = new SqliteStore(path, { syncFile });
-    expect(await store.createAccount({ handle: 'ida', identityKey: 'k' }, someDevice('i'.repeat(43), 'ida'), [])).toBe(true);
+    expect(await store.createAccount(someAccount('ida', 'i'.repeat(43)), someDevice('i'.repeat(43), 'ida'), [])).toBe(true);
     failing = true;
     await store.enqueue([item('i'.repeat(43), 'i1', 1)], roomy);
     await expect(store.durable()).rejects.toThrow(/queue log sync failed.*EIO/);

@@ -6,8 +6,10 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../server/store/sqlite/migrations.js';
 import { LATER_FLUSH_MS } from '../../server/store/sqlite/queue-log.js';
-import { SqliteStore, openDatabase } from '../../server/store/sqlite/sqlite-store.js';
+import { openDatabase } from '../../server/store/sqlite/database.js';
+import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { SQL } from '../../server/store/sqlite/sql.js';
+import { someAccount, someDevice, someList } from '../support/store-records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,6 +37,10 @@ describe('migrations', () => {
     expect(columns(db, 'devices')).not.toContain('queue_count');
     expect(columns(db, 'devices')).not.toContain('queue_bytes');
     expect(columns(db, 'devices')).toContain('next_seq');
+    expect(migrate(db, MIGRATIONS.slice(0, 5))).toBe(5);
+    expect(columns(db, 'accounts')).toEqual(['handle', 'identity_key', 'device_list']);
+    expect(columns(db, 'devices')).toEqual(['device_id', 'handle', 'spk_key_id', 'spk_public_key', 'spk_signature', 'next_seq']);
+    expect(tables(db)).toEqual(['accounts', 'devices', 'one_time_prekeys', 'queue']);
     // Idempotent: a second run changes nothing.
     expect(migrate(db)).toBe(LATEST_VERSION);
     db.close();
@@ -113,14 +119,12 @@ const settledYet = async (promise: Promise<unknown>): Promise<boolean> => {
   return settled;
 };
 
-const someDevice = (deviceId: string, handle: string) => ({ deviceId, handle, certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } });
-
 describe('durability (synchronous FULL)', () => {
   it('says an envelope is durable only after a sync of the queue log that started after its write', async () => {
     const sync = heldSync();
     const path = file();
     const store = new SqliteStore(path, { syncFile: sync.syncFile });
-    const created = store.createAccount({ handle: 'ann', identityKey: 'k' }, someDevice('a'.repeat(43), 'ann'), []);
+    const created = store.createAccount(someAccount('ann', 'a'.repeat(43)), someDevice('a'.repeat(43), 'ann'), []);
     // Account writes are acknowledged only once on disk.
     expect(await settledYet(created)).toBe(false);
     sync.releaseAll();
@@ -152,7 +156,7 @@ describe('durability (synchronous FULL)', () => {
   it('groups the commits made during one sync into the next sync', async () => {
     const sync = heldSync();
     const store = new SqliteStore(file(), { syncFile: sync.syncFile });
-    const writes = ['b', 'c', 'd'].map((h) => store.createAccount({ handle: h, identityKey: 'k' }, someDevice(h.repeat(43), h), []));
+    const writes = ['b', 'c', 'd'].map((h) => store.createAccount(someAccount(h, h.repeat(43)), someDevice(h.repeat(43), h), []));
     // The first write started a sync; the two made while it runs wait for ONE more, not two.
     expect(sync.started).toHaveLength(1);
     sync.releaseAll();
@@ -174,8 +178,8 @@ describe('durability (synchronous FULL)', () => {
       fdatasyncSync(fd);
     };
     const store = new SqliteStore(file(), { syncFile });
-    await expect(store.createAccount({ handle: 'f', identityKey: 'k' }, someDevice('f'.repeat(43), 'f'), [])).rejects.toThrow(/WAL sync failed.*EIO/);
-    await expect(store.createAccount({ handle: 'g', identityKey: 'k' }, someDevice('g'.repeat(43), 'g'), [])).rejects.toThrow(/WAL sync failed/);
+    await expect(store.createAccount(someAccount('f', 'f'.repeat(43)), someDevice('f'.repeat(43), 'f'), [])).rejects.toThrow(/WAL sync failed.*EIO/);
+    await expect(store.createAccount(someAccount('g', 'g'.repeat(43)), someDevice('g'.repeat(43), 'g'), [])).rejects.toThrow(/WAL sync failed/);
     await expect(store.durable()).rejects.toThrow(/WAL sync failed/);
     expect(await store.isWritable()).toBe(false);
     await store.close();
@@ -184,7 +188,7 @@ describe('durability (synchronous FULL)', () => {
   it('in NORMAL mode resolves at commit without syncing', async () => {
     const sync = heldSync();
     const store = new SqliteStore(file(), { synchronous: 'NORMAL', syncFile: sync.syncFile });
-    expect(await store.createAccount({ handle: 'e', identityKey: 'k' }, someDevice('e'.repeat(43), 'e'), [])).toBe(true);
+    expect(await store.createAccount(someAccount('e', 'e'.repeat(43)), someDevice('e'.repeat(43), 'e'), [])).toBe(true);
     await store.durable();
     expect(sync.started).toEqual([]);
     await store.close();
@@ -197,14 +201,14 @@ describe('SqliteStore', () => {
   const withDevice = async (path: string, handle: string) => {
     const store = new SqliteStore(path);
     const device = someDevice(handle[0]!.repeat(43), handle);
-    expect(await store.createAccount({ handle, identityKey: 'k' }, device, [])).toBe(true);
+    expect(await store.createAccount(someAccount(handle, device.deviceId), device, [])).toBe(true);
     return { store, deviceId: device.deviceId };
   };
 
   it('numbers each device queue, never reuses a sequence number, and counts bytes', async () => {
     const store = new SqliteStore(file());
-    const device = { deviceId: 'd'.repeat(43), handle: 'someone', certificate: { createdAt: 1, signature: 's' }, signedPrekey: { keyId: 1, publicKey: 'p', signature: 's' } };
-    expect(await store.createAccount({ handle: 'someone', identityKey: 'k' }, device, [])).toBe(true);
+    const device = someDevice('d'.repeat(43), 'someone');
+    expect(await store.createAccount(someAccount('someone', device.deviceId), device, [])).toBe(true);
     const limits = { maxEnvelopes: 10, maxBytes: 1000 };
     const item = (id: string) => ({ to: device.deviceId, id, body: new Uint8Array(10), expiresAt: Date.now() + 10_000 });
     const first = await store.enqueue([item('a'), item('b'), item('a')], limits);
@@ -253,38 +257,38 @@ describe('SqliteStore', () => {
     const path = file();
     const { store, deviceId: hal } = await withDevice(path, 'hal');
     const ivy = someDevice('i'.repeat(43), 'ivy');
-    expect(await store.createAccount({ handle: 'ivy', identityKey: 'k' }, ivy, [])).toBe(true);
+    const ivy2 = someDevice('j'.repeat(43), 'ivy');
+    expect(await store.createAccount(someAccount('ivy', ivy.deviceId), ivy, [])).toBe(true);
+    expect(await store.addDevice(ivy2, [], someList('ivy', [ivy.deviceId, ivy2.deviceId], 2), 6)).toEqual({ status: 'added', removed: [] });
     const soon = Date.now() + 1000;
     await store.enqueue([item(hal, 'a'), item(hal, 'b', soon), item(hal, 'c'), item(ivy.deviceId, 'd'), item(ivy.deviceId, 'e', soon)], limits);
-    expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 5, bytes: 50 });
+    expect(await store.relayStats()).toEqual({ devices: 3, envelopes: 5, bytes: 50 });
     expect(await store.ackIds(hal, ['a', 'nope'])).toBe(1);
     expect(await store.sweepExpired(soon)).toBe(2);
     expect(await store.queueStats(hal)).toEqual({ envelopes: 1, bytes: 10 });
-    expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 2, bytes: 20 });
-    expect(await store.removeDevice('hal', ivy.deviceId)).toBe(false);
-    expect(await store.removeDevice('ivy', ivy.deviceId)).toBe(true);
+    expect(await store.relayStats()).toEqual({ devices: 3, envelopes: 2, bytes: 20 });
+    // A list of another account cannot name ivy's device; ivy's own newer list removes it.
+    expect(await store.publishDeviceList('hal', someList('hal', [hal, ivy.deviceId], 2))).toEqual({ status: 'unregistered_device', deviceId: ivy.deviceId });
+    expect(await store.publishDeviceList('ivy', someList('ivy', [ivy2.deviceId], 3))).toEqual({ status: 'published', removed: [ivy.deviceId] });
     expect(await store.queueStats(ivy.deviceId)).toEqual({ envelopes: 0, bytes: 0 });
-    expect(await store.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 10 });
+    expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 1, bytes: 10 });
     await store.close();
     const reopened = new SqliteStore(path);
-    expect(await reopened.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 10 });
+    expect(await reopened.relayStats()).toEqual({ devices: 2, envelopes: 1, bytes: 10 });
     expect(await reopened.queueStats(hal)).toEqual({ envelopes: 1, bytes: 10 });
     await reopened.close();
   });
 
-  it('opens a version 3 file: the old next_seq bounds the numbers, totals come from the queue', async () => {
-    const path = file();
-    const old = new Database(path);
-    migrate(old, MIGRATIONS.slice(0, 3));
-    old.exec(`INSERT INTO accounts VALUES ('kim', 'k');
-              INSERT INTO devices (device_id, handle, cert_created_at, cert_signature, spk_key_id, spk_public_key, spk_signature, next_seq, queue_count, queue_bytes)
-                VALUES ('${'k'.repeat(43)}', 'kim', 1, 's', 1, 'p', 's', 7, 1, 4);
-              INSERT INTO queue VALUES ('${'k'.repeat(43)}', 6, 'x', x'01020304', 4, ${Date.now() + 10_000});`);
-    old.close();
-    const store = new SqliteStore(path);
-    expect(await store.relayStats()).toEqual({ devices: 1, envelopes: 1, bytes: 4 });
-    expect(await store.enqueue([item('k'.repeat(43), 'y')], limits)).toEqual([{ status: 'stored', seq: 7 }]);
-    expect(await store.queueStats('k'.repeat(43))).toEqual({ envelopes: 2, bytes: 14 });
-    await store.close();
+  it('migration 4 keeps a version 3 file\'s next_seq and queue (the bound of the numbers handed out)', () => {
+    const db = new Database(file());
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.exec(`INSERT INTO accounts VALUES ('kim', 'k');
+             INSERT INTO devices (device_id, handle, cert_created_at, cert_signature, spk_key_id, spk_public_key, spk_signature, next_seq, queue_count, queue_bytes)
+               VALUES ('${'k'.repeat(43)}', 'kim', 1, 's', 1, 'p', 's', 7, 1, 4);
+             INSERT INTO queue VALUES ('${'k'.repeat(43)}', 6, 'x', x'01020304', 4, ${Date.now() + 10_000});`);
+    expect(migrate(db, MIGRATIONS.slice(0, 4))).toBe(4);
+    expect(db.prepare('SELECT next_seq FROM devices').all()).toEqual([{ next_seq: 7 }]);
+    expect(db.prepare(SQL.queueTotals).get('k'.repeat(43))).toEqual({ count: 1, bytes: 4 });
+    db.close();
   });
 });

@@ -1,20 +1,23 @@
 /**
- * Test-side identities and signed calls against a real relay: accounts (identity key, devices
- * with certificates, signed and one-time prekeys), signed HTTP requests, and authenticated
- * socket.io-client sockets. Everything is signed with crypto/ exactly as a client would.
+ * Test-side identities and signed calls against a real relay, protocol v2: accounts (an
+ * authority key that signs device lists, devices whose own keys sign their prekeys, one-time
+ * prekeys), signed HTTP requests (device keys only), and authenticated socket.io-client sockets.
+ * Everything is signed with crypto/ exactly as a client would.
  *
  *   const alice = await makeAccount({ devices: 2 });
- *   await registerAccount(relay.url, alice);            // first device; then addDevice for the rest
+ *   await registerAll(relay.url, alice);    // first device with list v1, then addDevice (v2, v3…)
  *   const socket = await connectDevice(relay.url, alice.devices[0]!);
+ *   await publishList(relay.url, alice, listWithout(alice, [alice.devices[1]!.id]));   // removal
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { signDeviceList } from '../../crypto/device-list.js';
 import { toBase64Url } from '../../crypto/encoding.js';
 import { deviceIdOf, generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { ready, sodium } from '../../crypto/sodium.js';
-import { signDeviceCertificate, signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
+import { signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
 import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '../../server/protocol/events.js';
 import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
-import type { DeviceRegistrationJson, OneTimePrekeyJson, SignedPrekeyJson } from '../../server/protocol/http.js';
+import { PROTOCOL_VERSION, type DeviceRegistrationJson, type OneTimePrekeyJson, type SignedDeviceListJson, type SignedPrekeyJson } from '../../server/protocol/http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -22,16 +25,20 @@ export interface TestDevice {
   id: string;
   handle: string;
   keys: SigningKeyPair;
-  certificate: { createdAt: number; signature: string };
+  /** When the device was made: its `createdAt` in every device list that names it. */
+  createdAt: number;
   signedPrekey: SignedPrekeyJson & { privateKey: Uint8Array };
   oneTimePrekeys: (OneTimePrekeyJson & { privateKey: Uint8Array })[];
 }
 
 export interface TestAccount {
   handle: string;
+  /** The authority: the only key that signs device lists. */
   identity: SigningKeyPair;
   identityKey: string;
   devices: TestDevice[];
+  /** The last device list a helper here got accepted (registerAccount, addDevice, publishList). */
+  list?: SignedDeviceListJson;
 }
 
 let handleCounter = 0;
@@ -44,15 +51,14 @@ export function randomId(bytes = 16): string {
   return toBase64Url(sodium().randombytes_buf(bytes));
 }
 
-export function makeDevice(account: Pick<TestAccount, 'handle' | 'identity'>, options: { oneTimePrekeys?: number; firstKeyId?: number } = {}): TestDevice {
+export function makeDevice(account: Pick<TestAccount, 'handle'>, options: { oneTimePrekeys?: number; firstKeyId?: number } = {}): TestDevice {
   const keys = generateSigningKeyPair();
-  const createdAt = Date.now();
-  const certificate = { createdAt, signature: toBase64Url(signDeviceCertificate({ devicePublicKey: keys.publicKey, handle: account.handle, createdAt }, account.identity.privateKey)) };
   const spk = generateDhKeyPair();
   const signedPrekey = {
     keyId: 1,
     publicKey: toBase64Url(spk.publicKey),
-    signature: toBase64Url(signSignedPrekey({ devicePublicKey: keys.publicKey, keyId: 1, publicKey: spk.publicKey }, account.identity.privateKey)),
+    // v2: the device's own key signs its prekeys.
+    signature: toBase64Url(signSignedPrekey({ devicePublicKey: keys.publicKey, keyId: 1, publicKey: spk.publicKey }, keys.privateKey)),
     privateKey: spk.privateKey,
   };
   const first = options.firstKeyId ?? 1;
@@ -60,7 +66,7 @@ export function makeDevice(account: Pick<TestAccount, 'handle' | 'identity'>, op
     const k = generateDhKeyPair();
     return { keyId: first + i, publicKey: toBase64Url(k.publicKey), privateKey: k.privateKey };
   });
-  return { id: deviceIdOf(keys.publicKey), handle: account.handle, keys, certificate, signedPrekey, oneTimePrekeys };
+  return { id: deviceIdOf(keys.publicKey), handle: account.handle, keys, createdAt: Date.now(), signedPrekey, oneTimePrekeys };
 }
 
 export async function makeAccount(options: { handle?: string; devices?: number; oneTimePrekeys?: number } = {}): Promise<TestAccount> {
@@ -75,10 +81,33 @@ export async function makeAccount(options: { handle?: string; devices?: number; 
 export function registration(device: TestDevice): DeviceRegistrationJson {
   return {
     deviceId: device.id,
-    certificate: device.certificate,
     signedPrekey: { keyId: device.signedPrekey.keyId, publicKey: device.signedPrekey.publicKey, signature: device.signedPrekey.signature },
     oneTimePrekeys: device.oneTimePrekeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })),
   };
+}
+
+type ListEntry = Pick<TestDevice, 'id' | 'createdAt'>;
+
+/** A device list of these devices signed by the account's authority (or `signWith`, to forge one). */
+export function signList(account: Pick<TestAccount, 'handle' | 'identity'>, devices: readonly ListEntry[], version: number, o: { handle?: string; signWith?: Uint8Array; time?: number } = {}): SignedDeviceListJson {
+  const time = o.time ?? Date.now();
+  return signDeviceList(
+    { handle: o.handle ?? account.handle, version, time, devices: devices.map((d) => ({ deviceId: d.id, createdAt: Math.min(d.createdAt, time) })) },
+    o.signWith ?? account.identity.privateKey,
+  );
+}
+
+const entriesOf = (list: SignedDeviceListJson | undefined): ListEntry[] => (list?.devices ?? []).map((d) => ({ id: d.deviceId, createdAt: d.createdAt }));
+
+/** The next list (version + 1): the last accepted one plus `added`. */
+export function listWith(account: TestAccount, added: readonly ListEntry[]): SignedDeviceListJson {
+  const kept = entriesOf(account.list).filter((d) => !added.some((a) => a.id === d.id));
+  return signList(account, [...kept, ...added], (account.list?.version ?? 0) + 1);
+}
+
+/** The next list (version + 1): the last accepted one without these device ids. */
+export function listWithout(account: TestAccount, removed: readonly string[]): SignedDeviceListJson {
+  return signList(account, entriesOf(account.list).filter((d) => !removed.includes(d.id)), (account.list?.version ?? 0) + 1);
 }
 
 export interface SignedCall {
@@ -86,7 +115,7 @@ export interface SignedCall {
   path: string;
   /** An object is JSON-encoded; a string is sent as the raw body; undefined sends no body. */
   body?: unknown;
-  identity?: SigningKeyPair;
+  /** Signs the request (x-sealpost-device-signature). */
   device?: SigningKeyPair;
   timestamp?: number;
   nonce?: string;
@@ -108,12 +137,11 @@ export async function call(url: string, c: SignedCall): Promise<CallResult> {
   const headers: Record<string, string> = {};
   if (c.body !== undefined) headers['content-type'] = 'application/json';
   const fields = { relayHost: new URL(url).host, method: c.method, path: c.path, timestamp, nonce, body: new TextEncoder().encode(raw) };
-  if (c.identity || c.device) {
+  if (c.device) {
     headers['x-sealpost-timestamp'] = String(timestamp);
     headers['x-sealpost-nonce'] = nonce;
+    headers['x-sealpost-device-signature'] = toBase64Url(signRequest(fields, c.device.privateKey));
   }
-  if (c.identity) headers['x-sealpost-identity-signature'] = toBase64Url(signRequest(fields, c.identity.privateKey));
-  if (c.device) headers['x-sealpost-device-signature'] = toBase64Url(signRequest(fields, c.device.privateKey));
   Object.assign(headers, c.headers);
   const response = await fetch(url + c.path, { method: c.method, headers, ...(c.body !== undefined ? { body: raw } : {}) });
   const text = await response.text();
@@ -126,18 +154,35 @@ export async function call(url: string, c: SignedCall): Promise<CallResult> {
   return { status: response.status, body, contentType: response.headers.get('content-type') };
 }
 
-export async function registerAccount(url: string, account: TestAccount, device: TestDevice = account.devices[0]!): Promise<CallResult> {
-  return call(url, {
+/** Creates the account with `device` and list version 1 naming it (or the list given). */
+export async function registerAccount(url: string, account: TestAccount, device: TestDevice = account.devices[0]!, list = signList(account, [device], 1)): Promise<CallResult> {
+  const result = await call(url, {
     method: 'POST',
-    path: '/v1/accounts',
-    body: { handle: account.handle, identityKey: account.identityKey, device: registration(device) },
-    identity: account.identity,
+    path: '/v2/accounts',
+    body: { handle: account.handle, identityKey: account.identityKey, device: registration(device), deviceList: list },
     device: device.keys,
   });
+  if (result.status === 201) account.list = list;
+  return result;
 }
 
-export async function addDevice(url: string, account: TestAccount, device: TestDevice): Promise<CallResult> {
-  return call(url, { method: 'POST', path: `/v1/accounts/${account.handle}/devices`, body: { device: registration(device) }, identity: account.identity, device: device.keys });
+/** Adds `device`, signed by its own key, with the next list (the last one plus it) or the list given. */
+export async function addDevice(url: string, account: TestAccount, device: TestDevice, list = listWith(account, [device])): Promise<CallResult> {
+  const result = await call(url, { method: 'POST', path: `/v2/accounts/${account.handle}/devices`, body: { device: registration(device), deviceList: list }, device: device.keys });
+  if (result.status === 201) account.list = list;
+  return result;
+}
+
+/** PUT /v2/accounts/:handle/device-list (not a signed request: the list carries its signature). */
+export async function publishList(url: string, account: TestAccount, list: SignedDeviceListJson): Promise<CallResult> {
+  const result = await call(url, { method: 'PUT', path: `/v2/accounts/${account.handle}/device-list`, body: { deviceList: list } });
+  if (result.status === 200) account.list = list;
+  return result;
+}
+
+/** A bundle claim signed by `requester` (a device key), naming it in x-sealpost-device-id. */
+export async function claimBundle(url: string, requester: Pick<TestDevice, 'id' | 'keys'>, targetId: string, headers: Record<string, string> = {}): Promise<CallResult> {
+  return call(url, { method: 'POST', path: `/v2/devices/${targetId}/bundle`, device: requester.keys, headers: { 'x-sealpost-device-id': requester.id, ...headers } });
 }
 
 /** Registers the account's first device and adds the others; throws on any refusal. */
@@ -155,7 +200,7 @@ export function handshakeAuth(url: string, device: Pick<TestDevice, 'id' | 'keys
   const nonce = o.nonce ?? randomId();
   const relayHost = o.relayHost ?? new URL(url).host;
   const signature = toBase64Url(signHandshake({ relayHost, deviceId: device.id, timestamp, nonce }, o.signWith ?? device.keys.privateKey));
-  return { deviceId: device.id, timestamp, nonce, signature };
+  return { v: PROTOCOL_VERSION, deviceId: device.id, timestamp, nonce, signature };
 }
 
 /** A socket (not yet connected) with the given auth, on the relay's msgpack wire; websocket only, no reconnection. */

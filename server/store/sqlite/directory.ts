@@ -1,33 +1,60 @@
 /**
- * The directory half of the SQLite store: accounts, devices and their prekeys. Plain SQLite
- * transactions; a write resolves once durable (`onceDurable`, the store's WAL sync). The queue
- * half (envelopes, the queue log, checkpoints) stays in sqlite-store.ts, which also removes
- * devices: that empties their queues.
+ * The directory half of the SQLite store: accounts with their device lists, devices and their
+ * prekeys. Plain SQLite transactions; a write resolves once durable (`onceDurable`, the store's
+ * WAL sync). The queue half (envelopes, the queue log, checkpoints) stays in sqlite-store.ts:
+ * a device list that leaves devices out deletes them here, and the store passes `dropQueue`
+ * so that their queues leave its bookkeeping in the same transaction.
  */
 import Database from 'better-sqlite3';
-import type { AccountRecord, AddDeviceOutcome, BundleRecord, DeviceRecord, OneTimePrekeyRecord, SignedPrekeyRecord } from '../store.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
+import type {
+  AccountRecord,
+  AddDeviceOutcome,
+  BundleRecord,
+  DeviceListRefusal,
+  DeviceRecord,
+  OneTimePrekeyRecord,
+  PublishDeviceListOutcome,
+  SignedPrekeyRecord,
+} from '../store.js';
 import type { SQL } from './sql.js';
 
 export type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
+/** Called inside a transaction, before a device's row (and by cascade its queue rows) is deleted. */
+export type DropQueue = (deviceId: string) => void;
+
+interface AccountRow {
+  handle: string;
+  identity_key: string;
+  device_list: string;
+}
+
 interface DeviceRow {
   device_id: string;
   handle: string;
-  cert_created_at: number;
-  cert_signature: string;
   spk_key_id: number;
   spk_public_key: string;
   spk_signature: string;
   next_seq: number;
 }
 
+function toAccount(row: AccountRow): AccountRecord {
+  return { handle: row.handle, identityKey: row.identity_key, deviceList: JSON.parse(row.device_list) as SignedDeviceListJson };
+}
+
 function toDevice(row: DeviceRow): DeviceRecord {
   return {
     deviceId: row.device_id,
     handle: row.handle,
-    certificate: { createdAt: row.cert_created_at, signature: row.cert_signature },
     signedPrekey: { keyId: row.spk_key_id, publicKey: row.spk_public_key, signature: row.spk_signature },
   };
+}
+
+/** The list as stored: its signed fields and signature only, in a fixed key order. */
+function listJson(list: SignedDeviceListJson): string {
+  const { handle, version, time, devices, signature } = list;
+  return JSON.stringify({ handle, version, time, devices: devices.map(({ deviceId, createdAt }) => ({ deviceId, createdAt })), signature });
 }
 
 export class Directory {
@@ -38,15 +65,45 @@ export class Directory {
   ) {}
 
   private insertDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): void {
-    const { certificate: c, signedPrekey: p } = device;
-    this.s.insertDevice.run(device.deviceId, device.handle, c.createdAt, c.signature, p.keyId, p.publicKey, p.signature);
+    const p = device.signedPrekey;
+    this.s.insertDevice.run(device.deviceId, device.handle, p.keyId, p.publicKey, p.signature);
     for (const k of oneTimePrekeys) this.s.insertOneTimePrekey.run(device.deviceId, k.keyId, k.publicKey);
+  }
+
+  /**
+   * Inside a transaction: what every new list of `handle` must pass against what is stored —
+   * a higher version, and no device other than `joining` that is not registered to the account.
+   * Returns the account's registered device ids.
+   */
+  private admitList(handle: string, list: SignedDeviceListJson, joining: string | undefined): DeviceListRefusal | { registered: string[] } {
+    const row = this.s.getAccount.get(handle) as AccountRow | undefined;
+    if (!row) return { status: 'no_account' };
+    const current = toAccount(row).deviceList.version;
+    if (list.version <= current) return { status: 'stale_version', current };
+    const registered = (this.s.listDevices.all(handle) as DeviceRow[]).map((d) => d.device_id);
+    const known = new Set(registered);
+    const stranger = list.devices.find((d) => d.deviceId !== joining && !known.has(d.deviceId));
+    if (stranger) return { status: 'unregistered_device', deviceId: stranger.deviceId };
+    return { registered };
+  }
+
+  /** Inside a transaction: stores the list and deletes the registered devices it leaves out. */
+  private replaceList(handle: string, list: SignedDeviceListJson, registered: readonly string[], dropQueue: DropQueue): string[] {
+    this.s.setDeviceList.run(listJson(list), handle);
+    const listed = new Set(list.devices.map((d) => d.deviceId));
+    const removed = registered.filter((id) => !listed.has(id));
+    for (const deviceId of removed) {
+      dropQueue(deviceId);
+      // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
+      this.s.deleteDevice.run(deviceId, handle);
+    }
+    return removed;
   }
 
   async createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
     try {
       this.db.transaction(() => {
-        this.s.insertAccount.run(account.handle, account.identityKey);
+        this.s.insertAccount.run(account.handle, account.identityKey, listJson(account.deviceList));
         this.insertDevice(device, oneTimePrekeys);
       })();
     } catch (error) {
@@ -57,8 +114,8 @@ export class Directory {
   }
 
   async getAccount(handle: string): Promise<AccountRecord | undefined> {
-    const row = this.s.getAccount.get(handle) as { handle: string; identity_key: string } | undefined;
-    return row && { handle: row.handle, identityKey: row.identity_key };
+    const row = this.s.getAccount.get(handle) as AccountRow | undefined;
+    return row && toAccount(row);
   }
 
   async listDevices(handle: string): Promise<DeviceRecord[]> {
@@ -70,16 +127,25 @@ export class Directory {
     return row && toDevice(row);
   }
 
-  async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
-    const outcome = this.db.transaction((): AddDeviceOutcome => {
-      if (!this.s.getAccount.get(device.handle)) return 'no_account';
-      if (this.s.getDevice.get(device.deviceId)) return 'conflict';
-      const { n } = this.s.countDevices.get(device.handle) as { n: number };
-      if (n >= maxDevices) return 'quota_exceeded';
+  /** Synchronous: the caller (sqlite-store.ts) settles the removed queues and waits for durability. */
+  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], list: SignedDeviceListJson, maxDevices: number, dropQueue: DropQueue): AddDeviceOutcome {
+    return this.db.transaction((): AddDeviceOutcome => {
+      const admitted = this.admitList(device.handle, list, device.deviceId);
+      if ('status' in admitted) return admitted;
+      if (this.s.getDevice.get(device.deviceId)) return { status: 'conflict' };
+      if (list.devices.length > maxDevices) return { status: 'quota_exceeded' };
       this.insertDevice(device, oneTimePrekeys);
-      return 'added';
+      return { status: 'added', removed: this.replaceList(device.handle, list, admitted.registered, dropQueue) };
     }).immediate();
-    return outcome === 'added' ? this.onceDurable(outcome) : outcome;
+  }
+
+  /** Synchronous, like addDevice. */
+  publishDeviceList(handle: string, list: SignedDeviceListJson, dropQueue: DropQueue): PublishDeviceListOutcome {
+    return this.db.transaction((): PublishDeviceListOutcome => {
+      const admitted = this.admitList(handle, list, undefined);
+      if ('status' in admitted) return admitted;
+      return { status: 'published', removed: this.replaceList(handle, list, admitted.registered, dropQueue) };
+    }).immediate();
   }
 
   async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
@@ -87,12 +153,12 @@ export class Directory {
     return this.onceDurable(this.db.transaction((): BundleRecord | undefined => {
       const row = this.s.getDevice.get(deviceId) as DeviceRow | undefined;
       if (!row) return undefined;
-      const account = this.s.getAccount.get(row.handle) as { handle: string; identity_key: string };
+      const account = this.s.getAccount.get(row.handle) as AccountRow;
       const otp = this.s.oldestOneTimePrekey.get(deviceId) as { inserted: number; key_id: number; public_key: string } | undefined;
       if (otp) this.s.deleteOneTimePrekey.run(otp.inserted);
       const { n } = this.s.countOneTimePrekeys.get(deviceId) as { n: number };
       return {
-        account: { handle: account.handle, identityKey: account.identity_key },
+        account: toAccount(account),
         device: toDevice(row),
         oneTimePrekey: otp && { keyId: otp.key_id, publicKey: otp.public_key },
         remaining: n,

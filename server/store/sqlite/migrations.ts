@@ -80,6 +80,32 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE devices DROP COLUMN queue_count;
         ALTER TABLE devices DROP COLUMN queue_bytes;`),
   },
+  {
+    version: 5,
+    // Protocol v2 binds devices to an account by the authority's signed device list instead of
+    // per-device certificates, and every v2 signature differs from its v1 form: no v1 account,
+    // device or prekey can be served to a v2 client, and a v1 device cannot fetch its queue from
+    // a v2 relay. With no production users yet, v1 data is deleted rather than carried along.
+    // The queue log replayed after this (sqlite-store.ts opens, migrates, then replays) finds
+    // no device, so it brings back no envelope (queue-replay.ts skips unknown devices).
+    name: 'protocol v2: signed device lists',
+    up: (db) =>
+      db.exec(`
+        DELETE FROM queue;
+        DELETE FROM one_time_prekeys;
+        DELETE FROM devices;
+        -- Recreated rather than altered: SQLite adds a NOT NULL column only with a default, and
+        -- an account never exists without its list. devices references accounts by name, so
+        -- its foreign key holds again once the table is back.
+        DROP TABLE accounts;
+        CREATE TABLE accounts (
+          handle       TEXT PRIMARY KEY,
+          identity_key TEXT NOT NULL,
+          device_list  TEXT NOT NULL -- the latest signed device list, as JSON
+        );
+        ALTER TABLE devices DROP COLUMN cert_created_at;
+        ALTER TABLE devices DROP COLUMN cert_signature;`),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

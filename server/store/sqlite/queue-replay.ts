@@ -41,7 +41,8 @@ export function replayQueueLog(db: Database.Database, dbPath: string): Replayed 
   let envelopes = 0;
   db.transaction(() => {
     for (const [deviceId, top] of topSeq) {
-      // A device removed since: its envelopes went with it.
+      // A device removed since (left out of a device list, or deleted by migration 5 with every
+      // v1 device): its envelopes went with it, and none may come back.
       if (!known.get(deviceId)) continue;
       for (const r of queued.get(deviceId)?.values() ?? []) {
         envelopes += insert.run(deviceId, r.seq, r.id, r.body, r.body.byteLength, r.expiresAt).changes;

@@ -1,12 +1,12 @@
 /** The SQLite store's statements, kept visible as constants (the EXPLAIN QUERY PLAN test reads them). */
 export const SQL = {
-  insertAccount: 'INSERT INTO accounts (handle, identity_key) VALUES (?, ?)',
-  getAccount: 'SELECT handle, identity_key FROM accounts WHERE handle = ?',
-  insertDevice: `INSERT INTO devices (device_id, handle, cert_created_at, cert_signature, spk_key_id, spk_public_key, spk_signature)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertAccount: 'INSERT INTO accounts (handle, identity_key, device_list) VALUES (?, ?, ?)',
+  getAccount: 'SELECT handle, identity_key, device_list FROM accounts WHERE handle = ?',
+  setDeviceList: 'UPDATE accounts SET device_list = ? WHERE handle = ?',
+  insertDevice: `INSERT INTO devices (device_id, handle, spk_key_id, spk_public_key, spk_signature)
+                 VALUES (?, ?, ?, ?, ?)`,
   getDevice: 'SELECT * FROM devices WHERE device_id = ?',
-  listDevices: 'SELECT * FROM devices WHERE handle = ? ORDER BY cert_created_at, device_id',
-  countDevices: 'SELECT COUNT(*) AS n FROM devices WHERE handle = ?',
+  listDevices: 'SELECT * FROM devices WHERE handle = ? ORDER BY device_id',
   deleteDevice: 'DELETE FROM devices WHERE device_id = ? AND handle = ?',
   rotateSignedPrekey: 'UPDATE devices SET spk_key_id = ?, spk_public_key = ?, spk_signature = ? WHERE device_id = ?',
   insertOneTimePrekey: 'INSERT OR IGNORE INTO one_time_prekeys (device_id, key_id, public_key) VALUES (?, ?, ?)',

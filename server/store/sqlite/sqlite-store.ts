@@ -8,9 +8,9 @@
  * envelope acknowledged before that never touches SQLite. Everything else is plain SQLite: WAL
  * committed with synchronous=NORMAL, and in the default FULL mode every write awaits an
  * fdatasync off the event loop (wal-sync.ts), so whatever a caller is told was written survives
- * power loss.
+ * power loss. Devices leave only with a new device list (addDevice, publishDeviceList), which
+ * empties their queues wherever they are.
  */
-import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
   AccountRecord,
@@ -20,6 +20,7 @@ import type {
   EnqueueItem,
   EnqueueOutcome,
   OneTimePrekeyRecord,
+  PublishDeviceListOutcome,
   QueueLimits,
   QueuedEnvelope,
   QueueStats,
@@ -27,11 +28,12 @@ import type {
   SignedPrekeyRecord,
   Store,
 } from '../store.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
 import { AckBatch } from './ack-batch.js';
+import { canBeginWrite, openDatabase } from './database.js';
 import { Directory, type Statements } from './directory.js';
 import { HotQueues, type HotEnvelope, type Totals } from './hot-queues.js';
 import { encodeRemoved, encodeStored } from './log-records.js';
-import { migrate } from './migrations.js';
 import { QueueLog } from './queue-log.js';
 import { replayQueueLog } from './queue-replay.js';
 import { SQL } from './sql.js';
@@ -51,20 +53,6 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How the WAL and the queue log are flushed in FULL mode (default fdatasync); tests observe the ordering through it. */
   syncFile?: SyncFile;
-}
-
-export function openDatabase(path: string): Database.Database {
-  // A new database is readable by the relay's user only; SQLite gives its -wal and -shm files the
-  // database file's mode. An existing file keeps the mode its operator gave it.
-  if (path !== ':memory:' && path !== '') closeSync(openSync(path, 'a', 0o600));
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Commits never fsync on the event loop; durability comes from WalSync (see wal-sync.ts).
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
 }
 
 export class SqliteStore implements Store {
@@ -214,24 +202,37 @@ export class SqliteStore implements Store {
     return this.#directory.getDevice(deviceId);
   }
 
-  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], maxDevices: number): Promise<AddDeviceOutcome> {
-    return this.#directory.addDevice(device, oneTimePrekeys, maxDevices);
+  async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], deviceList: SignedDeviceListJson, maxDevices: number): Promise<AddDeviceOutcome> {
+    const outcome = this.#write(() => this.#directory.addDevice(device, oneTimePrekeys, deviceList, maxDevices, this.#dropQueue));
+    if (outcome.status !== 'added') return outcome;
+    this.#forgetDevices(outcome.removed);
+    return this.#onceDurable(outcome);
   }
 
-  async removeDevice(handle: string, deviceId: string): Promise<boolean> {
-    const removed = this.#write(this.#db.transaction(() => {
-      const queue = this.#s.queueTotals.get(deviceId) as Totals;
-      // ON DELETE CASCADE removes the device's one-time prekeys and queued envelopes.
-      if (this.#s.deleteDevice.run(deviceId, handle).changes === 0) return false;
-      this.#removed(deviceId, queue.count, queue.bytes);
-      this.#cold.delete(deviceId);
-      return true;
-    }));
-    if (removed) {
+  async publishDeviceList(handle: string, deviceList: SignedDeviceListJson): Promise<PublishDeviceListOutcome> {
+    const outcome = this.#write(() => this.#directory.publishDeviceList(handle, deviceList, this.#dropQueue));
+    if (outcome.status !== 'published') return outcome;
+    this.#forgetDevices(outcome.removed);
+    return this.#onceDurable(outcome);
+  }
+
+  /** Inside the transaction that deletes a device: its queue rows leave the totals. */
+  readonly #dropQueue = (deviceId: string): void => {
+    const queue = this.#s.queueTotals.get(deviceId) as Totals;
+    this.#removed(deviceId, queue.count, queue.bytes);
+    this.#cold.delete(deviceId);
+  };
+
+  /**
+   * After the commit that deleted these devices: their envelopes still in the queue log leave
+   * memory (a checkpoint must not move them into SQLite) and are logged as removed. A replay
+   * that misses those records brings nothing back either: it skips devices that do not exist.
+   */
+  #forgetDevices(deviceIds: readonly string[]): void {
+    for (const deviceId of deviceIds) {
       this.#logRemoved(deviceId, this.#hot.removeDevice(deviceId));
       this.#nextSeq.delete(deviceId);
     }
-    return this.#onceDurable(removed);
   }
 
   claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
@@ -245,7 +246,6 @@ export class SqliteStore implements Store {
   countOneTimePrekeys(deviceId: string): Promise<number> {
     return this.#directory.countOneTimePrekeys(deviceId);
   }
-
 
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     if (items.length === 0) return [];
@@ -401,19 +401,7 @@ export class SqliteStore implements Store {
   }
 
   async isWritable(): Promise<boolean> {
-    if (this.#failure) return false;
-    // A probe must not freeze the event loop for busy_timeout while another process holds
-    // the write lock: try once, without waiting.
-    const busyTimeout = this.#db.pragma('busy_timeout', { simple: true }) as number;
-    this.#db.pragma('busy_timeout = 0');
-    try {
-      this.#db.exec('BEGIN IMMEDIATE; ROLLBACK');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      this.#db.pragma(`busy_timeout = ${busyTimeout}`);
-    }
+    return this.#failure === undefined && canBeginWrite(this.#db);
   }
 
   /** Applies pending acks, checkpoints everything into SQLite (the log files go), then closes. */
