@@ -38,8 +38,12 @@ async function connected(client: SealpostClient, timeoutMs = 15_000): Promise<vo
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SdkError('network', 'could not connect to the relay')), timeoutMs);
   });
+  // A removed device is refused for good: say so at once instead of waiting out the timeout.
+  const removed = client.once('state', (s) => s.state === 'offline' && s.reason === 'unknown_device').then(() => {
+    throw new SdkError('device_removed', 'the relay no longer knows this device: it was removed from its account');
+  });
   try {
-    await Promise.race([client.once('state', (s) => s.state === 'connected'), timeout]);
+    await Promise.race([client.once('state', (s) => s.state === 'connected'), timeout, removed]);
   } finally {
     clearTimeout(timer);
   }

@@ -27,7 +27,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   send: { usage: 'send HANDLE TEXT', summary: 'send a message; exits once the relay stored it', flags: {}, run: commands.send },
   listen: { usage: 'listen [--count N]', summary: 'print each decrypted message as a JSON line {"from","device","text","ts"}', flags: { count: { type: 'string' } }, run: commands.listen },
   'safety-number': { usage: 'safety-number HANDLE', summary: 'print the 60-digit safety number with HANDLE', flags: {}, run: commands.safetyNumber },
-  devices: { usage: 'devices | devices remove DEVICE_ID | devices name DEVICE_ID NAME', summary: 'list this account\'s devices / remove one / name one (names are shared only with your own devices)', flags: {}, run: commands.devices },
+  devices: { usage: 'devices | devices remove DEVICE_ID | devices name DEVICE_ID NAME', summary: 'list this account\'s devices / remove one / name one (names are shared only with your own devices; put -- before a device id that begins with -)', flags: {}, run: commands.devices },
 };
 
 export function helpFor(name: string): string {

@@ -134,6 +134,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     } finally {
       clearTimeout(timer);
     }
+    // The sync answering the confirmation was queued by the device_linked listener: let it land in the outbox.
+    await this.serial(async () => undefined);
     return deviceId;
   }
 

@@ -78,6 +78,8 @@ const ConversationRef = Type.Union([
 export const SyncContent = Type.Object({
   ...Base,
   type: Type.Literal('sync'),
+  /** True for the account state sent to a new device (the last chunk ends it); false for a rename. */
+  full: Type.Boolean(),
   contacts: Type.Array(Type.Object({ handle: HandleText, identityKey: Key, verified: Type.Boolean() }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
   groups: Type.Array(Type.Object({ groupId: Id, name: Type.String({ maxLength: 200 }), members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }), updatedAt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
   conversations: Type.Array(ConversationRef, { maxItems: SYNC_CHUNK }),

@@ -42,7 +42,7 @@ export function buildSync(store: LocalStore, ownHandle: string, namesOnly = fals
   for (let i = 0; i < chunks; i++) {
     const slice = <T>(items: T[]) => items.slice(i * SYNC_CHUNK, (i + 1) * SYNC_CHUNK);
     drafts.push({
-      type: 'sync', id: randomId(), ts: Date.now(),
+      type: 'sync', id: randomId(), ts: Date.now(), full: !namesOnly,
       contacts: slice(contacts), groups: slice(groups), conversations: slice(conversations),
       deviceNames: i === 0 ? deviceNames : [],
     });
@@ -79,7 +79,7 @@ export function applySync(batch: StoreBatch, content: SyncContent): PendingEvent
   }
   const events: PendingEvent[] = [];
   if (renamed.length > 0) events.push({ event: 'device_names', payload: { names: renamed.map(({ deviceId, name }) => ({ deviceId, name })) } });
-  if (content.contacts.length + content.groups.length + content.conversations.length > 0) {
+  if (content.full) {
     events.push({ event: 'synced', payload: { contacts: content.contacts.length, groups: content.groups.length, conversations: content.conversations.length } });
   }
   return events;

@@ -1,10 +1,10 @@
 /**
  * The command-line client, run in-process (`run()`, the same code `sealpost` dispatches to)
  * against a real relay: two profiles register, exchange messages with `send` and `listen`,
- * and print matching safety numbers.
+ * print matching safety numbers, link, name and remove devices, and recover an account.
  */
 import { join } from 'node:path';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../client/cli/main.js';
 import type { CliIo } from '../../client/cli/output.js';
@@ -87,17 +87,61 @@ describe('sealpost client commands', () => {
     const linking = capture(stop.signal);
     const pending = run(['link', '--relay', relay.url, '--profile', phone], linking);
     while (linking.lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await run(['link', '--accept', linking.lines[0]!, '--profile', alice], capture())).toBe(0);
+    const approving = capture();
+    expect(await run(['link', '--accept', linking.lines[0]!, '--profile', alice], approving), approving.errors.join('\n')).toBe(0);
     expect(await pending).toBe(0);
     const phoneId = (JSON.parse(linking.lines[1]!) as { deviceId: string }).deviceId;
 
     const listed = capture();
     expect(await run(['devices', '--profile', alice], listed)).toBe(0);
     expect(listed.lines.map((line) => (JSON.parse(line) as { deviceId: string }).deviceId)).toContain(phoneId);
-    expect(await run(['devices', 'remove', phoneId, '--profile', alice], capture())).toBe(0);
+    // A device id may begin with "-": after "--" it is never taken for a flag.
+    expect(await run(['devices', 'remove', '--profile', alice, '--', phoneId], capture())).toBe(0);
     const after = capture();
     expect(await run(['devices', '--profile', alice], after)).toBe(0);
     expect(after.lines).toHaveLength(1);
+  });
+
+  it('names a device for the account\'s own devices', async () => {
+    const listed = capture();
+    expect(await run(['devices', '--profile', alice], listed)).toBe(0);
+    const [own] = listed.lines.map((line) => JSON.parse(line) as { deviceId: string });
+    expect(await run(['devices', 'name', '--profile', alice, '--', own!.deviceId, 'Work', 'laptop'], capture())).toBe(0);
+    const after = capture();
+    expect(await run(['devices', '--profile', alice], after)).toBe(0);
+    expect(JSON.parse(after.lines[0]!)).toMatchObject({ deviceId: own!.deviceId, name: 'Work laptop', current: true });
+  });
+
+  it('recovers an account on a new profile with the recovery key, which is never taken on the command line', async () => {
+    const shown = capture();
+    expect(await run(['recovery-key', '--profile', bob], shown)).toBe(0);
+    expect(shown.lines[0]).toMatch(/^([a-z2-7]{4}-){13}[a-z2-7]{4}$/);
+    expect(shown.errors.join(' ')).toContain('keep it offline');
+    const keyFile = join(root.path, 'bob-recovery.txt');
+    writeFileSync(keyFile, `${shown.lines[0]}\n`, { mode: 0o600 });
+
+    const fresh = join(root.path, 'bob-new');
+    const noKey = capture();
+    expect(await run(['recover', '--relay', relay.url, '--handle', 'bob', '--profile', fresh], noKey)).toBe(2);
+    expect(noKey.errors.join(' ')).toContain('--recovery-key-file');
+    const wrongFile = join(root.path, 'alice-recovery.txt');
+    const aliceKey = capture();
+    expect(await run(['recovery-key', '--profile', alice], aliceKey)).toBe(0);
+    writeFileSync(wrongFile, aliceKey.lines[0]!);
+    const wrong = capture();
+    expect(await run(['recover', '--relay', relay.url, '--handle', 'bob', '--recovery-key-file', wrongFile, '--profile', fresh], wrong)).toBe(1);
+    expect(wrong.errors.join(' ')).toContain('wrong_recovery_key');
+
+    const recovered = capture();
+    expect(await run(['recover', '--relay', relay.url, '--handle', 'bob', '--recovery-key-file', keyFile, '--profile', fresh], recovered)).toBe(0);
+    expect(JSON.parse(recovered.lines[0]!)).toMatchObject({ handle: 'bob', profile: fresh });
+    // The old profile is no longer a device of the account; the recovered one reads new messages.
+    const oldDevice = capture();
+    expect(await run(['send', 'alice', 'from the lost phone', '--profile', bob], oldDevice)).toBe(1);
+    expect(await run(['send', 'bob', 'to the recovered bob', '--profile', alice], capture())).toBe(0);
+    const reads = capture();
+    expect(await run(['listen', '--count', '1', '--profile', fresh], reads)).toBe(0);
+    expect(JSON.parse(reads.lines[0]!)).toMatchObject({ from: 'alice', text: 'to the recovered bob' });
   });
 
   it('explains usage errors and prints help', async () => {
