@@ -65,7 +65,7 @@ describe('device linking', () => {
     const newDevice = generateSigningKeyPair();
     const secret = createLinkSecret();
     expect(secret.length).toBe(16);
-    const bundle = utf8('{"identity":"..."}');
+    const bundle = utf8('{"v":2,"handle":"alice"}');
     const sealed = sealLinkBundle(bundle, newDevice.publicKey, secret);
     expect(openLinkBundle(sealed, newDevice, secret)).toEqual(bundle);
     expect(codeOf(() => openLinkBundle(sealed, newDevice, createLinkSecret()))).toBe('decrypt_failed');
@@ -79,11 +79,13 @@ describe('device linking', () => {
     const device = generateSigningKeyPair();
     const secret = createLinkSecret();
     const code = encodeLinkCode(deviceIdOf(device.publicKey), secret);
-    expect(code).toMatch(/^spl1\.[A-Za-z0-9_-]{67}$/);
+    expect(code).toMatch(/^spl2\.[A-Za-z0-9_-]{67}$/);
+    expect(code.length).toBe(72);
     expect(decodeLinkCode(` ${code}\n`)).toEqual({ deviceId: deviceIdOf(device.publicKey), linkSecret: secret });
     const damaged = code.slice(0, 10) + (code[10] === 'A' ? 'B' : 'A') + code.slice(11);
     expect(codeOf(() => decodeLinkCode(damaged))).toBe('invalid_encoding');
-    expect(codeOf(() => decodeLinkCode('spl2.' + code.slice(5)))).toBe('unsupported_version');
+    expect(codeOf(() => decodeLinkCode(code.slice(0, -1)))).toBe('invalid_encoding');
+    expect(codeOf(() => decodeLinkCode('spl3.' + code.slice(5)))).toBe('unsupported_version');
     expect(codeOf(() => decodeLinkCode('hello'))).toBe('invalid_encoding');
   });
 });

@@ -1,9 +1,11 @@
 /** Shared fixtures for test/crypto: real libsodium, real keys, a bundle the way the SDK builds one. */
-import type { DhKeyPair, LocalIdentity, PrekeySource, RemoteBundle } from '../../crypto/index.js';
+import type { DhKeyPair, LocalIdentity, PrekeySource, RemoteBundle, SigningKeyPair } from '../../crypto/index.js';
 import { expect } from 'vitest';
 import { CryptoError, generateDhKeyPair, generateSigningKeyPair, utf8, fromUtf8 } from '../../crypto/index.js';
 
 export interface Party {
+  /** The account authority (identity) key pair; in v2 only its public half is part of a device's identity. */
+  authority: SigningKeyPair;
   local: LocalIdentity;
   signedPrekey: DhKeyPair;
   oneTimePrekeys: Map<number, DhKeyPair>;
@@ -14,8 +16,10 @@ export function makeParty(oneTimeCount = 3): Party {
   const signedPrekey = generateDhKeyPair();
   const oneTimePrekeys = new Map<number, DhKeyPair>();
   for (let id = 1; id <= oneTimeCount; id++) oneTimePrekeys.set(id, generateDhKeyPair());
+  const authority = generateSigningKeyPair();
   return {
-    local: { identity: generateSigningKeyPair(), device: generateSigningKeyPair() },
+    authority,
+    local: { identityKey: authority.publicKey, device: generateSigningKeyPair() },
     signedPrekey,
     oneTimePrekeys,
     prekeys: {
@@ -27,7 +31,7 @@ export function makeParty(oneTimeCount = 3): Party {
 
 export function bundleOf(party: Party, oneTimeId?: number): RemoteBundle {
   const bundle: RemoteBundle = {
-    identityKey: party.local.identity.publicKey,
+    identityKey: party.local.identityKey,
     devicePublicKey: party.local.device.publicKey,
     signedPrekey: { keyId: 7, publicKey: party.signedPrekey.publicKey },
   };

@@ -24,8 +24,8 @@ describe('session establishment', () => {
     expect(isPrekeyMessage(first)).toBe(true);
     expect(untext(accepted.plaintext)).toBe('hello bob');
     expect(accepted.usedOneTimePrekeyId).toBe(2);
-    expect(accepted.remoteIdentityKey).toEqual(alice.local.identity.publicKey);
-    expect(sessionRemoteIdentityKey(accepted.session)).toEqual(alice.local.identity.publicKey);
+    expect(accepted.remoteIdentityKey).toEqual(alice.local.identityKey);
+    expect(sessionRemoteIdentityKey(accepted.session)).toEqual(alice.local.identityKey);
     expect(sessionRemoteDeviceKey(accepted.session)).toEqual(alice.local.device.publicKey);
     expect(bob.oneTimePrekeys.has(2)).toBe(true); // acceptSession consumed nothing
   });
@@ -53,6 +53,24 @@ describe('session establishment', () => {
     const { bob, first } = establish();
     const impostor = makeParty();
     expect(codeOf(() => acceptSession(bob.local, impostor.local.device.publicKey, first, bob.prekeys))).toBe('decrypt_failed');
+  });
+
+  it('binds the receiving DEVICE key (v2 DH2): a sibling device of the same account cannot accept the message', () => {
+    const { bob, first } = establish(1);
+    const alice = makeParty();
+    // Same account key and even the same prekeys; only the device key differs.
+    const sibling = { ...bob, local: { identityKey: bob.local.identityKey, device: makeParty().local.device } };
+    expect(codeOf(() => acceptSession(sibling.local, alice.local.device.publicKey, first, bob.prekeys))).toBe('decrypt_failed');
+  });
+
+  it('needs only the account key\'s PUBLIC half: the session binds it, a different one fails', () => {
+    const { alice, bob, first } = establish(1);
+    // Bob's side expects Alice's device; the prekey message names Alice's account key, which goes into the AD.
+    const ok = acceptSession(bob.local, alice.local.device.publicKey, first, bob.prekeys);
+    expect(ok.remoteIdentityKey).toEqual(alice.local.identityKey);
+    // Bob under another account key computes another AD, so the first message does not open.
+    const otherAccount = { ...bob.local, identityKey: makeParty().local.identityKey };
+    expect(codeOf(() => acceptSession(otherAccount, alice.local.device.publicKey, first, bob.prekeys))).toBe('decrypt_failed');
   });
 
   it('reports an unknown prekey with a typed error', () => {

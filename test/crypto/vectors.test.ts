@@ -5,14 +5,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { computeDh } from '../../crypto/dh.js';
 import { deriveChainKeys, deriveMessageKey, deriveRootKeys } from '../../crypto/ratchet-kdf.js';
 import { deriveInitiatorSecret, deriveResponderSecret } from '../../crypto/x3dh.js';
 import { initiateSessionWithKeys } from '../../crypto/session.js';
 import { associatedData } from '../../crypto/session-state.js';
 import { KDF_LABELS, deriveKey } from '../../crypto/kdf.js';
 import {
-  acceptSession, deviceIdOf, encodeLinkCode, encrypt, padContent, ready, safetyFingerprint, safetyNumber,
-  signDeviceCertificate, signSignedPrekey, sodium, utf8,
+  acceptSession, concatBytes, decodeRecoveryKey, deviceIdOf, deviceListHead, deviceListStatement, encodeLinkCode,
+  encodeRecoveryKey, encrypt, padContent, ready, safetyFingerprint, safetyNumber, signBytes, signDeviceList, signHandshake,
+  signRequest, signSignedPrekey, sodium, toBase64Url, uintBE, utf8, verifyDeviceList, verifyHandshake, verifyRequest,
+  verifySignedPrekey,
 } from '../../crypto/index.js';
 
 await ready();
@@ -28,6 +31,15 @@ const signing = (byte: number) => {
   return { publicKey, privateKey };
 };
 const dh = (byte: number) => ({ privateKey: fill(byte), publicKey: sodium().crypto_scalarmult_base(fill(byte)) });
+
+/**
+ * The statement framing written out here from docs/PROTOCOL.md §3 (not taken from crypto/), so
+ * each vector's statement bytes are checked against the document: Ed25519 is deterministic, so
+ * a signature over these bytes equals the code's signature only if the bytes are the same.
+ */
+function statement(label: string, ...fields: Uint8Array[]): Uint8Array {
+  return concatBytes(utf8(label), new Uint8Array([0]), ...fields.flatMap((f) => [uintBE(f.length, 2), f]));
+}
 
 function buildVectors(): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -56,37 +68,117 @@ function buildVectors(): Array<[string, string]> {
   const bobOneTimePrekey = dh(0x06);
   const aliceEphemeral = dh(0x07);
   const aliceRatchet = dh(0x08);
-  add('alice.identity.publicKey (seed 0x01*32)', aliceIdentity.publicKey);
+  const aliceLaptop = signing(0x0a);
+  add('alice.identity.publicKey (account authority; seed 0x01*32)', aliceIdentity.publicKey);
   add('alice.device.publicKey (seed 0x02*32)', aliceDevice.publicKey);
-  add('bob.identity.publicKey (seed 0x03*32)', bobIdentity.publicKey);
+  add('alice.device X25519 private form (crypto_sign_ed25519_sk_to_curve25519)', sodium().crypto_sign_ed25519_sk_to_curve25519(aliceDevice.privateKey));
+  add('alice.device X25519 public form (crypto_sign_ed25519_pk_to_curve25519)', sodium().crypto_sign_ed25519_pk_to_curve25519(aliceDevice.publicKey));
+  add('alice.laptop.publicKey (a second device; seed 0x0a*32)', aliceLaptop.publicKey);
+  add('bob.identity.publicKey (account authority; seed 0x03*32)', bobIdentity.publicKey);
   add('bob.device.publicKey (seed 0x04*32)', bobDevice.publicKey);
-  add('bob.identity X25519 form', sodium().crypto_sign_ed25519_pk_to_curve25519(bobIdentity.publicKey));
+  add('bob.device X25519 public form', sodium().crypto_sign_ed25519_pk_to_curve25519(bobDevice.publicKey));
   add('bob.signedPrekey.publicKey (scalar 0x05*32, id 7)', bobSignedPrekey.publicKey);
   add('bob.oneTimePrekey.publicKey (scalar 0x06*32, id 42)', bobOneTimePrekey.publicKey);
   add('alice.ephemeral.publicKey (scalar 0x07*32)', aliceEphemeral.publicKey);
   add('alice.ratchet.publicKey (scalar 0x08*32)', aliceRatchet.publicKey);
+  const aliceDeviceId = deviceIdOf(aliceDevice.publicKey);
+  add('alice.deviceId', aliceDeviceId);
+  add('bob.deviceId', deviceIdOf(bobDevice.publicKey));
 
-  const certificate = { devicePublicKey: bobDevice.publicKey, handle: 'bob', createdAt: 1_700_000_000_000 };
-  add('statement.deviceCertificate(bob device, "bob", 1700000000000).signature', signDeviceCertificate(certificate, bobIdentity.privateKey));
+  // Signed prekey: signed by bob's DEVICE key.
   const prekey = { devicePublicKey: bobDevice.publicKey, keyId: 7, publicKey: bobSignedPrekey.publicKey };
-  add('statement.signedPrekey(bob device, 7, spk).signature', signSignedPrekey(prekey, bobIdentity.privateKey));
+  const prekeyStatement = statement('sealpost/v2/signed-prekey', bobDevice.publicKey, uintBE(7, 4), bobSignedPrekey.publicKey);
+  const prekeySignature = signSignedPrekey(prekey, bobDevice.privateKey);
+  expect(signBytes(prekeyStatement, bobDevice.privateKey)).toEqual(prekeySignature);
+  verifySignedPrekey(prekey, prekeySignature);
+  add('statement.signedPrekey(bob.device, 7, bob.signedPrekey).bytes', prekeyStatement);
+  add('statement.signedPrekey(bob.device, 7, bob.signedPrekey).signature (by bob.device)', prekeySignature);
 
+  // Device list: alice's version 3, two devices given in non-canonical order, signed by alice.identity.
+  const listBody = {
+    handle: 'alice', version: 3, time: 1_700_000_000_000,
+    devices: [
+      { deviceId: aliceDeviceId, createdAt: 1_690_000_000_000 },
+      { deviceId: deviceIdOf(aliceLaptop.publicKey), createdAt: 1_700_000_000_000 },
+    ],
+  };
+  const list = signDeviceList(listBody, aliceIdentity.privateKey);
+  verifyDeviceList(list, aliceIdentity.publicKey);
+  const canonical = [...listBody.devices].sort((x, y) => (hex(signingKeyOf(x.deviceId)) < hex(signingKeyOf(y.deviceId)) ? -1 : 1));
+  expect(list.devices).toEqual(canonical);
+  const listStatement = statement(
+    'sealpost/v2/device-list', utf8('alice'), uintBE(3, 8), uintBE(1_700_000_000_000, 8),
+    ...canonical.map((d) => concatBytes(signingKeyOf(d.deviceId), uintBE(d.createdAt, 8))),
+  );
+  expect(deviceListStatement(listBody)).toEqual(listStatement);
+  expect(signBytes(listStatement, aliceIdentity.privateKey)).toEqual(sodium().from_base64(list.signature, sodium().base64_variants.URLSAFE_NO_PADDING));
+  const head = deviceListHead(list);
+  add('deviceList(alice, v3, time 1700000000000; alice.device since 1690000000000, alice.laptop since 1700000000000).bytes', listStatement);
+  add('deviceList(same).signature (by alice.identity)', sodium().from_base64(list.signature, sodium().base64_variants.URLSAFE_NO_PADDING));
+  add('deviceList(same).head.hash = KDF("sealpost/v2/device-list-head", none, [bytes], 32)', deriveKey(KDF_LABELS.deviceListHead, null, [listStatement]));
+  add('deviceList(same).head (JSON)', JSON.stringify(head));
+  add('deviceList(same) (JSON, as served and published)', JSON.stringify(list));
+
+  // Relay handshake: alice's device connecting to relay.example:8443.
+  const handshake = { relayHost: 'relay.example:8443', deviceId: aliceDeviceId, timestamp: 1_700_000_000_000, nonce: toBase64Url(fill(0x0c, 16)) };
+  const handshakeStatement = statement('sealpost/v2/relay-handshake', utf8(handshake.relayHost), utf8(handshake.deviceId), uintBE(handshake.timestamp, 8), utf8(handshake.nonce));
+  const handshakeSignature = signHandshake(handshake, aliceDevice.privateKey);
+  expect(signBytes(handshakeStatement, aliceDevice.privateKey)).toEqual(handshakeSignature);
+  expect(verifyHandshake(handshake, handshakeSignature, aliceDevice.publicKey)).toBe(true);
+  add('handshake(relay.example:8443, alice.deviceId, 1700000000000, nonce=base64url(0x0c*16)).bytes', handshakeStatement);
+  add('handshake(same).signature (by alice.device)', handshakeSignature);
+  add('handshake(same) auth object (JSON)', JSON.stringify({ v: 2, deviceId: handshake.deviceId, timestamp: handshake.timestamp, nonce: handshake.nonce, signature: toBase64Url(handshakeSignature) }));
+
+  // Signed request: alice's device uploads one one-time prekey.
+  const body = utf8(JSON.stringify({ oneTimePrekeys: [{ keyId: 42, publicKey: toBase64Url(bobOneTimePrekey.publicKey) }] }));
+  const request = { relayHost: 'relay.example:8443', method: 'PUT', path: `/v2/devices/${aliceDeviceId}/prekeys`, timestamp: 1_700_000_000_000, nonce: toBase64Url(fill(0x0d, 16)), body };
+  const bodyHash = sodium().crypto_generichash(32, body, null);
+  const requestStatement = statement(
+    'sealpost/v2/relay-request', utf8(request.relayHost), utf8(request.method), utf8(request.path), uintBE(request.timestamp, 8), utf8(request.nonce), bodyHash,
+  );
+  const requestSignature = signRequest(request, aliceDevice.privateKey);
+  expect(signBytes(requestStatement, aliceDevice.privateKey)).toEqual(requestSignature);
+  expect(verifyRequest(request, requestSignature, aliceDevice.publicKey)).toBe(true);
+  add('request.body (UTF-8)', sodium().to_string(body));
+  add('request.body BLAKE2b-256 (unkeyed)', bodyHash);
+  add('request(relay.example:8443, PUT, /v2/devices/<alice.deviceId>/prekeys, 1700000000000, nonce=base64url(0x0d*16), body).bytes', requestStatement);
+  add('request(same).signature (by alice.device; header x-sealpost-device-signature)', requestSignature);
+
+  // X3DH v2: device keys only; the account keys enter through AD.
   const state = { initiator: true, localIdentity: aliceIdentity.publicKey, remoteIdentity: bobIdentity.publicKey, localDevice: aliceDevice.publicKey, remoteDevice: bobDevice.publicKey };
   const ad = associatedData(state as Parameters<typeof associatedData>[0]);
-  add('x3dh.ad', ad);
+  expect(ad).toEqual(concatBytes(aliceIdentity.publicKey, bobIdentity.publicKey, aliceDevice.publicKey, bobDevice.publicKey));
+  add('x3dh.ad = IK_A ‖ IK_B ‖ DK_A ‖ DK_B', ad);
+  const aliceDeviceDh = sodium().crypto_sign_ed25519_sk_to_curve25519(aliceDevice.privateKey);
+  const bobDeviceDh = sodium().crypto_sign_ed25519_pk_to_curve25519(bobDevice.publicKey);
+  const dhs = [
+    computeDh(aliceDeviceDh, bobSignedPrekey.publicKey),
+    computeDh(aliceEphemeral.privateKey, bobDeviceDh),
+    computeDh(aliceEphemeral.privateKey, bobSignedPrekey.publicKey),
+    computeDh(aliceEphemeral.privateKey, bobOneTimePrekey.publicKey),
+  ];
+  add('x3dh.DH1 = DH(DK_A, SPK_B)', dhs[0] as Uint8Array);
+  add('x3dh.DH2 = DH(EK_A, DK_B)', dhs[1] as Uint8Array);
+  add('x3dh.DH3 = DH(EK_A, SPK_B)', dhs[2] as Uint8Array);
+  add('x3dh.DH4 = DH(EK_A, OPK_B)', dhs[3] as Uint8Array);
   const secret = deriveInitiatorSecret({
-    identityPrivateKey: aliceIdentity.privateKey, devicePrivateKey: aliceDevice.privateKey, ephemeral: aliceEphemeral,
-    remoteIdentityKey: bobIdentity.publicKey, signedPrekey: bobSignedPrekey.publicKey, oneTimePrekey: bobOneTimePrekey.publicKey, ad,
+    devicePrivateKey: aliceDevice.privateKey, ephemeral: aliceEphemeral, remoteDeviceKey: bobDevice.publicKey,
+    signedPrekey: bobSignedPrekey.publicKey, oneTimePrekey: bobOneTimePrekey.publicKey, ad,
   });
   const responder = deriveResponderSecret({
-    identityPrivateKey: bobIdentity.privateKey, signedPrekey: bobSignedPrekey, oneTimePrekey: bobOneTimePrekey,
-    remoteIdentityKey: aliceIdentity.publicKey, remoteDeviceKey: aliceDevice.publicKey, baseKey: aliceEphemeral.publicKey, ad,
+    devicePrivateKey: bobDevice.privateKey, signedPrekey: bobSignedPrekey, oneTimePrekey: bobOneTimePrekey,
+    remoteDeviceKey: aliceDevice.publicKey, baseKey: aliceEphemeral.publicKey, ad,
   });
   expect(responder).toEqual(secret);
+  expect(deriveKey(KDF_LABELS.x3dh, null, [ad, ...dhs])).toEqual(secret);
   add('x3dh.sharedSecret (with one-time prekey)', secret);
+  const withoutOneTime = deriveInitiatorSecret({
+    devicePrivateKey: aliceDevice.privateKey, ephemeral: aliceEphemeral, remoteDeviceKey: bobDevice.publicKey, signedPrekey: bobSignedPrekey.publicKey, ad,
+  });
+  add('x3dh.sharedSecret (without one-time prekey)', withoutOneTime);
 
   const session = initiateSessionWithKeys(
-    { identity: aliceIdentity, device: aliceDevice },
+    { identityKey: aliceIdentity.publicKey, device: aliceDevice },
     { identityKey: bobIdentity.publicKey, devicePublicKey: bobDevice.publicKey, signedPrekey: { keyId: 7, publicKey: bobSignedPrekey.publicKey }, oneTimePrekey: { keyId: 42, publicKey: bobOneTimePrekey.publicKey } },
     { ephemeral: aliceEphemeral, ratchet: aliceRatchet },
   );
@@ -96,17 +188,26 @@ function buildVectors(): Array<[string, string]> {
   const second = encrypt(session, utf8('second'));
   add('message[1] = alice → bob, prekey message, plaintext "second"', second);
   const accepted = acceptSession(
-    { identity: bobIdentity, device: bobDevice }, aliceDevice.publicKey, first,
+    { identityKey: bobIdentity.publicKey, device: bobDevice }, aliceDevice.publicKey, first,
     { signedPrekey: (id) => (id === 7 ? bobSignedPrekey : undefined), oneTimePrekey: (id) => (id === 42 ? bobOneTimePrekey : undefined) },
   );
   expect(sodium().to_string(accepted.plaintext)).toBe('hello, bob');
+  expect(accepted.remoteIdentityKey).toEqual(aliceIdentity.publicKey);
 
   add('safetyNumber(("alice", alice.identity), ("bob", bob.identity))', safetyNumber({ handle: 'alice', identityKey: aliceIdentity.publicKey }, { handle: 'bob', identityKey: bobIdentity.publicKey }));
   add('safetyFingerprint(same)', safetyFingerprint({ handle: 'alice', identityKey: aliceIdentity.publicKey }, { handle: 'bob', identityKey: bobIdentity.publicKey }));
-  add('bob.deviceId', deviceIdOf(bobDevice.publicKey));
-  add('linkBundleKey(secret=0x09*16, bob device)', deriveKey(KDF_LABELS.linkBundle, fill(0x09, 16), [bobDevice.publicKey]));
+  add('linkBundleKey(secret=0x09*16, bob.device)', deriveKey(KDF_LABELS.linkBundle, fill(0x09, 16), [bobDevice.publicKey]));
   add('encodeLinkCode(bob.deviceId, 0x09*16)', encodeLinkCode(deviceIdOf(bobDevice.publicKey), fill(0x09, 16)));
+
+  const recoveryKey = encodeRecoveryKey(aliceIdentity);
+  expect(decodeRecoveryKey(recoveryKey)).toEqual(aliceIdentity);
+  add('recoveryKey check = first 2 bytes of KDF("sealpost/v2/recovery-check", none, [0x02 ‖ alice.identity seed], 16)', deriveKey(KDF_LABELS.recoveryCheck, null, [concatBytes(new Uint8Array([2]), fill(0x01))], 16).slice(0, 2));
+  add('encodeRecoveryKey(alice.identity) (seed 0x01*32)', recoveryKey);
   return out;
+}
+
+function signingKeyOf(deviceId: string): Uint8Array {
+  return sodium().from_base64(deviceId, sodium().base64_variants.URLSAFE_NO_PADDING);
 }
 
 function renderBlock(vectors: Array<[string, string]>): string {
