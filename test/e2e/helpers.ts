@@ -86,3 +86,19 @@ export async function forgiveNetworkErrors(pages: WatchedPage[], step: () => Pro
     page.problems.splice(before.get(page) ?? 0, Infinity, ...kept);
   }
 }
+
+/** Opens the Devices screen and waits until its list of own devices is shown. */
+export async function openDevices(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Devices', exact: true }).click();
+  await page.locator('.devices li').first().waitFor();
+}
+
+/** The row of one of this account's devices on the Devices screen. */
+export function deviceRow(page: Page, deviceId: string) {
+  return page.locator(`.devices li[data-device-id="${deviceId}"]`);
+}
+
+/** The id of the device the page runs on (from its row marked "This device"). */
+export async function currentDeviceId(page: Page): Promise<string> {
+  return (await page.locator('.devices li[data-current="true"]').getAttribute('data-device-id')) ?? '';
+}

@@ -76,6 +76,7 @@ export class OwnDevices {
   recoveryKey(): string {
     const key = this.client.recoveryKey();
     this.memory.markRecoveryKeySeen();
+    this.changed(); // the top bar's reminder goes
     return key;
   }
 

@@ -1,0 +1,126 @@
+/**
+ * The recovery key in the web client (protocol v2), in Chromium against a real relay: the key is
+ * shown on request on the authority device, erasing the account's only device warns first and
+ * needs a second confirmation, and a fresh browser recovers the account with the key and keeps
+ * receiving messages. A Node SDK client plays the contact.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { registerDevice, tempDir, type TestDevice } from '../sdk/helpers.js';
+import { currentDeviceId, openConversation, openDevices, openPage, register, seeText, waitConnected, type WatchedPage } from './helpers.js';
+
+const CLIENT_DIR = resolve('dist/web');
+const DESKTOP = { width: 1280, height: 800 };
+const WRONG_KEY = 'That recovery key does not belong to this account, or a character is mistyped.';
+
+describe('recovering an account in the web client', () => {
+  let relay: RelayHandle;
+  let browser: Browser;
+  const profiles = tempDir('sealpost-e2e-recovery-');
+  const contexts: BrowserContext[] = [];
+  const pages: WatchedPage[] = [];
+  let dora: WatchedPage;
+  let ed: TestDevice;
+  let recoveryKey = '';
+  let lostDeviceId = '';
+
+  beforeAll(async () => {
+    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
+    relay = await startRelay({ staticDir: CLIENT_DIR });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await ed?.client.close().catch(() => undefined);
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await relay?.close();
+    profiles.remove();
+  });
+
+  it('shows the recovery key only on request, with a reminder until then, and copies it', async () => {
+    ed = await registerDevice(profiles.path, relay.url, 'edgar');
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.url });
+    dora = await openPage(context, 'dora', relay.url, pages);
+    await register(dora.page, 'dora');
+    await (await ed.client.send('dora', 'Before the loss')).stored;
+    await openConversation(dora.page, 'd:edgar');
+    await seeText(dora.page, 'Before the loss');
+
+    await dora.page.getByRole('button', { name: 'Write down your recovery key' }).click();
+    await dora.page.getByText('You have not viewed your recovery key yet.').waitFor();
+    expect(await dora.page.getByTestId('recovery-key').count()).toBe(0);
+    await dora.page.getByRole('button', { name: 'Show recovery key' }).click();
+    recoveryKey = ((await dora.page.getByTestId('recovery-key').textContent()) ?? '').trim();
+    expect(recoveryKey).toMatch(/^([a-z2-7]{4}-){13}[a-z2-7]{4}$/);
+    await dora.page.getByText('Write it down on paper and keep it offline').waitFor();
+    await dora.page.getByRole('button', { name: 'Copy recovery key' }).click();
+    await dora.page.locator('.recovery').getByText('Copied.').waitFor();
+    expect(await dora.page.evaluate(() => navigator.clipboard.readText())).toBe(recoveryKey);
+    // Seen: the reminder in the top bar is gone.
+    expect(await dora.page.getByRole('button', { name: 'Write down your recovery key' }).count()).toBe(0);
+    await dora.page.getByRole('button', { name: 'Hide' }).click();
+    await dora.page.getByText(/You last viewed it on/).waitFor();
+  }, 40_000);
+
+  it('warns before erasing the account’s only device, offers the key, and erases only on a second confirmation', async () => {
+    await openDevices(dora.page);
+    lostDeviceId = await currentDeviceId(dora.page);
+    await dora.page.getByRole('button', { name: 'Erase this device' }).click();
+    const warning = dora.page.getByTestId('erase-warning');
+    await warning.getByText('This is the only device of @dora.').waitFor();
+    await warning.getByText(/loses the handle “dora” for good/).waitFor();
+    expect(await dora.page.getByRole('button', { name: 'Erase for good' }).count()).toBe(0);
+
+    await warning.getByRole('button', { name: 'Show recovery key' }).click();
+    expect(((await dora.page.getByTestId('recovery-key').textContent()) ?? '').trim()).toBe(recoveryKey);
+
+    await warning.getByRole('button', { name: 'I have the recovery key, continue' }).click();
+    await dora.page.getByRole('button', { name: 'Erase for good' }).click();
+    await dora.page.getByRole('button', { name: 'Create account' }).waitFor();
+    expect(await dora.page.getByRole('button', { name: 'Recover an account' }).isVisible()).toBe(true);
+  }, 30_000);
+
+  it('recovers the account with the key in a fresh browser, refusing a wrong key in words', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    const fresh = await openPage(context, 'dora (recovered)', relay.url, pages);
+    await fresh.page.getByRole('button', { name: 'Recover an account' }).click();
+    expect(await fresh.page.evaluate(() => document.activeElement?.id)).toBe('recover-handle');
+    await fresh.page.getByLabel('Handle').fill('dora');
+
+    await fresh.page.getByLabel('Recovery key').fill(ed.client.recoveryKey());
+    await fresh.page.getByRole('button', { name: 'Recover account' }).click();
+    await fresh.page.getByRole('alert').getByText(WRONG_KEY).waitFor();
+    const typo = recoveryKey.slice(0, 10) + (recoveryKey[10] === 'a' ? 'b' : 'a') + recoveryKey.slice(11);
+    await fresh.page.getByLabel('Recovery key').fill(typo);
+    await fresh.page.getByRole('button', { name: 'Recover account' }).click();
+    await fresh.page.getByRole('alert').getByText(WRONG_KEY).waitFor();
+
+    await fresh.page.getByLabel('Recovery key').fill(recoveryKey.toUpperCase().replaceAll('-', ' '));
+    await fresh.page.getByRole('button', { name: 'Recover account' }).click();
+    await waitConnected(fresh.page);
+    // The key was typed in, so the app does not nag about writing it down.
+    expect(await fresh.page.getByRole('button', { name: 'Write down your recovery key' }).count()).toBe(0);
+
+    await openDevices(fresh.page);
+    expect(await fresh.page.locator('.devices li').count()).toBe(1);
+    expect(await currentDeviceId(fresh.page)).not.toBe(lostDeviceId);
+    await fresh.page.getByRole('button', { name: 'Show recovery key' }).waitFor();
+
+    await (await ed.client.send('dora', 'After the recovery')).stored;
+    await fresh.page.locator('[data-conversation="d:edgar"]').click();
+    await seeText(fresh.page, 'After the recovery');
+  }, 45_000);
+
+  it('left no console or page errors', () => {
+    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of pages) expect(page.dialogs, page.name).toEqual([]);
+  });
+});
