@@ -30,9 +30,10 @@ import type {
 } from '../store.js';
 import type { SignedDeviceListJson } from '../../protocol/http.js';
 import { AckBatch } from './ack-batch.js';
+import { ColdTotals } from './cold-totals.js';
 import { canBeginWrite, openDatabase } from './database.js';
 import { Directory, type Statements } from './directory.js';
-import { HotQueues, type HotEnvelope, type Totals } from './hot-queues.js';
+import { HotQueues, type HotEnvelope } from './hot-queues.js';
 import { encodeRemoved, encodeStored } from './log-records.js';
 import { QueueLog } from './queue-log.js';
 import { replayQueueLog } from './queue-replay.js';
@@ -61,14 +62,8 @@ export class SqliteStore implements Store {
   readonly #directory: Directory;
   #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
-  /**
-   * Each device's envelopes in SQLite (count and bytes), loaded on first use and kept up to date
-   * by every write to the queue table. It holds only while this connection is the table's one
-   * writer; a failed write drops the lot (see #write).
-   */
-  readonly #cold = new Map<string, Totals>();
-  /** Every envelope in SQLite, for relayStats: counted once at open, then kept up to date. */
-  #coldTotal: Totals;
+  /** The queue table's totals, per device and overall (see #write). */
+  readonly #cold: ColdTotals;
   /** Envelopes written to the queue log since the last checkpoint. */
   readonly #hot = new HotQueues();
   /**
@@ -101,13 +96,13 @@ export class SqliteStore implements Store {
     this.#directory = new Directory(this.#db, this.#s, (result) => this.#onceDurable(result));
     const { nextGeneration } = inMemory ? { nextGeneration: 1 } : replayQueueLog(this.#db, path);
     this.#log = new QueueLog({ dbPath: inMemory ? undefined : path, generation: nextGeneration, syncFile: durable ? (options.syncFile ?? fdatasyncFile) : undefined, preallocate: CHECKPOINT_BYTES + 1024 * 1024 });
-    this.#coldTotal = this.#s.allQueueTotals.get() as Totals;
+    this.#cold = new ColdTotals(this.#s, this.#nextSeq);
     this.#checkpointTransaction = this.#db.transaction((moving: readonly [string, HotEnvelope[]][], touched: readonly string[]) => {
       for (const [deviceId, envelopes] of moving) {
-        const cold = this.#coldQueue(deviceId);
+        const cold = this.#cold.of(deviceId);
         for (const e of envelopes) {
           this.#s.insertEnvelope.run(deviceId, e.seq, e.id, asBuffer(e.body), e.body.byteLength, e.expiresAt);
-          if (cold) this.#added(cold, e.body.byteLength);
+          if (cold) this.#cold.added(cold, e.body.byteLength);
         }
       }
       for (const deviceId of touched) {
@@ -117,7 +112,7 @@ export class SqliteStore implements Store {
     });
     this.#acksTransaction = this.#db.transaction((acks: ReturnType<AckBatch['take']>) => acks.map((ack) => {
       const rows = ack.remove();
-      this.#removed(ack.deviceId, rows.length, rows.reduce((n, r) => n + r.size, 0));
+      this.#cold.removed(ack.deviceId, rows.length, rows.reduce((n, r) => n + r.size, 0));
       return rows.length;
     }));
     this.#checkpointTimer = setInterval(() => {
@@ -130,38 +125,6 @@ export class SqliteStore implements Store {
     return this.#wal?.failure ?? this.#log.failure ?? this.#checkpointFailure;
   }
 
-  /** A device's envelopes in SQLite, loaded on first use; undefined for an unknown device. */
-  #coldQueue(deviceId: string): Totals | undefined {
-    let cold = this.#cold.get(deviceId);
-    if (cold) return cold;
-    const row = this.#s.reservedSeq.get(deviceId) as { next_seq: number } | undefined;
-    if (!row) return undefined;
-    cold = this.#s.queueTotals.get(deviceId) as Totals;
-    this.#cold.set(deviceId, cold);
-    if (!this.#nextSeq.has(deviceId)) this.#nextSeq.set(deviceId, row.next_seq);
-    return cold;
-  }
-
-  /** Inside a write: accounts for an envelope added to the queue table. */
-  #added(cold: Totals, bytes: number): void {
-    cold.count += 1;
-    cold.bytes += bytes;
-    this.#coldTotal.count += 1;
-    this.#coldTotal.bytes += bytes;
-  }
-
-  /** Inside a write: accounts for envelopes deleted from a device's queue table. */
-  #removed(deviceId: string, count: number, bytes: number): void {
-    // A queue not loaded yet is counted from the table when first needed.
-    const cold = this.#cold.get(deviceId);
-    if (cold) {
-      cold.count -= count;
-      cold.bytes -= bytes;
-    }
-    this.#coldTotal.count -= count;
-    this.#coldTotal.bytes -= bytes;
-  }
-
   /**
    * Runs a transaction that updates the in-memory queue totals. If it throws, SQLite rolled it
    * back but the memory may hold its changes: reload them from what is committed.
@@ -170,8 +133,7 @@ export class SqliteStore implements Store {
     try {
       return transaction();
     } catch (error) {
-      this.#cold.clear();
-      this.#coldTotal = this.#s.allQueueTotals.get() as Totals;
+      this.#cold.reload();
       throw error;
     }
   }
@@ -217,11 +179,7 @@ export class SqliteStore implements Store {
   }
 
   /** Inside the transaction that deletes a device: its queue rows leave the totals. */
-  readonly #dropQueue = (deviceId: string): void => {
-    const queue = this.#s.queueTotals.get(deviceId) as Totals;
-    this.#removed(deviceId, queue.count, queue.bytes);
-    this.#cold.delete(deviceId);
-  };
+  readonly #dropQueue = (deviceId: string): void => this.#cold.dropDevice(deviceId);
 
   /**
    * After the commit that deleted these devices: their envelopes still in the queue log leave
@@ -254,7 +212,7 @@ export class SqliteStore implements Store {
     const records: Buffer[] = [];
     const added: [string, HotEnvelope][] = [];
     const outcomes = items.map((item): EnqueueOutcome => {
-      const cold = this.#coldQueue(item.to);
+      const cold = this.#cold.of(item.to);
       if (!cold) return { status: 'unknown_device' };
       if (this.#hot.has(item.to, item.id) || (cold.count > 0 && this.#s.envelopeExists.get(item.to, item.id))) return { status: 'duplicate' };
       const hot = this.#hot.totalsOf(item.to);
@@ -288,7 +246,7 @@ export class SqliteStore implements Store {
   }
 
   async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
-    const cold = this.#coldQueue(deviceId);
+    const cold = this.#cold.of(deviceId);
     const rows = cold && cold.count > 0 ? (this.#s.readQueue.all(deviceId, afterSeq, now, limit) as { seq: number; envelope_id: string; body: Buffer }[]) : [];
     const page: QueuedEnvelope[] = rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
     // Every hot number is above every cold one of the same device (hot-queues.ts).
@@ -304,7 +262,7 @@ export class SqliteStore implements Store {
 
   /** Deletes from the queue table only when the device has envelopes there. */
   #ackCold(deviceId: string, remove: () => { size: number }[]): Promise<number> {
-    return (this.#coldQueue(deviceId)?.count ?? 0) > 0 ? this.#acks.add(deviceId, remove) : Promise.resolve(0);
+    return (this.#cold.of(deviceId)?.count ?? 0) > 0 ? this.#acks.add(deviceId, remove) : Promise.resolve(0);
   }
 
   async ackUpTo(deviceId: string, upTo: number): Promise<number> {
@@ -335,7 +293,7 @@ export class SqliteStore implements Store {
   async sweepExpired(now: number): Promise<number> {
     const cold = this.#write(this.#db.transaction(() => {
       const rows = this.#s.sweepExpired.all(now) as { device_id: string; size: number }[];
-      for (const r of rows) this.#removed(r.device_id, 1, r.size);
+      for (const r of rows) this.#cold.removed(r.device_id, 1, r.size);
       return rows.length;
     }));
     let hot = 0;
@@ -347,7 +305,7 @@ export class SqliteStore implements Store {
   }
 
   async queueStats(deviceId: string): Promise<QueueStats> {
-    const cold = this.#coldQueue(deviceId);
+    const cold = this.#cold.of(deviceId);
     const hot = this.#hot.totalsOf(deviceId);
     return { envelopes: (cold?.count ?? 0) + hot.count, bytes: (cold?.bytes ?? 0) + hot.bytes };
   }
@@ -355,7 +313,8 @@ export class SqliteStore implements Store {
   async relayStats(): Promise<RelayStats> {
     const { n } = this.#s.countAllDevices.get() as { n: number };
     const hot = this.#hot.totals;
-    return { devices: n, envelopes: this.#coldTotal.count + hot.count, bytes: this.#coldTotal.bytes + hot.bytes };
+    const cold = this.#cold.all;
+    return { devices: n, envelopes: cold.count + hot.count, bytes: cold.bytes + hot.bytes };
   }
 
   /** Starts a checkpoint on the next check phase (never inside a caller's enqueue) unless one runs. */
