@@ -52,7 +52,10 @@ export interface DeviceListHead {
   hash: string;
 }
 
-/** Devices in canonical order (by public key bytes = by the key's base64url text, same order). */
+/**
+ * Devices in canonical order: by public key BYTES, ascending. (Not by the base64url text: its
+ * alphabet is not in byte order, e.g. 'A' is 0 but '0' is 52.)
+ */
 function canonicalDevices(devices: readonly DeviceListDevice[]): Array<{ key: Uint8Array; createdAt: number }> {
   if (devices.length === 0) throw new CryptoError('invalid_encoding', 'a device list names at least one device');
   if (devices.length > MAX_LIST_DEVICES) throw new CryptoError('invalid_encoding', `a device list names at most ${MAX_LIST_DEVICES} devices`);
@@ -93,7 +96,9 @@ export function deviceListStatement(list: DeviceListBody): Uint8Array {
 export function signDeviceList(list: DeviceListBody, authorityPrivateKey: Uint8Array): SignedDeviceList {
   const statement = deviceListStatement(list);
   const devices = [...list.devices].sort((a, b) => compareBytes(fromBase64Url(a.deviceId), fromBase64Url(b.deviceId)));
-  return { handle: list.handle, version: list.version, time: list.time, devices: devices.map((d) => ({ ...d })), signature: toBase64Url(signBytes(statement, authorityPrivateKey)) };
+  // Only the signed fields: anything else on the caller's objects would travel unsigned.
+  const signed = devices.map((d) => ({ deviceId: d.deviceId, createdAt: d.createdAt }));
+  return { handle: list.handle, version: list.version, time: list.time, devices: signed, signature: toBase64Url(signBytes(statement, authorityPrivateKey)) };
 }
 
 /**

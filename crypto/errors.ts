@@ -3,7 +3,6 @@ export type CryptoErrorCode =
   | 'invalid_encoding'
   | 'invalid_key'
   | 'bad_signature'
-  | 'invalid_certificate'
   | 'low_order_point'
   | 'decrypt_failed'
   | 'replay'

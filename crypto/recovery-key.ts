@@ -8,8 +8,9 @@
  *   text  = RFC 4648 base32 of bytes, lower case, no padding (56 characters), in 14 groups of 4
  *           joined by "-"
  *
- * Decoding ignores case, spaces and dashes; the check catches a mistyped character (1 in 65,536
- * slips through, and then the derived key simply does not match the account's).
+ * Decoding ignores case, spaces and dashes, wants exactly 56 characters, and verifies the check
+ * before the version; the check catches a mistyped character (1 in 65,536 slips through, and
+ * then the derived key simply does not match the account's).
  */
 import { concatBytes } from './encoding.js';
 import { CryptoError } from './errors.js';
@@ -21,6 +22,8 @@ const VERSION = 2;
 const SEED_BYTES = 32;
 const CHECK_BYTES = 2;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+/** (1 + 32 + 2) bytes × 8 / 5 bits per character. */
+const TEXT_LENGTH = 56;
 
 function check(versionAndSeed: Uint8Array): Uint8Array {
   return deriveKey(KDF_LABELS.recoveryCheck, null, [versionAndSeed], 16).slice(0, CHECK_BYTES);
@@ -71,13 +74,15 @@ export function encodeRecoveryKey(authority: SigningKeyPair): string {
 /** The authority key pair from a recovery key text; `invalid_encoding` when it was mistyped. */
 export function decodeRecoveryKey(text: string): SigningKeyPair {
   const normalized = String(text).toLowerCase().replace(/[\s-]+/g, '');
+  // Exactly 56 characters: a 57th would round down to the same 35 bytes and go unchecked.
+  if (normalized.length !== TEXT_LENGTH) throw new CryptoError('invalid_encoding', `a recovery key has ${TEXT_LENGTH} letters and digits`);
   const bytes = fromBase32(normalized);
-  if (bytes.length !== 1 + SEED_BYTES + CHECK_BYTES) throw new CryptoError('invalid_encoding', 'a recovery key has 56 letters and digits');
-  if (bytes[0] !== VERSION) throw new CryptoError('unsupported_version', `recovery key version ${bytes[0]}`);
   const versionAndSeed = bytes.slice(0, 1 + SEED_BYTES);
+  // The check first: a typo in the first characters is a typo, not another version.
   if (!sodium().memcmp(check(versionAndSeed), bytes.slice(1 + SEED_BYTES))) {
     throw new CryptoError('invalid_encoding', 'the recovery key does not check out: a character is mistyped');
   }
+  if (bytes[0] !== VERSION) throw new CryptoError('unsupported_version', `recovery key version ${bytes[0]}`);
   const { publicKey, privateKey } = sodium().crypto_sign_seed_keypair(versionAndSeed.slice(1));
   return { publicKey, privateKey };
 }

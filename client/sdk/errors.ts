@@ -32,6 +32,8 @@ export type SdkErrorCode =
   | 'device_removed'
   /** A profile or peer from an older protocol version. */
   | 'unsupported_version'
+  /** Another client has this profile open (one writer per profile: no message key is ever used twice). */
+  | 'profile_locked'
   /** The relay's answer does not match the documented shape. */
   | 'invalid_reply';
 

@@ -62,7 +62,7 @@ export interface ContactRecord {
   identityKey: string;
   /** A different identity key the relay now reports; sending is blocked until accepted. */
   changedIdentityKey?: string;
-  /** Devices of the newest verified device list whose signed prekey verified at the last lookup. */
+  /** The devices of the newest verified device list (a bundle's signed prekey is checked when claimed). */
   devices: ContactDeviceRecord[];
   /**
    * Head of the newest device list verified for this contact: a list with a lower version is
