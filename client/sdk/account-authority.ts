@@ -42,6 +42,11 @@ export function listWithout(account: AccountRecord, deviceId: string, now = Date
   return nextDeviceList(authority, account.deviceList, devices, now);
 }
 
+/** The same devices at the next version: supersedes a list handed out but never used (a link that timed out). */
+export function listRenewed(account: AccountRecord, now = Date.now()): SignedDeviceListJson {
+  return nextDeviceList(requireAuthority(account), account.deviceList, account.deviceList.devices.map((d) => ({ ...d })), now);
+}
+
 export function ownHead(account: AccountRecord) {
   return deviceListHead(account.deviceList);
 }

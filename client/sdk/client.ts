@@ -4,7 +4,7 @@
  * through one serial queue, so ratchet states are never used by two steps at once.
  */
 import { ready, safetyNumber, fromBase64Url, encodeRecoveryKey, type LocalIdentity } from '../../crypto/index.js';
-import { listWithout, requireAuthority } from './account-authority.js';
+import { listRenewed, listWithout, requireAuthority } from './account-authority.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
@@ -131,12 +131,29 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     });
     try {
       await Promise.race([confirmed, timeout]);
+    } catch (error) {
+      await this.revokeLink(deviceId);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
     // The sync answering the confirmation was queued by the device_linked listener: let it land in the outbox.
     await this.serial(async () => undefined);
     return deviceId;
+  }
+
+  /**
+   * A link that was never confirmed must not stay usable: the new device holds a signed list
+   * naming it. Publish a newer list without it (if it registered, that removes it; if not, its
+   * list can no longer be registered, since the version must increase).
+   */
+  private async revokeLink(deviceId: string): Promise<void> {
+    const { ctx } = this.wire();
+    await this.lookup(this.requireAccount().handle);
+    const account = this.requireAccount();
+    const listed = account.deviceList.devices.some((d) => d.deviceId === deviceId);
+    await ctx.http.publishDeviceList(account.handle, { deviceList: listed ? listWithout(account, deviceId) : listRenewed(account) });
+    await this.lookup(account.handle);
   }
 
   /** On a fresh profile: takes the account back with its recovery key (every other device is dropped). */

@@ -9,9 +9,13 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signDeviceList, fromBase64Url } from '../../crypto/index.js';
+import {
+  createLinkSecret, deviceIdOf, encodeLinkCode, fromBase64Url, fromUtf8, generateDhKeyPair, generateSigningKeyPair, openLinkBundle,
+  signDeviceList, signSignedPrekey, toBase64Url,
+} from '../../crypto/index.js';
+import { RelayHttp } from '../../client/sdk/relay-http.js';
 import type { DeviceListMismatch, DeviceListRefusal, DeviceRefusal, DevicesChanged } from '../../client/sdk/index.js';
-import type { AccountViewJson } from '../../server/protocol/http.js';
+import type { AccountViewJson, SignedDeviceListJson } from '../../server/protocol/http.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { linkDevice, openDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 import { LyingRelay } from './lying-relay.js';
@@ -78,8 +82,28 @@ describe('account authority and device lists (protocol v2)', () => {
     // The new device registers but its confirmation never reaches alice (it never connects).
     await pending.completed;
     await expect(approval).rejects.toMatchObject({ code: 'link_timeout' });
+    // The unconfirmed link is revoked: the device is out of the list and the relay refuses it.
+    expect((await alice.client.devices()).map((d) => d.deviceId)).not.toContain(pending.deviceId);
+    const states: string[] = [];
+    silent.client.on('state', (s) => states.push(`${s.state}:${s.reason ?? ''}`));
+    silent.client.connect();
+    await waitFor(() => states.includes('offline:unknown_device'), 'the relay refuses the revoked device');
     await silent.client.close();
-    await alice.client.removeDevice(pending.deviceId);
+
+    // A code approved but picked up only after the approval gave up: its signed list can no
+    // longer be registered (the authority published a newer one).
+    const late = generateSigningKeyPair();
+    const lateId = deviceIdOf(late.publicKey);
+    const secret = createLinkSecret();
+    await expect(alice.client.approveLink(encodeLinkCode(lateId, secret), { timeoutMs: 300 })).rejects.toMatchObject({ code: 'link_timeout' });
+    const http = new RelayHttp(relay.url);
+    const signer = { deviceId: lateId, privateKey: late.privateKey };
+    const { bodies } = await http.claimProvisioning(lateId, signer);
+    const bundle = JSON.parse(fromUtf8(openLinkBundle(fromBase64Url(bodies[0]!), late, secret))) as { deviceList: SignedDeviceListJson };
+    const spk = generateDhKeyPair();
+    const signedPrekey = { keyId: 1, publicKey: toBase64Url(spk.publicKey), signature: toBase64Url(signSignedPrekey({ devicePublicKey: late.publicKey, keyId: 1, publicKey: spk.publicKey }, late.privateKey)) };
+    await expect(http.addDevice('alice', { device: { deviceId: lateId, signedPrekey, oneTimePrekeys: [] }, deviceList: bundle.deviceList }, signer))
+      .rejects.toMatchObject({ details: { relayCode: 'conflict' } });
   });
 
   it('a removed device, even with a full copy of its profile, reads nothing sent after its removal and can change nothing', async () => {
