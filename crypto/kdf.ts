@@ -17,6 +17,8 @@ export const KDF_LABELS = {
   chainMessage: 'sealpost/v2/ratchet-chain-message',
   chainNext: 'sealpost/v2/ratchet-chain-next',
   messageKey: 'sealpost/v2/message-key',
+  headerKey: 'sealpost/v2/header-key',
+  headerTag: 'sealpost/v2/header-tag',
   safetyNumber: 'sealpost/v2/safety-number',
   safetyFingerprint: 'sealpost/v2/safety-fingerprint',
   linkBundle: 'sealpost/v2/link-bundle',

@@ -7,10 +7,16 @@
  *                  ‖ signed prekey id (u32 BE) ‖ has one-time prekey (u8: 0 | 1)
  *                  ‖ [one-time prekey id (u32 BE)]
  *   ratchet key (32, X25519) ‖ previous chain length PN (u32 BE) ‖ message number N (u32 BE)
- *   ciphertext: crypto_secretbox_easy(padded content) — 16-byte tag ‖ ≥ 256 bytes
+ *   nonce (24, random per message)
+ *   header tag (16): keyed BLAKE2b of the header under the session's header key
+ *   ciphertext: crypto_secretbox_easy(padded content, nonce, message key) — 16-byte tag ‖ ≥ 256 bytes
  *
- * "Header" means every byte before the ciphertext; all of it is bound into the message key, so
- * a flipped bit anywhere (including the prekey part) makes the message fail to open.
+ * "Header" means every byte before the header tag; all of it is bound into the message key, so
+ * a flipped bit anywhere (including the prekey part and the nonce) makes the message fail to
+ * open. The header tag lets a receiver drop a forged message after one keyed hash per session,
+ * before any ratchet work. The nonce is random, not derived, so two encryptions from one state
+ * (two tabs, a restored backup) never reuse a (key, nonce) pair: the nonce changes the header,
+ * and the header changes the key.
  */
 import { BytesReader } from './bytes-reader.js';
 import { concatBytes, uintBE } from './encoding.js';
@@ -20,6 +26,8 @@ export const MESSAGE_VERSION = 2;
 export const MESSAGE_TYPE_RATCHET = 1;
 export const MESSAGE_TYPE_PREKEY = 2;
 const MIN_CIPHERTEXT = 16 + 1;
+export const NONCE_BYTES = 24;
+export const HEADER_TAG_BYTES = 16;
 
 export interface PrekeyHeader {
   identityKey: Uint8Array;
@@ -33,8 +41,10 @@ export interface ParsedMessage {
   ratchetKey: Uint8Array;
   previousCount: number;
   index: number;
-  /** Every byte before the ciphertext, exactly as received. */
+  nonce: Uint8Array;
+  /** Every byte before the header tag (the nonce included), exactly as received. */
   header: Uint8Array;
+  headerTag: Uint8Array;
   ciphertext: Uint8Array;
 }
 
@@ -50,7 +60,7 @@ export function encodePrekeyHeader(p: PrekeyHeader): Uint8Array {
   );
 }
 
-export function encodeHeader(prekeyPart: Uint8Array | undefined, ratchetKey: Uint8Array, previousCount: number, index: number): Uint8Array {
+export function encodeHeader(prekeyPart: Uint8Array | undefined, ratchetKey: Uint8Array, previousCount: number, index: number, nonce: Uint8Array): Uint8Array {
   const type = prekeyPart ? MESSAGE_TYPE_PREKEY : MESSAGE_TYPE_RATCHET;
   return concatBytes(
     new Uint8Array([MESSAGE_VERSION, type]),
@@ -58,6 +68,7 @@ export function encodeHeader(prekeyPart: Uint8Array | undefined, ratchetKey: Uin
     ratchetKey,
     uintBE(previousCount, 4),
     uintBE(index, 4),
+    nonce,
   );
 }
 
@@ -85,8 +96,12 @@ export function parseMessage(message: Uint8Array): ParsedMessage {
   const ratchetKey = reader.take(32);
   const previousCount = reader.u32();
   const index = reader.u32();
+  const nonce = reader.take(NONCE_BYTES);
   const header = message.slice(0, reader.position);
+  const headerTag = reader.take(HEADER_TAG_BYTES);
   const ciphertext = reader.rest();
   if (ciphertext.length < MIN_CIPHERTEXT) throw new CryptoError('invalid_encoding', 'ciphertext too short');
-  return prekey ? { prekey, ratchetKey, previousCount, index, header, ciphertext } : { ratchetKey, previousCount, index, header, ciphertext };
+  const parsed: ParsedMessage = { ratchetKey, previousCount, index, nonce, header, headerTag, ciphertext };
+  if (prekey) parsed.prekey = prekey;
+  return parsed;
 }

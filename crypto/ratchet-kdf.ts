@@ -20,11 +20,21 @@ export function deriveChainKeys(chainKey: Uint8Array): { chainKey: Uint8Array; s
 
 /**
  * secretbox has no associated data, so the AD (both identity keys, both device keys) and the
- * exact header bytes go into the key: 56 bytes = BLAKE2b-448(key = seed, label, fields: AD,
- * header) → secretbox key (32) ‖ nonce (24). Any change to the AD or header gives another key
- * and the Poly1305 tag fails. Each key encrypts one message, so a derived nonce is safe.
+ * exact header bytes (the random nonce included) go into the key: 32 bytes = BLAKE2b-256(key =
+ * seed, label, fields: AD, header). Any change to the AD or header gives another key and the
+ * Poly1305 tag fails. The nonce is random and part of the header, so even two encryptions from
+ * the same chain key (a rolled-back or duplicated state) use different keys and nonces.
  */
-export function deriveMessageKey(seed: Uint8Array, ad: Uint8Array, header: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
-  const out = deriveKey(KDF_LABELS.messageKey, seed, [ad, header], 56);
-  return { key: out.slice(0, 32), nonce: out.slice(32, 56) };
+export function deriveMessageKey(seed: Uint8Array, ad: Uint8Array, header: Uint8Array): Uint8Array {
+  return deriveKey(KDF_LABELS.messageKey, seed, [ad, header], 32);
+}
+
+/** The session's header key, fixed for its lifetime: BLAKE2b-256(key = SK, label, no fields). */
+export function deriveHeaderKey(sharedSecret: Uint8Array): Uint8Array {
+  return deriveKey(KDF_LABELS.headerKey, sharedSecret, []);
+}
+
+/** 16-byte keyed BLAKE2b of the header: checked before any ratchet work, so a forgery costs one hash. */
+export function headerTag(headerKey: Uint8Array, header: Uint8Array): Uint8Array {
+  return deriveKey(KDF_LABELS.headerTag, headerKey, [header], 16);
 }

@@ -3,12 +3,12 @@
  * mutates the state it is given; session.ts hands it a copy and commits only on success.
  */
 import { computeDh } from './dh.js';
-import { equalBytes } from './encoding.js';
+import { concatBytes, equalBytes } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { assertDhPublicKey, generateDhKeyPair } from './keys.js';
 import type { ParsedMessage } from './message-format.js';
-import { encodeHeader } from './message-format.js';
-import { deriveChainKeys, deriveMessageKey, deriveRootKeys } from './ratchet-kdf.js';
+import { NONCE_BYTES, encodeHeader } from './message-format.js';
+import { deriveChainKeys, deriveMessageKey, deriveRootKeys, headerTag } from './ratchet-kdf.js';
 import type { SessionState } from './session-state.js';
 import { MAX_PREVIOUS_RECEIVING_KEYS, associatedData } from './session-state.js';
 import { sodium } from './sodium.js';
@@ -19,29 +19,37 @@ function wipe(b: Uint8Array | undefined): void {
   if (b) sodium().memzero(b);
 }
 
-/** Encrypts already-padded content with the next sending message key; returns header ‖ ciphertext. */
-export function ratchetEncrypt(s: SessionState, padded: Uint8Array): Uint8Array {
+/**
+ * Encrypts already-padded content with the next sending message key under a fresh random nonce
+ * (fixed only for test vectors); returns header ‖ header tag ‖ ciphertext.
+ */
+export function ratchetEncrypt(s: SessionState, padded: Uint8Array, nonce: Uint8Array = sodium().randombytes_buf(NONCE_BYTES)): Uint8Array {
   if (!s.sendChain) throw new CryptoError('invalid_key', 'session has no sending chain yet');
   if (s.sendIndex >= MAX_INDEX) throw new CryptoError('invalid_encoding', 'sending chain exhausted');
+  if (nonce.length !== NONCE_BYTES) throw new CryptoError('invalid_encoding', 'a nonce is 24 bytes');
   const { chainKey, seed } = deriveChainKeys(s.sendChain);
-  const header = encodeHeader(s.pendingPrekey, s.sendRatchet.publicKey, s.previousSendCount, s.sendIndex);
-  const { key, nonce } = deriveMessageKey(seed, associatedData(s), header);
+  const header = encodeHeader(s.pendingPrekey, s.sendRatchet.publicKey, s.previousSendCount, s.sendIndex, nonce);
+  const key = deriveMessageKey(seed, associatedData(s), header);
   const ciphertext = sodium().crypto_secretbox_easy(padded, nonce, key);
   wipe(seed);
   wipe(key);
   wipe(s.sendChain);
   s.sendChain = chainKey;
   s.sendIndex += 1;
-  const message = new Uint8Array(header.length + ciphertext.length);
-  message.set(header);
-  message.set(ciphertext, header.length);
-  return message;
+  return concatBytes(header, headerTag(s.headerKey, header), ciphertext);
+}
+
+/** Throws decrypt_failed unless the header tag is the session's: one keyed hash, no ratchet work. */
+export function checkHeaderTag(s: SessionState, m: ParsedMessage): void {
+  if (!equalBytes(headerTag(s.headerKey, m.header), m.headerTag)) {
+    throw new CryptoError('decrypt_failed', 'message header does not authenticate in this session');
+  }
 }
 
 function openWithSeed(s: SessionState, seed: Uint8Array, m: ParsedMessage): Uint8Array {
-  const { key, nonce } = deriveMessageKey(seed, associatedData(s), m.header);
+  const key = deriveMessageKey(seed, associatedData(s), m.header);
   try {
-    return sodium().crypto_secretbox_open_easy(m.ciphertext, nonce, key);
+    return sodium().crypto_secretbox_open_easy(m.ciphertext, m.nonce, key);
   } catch (cause) {
     throw new CryptoError('decrypt_failed', 'message does not authenticate', { cause });
   } finally {
@@ -91,6 +99,7 @@ function stepDhRatchet(s: SessionState, remoteKey: Uint8Array): void {
 
 /** Returns the padded plaintext; throws CryptoError. Mutates `s` (a copy the caller may discard). */
 export function ratchetDecrypt(s: SessionState, m: ParsedMessage): Uint8Array {
+  checkHeaderTag(s, m);
   assertDhPublicKey(m.ratchetKey);
   if (m.index >= MAX_INDEX || m.previousCount >= MAX_INDEX) throw new CryptoError('invalid_encoding', 'message number out of range');
   const skippedAt = s.skipped.findIndex((k) => k.index === m.index && equalBytes(k.ratchetKey, m.ratchetKey));

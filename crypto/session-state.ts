@@ -31,6 +31,8 @@ export interface SessionState {
   localDevice: Uint8Array;
   remoteDevice: Uint8Array;
   maxSkip: number;
+  /** Fixed for the session (from SK): authenticates every header before any ratchet work. */
+  headerKey: Uint8Array;
   rootKey: Uint8Array;
   sendRatchet: DhKeyPair;
   sendChain?: Uint8Array;
@@ -75,6 +77,7 @@ export function cloneState(s: SessionState): SessionState {
     localDevice: copy(s.localDevice),
     remoteDevice: copy(s.remoteDevice),
     maxSkip: s.maxSkip,
+    headerKey: copy(s.headerKey),
     rootKey: copy(s.rootKey),
     sendRatchet: { publicKey: copy(s.sendRatchet.publicKey), privateKey: copy(s.sendRatchet.privateKey) },
     sendIndex: s.sendIndex,
@@ -100,6 +103,7 @@ export function wipeState(s: SessionState): void {
     if (b) sodium().memzero(b);
   };
   zero(s.rootKey);
+  zero(s.headerKey);
   zero(s.sendRatchet.privateKey);
   zero(s.sendChain);
   zero(s.recvChain);
@@ -127,6 +131,7 @@ export function encodeState(s: SessionState): Uint8Array {
     new Uint8Array([STATE_VERSION, STATE_KIND, flags]),
     s.localIdentity, s.remoteIdentity, s.localDevice, s.remoteDevice,
     uintBE(s.maxSkip, 4),
+    s.headerKey,
     s.rootKey,
     s.sendRatchet.publicKey, s.sendRatchet.privateKey,
   ];
@@ -157,6 +162,7 @@ export function decodeState(bytes: Uint8Array): SessionState {
     localDevice: r.take(32),
     remoteDevice: r.take(32),
     maxSkip: r.u32(),
+    headerKey: r.take(32),
     rootKey: r.take(32),
     sendRatchet: { publicKey: r.take(32), privateKey: r.take(32) },
     sendIndex: 0,

@@ -12,7 +12,7 @@ import type { ParsedMessage } from './message-format.js';
 import { encodePrekeyHeader, parseMessage } from './message-format.js';
 import { padContent, unpadContent } from './padding.js';
 import { ratchetDecrypt, ratchetEncrypt } from './ratchet.js';
-import { deriveRootKeys } from './ratchet-kdf.js';
+import { deriveHeaderKey, deriveRootKeys } from './ratchet-kdf.js';
 import type { SessionState } from './session-state.js';
 import { DEFAULT_MAX_SKIP, Session, associatedData, cloneState, decodeState, encodeState, wipeState } from './session-state.js';
 import { deriveInitiatorSecret, deriveResponderSecret } from './x3dh.js';
@@ -36,10 +36,17 @@ export interface RemoteBundle {
   oneTimePrekey?: { keyId: number; publicKey: Uint8Array };
 }
 
-/** The receiver's private prekeys, looked up by id. */
+/** The receiver's private prekeys, looked up by id, and its record of accepted base keys. */
 export interface PrekeySource {
   signedPrekey(keyId: number): DhKeyPair | undefined;
   oneTimePrekey(keyId: number): DhKeyPair | undefined;
+  /**
+   * True when a session was already accepted from this X3DH base key: the message is then a
+   * replay and never becomes a session (X3DH §4.2; without a one-time prekey nothing else stops
+   * it). The caller records the base key of every session it stores, for as long as it keeps the
+   * signed prekey that session used.
+   */
+  acceptedBaseKey?(baseKey: Uint8Array): boolean;
 }
 
 export interface SessionOptions {
@@ -84,10 +91,12 @@ export function initiateSessionWithKeys(
   });
   // Signal's initialisation: Alice's first sending chain comes from DH(ratchet, SPK_B).
   const first = deriveRootKeys(secret, computeDh(keys.ratchet.privateKey, remote.signedPrekey.publicKey));
+  const headerKey = deriveHeaderKey(secret);
   sodium().memzero(secret);
   const state: SessionState = {
     ...partial,
     maxSkip: maxSkipOf(options),
+    headerKey,
     rootKey: first.rootKey,
     sendRatchet: { publicKey: Uint8Array.from(keys.ratchet.publicKey), privateKey: Uint8Array.from(keys.ratchet.privateKey) },
     sendChain: first.chainKey,
@@ -117,9 +126,14 @@ export function initiateSession(local: LocalIdentity, remote: RemoteBundle, opti
   }
 }
 
-/** Pads then encrypts; mutates the session. Until the first reply arrives, messages carry the X3DH prekey header. */
+/** Pads then encrypts under a fresh random nonce; mutates the session. Until the first reply arrives, messages carry the X3DH prekey header. */
 export function encrypt(session: Session, plaintext: Uint8Array): Uint8Array {
   return ratchetEncrypt(session.state, padContent(plaintext));
+}
+
+/** A fixed nonce is for test vectors only: `encrypt` draws a fresh one for every message. */
+export function encryptWithNonce(session: Session, plaintext: Uint8Array, nonce: Uint8Array): Uint8Array {
+  return ratchetEncrypt(session.state, padContent(plaintext), nonce);
 }
 
 /** Runs a decryption on a copy of the state; the session takes the copy only if it all succeeded. */
@@ -162,6 +176,7 @@ export function acceptSession(
   const m = parseMessage(message);
   if (!m.prekey) throw new CryptoError('invalid_encoding', 'not a prekey message');
   const { identityKey, baseKey, signedPrekeyId, oneTimePrekeyId } = m.prekey;
+  if (prekeys.acceptedBaseKey?.(baseKey)) throw new CryptoError('replay', 'a session was already accepted from this first message');
   assertSigningPublicKey(identityKey);
   assertSigningPublicKey(remoteDevicePublicKey);
   assertDhPublicKey(baseKey);
@@ -193,6 +208,7 @@ export function acceptSession(
   const session = new Session({
     ...partial,
     maxSkip: maxSkipOf(options),
+    headerKey: deriveHeaderKey(secret),
     rootKey: secret,
     sendRatchet: { publicKey: Uint8Array.from(signedPrekey.publicKey), privateKey: Uint8Array.from(signedPrekey.privateKey) },
     sendIndex: 0,

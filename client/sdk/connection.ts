@@ -28,7 +28,7 @@ export interface ConnectionOptions {
 }
 
 /** Handshake refusals that a retry cannot fix: stop and report `offline`. */
-const FATAL_REFUSALS = new Set(['unknown_device', 'unauthorized', 'forbidden', 'bad_signature']);
+const FATAL_REFUSALS = new Set(['unknown_device', 'unauthorized', 'forbidden', 'bad_signature', 'unsupported_version']);
 
 export class RelayConnection {
   private socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;

@@ -26,6 +26,7 @@ export function prekeySourceOf(store: LocalStore): PrekeySource {
       const record = store.get('oneTimePrekeys', String(keyId));
       return record && keyPairOf(record);
     },
+    acceptedBaseKey: (baseKey) => store.get('acceptedBaseKeys', toBase64Url(baseKey)) !== undefined,
   };
 }
 

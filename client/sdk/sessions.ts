@@ -73,9 +73,9 @@ export class Sessions {
       }
     }
     if (!isPrekeyMessage(message)) throw lastError;
-    // A first message whose base key we accepted before is a replay, however old: never a new session.
+    // A first message whose base key we accepted before is a replay, however old: acceptSession
+    // refuses it (prekeySourceOf answers from the record written below).
     const baseKey = toBase64Url(prekeyBaseKey(message)!);
-    if (batch.get('acceptedBaseKeys', baseKey)) throw new CryptoError('replay', 'this first message was accepted before');
     const accepted = acceptSession(this.local(), parseSigningPublicKey(deviceId), message, prekeySourceOf(this.store));
     this.save(batch, { handle, deviceId }, [toBase64Url(serializeSession(accepted.session)), ...stored]);
     batch.put('acceptedBaseKeys', baseKey, { signedPrekeyId: accepted.signedPrekeyId, at: Date.now() });

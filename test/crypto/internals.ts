@@ -10,9 +10,9 @@ export const deriveChainKeysForTest = deriveChainKeys;
 
 export function tryOpenWithSeed(session: Session, seed: Uint8Array, message: Uint8Array): boolean {
   const m = parseMessage(message);
-  const { key, nonce } = deriveMessageKey(seed, associatedData(session.state), m.header);
+  const key = deriveMessageKey(seed, associatedData(session.state), m.header);
   try {
-    sodium().crypto_secretbox_open_easy(m.ciphertext, nonce, key);
+    sodium().crypto_secretbox_open_easy(m.ciphertext, m.nonce, key);
     return true;
   } catch {
     return false;

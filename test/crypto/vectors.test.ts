@@ -6,14 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeDh } from '../../crypto/dh.js';
-import { deriveChainKeys, deriveMessageKey, deriveRootKeys } from '../../crypto/ratchet-kdf.js';
+import { deriveChainKeys, deriveHeaderKey, deriveMessageKey, deriveRootKeys, headerTag } from '../../crypto/ratchet-kdf.js';
 import { deriveInitiatorSecret, deriveResponderSecret } from '../../crypto/x3dh.js';
-import { initiateSessionWithKeys } from '../../crypto/session.js';
+import { encryptWithNonce, initiateSessionWithKeys } from '../../crypto/session.js';
 import { associatedData } from '../../crypto/session-state.js';
 import { KDF_LABELS, deriveKey } from '../../crypto/kdf.js';
 import {
   acceptSession, concatBytes, decodeRecoveryKey, deviceIdOf, deviceListHead, deviceListStatement, encodeLinkCode,
-  encodeRecoveryKey, encrypt, padContent, ready, safetyFingerprint, safetyNumber, signBytes, signDeviceList, signHandshake,
+  encodeRecoveryKey, padContent, ready, safetyFingerprint, safetyNumber, signBytes, signDeviceList, signHandshake,
   signRequest, signSignedPrekey, sodium, toBase64Url, uintBE, utf8, verifyDeviceList, verifyHandshake, verifyRequest,
   verifySignedPrekey,
 } from '../../crypto/index.js';
@@ -55,9 +55,9 @@ function buildVectors(): Array<[string, string]> {
   const chain = deriveChainKeys(fill(0x33));
   add('kdf.chain(ck=0x33*32).nextChainKey', chain.chainKey);
   add('kdf.chain(ck=0x33*32).messageSeed', chain.seed);
-  const mk = deriveMessageKey(fill(0x44), fill(0x55, 128), fill(0x66, 78));
-  add('kdf.messageKey(seed=0x44*32, ad=0x55*128, header=0x66*78).key', mk.key);
-  add('kdf.messageKey(seed=0x44*32, ad=0x55*128, header=0x66*78).nonce', mk.nonce);
+  add('kdf.messageKey(seed=0x44*32, ad=0x55*128, header=0x66*102)', deriveMessageKey(fill(0x44), fill(0x55, 128), fill(0x66, 102)));
+  add('kdf.headerKey(sk=0x77*32)', deriveHeaderKey(fill(0x77)));
+  add('kdf.headerTag(hk=0x88*32, header=0x66*102)', headerTag(fill(0x88), fill(0x66, 102)));
 
   // Fixed parties. Ed25519 keys from seeds; X25519 keys are the given scalars.
   const aliceIdentity = signing(0x01);
@@ -183,10 +183,11 @@ function buildVectors(): Array<[string, string]> {
     { ephemeral: aliceEphemeral, ratchet: aliceRatchet },
   );
   add('padContent("hello, bob") (256 bytes)', padContent(utf8('hello, bob')));
-  const first = encrypt(session, utf8('hello, bob'));
-  add('message[0] = alice → bob, prekey message, plaintext "hello, bob"', first);
-  const second = encrypt(session, utf8('second'));
-  add('message[1] = alice → bob, prekey message, plaintext "second"', second);
+  // The nonce is random per message in real use; the vectors fix it (0x0a*24, then 0x0b*24).
+  const first = encryptWithNonce(session, utf8('hello, bob'), fill(0x0a, 24));
+  add('message[0] = alice → bob, prekey message, plaintext "hello, bob", nonce 0x0a*24', first);
+  const second = encryptWithNonce(session, utf8('second'), fill(0x0b, 24));
+  add('message[1] = alice → bob, prekey message, plaintext "second", nonce 0x0b*24', second);
   const accepted = acceptSession(
     { identityKey: bobIdentity.publicKey, device: bobDevice }, aliceDevice.publicKey, first,
     { signedPrekey: (id) => (id === 7 ? bobSignedPrekey : undefined), oneTimePrekey: (id) => (id === 42 ? bobOneTimePrekey : undefined) },

@@ -63,6 +63,13 @@ describe('replayed first messages', () => {
         await waitFor(() => textsFrom(bob, handle).includes(`ping ${i}`), `bob gets ping ${i}`);
       }
 
+      // Let the delivered receipts of both sides settle: each one moves a session, and the check
+      // below must see only what the replay does.
+      const allDelivered = (device: TestDevice, peer: string) =>
+        device.client.messages({ kind: 'direct', handle: peer }).filter((m) => m.outgoing).every((m) => m.state === 'delivered');
+      await waitFor(() => allDelivered(bob, handle) && allDelivered(alice, 'bob'), 'every receipt arrived');
+      await alice.client.outboxDrained();
+      await bob.client.outboxDrained();
       const sessionsBefore = JSON.stringify(bob.client.store.get('sessions', alice.client.deviceId!));
       const seenBefore = bob.seen.length;
       const ack = await rawSend(mallory.client, [{ to: bob.client.deviceId!, id: randomId(), body: fromBase64Url(captured!.body) }]);
