@@ -24,6 +24,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = Object.freeze({
   forbidden: { status: 403, message: 'not allowed' },
   conflict: { status: 409, message: 'already exists' },
   unavailable: { status: 503, message: 'the relay cannot serve this now' },
+  stale_devices: { status: 409, message: 'the recipient account has a newer device list; refresh it and send again' },
   unsupported_version: { status: 410, message: 'this relay speaks Sealpost protocol v2; update the client' },
   internal: { status: 500, message: 'internal error' },
 });

@@ -35,12 +35,41 @@ export function checkSendPayload(payload: unknown, config: Config): Checked {
   return { ok: true, envelopes: envelopes as OutgoingEnvelope[], single };
 }
 
+/**
+ * Envelopes sealed under an older device list than the relay holds for their recipient's
+ * account: refused `stale_devices` with the current version, so the sender refreshes and sends
+ * again to the current devices. One store read per distinct recipient device and account.
+ */
+async function staleEnvelopes(envelopes: readonly OutgoingEnvelope[], store: Store): Promise<Map<OutgoingEnvelope, number>> {
+  const stale = new Map<OutgoingEnvelope, number>();
+  const versionOf = new Map<string, Promise<number | undefined>>();
+  const current = (deviceId: string) => {
+    let version = versionOf.get(deviceId);
+    if (!version) {
+      version = store.getDevice(deviceId).then(async (device) => (device ? (await store.getAccount(device.handle))?.deviceList.version : undefined));
+      versionOf.set(deviceId, version);
+    }
+    return version;
+  };
+  for (const envelope of envelopes) {
+    if (envelope.list === undefined) continue;
+    const version = await current(envelope.to);
+    if (version !== undefined && version > envelope.list) stale.set(envelope, version);
+  }
+  return stale;
+}
+
 export async function handleSend(payload: unknown, deps: SendDeps): Promise<SendAck> {
   const checked = checkSendPayload(payload, deps.config);
   if (!checked.ok) return checked.ack;
   const failed: SendFailure[] = [];
-  const durable = checked.envelopes.filter((e) => e.ephemeral !== true);
-  const ephemeral = checked.envelopes.filter((e) => e.ephemeral === true);
+  const stale = await staleEnvelopes(checked.envelopes, deps.store);
+  for (const [envelope, version] of stale) {
+    failed.push({ id: envelope.id, to: envelope.to, error: wireError('stale_devices', `the recipient's device list is at version ${version}`) });
+  }
+  const usable = stale.size === 0 ? checked.envelopes : checked.envelopes.filter((e) => !stale.has(e));
+  const durable = usable.filter((e) => e.ephemeral !== true);
+  const ephemeral = usable.filter((e) => e.ephemeral === true);
 
   if (durable.length > 0) {
     const expiresAt = Date.now() + deps.config.ttlMs;

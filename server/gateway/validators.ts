@@ -12,7 +12,13 @@ const B64 = '^[A-Za-z0-9_-]+$';
 export const EnvelopeId = Type.String({ pattern: B64, minLength: 22, maxLength: 22 });
 
 export const OutgoingEnvelopeSchema = Type.Object(
-  { to: Key32, id: EnvelopeId, body: Type.Uint8Array(), ephemeral: Type.Optional(Type.Boolean()) },
+  {
+    to: Key32,
+    id: EnvelopeId,
+    body: Type.Uint8Array(),
+    ephemeral: Type.Optional(Type.Boolean()),
+    list: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  },
   { additionalProperties: false },
 );
 

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'conflict'
   | 'unavailable'
   | 'unsupported_version'
+  /** The envelope was sealed under an older device list than the relay holds for its recipient. */
+  | 'stale_devices'
   | 'internal';
 
 export interface WireError {

@@ -32,6 +32,13 @@ export interface OutgoingEnvelope {
   body: Uint8Array;
   /** Typing/presence: pushed to live sockets only, never stored, never acked. */
   ephemeral?: boolean;
+  /**
+   * The version of the recipient account's device list the sender sealed this envelope under.
+   * When the relay holds a newer list, it refuses the envelope `stale_devices` (Signal's
+   * mismatched-devices answer): the sender refreshes the list, verifies it and sends again, so
+   * it never misses a device it could not know about. Senders that omit it are not checked.
+   */
+  list?: number;
 }
 
 export interface DeliveredEnvelope {
@@ -53,7 +60,7 @@ export interface SendFailure {
  * `send` with one envelope: `{ok:true, failed:[]}` once it is durably stored (or pushed, if
  * ephemeral), else `{ok:false, error}`. With a batch: `{ok:false}` only when the batch as a
  * whole is refused (shape, size, rate); otherwise `{ok:true, failed}` lists the envelopes not
- * stored (e.g. `unknown_device`, `quota_exceeded`) and every other one is stored.
+ * stored (e.g. `unknown_device`, `quota_exceeded`, `stale_devices`) and every other one is stored.
  */
 export type SendAck = Ack<{ failed: SendFailure[] }>;
 

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('error table', () => {
   it('covers every wire code exactly once with a 4xx/5xx status and a message', () => {
     // Compile-time exhaustiveness: adding an ErrorCode without a row fails typecheck.
-    const all: Record<ErrorCode, true> = { invalid: true, too_large: true, rate_limited: true, quota_exceeded: true, unknown_device: true, not_found: true, unauthorized: true, stale_timestamp: true, replayed_nonce: true, bad_signature: true, forbidden: true, conflict: true, unavailable: true, unsupported_version: true, internal: true };
+    const all: Record<ErrorCode, true> = { invalid: true, too_large: true, rate_limited: true, quota_exceeded: true, unknown_device: true, not_found: true, unauthorized: true, stale_timestamp: true, replayed_nonce: true, bad_signature: true, forbidden: true, conflict: true, unavailable: true, unsupported_version: true, stale_devices: true, internal: true };
     expect(ERROR_CODES.sort()).toEqual(Object.keys(all).sort());
     for (const code of ERROR_CODES) {
       const { status, message } = ERRORS[code];
