@@ -165,6 +165,8 @@ describe('web client in Chromium', () => {
     await alice.page.getByLabel('Link code').fill(code);
     await alice.page.getByRole('button', { name: 'Link device' }).click();
     await waitConnected(alicePhone.page);
+    // v2: the approving device reports success only once the new device confirmed.
+    await alice.page.getByTestId('link-success').waitFor();
     await alice.page.locator('.devices li').nth(1).waitFor();
     await shot('desktop-devices', alice);
 
@@ -235,9 +237,9 @@ describe('web client in Chromium', () => {
     await alice.page.getByRole('button', { name: 'Accept new key' }).click();
     await alice.page.locator('.identity-warning').waitFor({ state: 'detached' });
     expect(await box.isDisabled()).toBe(false);
-    // The relay's devices are not certified by the key it made up: nothing is sent, and the failure says why.
+    // The device list the relay serves is not signed by the key it made up: nothing is sent, and the failure says why.
     await box.press('Enter');
-    await alice.page.locator('.bubble[data-state="failed"] .reason').getByText('That account has no device that can receive messages.').waitFor();
+    await alice.page.locator('.bubble[data-state="failed"] .reason').getByText('The relay shows a list of carol’s devices that their account did not sign', { exact: false }).waitFor();
     await alice.page.locator('.bubble[data-state="failed"]').getByRole('button', { name: 'Retry' }).waitFor();
   }, 30_000);
 

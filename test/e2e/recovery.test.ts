@@ -92,7 +92,8 @@ describe('recovering an account in the web client', () => {
     contexts.push(context);
     const fresh = await openPage(context, 'dora (recovered)', relay.url, pages);
     await fresh.page.getByRole('button', { name: 'Recover an account' }).click();
-    expect(await fresh.page.evaluate(() => document.activeElement?.id)).toBe('recover-handle');
+    // Focus lands on the form's first field (set in an effect, so shortly after the click).
+    await fresh.page.waitForFunction(() => document.activeElement?.id === 'recover-handle');
     await fresh.page.getByLabel('Handle').fill('dora');
 
     await fresh.page.getByLabel('Recovery key').fill(ed.client.recoveryKey());
@@ -118,6 +119,29 @@ describe('recovering an account in the web client', () => {
     await fresh.page.locator('[data-conversation="d:edgar"]').click();
     await seeText(fresh.page, 'After the recovery');
   }, 45_000);
+
+  it('offers to erase a profile made by protocol v1, after a confirmation', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    const old = await openPage(context, 'v1 profile', relay.url, pages);
+    await old.page.getByRole('button', { name: 'Create account' }).waitFor();
+    await old.page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((done, fail) => {
+        const request = indexedDB.open('sealpost');
+        request.onsuccess = () => done(request.result);
+        request.onerror = () => fail(request.error);
+      });
+      const tx = db.transaction('account', 'readwrite');
+      tx.objectStore('account').put({ v: 1, handle: 'oldtimer' }, 'self');
+      await new Promise((done) => (tx.oncomplete = done));
+      db.close();
+    });
+    await old.page.reload();
+    await old.page.getByRole('alert').getByText('made by an older version of Sealpost').waitFor();
+    await old.page.getByRole('button', { name: 'Erase the old data' }).click();
+    await old.page.getByRole('button', { name: 'Erase for good' }).click();
+    await old.page.getByRole('button', { name: 'Create account' }).waitFor();
+  }, 30_000);
 
   it('left no console or page errors', () => {
     for (const page of pages) expect(page.problems, page.name).toEqual([]);

@@ -39,7 +39,8 @@ export function DeviceRow({ model, device }: { model: AppModel; device: OwnDevic
         <span class="device-name">{label}</span>
         {device.current && <span class="badge">This device</span>}
         <span class="hint device-meta" title={device.deviceId}>
-          added {new Date(device.createdAt).toLocaleString()} · id {device.deviceId.slice(0, 8)}…
+          added {new Date(device.createdAt).toLocaleString()}
+          {model.devices.nameOf(device.deviceId) !== undefined && ` · id ${device.deviceId.slice(0, 8)}…`}
         </span>
       </div>
       {mode === 'view' && (

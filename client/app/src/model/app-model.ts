@@ -21,6 +21,19 @@ const DATABASE_NAME = 'sealpost';
 /** Incoming envelopes that were dropped: worth telling the user. */
 const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid_content']);
 
+/**
+ * Deletes this browser's Sealpost data (the SDK's database and the app's memory) and starts
+ * over. Also used when the profile cannot be opened at all (one made by protocol v1).
+ */
+export async function eraseLocalData(): Promise<void> {
+  new AppMemory().erase();
+  await new Promise<void>((resolve) => {
+    const request = indexedDB.deleteDatabase(DATABASE_NAME);
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+  location.reload();
+}
+
 function localId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -107,6 +120,9 @@ export class AppModel {
       if (state === 'connected') {
         if (this.noticeClearsOnReconnect) this.notice = undefined;
         this.retryUnsentAfterReconnect();
+      }
+      if (state === 'offline' && reason === 'unsupported_version') {
+        this.setNotice('The relay speaks a different Sealpost protocol version than this app, so it stopped connecting. Reload the page; if this stays, the relay needs an update.');
       }
       if (state === 'offline' && reason === 'unknown_device') {
         this.setNotice('The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.');
@@ -311,12 +327,7 @@ export class AppModel {
   /** Forgets this device: keys, sessions, history and app memory. The account lives on elsewhere. */
   async eraseThisDevice(): Promise<void> {
     await this.client.close();
-    this.memory.erase();
-    await new Promise<void>((resolve) => {
-      const request = indexedDB.deleteDatabase(DATABASE_NAME);
-      request.onsuccess = request.onerror = request.onblocked = () => resolve();
-    });
-    location.reload();
+    await eraseLocalData();
   }
 
   private setNotice(text: string, clearsOnReconnect = false): void {

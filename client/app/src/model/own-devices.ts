@@ -99,7 +99,7 @@ export class OwnDevices {
         state: 'failed',
         timedOut,
         message: timedOut
-          ? 'The new device did not confirm within 10 minutes. If it is not in the list above, its code has expired: start linking again on the new device and enter the new code it shows.'
+          ? 'The new device did not confirm within 10 minutes, so it was not linked and its code no longer works. Start linking again on the new device and enter the new code it shows.'
           : describeError(error),
       };
     }
