@@ -5,11 +5,12 @@
  * Returns the events to emit once the batch is committed, and the delivered receipt to send.
  */
 import type { GroupContent, TextContent } from './content.js';
-import type { GroupEvent, MessageStateEvent, SealpostEvents } from './events.js';
+import type { GroupEvent, SealpostEvents } from './events.js';
+import { applyStateEvent } from './message-state.js';
 import type { Received } from './receiver.js';
 import type { LocalStore } from './store/local-store.js';
 import { applySync } from './sync.js';
-import type { Conversation, GroupRecord, MessageRecord, MessageState } from './store/records.js';
+import type { Conversation, GroupRecord, MessageRecord } from './store/records.js';
 
 export type PendingEvent = { [E in keyof SealpostEvents]: { event: E; payload: SealpostEvents[E] } }[keyof SealpostEvents];
 
@@ -19,7 +20,6 @@ export interface Applied {
   deliveredReceipt?: { handle: string; messageIds: string[] };
 }
 
-const STATE_RANK: Record<MessageState, number> = { sending: 0, failed: 0, received: 0, stored: 1, delivered: 2, read: 3 };
 
 export function applyContent(store: LocalStore, ownHandle: string, received: Received): Applied {
   const { content, senderHandle, senderDeviceId } = received;
@@ -32,9 +32,8 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
         const message = received.batch.get('messages', id);
         // Only the recipient of our message may confirm it (not a third party naming its id).
         if (!message?.outgoing || !isRecipient(message.conversation, senderHandle, store)) continue;
-        if (STATE_RANK[content.receipt] <= STATE_RANK[message.state]) continue;
-        received.batch.put('messages', id, { ...message, state: content.receipt });
-        events.push({ event: 'message_state', payload: { id, state: content.receipt } satisfies MessageStateEvent });
+        const change = applyStateEvent(received.batch, id, content.receipt);
+        if (change) events.push({ event: 'message_state', payload: change });
       }
       return { events };
     }

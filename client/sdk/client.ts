@@ -8,19 +8,18 @@ import { listRenewed, listWithout, requireAuthority } from './account-authority.
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
-import { DeliveryTracker } from './delivery-tracker.js';
 import { Directory, markVerified } from './directory.js';
 import { TypedEmitter } from './emitter.js';
 import { SdkError } from './errors.js';
+import type { ContentDraft } from './content.js';
 import type { Emit, SealpostEvents } from './events.js';
 import { Groups, type GroupChange } from './groups.js';
 import { deviceSigner, localIdentityOf } from './local-identity.js';
-import { Outbox, type OutboxResult } from './outbox.js';
-import { queueText, type OutgoingMessage } from './outgoing.js';
+import { Outbox } from './outbox.js';
+import { Outgoing, type OutgoingMessage } from './outgoing.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
 import { receiveBatch, releaseHeld, type Receipts } from './inbound.js';
-import { pushTyping, queueReceipt, queueToOwnDevices } from './receipts.js';
 import { pruneDedupIds } from './receiver.js';
 import { randomId } from './random.js';
 import { RelayHttp } from './relay-http.js';
@@ -56,7 +55,7 @@ export type { OutgoingMessage };
 
 export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private tail: Promise<unknown> = Promise.resolve();
-  private wired: { ctx: ClientContext; tracker: DeliveryTracker; prekeys: PrekeyKeeper } | undefined;
+  private wired: { ctx: ClientContext; outgoing: Outgoing; prekeys: PrekeyKeeper } | undefined;
   private readonly groupOps: Groups;
   private readonly emitEvent: Emit = (event, payload) => this.emit(event, payload);
 
@@ -65,7 +64,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     this.groupOps = new Groups(store, () => this.requireAccount());
     // The authority device answers a newly linked device's announcement with the account state.
     this.on('device_linked', () => {
-      if (this.account?.authority) void this.serial(() => queueToOwnDevices(this.context(), buildSync(this.store, this.requireAccount().handle))).catch((e: unknown) => this.emit('error', e));
+      if (this.account?.authority) void this.serial(() => this.toOwnDevices(buildSync(this.store, this.requireAccount().handle))).catch((e: unknown) => this.emit('error', e));
     });
     this.on('device_removed', () => this.wired?.ctx.connection.stop());
   }
@@ -108,7 +107,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   startLink(relayUrl: string, options?: { pollMs?: number; timeoutMs?: number }): registration.PendingLink {
     const pending = registration.startLink(this.store, this.http(relayUrl), relayUrl, options);
     const completed = pending.completed.then(async (account) => {
-      await this.serial(() => queueToOwnDevices(this.context(), [{ type: 'linked', id: randomId(), ts: Date.now() }]));
+      await this.serial(() => this.toOwnDevices([{ type: 'linked', id: randomId(), ts: Date.now() }]));
       return account;
     });
     completed.catch(() => undefined);
@@ -196,12 +195,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.sendText(this.groupOps.othersIn(group), { kind: 'group', groupId }, text);
   }
 
-  /** Ephemeral: pushed only to devices online now, never stored; best effort. */
+  /** Ephemeral: pushed only to devices online now that already have a session, never stored, no lookups; best effort. */
   sendTyping(target: { handle: string } | { groupId: string }, typing: boolean): Promise<void> {
     return this.serial(async () => {
-      const { ctx } = this.wire();
+      const { outgoing } = this.wire();
       const recipients = 'handle' in target ? [target.handle] : this.groupOps.othersIn(this.groupOps.require(target.groupId));
-      await pushTyping(ctx, recipients, typing, 'groupId' in target ? target.groupId : undefined);
+      const groupId = 'groupId' in target ? target.groupId : undefined;
+      await outgoing.typing(recipients, { type: 'typing', id: randomId(), ts: Date.now(), typing, ...(groupId === undefined ? {} : { groupId }) });
     });
   }
 
@@ -309,7 +309,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     if (trimmed.length < 1 || trimmed.length > 64) throw new SdkError('invalid_content', 'a device name has 1 to 64 characters');
     return this.serial(async () => {
       await this.store.commit([{ collection: 'deviceNames', key: deviceId, value: { deviceId, name: trimmed, at: Date.now() } }]);
-      await queueToOwnDevices(this.context(), buildSync(this.store, this.requireAccount().handle, true));
+      await this.toOwnDevices(buildSync(this.store, this.requireAccount().handle, true));
     });
   }
 
@@ -331,18 +331,20 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   // ── internals ──────────────────────────────────────────────────────────────
 
   private sendText(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
-    return this.serial(() => {
-      const { ctx, tracker } = this.wire();
-      return queueText(ctx, tracker, recipients, conversation, text, this.emitEvent);
-    });
+    return this.serial(() => this.wire().outgoing.text(recipients, conversation, text));
   }
 
   private sendReceipt(handle: string, receipt: 'delivered' | 'read', messageIds: string[]): Promise<void> {
-    return this.serial(() => queueReceipt(this.wire().ctx, handle, receipt, messageIds));
+    return this.serial(() => this.wire().outgoing.content([handle], { type: 'receipt', id: randomId(), ts: Date.now(), receipt, messageIds }, false));
+  }
+
+  /** Own-device control contents (`linked`, `sync`), to every other device of this account. Call inside serial(). */
+  private async toOwnDevices(contents: ContentDraft[]): Promise<void> {
+    for (const content of contents) await this.wire().outgoing.content([], content, true);
   }
 
   private publishGroup(change: GroupChange): Promise<GroupRecord> {
-    return this.serial(() => this.groupOps.publish(this.wire().ctx, change, this.emitEvent));
+    return this.serial(() => this.groupOps.publish(this.wire().outgoing, change));
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
@@ -352,13 +354,6 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
   private sendReceipts(receipts: Receipts): void {
     for (const [handle, ids] of receipts) void this.sendReceipt(handle, 'delivered', ids).catch((error: unknown) => this.emit('error', error));
-  }
-
-  private async onOutboxResult(result: OutboxResult): Promise<void> {
-    for (const { record, code } of result.failed) {
-      this.emit('rejected', new SdkError('send_failed', `the relay refused an envelope: ${code}`, { relayCode: code, deviceId: record.to }));
-    }
-    for (const change of await this.wire().tracker.apply(result)) this.emit('message_state', change);
   }
 
   private http(relayUrl: string): RelayHttp {
@@ -408,11 +403,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
         void this.serial(() => prekeys.rotateIfDue()).catch((error: unknown) => this.emit('error', error));
       },
     });
-    const outbox: Outbox = new Outbox(this.store, connection, (result) => void this.onOutboxResult(result).catch((e: unknown) => this.emit('error', e)));
+    // Results change sessions (a stale list means sealing again): they run in the serial queue.
+    const outbox: Outbox = new Outbox(this.store, connection, (result) => void this.serial(() => outgoing.onResult(result)).catch((e: unknown) => this.emit('error', e)));
     const sessions = new Sessions(this.store, http, identity, () => deviceSigner(this.requireAccount()));
     const ctx: ClientContext = { store: this.store, http, directory, sessions, outbox, connection, account: () => this.requireAccount() };
     const prekeys = new PrekeyKeeper(this.store, http, () => this.requireAccount(), { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy });
-    this.wired = { ctx, tracker: new DeliveryTracker(this.store, outbox), prekeys };
+    const outgoing = new Outgoing(ctx, this.emitEvent);
+    this.wired = { ctx, outgoing, prekeys };
     return this.wired;
   }
 }

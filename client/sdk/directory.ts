@@ -22,6 +22,8 @@ import type { LookupReplyJson, RelayHttp } from './relay-http.js';
 import type { LocalStore, StoreBatch } from './store/local-store.js';
 import type { AccountRecord, ContactRecord } from './store/records.js';
 
+/** How long a verified list is used for sending before it is looked up again anyway. */
+const LIST_REFRESH_MS = 24 * 3600_000;
 /** How far a list's signing time may lie in our future (clock skew between devices). */
 const LIST_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -78,11 +80,28 @@ export class Directory {
     return pending;
   }
 
-  /** The last verified view, for sending while the relay's HTTP side is unreachable. */
+  /** The last verified view (none before the first lookup); throws while a key change is pending. */
   cached(handle: string): ContactRecord | undefined {
     const contact = this.store.get('contacts', handle);
     if (contact?.changedIdentityKey) throw identityChangedError(handle);
     return contact?.listHead ? contact : undefined;
+  }
+
+  /**
+   * The list to seal to: the cached verified one, without a round trip, unless there is none or
+   * it is a day old. Changes reach us sooner without asking: the relay refuses an envelope
+   * sealed under an older list (`stale_devices`), and every message carries the sender's head.
+   * With the relay's HTTP side unreachable, the cached list is used whatever its age.
+   */
+  async forSend(handle: string): Promise<ContactRecord> {
+    const contact = this.cached(handle);
+    if (contact && Date.now() - contact.lookedUpAt < LIST_REFRESH_MS) return contact;
+    try {
+      return await this.lookup(handle);
+    } catch (error) {
+      if (contact && error instanceof SdkError && error.code === 'network') return contact;
+      throw error;
+    }
   }
 
   /** The head of the newest list verified for `handle` (our own from the account record). */

@@ -63,6 +63,14 @@ export interface DeviceListMismatch {
   known: DeviceListHead | undefined;
 }
 
+export interface SendProblem {
+  handle: string;
+  deviceId?: string;
+  /** An SdkError code or the relay's wire code (e.g. untrusted_device, unknown_device, quota_exceeded). */
+  code: string;
+  messageId?: string;
+}
+
 export type Emit = <E extends keyof SealpostEvents>(event: E, payload: SealpostEvents[E]) => void;
 
 export interface SealpostEvents {
@@ -88,6 +96,11 @@ export interface SealpostEvents {
   /** A linked device received the account's contacts, groups and conversations. */
   synced: { contacts: number; groups: number; conversations: number };
   group: GroupEvent;
+  /**
+   * Something in a send did not go to one recipient or device: an untrusted or unknown device, a
+   * list we refuse, a relay refusal. The message itself may still have reached the others.
+   */
+  send_problem: SendProblem;
   /** Envelopes that could not be used (undecryptable, untrusted sender, bad content). */
   rejected: SdkError;
   error: unknown;

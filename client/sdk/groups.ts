@@ -4,11 +4,9 @@
  * apply-content.ts) to the members' devices and our own.
  */
 import type { ContentDraft } from './content.js';
-import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
-import type { Emit } from './events.js';
 import { randomId } from './random.js';
-import { prepareFanout, reportProblems } from './sender.js';
+import type { Outgoing } from './outgoing.js';
 import type { LocalStore } from './store/local-store.js';
 import type { AccountRecord, GroupRecord } from './store/records.js';
 
@@ -58,16 +56,11 @@ export class Groups {
     return { group: next, audience: group.members };
   }
 
-  /** Members it cannot reach are reported, not fatal: the group changes for everyone else. */
-  async publish(ctx: ClientContext, { group, audience }: GroupChange, emit: Emit): Promise<GroupRecord> {
-    const me = ctx.account().handle;
+  /** Members it cannot reach are reported (send_problem), not fatal: the group changes for everyone else. */
+  async publish(outgoing: Outgoing, { group, audience }: GroupChange): Promise<GroupRecord> {
+    const me = this.account().handle;
     const content: ContentDraft = { type: 'group', id: randomId(), ts: group.updatedAt, groupId: group.groupId, name: group.name, members: group.members };
-    const fanout = await prepareFanout(ctx, audience.filter((m) => m !== me), content, { includeOwnDevices: true, strict: false });
-    reportProblems(fanout.problems, emit);
-    fanout.batch.put('groups', group.groupId, group);
-    for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-    await fanout.batch.commit();
-    void ctx.outbox.flush();
+    await outgoing.content(audience.filter((m) => m !== me), content, true, (fanout) => fanout.batch.put('groups', group.groupId, group));
     return group;
   }
 }

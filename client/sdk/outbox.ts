@@ -42,11 +42,6 @@ export class Outbox {
     return ++this.lastOrder;
   }
 
-  /** Envelopes still unacknowledged for a message. */
-  pendingFor(messageId: string): number {
-    return this.store.all('outbox').filter((record) => record.messageId === messageId).length;
-  }
-
   /** After a disconnect nothing is in flight any more: everything unacked is sent again. */
   reset(): void {
     this.inFlight.clear();
@@ -75,7 +70,7 @@ export class Outbox {
     for (const record of records) this.inFlight.add(record.id);
     let ack: SendAck;
     try {
-      ack = await this.connection.send(records.map((r) => ({ to: r.to, id: r.id, body: fromBase64Url(r.body) })));
+      ack = await this.connection.send(records.map((r) => ({ to: r.to, id: r.id, body: fromBase64Url(r.body), list: r.list })));
     } catch {
       // Timed out or disconnected: left in the outbox; the next connect sends them again.
       for (const record of records) this.inFlight.delete(record.id);

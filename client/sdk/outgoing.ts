@@ -1,46 +1,203 @@
 /**
- * An outgoing text: fanned out, then written as one batch with its message record and its
- * outbox envelopes, so a crash leaves either all of it or none; from then on it is tracked
- * until the relay has stored it.
+ * The outgoing direction, one owner: every content this device sends — texts, receipts, group
+ * updates, own-device control — is fanned out here, written with its envelopes and the ratchet
+ * states that sealed them in ONE batch, tracked until every envelope is settled, and turned
+ * into message states through message-state.ts (the one transition table).
+ *
+ * Why nothing is lost or sent to a device that should not get it:
+ * - A content stays in `pendingContents` until none of its envelopes is left in the outbox, so
+ *   a crash at any point resends the same envelopes (same ids: the relay stores an id once).
+ * - The relay refuses an envelope sealed under an older device list than it holds
+ *   (`stale_devices`): the recipient's list is looked up and verified again and the content is
+ *   sealed again for that account's current devices (at most MAX_RESTARTS times).
+ * - `unknown_device` (a device removed, or the account recovered) is answered the same way.
+ * - Every problem found while fanning out (a refused or unknown device, a list we do not trust)
+ *   is reported as a typed `send_problem` event; none is swallowed.
  */
+import { fromBase64Url } from '../../crypto/index.js';
 import type { ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
-import type { DeliveryTracker } from './delivery-tracker.js';
 import { SdkError } from './errors.js';
 import type { Emit } from './events.js';
+import { applyStateEvent } from './message-state.js';
+import type { OutboxResult } from './outbox.js';
 import { randomId } from './random.js';
-import { prepareFanout, reportProblems, type FanoutOptions } from './sender.js';
-import type { Conversation, MessageRecord } from './store/records.js';
+import { prepareFanout, type Fanout } from './sender.js';
+import type { Conversation, MessageRecord, PendingContentRecord } from './store/records.js';
+
+const MAX_RESTARTS = 3;
 
 export interface OutgoingMessage {
   id: string;
-  /** Resolves once the relay durably stored it for the recipient; rejects with the reason if it refused. */
+  /** Resolves once the relay durably stored it for a recipient; rejects with the reason if it refused. */
   stored: Promise<void>;
 }
 
-export async function queueText(
-  ctx: ClientContext, tracker: DeliveryTracker, recipients: string[], conversation: Conversation, text: string, emit: Emit,
-): Promise<OutgoingMessage> {
-  const account = ctx.account();
-  const id = randomId();
-  const ts = Date.now();
-  const content: ContentDraft = {
-    type: 'text', id, ts, text,
-    ...(conversation.kind === 'direct' ? { to: conversation.handle } : { groupId: conversation.groupId }),
-  };
-  const options: FanoutOptions = { includeOwnDevices: true, strict: conversation.kind === 'direct', messageId: id };
-  const fanout = await prepareFanout(ctx, recipients, content, options);
-  reportProblems(fanout.problems, emit);
-  if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
-  const record: MessageRecord = {
-    id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, storedAt: Date.now(), outgoing: true, state: 'sending',
-  };
-  fanout.batch.put('messages', id, record);
-  fanout.batch.put('seenMessages', `${account.handle}:${id}`, { at: ts });
-  for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-  await fanout.batch.commit();
-  const stored = tracker.track(id);
-  emit('message_state', { id, state: 'sending' });
-  void ctx.outbox.flush();
-  return { id, stored };
+interface Tracking {
+  reachedRecipient: boolean;
+  failures: string[];
+  settle?: { resolve: () => void; reject: (error: SdkError) => void };
+}
+
+export class Outgoing {
+  private readonly tracking = new Map<string, Tracking>();
+
+  constructor(private readonly ctx: ClientContext, private readonly emit: Emit) {}
+
+  /** A text to a direct or group conversation, copied to our own other devices. */
+  async text(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
+    const account = this.ctx.account();
+    const id = randomId();
+    const ts = Date.now();
+    const draft: ContentDraft = {
+      type: 'text', id, ts, text,
+      ...(conversation.kind === 'direct' ? { to: conversation.handle } : { groupId: conversation.groupId }),
+    };
+    const pending = { id, draft, recipients, includeOwnDevices: true, messageId: id };
+    const fanout = await this.fanout(pending, conversation.kind === 'direct');
+    if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
+    const record: MessageRecord = {
+      id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, storedAt: Date.now(), outgoing: true, state: 'sending',
+    };
+    fanout.batch.put('messages', id, record);
+    fanout.batch.put('seenMessages', `${account.handle}:${id}`, { at: ts });
+    const stored = this.track(id);
+    await this.queue(fanout, pending);
+    this.emit('message_state', { id, state: 'sending' });
+    return { id, stored };
+  }
+
+  /**
+   * Receipts, group updates and own-device control contents: queued like texts (resent after a
+   * reconnect), best effort per recipient. `extra` writes go in the same batch (e.g. the group
+   * record a group update describes).
+   */
+  async content(recipients: string[], draft: ContentDraft, includeOwnDevices: boolean, extra?: (fanout: Fanout) => void): Promise<void> {
+    const pending = { id: draft.id, draft, recipients, includeOwnDevices };
+    const fanout = await this.fanout(pending, false);
+    extra?.(fanout);
+    await this.queue(fanout, pending);
+  }
+
+  /** Typing: pushed only to devices that are online and already have a session; never stored, never looked up. */
+  async typing(recipients: string[], draft: ContentDraft): Promise<void> {
+    const fanout = await prepareFanout(this.ctx, recipients, draft, { contentId: draft.id, includeOwnDevices: false, strict: false, ephemeral: true });
+    await fanout.batch.commit(); // the ratchet steps, whether or not the push goes out
+    if (fanout.envelopes.length === 0 || !this.ctx.connection.connected) return;
+    await this.ctx.connection.send(fanout.envelopes.map((e) => ({ to: e.to, id: e.id, body: fromBase64Url(e.body), ephemeral: true, list: e.list }))).catch(() => undefined);
+  }
+
+  /** Settles what the relay answered for a batch of envelopes (the outbox already removed them). */
+  async onResult(result: OutboxResult): Promise<void> {
+    const touched = new Set<string>();
+    const stale = new Map<string, Set<string>>();
+    for (const record of result.stored) {
+      touched.add(record.contentId);
+      if (record.messageId !== undefined && record.toRecipient) this.entry(record.messageId).reachedRecipient = true;
+    }
+    for (const { record, code } of result.failed) {
+      touched.add(record.contentId);
+      // A newer list, or a device the relay no longer knows (removed, or the account recovered):
+      // the account changed since we cached its list. Look it up and seal again.
+      if (code === 'stale_devices' || code === 'unknown_device') {
+        stale.set(record.contentId, (stale.get(record.contentId) ?? new Set()).add(record.handle));
+        continue;
+      }
+      this.emit('send_problem', { handle: record.handle, deviceId: record.to, code, ...(record.messageId ? { messageId: record.messageId } : {}) });
+      if (record.messageId !== undefined && record.toRecipient) this.entry(record.messageId).failures.push(code);
+    }
+    for (const [contentId, handles] of stale) await this.restart(contentId, handles);
+    await this.settle(touched);
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  private async fanout(pending: { id: string; draft: ContentDraft; recipients: string[]; includeOwnDevices: boolean; messageId?: string }, strict: boolean): Promise<Fanout> {
+    const fanout = await prepareFanout(this.ctx, pending.recipients, pending.draft, {
+      contentId: pending.id, includeOwnDevices: pending.includeOwnDevices, strict,
+      ...(pending.messageId === undefined ? {} : { messageId: pending.messageId }),
+    });
+    for (const { handle, deviceId, error } of fanout.problems) {
+      const code = error.details.relayCode ?? error.code;
+      this.emit('send_problem', { handle, code, ...(deviceId ? { deviceId } : {}), ...(pending.messageId ? { messageId: pending.messageId } : {}) });
+    }
+    return fanout;
+  }
+
+  private async queue(fanout: Fanout, pending: { id: string; draft: ContentDraft; recipients: string[]; includeOwnDevices: boolean; messageId?: string }, restarts = 0): Promise<void> {
+    if (fanout.envelopes.length > 0) {
+      const record: PendingContentRecord = {
+        id: pending.id, draft: JSON.stringify(pending.draft), recipients: pending.recipients, includeOwnDevices: pending.includeOwnDevices, restarts,
+        ...(pending.messageId === undefined ? {} : { messageId: pending.messageId }),
+      };
+      fanout.batch.put('pendingContents', pending.id, record);
+    }
+    for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
+    await fanout.batch.commit();
+    if (fanout.envelopes.length === 0 && pending.messageId !== undefined) await this.settle(new Set([pending.id]));
+    void this.ctx.outbox.flush();
+  }
+
+  /** Seals a content again for the accounts whose lists were stale, after verifying their current lists. */
+  private async restart(contentId: string, handles: Set<string>): Promise<void> {
+    const pending = this.ctx.store.get('pendingContents', contentId);
+    const messageId = pending?.messageId;
+    if (!pending || pending.restarts >= MAX_RESTARTS) {
+      // The relay keeps refusing what its own lookups serve: give up and say so.
+      for (const handle of handles) this.emit('send_problem', { handle, code: 'stale_devices', ...(messageId ? { messageId } : {}) });
+      if (messageId !== undefined) this.entry(messageId).failures.push('stale_devices');
+      return;
+    }
+    const own = this.ctx.account().handle;
+    for (const handle of handles) {
+      await this.ctx.directory.lookup(handle).catch((error: unknown) => {
+        this.emit('send_problem', { handle, code: error instanceof SdkError ? error.code : 'send_failed', ...(messageId ? { messageId } : {}) });
+      });
+    }
+    const draft = JSON.parse(pending.draft) as ContentDraft;
+    const again = { id: contentId, draft, recipients: [...handles].filter((h) => h !== own), includeOwnDevices: handles.has(own), ...(messageId === undefined ? {} : { messageId }) };
+    const fanout = await this.fanout(again, false);
+    // Keep the whole recipient set on record: other accounts' envelopes may still be in flight.
+    await this.queue(fanout, { ...again, recipients: pending.recipients, includeOwnDevices: pending.includeOwnDevices }, pending.restarts + 1);
+  }
+
+  /** Contents with no envelope left in the outbox are done: their message gets its state, the caller its answer. */
+  private async settle(contentIds: Set<string>): Promise<void> {
+    const outbox = this.ctx.store.all('outbox');
+    const batch = this.ctx.store.batch();
+    const changes = [];
+    const answers: Array<() => void> = [];
+    for (const contentId of contentIds) {
+      if (outbox.some((e) => e.contentId === contentId)) continue;
+      const messageId = this.ctx.store.get('pendingContents', contentId)?.messageId ?? (this.tracking.has(contentId) ? contentId : undefined);
+      batch.delete('pendingContents', contentId);
+      if (messageId === undefined) continue;
+      const tracking = this.entry(messageId);
+      this.tracking.delete(messageId);
+      const failed = !tracking.reachedRecipient;
+      const reason = tracking.failures[0] ?? 'no_devices';
+      const change = applyStateEvent(batch, messageId, failed ? 'refused' : 'stored', reason);
+      if (change) changes.push(change);
+      const settle = tracking.settle;
+      if (settle) answers.push(failed ? () => settle.reject(new SdkError('send_failed', `the relay refused the message: ${reason}`, { relayCode: reason as never })) : () => settle.resolve());
+    }
+    await batch.commit();
+    for (const change of changes) this.emit('message_state', change);
+    for (const answer of answers) answer();
+  }
+
+  /** A promise for "stored on the relay"; never an unhandled rejection if the caller ignores it. */
+  private track(messageId: string): Promise<void> {
+    const stored = new Promise<void>((resolve, reject) => {
+      this.entry(messageId).settle = { resolve, reject };
+    });
+    stored.catch(() => undefined);
+    return stored;
+  }
+
+  private entry(messageId: string): Tracking {
+    let tracking = this.tracking.get(messageId);
+    if (!tracking) this.tracking.set(messageId, (tracking = { reachedRecipient: false, failures: [] }));
+    return tracking;
+  }
 }

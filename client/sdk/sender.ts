@@ -1,14 +1,16 @@
 /**
  * Fan-out: one content, encrypted separately for every device in the verified device list of
  * every recipient and for the sender's own other devices (so all of a user's devices see the
- * conversation), sealed, and written to the outbox in ONE batch with the ratchet states that
- * produced it. A device that is not in the newest verified list is never encrypted to.
+ * conversation), sealed, and collected in ONE batch with the ratchet states that produced it.
+ * A device that is not in the newest verified list is never encrypted to. Lists come from the
+ * directory's cache (no round trip on the steady-state path); each envelope names the list
+ * version it was sealed under, and the relay refuses it `stale_devices` when it holds a newer
+ * one (outgoing.ts then refreshes and seals again). outgoing.ts owns what happens next.
  */
 import { parseSigningPublicKey, sealEnvelope, toBase64Url } from '../../crypto/index.js';
 import { encodeContent, type ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
-import type { Emit } from './events.js';
 import { headsFor } from './list-heads.js';
 import { randomId } from './random.js';
 import type { StoreBatch } from './store/local-store.js';
@@ -27,25 +29,31 @@ export interface Fanout {
 }
 
 export interface FanoutOptions {
+  /** The content these envelopes carry (PendingContentRecord id). */
+  contentId: string;
   /** Copy to this account's other devices. */
   includeOwnDevices: boolean;
   /** Direct messages: any recipient problem aborts the whole send (nothing is queued). */
   strict: boolean;
   messageId?: string;
-  /** Ephemeral content (typing) never claims a prekey bundle: only devices with a session get it. */
-  existingSessionsOnly?: boolean;
+  /**
+   * Ephemeral content (typing): only devices with a session and only cached lists — it never
+   * claims a prekey bundle or looks anyone up.
+   */
+  ephemeral?: boolean;
 }
 
-export async function prepareFanout(ctx: ClientContext, recipients: string[], content: ContentDraft, options: FanoutOptions): Promise<Fanout> {
+export async function prepareFanout(ctx: ClientContext, recipients: readonly string[], content: ContentDraft, options: FanoutOptions): Promise<Fanout> {
   const account = ctx.account();
   const fanout: Fanout = { batch: ctx.store.batch(), envelopes: [], problems: [] };
   for (const handle of recipients) {
     try {
-      const contact = await resolveContact(ctx, handle);
+      const contact = await contactFor(ctx, handle, options);
+      if (!contact) continue;
       // Each recipient account gets the heads of the lists this copy was encrypted under.
       const plaintext = encodeContent(content, headsFor(ctx, handle));
       const sealed = await sealForDevices(ctx, fanout, contact, plaintext, true, options);
-      if (sealed === 0 && !options.existingSessionsOnly) throw new SdkError('no_devices', `no device of ${handle} can be sent to`, { handle });
+      if (sealed === 0 && !options.ephemeral) throw new SdkError('no_devices', `no device of ${handle} can be sent to`, { handle });
     } catch (error) {
       const problem = toSdkError(error);
       if (options.strict) throw problem;
@@ -55,9 +63,11 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
   if (options.includeOwnDevices) {
     // Own devices are best effort: a failed copy must not stop the message itself.
     try {
-      const self = await resolveContact(ctx, account.handle);
-      const others = { ...self, devices: self.devices.filter((device) => device.deviceId !== account.deviceId) };
-      await sealForDevices(ctx, fanout, others, encodeContent(content, headsFor(ctx, account.handle)), false, options);
+      const self = await contactFor(ctx, account.handle, options);
+      if (self) {
+        const others = { ...self, devices: self.devices.filter((device) => device.deviceId !== account.deviceId) };
+        await sealForDevices(ctx, fanout, others, encodeContent(content, headsFor(ctx, account.handle)), false, options);
+      }
     } catch (error) {
       fanout.problems.push({ handle: account.handle, error: toSdkError(error) });
     }
@@ -65,38 +75,28 @@ export async function prepareFanout(ctx: ClientContext, recipients: string[], co
   return fanout;
 }
 
-export function reportProblems(problems: FanoutProblem[], emit: Emit): void {
-  for (const { error } of problems) {
-    if (error.code !== 'untrusted_device' && error.code !== 'identity_changed') emit('rejected', error);
-  }
-}
-
-/** A fresh verified lookup; the last verified one if the relay's HTTP side is unreachable. */
-async function resolveContact(ctx: ClientContext, handle: string): Promise<ContactRecord> {
-  try {
-    return await ctx.directory.lookup(handle);
-  } catch (error) {
-    const cached = error instanceof SdkError && error.code === 'network' ? ctx.directory.cached(handle) : undefined;
-    if (cached) return cached;
-    throw error;
-  }
+/** The cached verified list (a lookup only when there is none, or it is old); typing never looks up. */
+function contactFor(ctx: ClientContext, handle: string, options: FanoutOptions): Promise<ContactRecord | undefined> {
+  if (options.ephemeral) return Promise.resolve(ctx.directory.cached(handle));
+  return ctx.directory.forSend(handle);
 }
 
 async function sealForDevices(
   ctx: ClientContext, fanout: Fanout, contact: ContactRecord, plaintext: Uint8Array, toRecipient: boolean, options: FanoutOptions,
 ): Promise<number> {
   const account = ctx.account();
-  const { messageId } = options;
+  const list = contact.listHead?.version;
+  if (list === undefined) throw new SdkError('untrusted_device_list', `no verified device list for ${contact.handle}`, { handle: contact.handle });
   let sealed = 0;
   for (const device of contact.devices) {
-    if (options.existingSessionsOnly && !ctx.sessions.has(device.deviceId)) continue;
+    if (options.ephemeral && !ctx.sessions.has(device.deviceId)) continue;
     try {
       const remote = { handle: contact.handle, deviceId: device.deviceId, identityKey: contact.identityKey };
       const message = await ctx.sessions.encrypt(fanout.batch, remote, plaintext);
       const body = sealEnvelope({ senderHandle: account.handle, senderDeviceId: account.deviceId, message }, parseSigningPublicKey(device.deviceId));
       const record: OutboxRecord = {
-        id: randomId(), to: device.deviceId, body: toBase64Url(body), toRecipient, order: ctx.outbox.nextOrder(),
-        ...(messageId === undefined ? {} : { messageId }),
+        id: randomId(), to: device.deviceId, body: toBase64Url(body), contentId: options.contentId, handle: contact.handle, list,
+        toRecipient, order: ctx.outbox.nextOrder(), ...(options.messageId === undefined ? {} : { messageId: options.messageId }),
       };
       fanout.envelopes.push(record);
       sealed++;

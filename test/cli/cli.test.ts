@@ -42,7 +42,7 @@ describe('sealpost client commands', () => {
       const io = capture();
       expect(await run(['register', '--relay', relay.url, '--handle', handle, '--profile', profile], io)).toBe(0);
       expect(JSON.parse(io.lines[0]!)).toMatchObject({ handle, profile });
-      expect(statSync(join(profile, 'store.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(profile, 'store.journal')).mode & 0o777).toBe(0o600);
     }
   });
 

@@ -158,15 +158,22 @@ describe('account authority and device lists (protocol v2)', () => {
     const refusals: DeviceListRefusal[] = [];
     bob.client.on('device_list_refused', (r) => refusals.push(r));
     liars.bob.lieAbout('alice', () => aliceBeforeRemoval);
-    await expect(bob.client.send('alice', 'to the old list')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    await expect(bob.client.lookup('alice')).rejects.toMatchObject({ code: 'untrusted_device_list' });
     expect(refusals).toContainEqual(expect.objectContaining({ handle: 'alice', reason: 'rollback' }));
-    expect(bob.client.store.all('outbox').filter((e) => e.to === removedId)).toEqual([]);
+    // Sending goes on under the newest verified list: nothing is sealed to the removed device.
+    await (await bob.client.send('alice', 'to the verified list')).stored;
+    await waitFor(() => textsFrom(alice, 'bob').includes('to the verified list'), 'alice gets it');
+    expect(bob.client.store.get('sessions', removedId)).toBeUndefined();
 
+    // The owner's own devices check their list on every connect (self-monitoring).
     const own: DeviceListRefusal[] = [];
-    alice.client.on('device_list_refused', (r) => own.push(r));
     liars.alice.lieAbout('alice', () => aliceBeforeRemoval);
+    await alice.client.close();
+    alice = await alice.reopen();
+    alice.client.on('device_list_refused', (r) => own.push(r));
+    opened.push(alice);
+    await waitFor(() => own.some((r) => r.handle === 'alice' && r.reason === 'rollback'), 'alice catches the rollback of her own list');
     await (await alice.client.send('bob', 'own copies?')).stored;
-    expect(own).toContainEqual(expect.objectContaining({ handle: 'alice', reason: 'rollback' }));
     expect(alice.client.store.get('sessions', removedId)).toBeUndefined();
     liars.alice.honest();
     liars.bob.honest();
@@ -180,11 +187,12 @@ describe('account authority and device lists (protocol v2)', () => {
     bob.client.on('device_refused', (r) => skipped.push(r));
 
     liars.bob.lieAbout('alice', (view) => ({ ...view, deviceList: { ...view.deviceList, devices: [...view.deviceList.devices, { deviceId: removedId, createdAt: 1 }] } }));
-    await expect(bob.client.send('alice', 'forged list')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    await expect(bob.client.lookup('alice')).rejects.toMatchObject({ code: 'untrusted_device_list' });
     expect(refusals.at(-1)).toMatchObject({ handle: 'alice', reason: 'unsigned' });
 
     const stale = aliceBeforeRemoval.devices.find((d) => d.deviceId === removedId)!;
     liars.bob.lieAbout('alice', (view) => ({ ...view, devices: [...view.devices, stale, { deviceId: 'not-a-key' }] }));
+    await bob.client.lookup('alice');
     await (await bob.client.send('alice', 'past the junk')).stored;
     await waitFor(() => textsFrom(alice, 'bob').includes('past the junk'), 'alice still gets it');
     expect(skipped).toEqual(expect.arrayContaining([
@@ -195,23 +203,24 @@ describe('account authority and device lists (protocol v2)', () => {
     liars.bob.honest();
   });
 
-  it('catches a split view (a new contact shown an old list) on the next message, both ways', async () => {
+  it('catches a split view (a new contact shown an old list): the relay refuses what is sealed to it, and the next message shows it', async () => {
     const dave = await registerDevice(profiles.path, relay.url, 'dave', { fetch: liars.dave.fetch });
     opened.push(dave);
     liars.dave.lieAbout('alice', () => aliceBeforeRemoval);
-    const seenByAlice: DeviceListMismatch[] = [];
     const seenByDave: DeviceListMismatch[] = [];
-    alice.client.on('device_list_mismatch', (m) => seenByAlice.push(m));
     dave.client.on('device_list_mismatch', (m) => seenByDave.push(m));
 
-    // dave has never seen alice: he cannot know the list is old, and encrypts to it …
-    await (await dave.client.send('alice', 'hello alice')).stored;
-    await waitFor(() => textsFrom(alice, 'dave').includes('hello alice'), 'alice gets dave');
-    // … but alice sees, inside his message, that he was shown another list of hers.
-    expect(seenByAlice).toContainEqual(expect.objectContaining({ handle: 'alice', kind: 'recipient', from: 'dave' }));
-    expect(seenByAlice.at(-1)?.inBand.version).toBe(aliceBeforeRemoval.deviceList.version);
+    // dave has never seen alice: he cannot know the list is old, and seals to it. The relay's own
+    // send check refuses every envelope sealed under the old list (stale_devices), the lookups
+    // keep serving the old list, and after a bounded number of tries the send fails: nothing
+    // sealed to the removed device is stored.
+    const problems: string[] = [];
+    dave.client.on('send_problem', (p) => problems.push(p.code));
+    await expect((await dave.client.send('alice', 'hello alice')).stored).rejects.toMatchObject({ details: { relayCode: 'stale_devices' } });
+    expect(textsFrom(alice, 'dave')).toEqual([]);
+    expect(problems).toContain('stale_devices');
 
-    // And alice's reply tells dave that her list is newer than what his relay serves him.
+    // alice's message tells dave that her list is newer than what his relay serves him.
     await (await alice.client.send('dave', 'hi dave')).stored;
     await waitFor(() => textsFrom(dave, 'alice').includes('hi dave'), 'dave gets the reply');
     expect(seenByDave).toContainEqual(expect.objectContaining({ handle: 'alice', kind: 'sender', from: 'alice' }));

@@ -42,6 +42,9 @@ describe('a malicious relay', () => {
 
     const changes: IdentityChange[] = [];
     alice.client.on('identity_changed', (change) => changes.push(change));
+    // Sending uses the cached verified list; the change shows at the next lookup (a daily refresh,
+    // an unknown device, a newer list in a message, or the user opening the contact).
+    await expect(alice.client.lookup('bob')).rejects.toMatchObject({ code: 'identity_changed' });
     const attempt = alice.client.send('bob', 'must not be sent');
     await expect(attempt).rejects.toBeInstanceOf(SdkError);
     await expect(attempt).rejects.toMatchObject({ code: 'identity_changed' });
@@ -57,11 +60,14 @@ describe('a malicious relay', () => {
     alice.client.on('device_list_refused', (refusal) => refusals.push(refusal));
     await alice.client.acceptIdentity('bob');
     await expect(alice.client.send('bob', 'to whom?')).rejects.toMatchObject({ code: 'untrusted_device_list' });
-    expect(refusals).toEqual([expect.objectContaining({ handle: 'bob', reason: 'unsigned' })]);
+    await expect(alice.client.lookup('bob')).rejects.toMatchObject({ code: 'untrusted_device_list' });
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.every((r) => r.handle === 'bob' && r.reason === 'unsigned')).toBe(true);
     expect(alice.client.store.all('outbox')).toEqual([]);
 
     // The relay serves the real key again: a second change, raised and accepted, and all is well.
     liar.honest();
+    await expect(alice.client.lookup('bob')).rejects.toMatchObject({ code: 'identity_changed' });
     await expect(alice.client.send('bob', 'back?')).rejects.toMatchObject({ code: 'identity_changed' });
     await alice.client.acceptIdentity('bob');
     await (await alice.client.send('bob', 'welcome back')).stored;

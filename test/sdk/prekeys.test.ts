@@ -79,9 +79,11 @@ describe('prekeys and the profile store', () => {
     await carol.client.close();
   });
 
-  it('keeps the profile in one 0600 file, with no temporary files left behind', async () => {
+  it('keeps the profile in 0600 files, with no temporary files left behind', async () => {
     await bob.client.close(); // a live client may be mid-write (temp file not yet renamed)
-    expect(statSync(join(bob.profile, 'store.json')).mode & 0o777).toBe(0o600);
+    const files = readdirSync(bob.profile);
+    expect(files).toContain('store.journal');
+    for (const name of files) expect(statSync(join(bob.profile, name)).mode & 0o777, name).toBe(0o600);
     expect(statSync(bob.profile).mode & 0o777).toBe(0o700);
     expect(readdirSync(bob.profile).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     const reopened = await openDevice('bob-copy', bob.profile);

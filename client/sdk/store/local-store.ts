@@ -9,7 +9,8 @@ import type { Persistence } from './persistence.js';
 import { COLLECTIONS, type CollectionName, type Collections, type Snapshot, type StoreWrite } from './records.js';
 
 export class LocalStore {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly waiting: Array<{ writes: readonly StoreWrite[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -47,26 +48,54 @@ export class LocalStore {
     return new StoreBatch(this);
   }
 
-  /** Persists the writes atomically, then applies them in memory. Batches are applied in call order. */
+  /**
+   * Persists the writes atomically, then applies them in memory. Batches are applied in call
+   * order. Group commit: batches that arrive while a write is in flight go to the backend
+   * together in the next one (one disk flush for all of them), and each still lands whole or
+   * not at all, since the combined write does.
+   */
   commit(writes: readonly StoreWrite[]): Promise<void> {
     if (this.closed) return Promise.reject(new SdkError('closed', 'the local store is closed'));
-    if (writes.length === 0) return this.tail;
-    const run = this.tail.then(async () => {
-      await this.persistence.write(writes);
-      for (const write of writes) {
-        const map = this.data[write.collection] as Map<string, unknown>;
-        if (write.value === null) map.delete(write.key);
-        else map.set(write.key, write.value);
-      }
+    if (writes.length === 0) return this.flushing ?? Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ writes, resolve, reject });
+      this.startFlush();
     });
-    this.tail = run.catch(() => undefined);
-    return run;
+  }
+
+  private startFlush(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // A batch that arrived after the loop's last check (its callers resumed first) still goes out.
+      if (this.waiting.length > 0) this.startFlush();
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.tail;
+    while (this.flushing) await this.flushing;
     await this.persistence.close();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0);
+      try {
+        await this.persistence.write(group.flatMap((g) => g.writes));
+      } catch (error) {
+        for (const g of group) g.reject(error);
+        continue;
+      }
+      for (const { writes } of group) {
+        for (const write of writes) {
+          const map = this.data[write.collection] as Map<string, unknown>;
+          if (write.value === null) map.delete(write.key);
+          else map.set(write.key, write.value);
+        }
+      }
+      for (const g of group) g.resolve();
+    }
   }
 
   /** A JSON-ready copy of everything (the file backend's format). */

@@ -111,11 +111,32 @@ export interface OutboxRecord {
   id: string;
   to: string;
   body: string;
+  /** The content (a PendingContentRecord) this envelope carries. */
+  contentId: string;
+  /** The account `to` belongs to, and the version of its device list the envelope was sealed under. */
+  handle: string;
+  list: number;
   /** The message this envelope carries a copy of (absent for receipts and control messages). */
   messageId?: string;
   /** Whether `to` is a device of the message's recipients (not one of the sender's own). */
   toRecipient: boolean;
   order: number;
+}
+
+/**
+ * A content on its way out, kept until every envelope carrying it is settled, so that the
+ * relay's `stale_devices` refusal can be answered by sealing it again for the current devices.
+ */
+export interface PendingContentRecord {
+  id: string;
+  /** The content as encoded, before the per-recipient heads (JSON of a ContentDraft). */
+  draft: string;
+  /** Recipient accounts (our own is reached through `includeOwnDevices`). */
+  recipients: string[];
+  includeOwnDevices: boolean;
+  messageId?: string;
+  /** How many times it was sealed again after a stale device list (bounded). */
+  restarts: number;
 }
 
 /**
@@ -169,6 +190,7 @@ export interface Collections {
   deviceNames: DeviceNameRecord;
   conversations: ConversationRecord;
   acceptedBaseKeys: AcceptedBaseKeyRecord;
+  pendingContents: PendingContentRecord;
 }
 
 export type CollectionName = keyof Collections;
@@ -176,7 +198,7 @@ export type CollectionName = keyof Collections;
 export const COLLECTIONS: readonly CollectionName[] = [
   'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
   'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes', 'deviceNames',
-  'conversations', 'acceptedBaseKeys',
+  'conversations', 'acceptedBaseKeys', 'pendingContents',
 ];
 
 /** One put (value) or delete (value null) in an atomic batch. */
