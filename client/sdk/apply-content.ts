@@ -1,16 +1,18 @@
 /**
  * What a decrypted content does to local state: messages are recorded, receipts move our own
- * messages forward (never back), group updates are accepted only from current members, and
- * `linked` / `sync` only from our own account's devices.
+ * messages forward (never back; a group message only once every member confirmed), group
+ * updates are judged by group-rules.ts (newer epoch, from an admin), and `linked` / `sync` only
+ * from our own account's devices.
  * Returns the events to emit once the batch is committed, and the delivered receipt to send.
  */
 import type { GroupContent, TextContent } from './content.js';
 import type { GroupEvent, SealpostEvents } from './events.js';
-import { applyStateEvent } from './message-state.js';
+import { groupReceipt, judgeGroupUpdate } from './group-rules.js';
+import { applyStateEvent, type StateEvent } from './message-state.js';
 import type { Received } from './receiver.js';
 import type { LocalStore } from './store/local-store.js';
 import { applySync } from './sync.js';
-import type { Conversation, GroupRecord, MessageRecord } from './store/records.js';
+import type { Conversation, MessageRecord } from './store/records.js';
 
 export type PendingEvent = { [E in keyof SealpostEvents]: { event: E; payload: SealpostEvents[E] } }[keyof SealpostEvents];
 
@@ -32,7 +34,15 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
         const message = received.batch.get('messages', id);
         // Only the recipient of our message may confirm it (not a third party naming its id).
         if (!message?.outgoing || !isRecipient(message.conversation, senderHandle, store)) continue;
-        const change = applyStateEvent(received.batch, id, content.receipt);
+        let event: StateEvent | undefined = content.receipt;
+        if (message.conversation.kind === 'group') {
+          const group = received.batch.get('groups', message.conversation.groupId);
+          if (!group) continue;
+          const counted = groupReceipt(message, group, senderHandle, content.receipt, ownHandle);
+          received.batch.put('messages', id, counted.message);
+          event = counted.event;
+        }
+        const change = event && applyStateEvent(received.batch, id, event);
         if (change) events.push({ event: 'message_state', payload: change });
       }
       return { events };
@@ -86,10 +96,10 @@ function applyText(store: LocalStore, ownHandle: string, received: Received, con
 
 function applyGroup(received: Received, content: GroupContent): Applied {
   const current = received.batch.get('groups', content.groupId);
-  const allowed = current ? current.members.includes(received.senderHandle) : content.members.includes(received.senderHandle);
-  if (!allowed) return { events: [] };
+  const verdict = judgeGroupUpdate(current, content, received.senderHandle);
+  if ('refused' in verdict) return { events: [] };
+  const record = verdict.accepted;
   const previous = current?.members ?? [];
-  const record: GroupRecord = { groupId: content.groupId, name: content.name, members: [...new Set(content.members)], updatedAt: content.ts };
   received.batch.put('groups', content.groupId, record);
   const change: GroupEvent = {
     groupId: record.groupId, name: record.name, members: record.members, by: received.senderHandle,

@@ -12,7 +12,8 @@
  *   get the same content, know the conversation); `groupId` marks a group message.
  * - `receipt`: delivered / read, about message ids the receiver got.
  * - `typing`: sent as an ephemeral envelope (never stored by the relay).
- * - `group`: the full membership of a group after a change, sent to old and new members.
+ * - `group`: the full state of a group after a change (epoch, members, admins), sent to old and
+ *   new members.
  * - `linked`: own devices only — a newly linked device announces itself; the device that
  *   approved the link takes it as the confirmation and answers with `sync`.
  * - `sync`: own devices only — contacts with their pinned keys and verified marks, groups with
@@ -57,12 +58,20 @@ export const TypingContent = Type.Object({
   groupId: Type.Optional(Id),
 });
 
+/**
+ * The whole state of a group after a change. `epoch` counts changes (1 at creation) and a member
+ * takes only a newer epoch than it holds, from an admin of the state it holds (a member may also
+ * remove just itself): an old update replayed, or a second update of the same epoch, changes
+ * nothing. `admins` are the members who may change the group (the creator first).
+ */
 export const GroupContent = Type.Object({
   ...Base,
   type: Type.Literal('group'),
   groupId: Id,
+  epoch: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   name: Type.String({ maxLength: 200 }),
   members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }),
+  admins: Type.Array(HandleText, { minItems: 1, maxItems: 256 }),
 });
 
 export const LinkedContent = Type.Object({
@@ -81,7 +90,11 @@ export const SyncContent = Type.Object({
   /** True for the account state sent to a new device (the last chunk ends it); false for a rename. */
   full: Type.Boolean(),
   contacts: Type.Array(Type.Object({ handle: HandleText, identityKey: Key, verified: Type.Boolean() }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
-  groups: Type.Array(Type.Object({ groupId: Id, name: Type.String({ maxLength: 200 }), members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }), updatedAt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
+  groups: Type.Array(Type.Object({
+    groupId: Id, epoch: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), name: Type.String({ maxLength: 200 }),
+    members: Type.Array(HandleText, { minItems: 1, maxItems: 256 }), admins: Type.Array(HandleText, { minItems: 1, maxItems: 256 }),
+    updatedAt: Type.Integer({ minimum: 0 }),
+  }, { additionalProperties: false }), { maxItems: SYNC_CHUNK }),
   conversations: Type.Array(ConversationRef, { maxItems: SYNC_CHUNK }),
   deviceNames: Type.Array(Type.Object({ deviceId: Key, name: Type.String({ minLength: 1, maxLength: 64 }), at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: 64 }),
 });

@@ -18,6 +18,8 @@ export type SdkErrorCode =
   | 'invalid_content'
   | 'link_timeout'
   | 'not_a_member'
+  /** Only a group's admins may add or remove members (anyone may leave). */
+  | 'not_an_admin'
   | 'unknown_group'
   | 'unknown_contact'
   | 'send_failed'

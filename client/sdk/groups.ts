@@ -39,27 +39,40 @@ export class Groups {
   }
 
   created(name: string, members: string[]): GroupChange {
-    const group: GroupRecord = { groupId: randomId(), name, members: [...new Set([this.account().handle, ...members])], updatedAt: Date.now() };
+    const me = this.account().handle;
+    const group: GroupRecord = { groupId: randomId(), epoch: 1, name, members: [...new Set([me, ...members])], admins: [me], updatedAt: Date.now() };
     return { group, audience: group.members };
   }
 
   withMembers(groupId: string, handles: string[]): GroupChange {
-    const group = this.require(groupId);
-    const next = { ...group, members: [...new Set([...group.members, ...handles])], updatedAt: Date.now() };
+    const group = this.requireAdmin(groupId);
+    const next = { ...group, epoch: group.epoch + 1, members: [...new Set([...group.members, ...handles])], updatedAt: Date.now() };
     return { group: next, audience: next.members };
   }
 
-  /** Told to the old member list, so the removed members learn it. */
+  /** Told to the old member list, so the removed members learn it. Anyone may remove just themselves (leave). */
   withoutMembers(groupId: string, handles: string[]): GroupChange {
-    const group = this.require(groupId);
-    const next = { ...group, members: group.members.filter((m) => !handles.includes(m)), updatedAt: Date.now() };
+    const me = this.account().handle;
+    const group = handles.length === 1 && handles[0] === me ? this.require(groupId) : this.requireAdmin(groupId);
+    const members = group.members.filter((m) => !handles.includes(m));
+    const admins = group.admins.filter((a) => members.includes(a));
+    // A group never loses its last admin: the longest-standing remaining member takes over.
+    const next = { ...group, epoch: group.epoch + 1, members, admins: admins.length > 0 || members.length === 0 ? admins : members.slice(0, 1), updatedAt: Date.now() };
     return { group: next, audience: group.members };
+  }
+
+  private requireAdmin(groupId: string): GroupRecord {
+    const group = this.require(groupId);
+    if (!group.admins.includes(this.account().handle)) throw new SdkError('not_an_admin', 'only the group\'s admins can change its members');
+    return group;
   }
 
   /** Members it cannot reach are reported (send_problem), not fatal: the group changes for everyone else. */
   async publish(outgoing: Outgoing, { group, audience }: GroupChange): Promise<GroupRecord> {
     const me = this.account().handle;
-    const content: ContentDraft = { type: 'group', id: randomId(), ts: group.updatedAt, groupId: group.groupId, name: group.name, members: group.members };
+    const content: ContentDraft = {
+      type: 'group', id: randomId(), ts: group.updatedAt, groupId: group.groupId, epoch: group.epoch, name: group.name, members: group.members, admins: group.admins,
+    };
     await outgoing.content(audience.filter((m) => m !== me), content, true, (fanout) => fanout.batch.put('groups', group.groupId, group));
     return group;
   }

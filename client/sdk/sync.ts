@@ -34,7 +34,7 @@ type SyncDraft = Extract<ContentDraft, { type: 'sync' }>;
 export function buildSync(store: LocalStore, ownHandle: string, namesOnly = false): ContentDraft[] {
   const contacts = namesOnly ? [] : store.all('contacts').filter((c) => c.handle !== ownHandle)
     .map((c) => ({ handle: c.handle, identityKey: c.identityKey, verified: c.verified === true }));
-  const groups = namesOnly ? [] : store.all('groups').map((g) => ({ groupId: g.groupId, name: g.name, members: g.members, updatedAt: g.updatedAt }));
+  const groups = namesOnly ? [] : store.all('groups').map((g) => ({ groupId: g.groupId, epoch: g.epoch, name: g.name, members: g.members, admins: g.admins, updatedAt: g.updatedAt }));
   const conversations = namesOnly ? [] : knownConversations(store).map((r) => r.conversation);
   const deviceNames = store.all('deviceNames').map((n) => ({ deviceId: n.deviceId, name: n.name, at: n.at }));
   const chunks = Math.max(1, Math.ceil(Math.max(contacts.length, groups.length, conversations.length) / SYNC_CHUNK));
@@ -53,7 +53,7 @@ export function buildSync(store: LocalStore, ownHandle: string, namesOnly = fals
 /**
  * Takes in a sync from one of our own devices. What this device already knows wins where the
  * two disagree on a pinned key (a sync never silently replaces a pinned identity); groups take
- * the newer state; names the newer name.
+ * the newer epoch; names the newer name.
  */
 export function applySync(batch: StoreBatch, content: SyncContent): PendingEvent[] {
   for (const c of content.contacts) {
@@ -63,7 +63,7 @@ export function applySync(batch: StoreBatch, content: SyncContent): PendingEvent
   }
   for (const g of content.groups) {
     const existing = batch.get('groups', g.groupId);
-    if (!existing || existing.updatedAt < g.updatedAt) batch.put('groups', g.groupId, { groupId: g.groupId, name: g.name, members: [...new Set(g.members)], updatedAt: g.updatedAt });
+    if (!existing || existing.epoch < g.epoch) batch.put('groups', g.groupId, { ...g, members: [...new Set(g.members)], admins: [...new Set(g.admins)] });
   }
   for (const conversation of content.conversations) {
     const key = conversationKey(conversation);

@@ -74,7 +74,7 @@ describe('conversation list', () => {
       message('g1', { storedAt: 4000, conversation: { kind: 'group', groupId: 'group-one' } }),
     ];
     memory.markReadUpTo('d:bob', 1000);
-    const list = summarize(messages, [{ groupId: 'group-one', name: 'Team', members: ['alice', 'bob'], updatedAt: 10 }], memory);
+    const list = summarize(messages, [{ groupId: 'group-one', epoch: 1, name: 'Team', members: ['alice', 'bob'], admins: ['alice'], updatedAt: 10 }], memory);
     expect(list.map((s) => [s.key, s.title, s.unread, s.last?.id])).toEqual([
       ['g:group-one', 'Team', 1, 'g1'],
       ['d:bob', 'bob', 1, 'm3'],

@@ -14,7 +14,7 @@ import { tempDir } from './helpers.js';
 const dirs = tempDir('sealpost-file-store-');
 afterAll(() => dirs.remove());
 
-const group = (i: number) => ({ groupId: `group-${String(i).padStart(6, '0')}`, name: 'x'.repeat(200), members: ['alice', 'bob'], updatedAt: i });
+const group = (i: number) => ({ groupId: `group-${String(i).padStart(6, '0')}`, epoch: 1, name: 'x'.repeat(200), members: ['alice', 'bob'], admins: ['alice'], updatedAt: i });
 
 describe('the file store', () => {
   it('keeps every committed batch across a reopen, and cuts a torn last line', async () => {

@@ -1,12 +1,22 @@
 /**
  * A three-person group by pairwise fan-out: a member is added, another removed; the removed
- * member gets the membership change and nothing after it — the relay never even holds an
- * envelope for it.
+ * member gets the membership change and nothing after it — no one even encrypts to it again.
+ * Only admins change the group; a replayed old update changes nothing; a group message is
+ * "delivered" only once every member confirmed it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupEvent } from '../../client/sdk/index.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-import { queuedEnvelopes, registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
+import { fromBase64Url } from '../../crypto/index.js';
+import type { SealpostClient } from '../../client/sdk/index.js';
+import { randomId } from '../../client/sdk/random.js';
+import { registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
+
+/** Sends raw envelopes over a registered client's authenticated socket (what the relay, or any sender, can put in a queue). */
+function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>) {
+  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
+  return internals.context().connection.send(envelopes);
+}
 
 describe('group conversations', () => {
   let relay: RelayHandle;
@@ -43,7 +53,10 @@ describe('group conversations', () => {
     await (await bob.client.sendToGroup(group.groupId, 'hi from bob')).stored;
     await waitFor(() => groupTexts('alice', group.groupId).length === 1 && groupTexts('carol', group.groupId).length === 2, 'bob\'s message');
 
+    await expect(bob.client.addGroupMembers(group.groupId, ['mallory'])).rejects.toMatchObject({ code: 'not_an_admin' });
     await alice.client.addGroupMembers(group.groupId, ['dave']);
+    // The sealed update as the relay stored it for bob: kept to be replayed after carol's removal.
+    const addDaveForBob = alice.client.store.all('outbox').find((e) => e.to === bob.client.deviceId);
     await waitFor(() => groupEvents.dave!.length === 1 && groupEvents.bob!.length === 2, 'dave is added');
     expect(groupEvents.bob![1]).toMatchObject({ added: ['dave'], removed: [], by: 'alice' });
 
@@ -52,7 +65,15 @@ describe('group conversations', () => {
     expect(groupEvents.carol![2]).toMatchObject({ removed: ['carol'], by: 'alice' });
     await expect(carol.client.sendToGroup(group.groupId, 'let me back')).rejects.toMatchObject({ code: 'not_a_member' });
 
-    const queueBefore = queuedEnvelopes(relay.dbPath, carol.client.deviceId!);
+    // A replayed old update (epoch 2, carol still a member) changes nothing.
+    expect(addDaveForBob).toBeDefined();
+    await rawSend(dave.client, [{ to: bob.client.deviceId!, id: randomId(), body: fromBase64Url(addDaveForBob!.body) }]);
+    await (await dave.client.send('bob', 'after the replay')).stored;
+    await waitFor(() => bob.seen.some((m) => m.text === 'after the replay'), 'bob processed the replay');
+    expect(bob.client.groups().find((g) => g.groupId === group.groupId)?.members.sort()).toEqual(['alice', 'bob', 'dave']);
+
+    const sessionsWithCarol = () => ['alice', 'bob', 'dave'].map((h) => JSON.stringify(devices[h]!.client.store.get('sessions', carol.client.deviceId!)));
+    const before = sessionsWithCarol();
     await (await alice.client.sendToGroup(group.groupId, 'secret plans')).stored;
     await (await dave.client.sendToGroup(group.groupId, 'dave here')).stored;
     await (await bob.client.sendToGroup(group.groupId, 'bob agrees')).stored;
@@ -61,7 +82,21 @@ describe('group conversations', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(groupTexts('carol', group.groupId)).toEqual(['alice: hello all', 'bob: hi from bob']);
-    expect(queuedEnvelopes(relay.dbPath, carol.client.deviceId!)).toBe(queueBefore);
+    // Nothing was encrypted to carol after her removal: no member's session with her moved.
+    expect(sessionsWithCarol()).toEqual(before);
     expect(groupTexts('dave', group.groupId)).toEqual(['alice: secret plans', 'bob: bob agrees']);
+  });
+
+  it('marks a group message delivered only once every other member confirmed it', async () => {
+    const { alice, bob, dave } = devices as Record<'alice' | 'bob' | 'dave', TestDevice>;
+    const group = alice.client.groups().find((g) => g.name === 'weekend')!;
+    await dave.client.close();
+    const message = await alice.client.sendToGroup(group.groupId, 'who is there?');
+    await message.stored;
+    await waitFor(() => bob.seen.some((m) => m.text === 'who is there?'), 'bob reads it');
+    await waitFor(() => (alice.client.store.get('messages', message.id)?.deliveredBy ?? []).includes('bob'), 'bob\'s receipt arrives');
+    expect(alice.client.store.get('messages', message.id)?.state).toBe('stored');
+    devices.dave = await dave.reopen();
+    await waitFor(() => alice.client.store.get('messages', message.id)?.state === 'delivered', 'dave\'s receipt completes it');
   });
 });

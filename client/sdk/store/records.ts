@@ -100,6 +100,9 @@ export interface MessageRecord {
   outgoing: boolean;
   state: MessageState;
   failure?: string;
+  /** Group messages we sent: who confirmed delivery and reading (the state moves when all members have). */
+  deliveredBy?: string[];
+  readBy?: string[];
 }
 
 export interface SeenRecord {
@@ -153,8 +156,12 @@ export interface HeldEnvelopeRecord {
 
 export interface GroupRecord {
   groupId: string;
+  /** Counts changes: only a newer epoch from an admin of this state is taken (apply-content.ts). */
+  epoch: number;
   name: string;
   members: string[];
+  /** Members who may add and remove members and rename; the creator first. */
+  admins: string[];
   updatedAt: number;
 }
 
