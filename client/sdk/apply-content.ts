@@ -11,7 +11,7 @@ import { groupReceipt, judgeGroupUpdate } from './group-rules.js';
 import { applyStateEvent, type StateEvent } from './message-state.js';
 import type { Received } from './receiver.js';
 import type { LocalStore } from './store/local-store.js';
-import { applySync } from './sync.js';
+import { applySync, conversationKey } from './sync.js';
 import type { Conversation, MessageRecord } from './store/records.js';
 
 export type PendingEvent = { [E in keyof SealpostEvents]: { event: E; payload: SealpostEvents[E] } }[keyof SealpostEvents];
@@ -63,6 +63,9 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
     case 'sync':
       if (senderHandle !== ownHandle) return { events: [] };
       return { events: applySync(received.batch, content) };
+    case 'decryption_error':
+      // The session this arrived in is new (a prekey message) and now the active one with that device.
+      return { events: [{ event: 'decryption_error', payload: { handle: senderHandle, deviceId: senderDeviceId } }] };
   }
 }
 
@@ -80,10 +83,11 @@ function applyText(store: LocalStore, ownHandle: string, received: Received, con
   }
   const record: MessageRecord = {
     id: content.id, conversation, from: received.senderHandle, fromDevice: received.senderDeviceId,
-    text: content.text, ts: content.ts, storedAt: Date.now(), outgoing, state: outgoing ? 'stored' : 'received',
+    text: content.text, ts: content.ts, n: content.n, storedAt: Date.now(), outgoing, state: outgoing ? 'stored' : 'received',
   };
   if (store.get('messages', content.id)) return { events: [] };
   received.batch.put('messages', content.id, record);
+  countReceived(received, conversation, content.n);
   const applied: Applied = {
     events: [{
       event: 'message',
@@ -107,6 +111,23 @@ function applyGroup(received: Received, content: GroupContent): Applied {
     removed: previous.filter((m) => !record.members.includes(m)),
   };
   return { events: [{ event: 'group', payload: change }] };
+}
+
+/** How many texts below the highest one seen from a device are remembered as missing. */
+const MAX_MISSING = 100;
+
+/** Keeps, per conversation and sending device, the highest count seen and the counts still missing. */
+function countReceived(received: Received, conversation: Conversation, n: number): void {
+  const key = `${conversationKey(conversation)}|${received.senderDeviceId}`;
+  const now = Date.now();
+  const current = received.batch.get('receivedCounts', key) ?? {
+    handle: received.senderHandle, deviceId: received.senderDeviceId, conversation, max: 0, missing: [],
+  };
+  let missing = current.missing.filter((m) => m.n !== n);
+  // The first text seen from a device in a conversation starts its count: earlier ones predate us (a new device).
+  if (current.max > 0) for (let k = current.max + 1; k < n; k++) missing.push({ n: k, since: now });
+  missing = missing.slice(-MAX_MISSING);
+  received.batch.put('receivedCounts', key, { ...current, max: Math.max(current.max, n), missing });
 }
 
 function isRecipient(conversation: Conversation, handle: string, store: LocalStore): boolean {

@@ -29,7 +29,11 @@ import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
 import type { AccountRecord, ContactRecord, Conversation, ConversationRecord, GroupRecord, MessageRecord } from './store/records.js';
 import { buildSync, knownConversations } from './sync.js';
+import { messagesOf, missingIn, notArrivedIn, unconfirmedTo, type MissingMessages } from './history.js';
 
+/** Which of our unconfirmed messages go again after a decryption-error notice. */
+const RESEND_WINDOW_MS = 7 * 24 * 3600_000;
+const RESEND_LIMIT = 50;
 /** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
 const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
 
@@ -67,6 +71,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       if (this.account?.authority) void this.serial(() => this.toOwnDevices(buildSync(this.store, this.requireAccount().handle))).catch((e: unknown) => this.emit('error', e));
     });
     this.on('device_removed', () => this.wired?.ctx.connection.stop());
+    this.on('decryption_error', ({ handle }) => void this.resendUnconfirmed(handle).catch((e: unknown) => this.emit('error', e)));
   }
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
@@ -227,11 +232,29 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.groupOps.all();
   }
 
-  /** History, oldest first; one conversation or all. */
+  /** History in the senders' order (their clock, then each device's count), one conversation or all. */
   messages(conversation?: Conversation): MessageRecord[] {
-    const same = (c: Conversation) =>
-      !conversation || (c.kind === 'direct' ? conversation.kind === 'direct' && c.handle === conversation.handle : conversation.kind === 'group' && c.groupId === conversation.groupId);
-    return this.store.all('messages').filter((m) => same(m.conversation)).sort((a, b) => a.storedAt - b.storedAt);
+    return messagesOf(this.store, conversation);
+  }
+
+  /** Texts a contact's device sent in this conversation that never arrived here (a count it skipped). */
+  missing(conversation: Conversation): MissingMessages[] {
+    return missingIn(this.store, conversation);
+  }
+
+  /** Ids of our messages that may not have been delivered (still stored while a later one was delivered). */
+  notArrived(conversation: Conversation): string[] {
+    return notArrivedIn(this.store, conversation);
+  }
+
+  /** Sends one of our messages again to its conversation (receivers that have it drop the copy). */
+  resend(messageId: string): Promise<void> {
+    return this.serial(() => {
+      const message = this.store.get('messages', messageId);
+      if (!message) throw new SdkError('unknown_contact', `no message ${messageId}`);
+      const recipients = message.conversation.kind === 'direct' ? [message.conversation.handle] : this.groupOps.othersIn(this.groupOps.require(message.conversation.groupId));
+      return this.wire().outgoing.resend(messageId, recipients);
+    });
   }
 
   /** A verified lookup (certificates, signed prekeys, pinned identity key). */
@@ -348,7 +371,20 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    this.sendReceipts(await receiveBatch(this.wire().ctx, batch, this.emitEvent));
+    const { receipts, undecryptable } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
+    this.sendReceipts(receipts);
+    for (const [deviceId, handle] of undecryptable) {
+      void this.serial(() => this.wire().outgoing.decryptionError(handle, deviceId)).catch((error: unknown) => this.emit('error', error));
+    }
+  }
+
+  /** After a contact's device could not decrypt: our unconfirmed messages of the last week go again, in its new session. */
+  private resendUnconfirmed(handle: string): Promise<void> {
+    return this.serial(async () => {
+      for (const message of unconfirmedTo(this.store, handle, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
+        await this.wire().outgoing.resend(message.id, [handle]);
+      }
+    });
   }
 
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */

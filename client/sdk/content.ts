@@ -39,6 +39,11 @@ const Base = { v: Type.Literal(CONTENT_VERSION), id: Id, ts: Type.Integer({ mini
 export const TextContent = Type.Object({
   ...Base,
   type: Type.Literal('text'),
+  /**
+   * The sending device's count of texts in this conversation (1, 2, …): receivers order and
+   * find gaps by it (a message the relay dropped shows as missing), not by arrival.
+   */
+  n: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   text: Type.String({ maxLength: MAX_TEXT }),
   to: Type.Optional(HandleText),
   groupId: Type.Optional(Id),
@@ -79,6 +84,16 @@ export const LinkedContent = Type.Object({
   type: Type.Literal('linked'),
 });
 
+/**
+ * Sent to the one device whose message we could not decrypt, in a NEW session (a fresh prekey
+ * message): that device takes the new session and sends again what we have not confirmed
+ * (libsignal's DecryptionErrorMessage). Carries no detail of the failed message.
+ */
+export const DecryptionErrorContent = Type.Object({
+  ...Base,
+  type: Type.Literal('decryption_error'),
+});
+
 const ConversationRef = Type.Union([
   Type.Object({ kind: Type.Literal('direct'), handle: HandleText }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('group'), groupId: Id }, { additionalProperties: false }),
@@ -99,7 +114,7 @@ export const SyncContent = Type.Object({
   deviceNames: Type.Array(Type.Object({ deviceId: Key, name: Type.String({ minLength: 1, maxLength: 64 }), at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: 64 }),
 });
 
-export const Content = Type.Union([TextContent, ReceiptContent, TypingContent, GroupContent, LinkedContent, SyncContent]);
+export const Content = Type.Union([TextContent, ReceiptContent, TypingContent, GroupContent, LinkedContent, SyncContent, DecryptionErrorContent]);
 
 export type TextContent = Static<typeof TextContent>;
 export type ReceiptContent = Static<typeof ReceiptContent>;

@@ -91,6 +91,8 @@ export interface SealpostEvents {
   device_removed: { handle: string; version: number };
   /** Another of our devices renamed a device (names are shared only among own devices). */
   device_names: { names: Array<{ deviceId: string; name: string }> };
+  /** A contact's device could not decrypt what we sent: we send it our unconfirmed messages again, in the new session it started. */
+  decryption_error: { handle: string; deviceId: string };
   /** A device we linked confirmed that it registered (it then gets a sync). */
   device_linked: { deviceId: string };
   /** A linked device received the account's contacts, groups and conversations. */

@@ -15,16 +15,20 @@ import { openIncoming, type ReceiveOutcome } from './receiver.js';
 /** Message ids to confirm with a delivered receipt, per sender handle. */
 export type Receipts = Map<string, string[]>;
 
-/** Returns the delivered receipts to send. */
-export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<Receipts> {
+/** Devices (id → handle) whose messages we could not decrypt: each gets a decryption-error notice. */
+export type Undecryptable = Map<string, string>;
+
+/** Returns the delivered receipts and the decryption-error notices to send. */
+export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<{ receipts: Receipts; undecryptable: Undecryptable }> {
   let ackUpTo: number | undefined;
   const receipts: Receipts = new Map();
+  const undecryptable: Undecryptable = new Map();
   for (const envelope of batch) {
-    if (!(await receiveOne(ctx, envelope, emit, receipts))) break;
+    if (!(await receiveOne(ctx, envelope, emit, receipts, undecryptable))) break;
     if (envelope.seq !== undefined) ackUpTo = envelope.seq;
   }
   if (ackUpTo !== undefined) await ctx.connection.ack({ upTo: ackUpTo }).catch(() => undefined);
-  return receipts;
+  return { receipts, undecryptable };
 }
 
 /** Runs `handle`'s held envelopes again (after its new identity key was accepted), oldest first. */
@@ -39,7 +43,7 @@ export async function releaseHeld(ctx: ClientContext, handle: string, emit: Emit
 }
 
 /** False when the relay became unreachable mid-check: stop, and let the rest come back later. */
-async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit: Emit, receipts: Receipts): Promise<boolean> {
+async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit: Emit, receipts: Receipts, undecryptable?: Undecryptable): Promise<boolean> {
   let outcome: ReceiveOutcome;
   try {
     outcome = await openIncoming(ctx, envelope);
@@ -48,7 +52,11 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
     ctx.connection.simulateNetworkFailure();
     return false;
   }
-  if (outcome.kind === 'rejected') emit('rejected', outcome.error);
+  if (outcome.kind === 'rejected') {
+    emit('rejected', outcome.error);
+    const { code, details } = outcome.error;
+    if (code === 'decrypt_failed' && details.handle !== undefined && details.deviceId !== undefined) undecryptable?.set(details.deviceId, details.handle);
+  }
   if (outcome.kind === 'content') {
     await checkHeads(ctx, outcome.received.senderHandle, outcome.received.content.heads, emit);
     const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);

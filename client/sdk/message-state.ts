@@ -6,7 +6,7 @@
  *
  *   sending ──stored──▶ stored ──delivered──▶ delivered ──read──▶ read
  *      │                  └────────────read─────────────────────▶ read
- *      └──refused──▶ failed
+ *      └──refused──▶ failed ──stored (sent again)──▶ stored
  *
  * Incoming messages are `received` and take no events.
  */
@@ -21,8 +21,9 @@ const TRANSITIONS: Readonly<Record<MessageState, Partial<Record<StateEvent, Mess
   stored: { delivered: 'delivered', read: 'read' },
   delivered: { read: 'read' },
   read: {},
-  // A receipt can still arrive for a message that failed for some devices and reached others.
-  failed: { delivered: 'delivered', read: 'read' },
+  // A receipt can still arrive for a message that failed for some devices and reached others;
+  // a failed message sent again can be stored.
+  failed: { stored: 'stored', delivered: 'delivered', read: 'read' },
   received: {},
 };
 

@@ -24,8 +24,17 @@ import type { OutboxResult } from './outbox.js';
 import { randomId } from './random.js';
 import { prepareFanout, type Fanout } from './sender.js';
 import type { Conversation, MessageRecord, PendingContentRecord } from './store/records.js';
+import { conversationKey } from './sync.js';
+
+function textDraft(m: { id: string; ts: number; n: number; text: string; conversation: Conversation }): ContentDraft {
+  return {
+    type: 'text', id: m.id, ts: m.ts, n: m.n, text: m.text,
+    ...(m.conversation.kind === 'direct' ? { to: m.conversation.handle } : { groupId: m.conversation.groupId }),
+  };
+}
 
 const MAX_RESTARTS = 3;
+const NOTICE_INTERVAL_MS = 10 * 60_000;
 
 export interface OutgoingMessage {
   id: string;
@@ -41,6 +50,8 @@ interface Tracking {
 
 export class Outgoing {
   private readonly tracking = new Map<string, Tracking>();
+  /** When a decryption-error notice last went to each device. */
+  private readonly noticesSent = new Map<string, number>();
 
   constructor(private readonly ctx: ClientContext, private readonly emit: Emit) {}
 
@@ -49,22 +60,37 @@ export class Outgoing {
     const account = this.ctx.account();
     const id = randomId();
     const ts = Date.now();
-    const draft: ContentDraft = {
-      type: 'text', id, ts, text,
-      ...(conversation.kind === 'direct' ? { to: conversation.handle } : { groupId: conversation.groupId }),
-    };
+    const counterKey = conversationKey(conversation);
+    const n = this.ctx.store.get('sendCounts', counterKey)?.next ?? 1;
+    const draft = textDraft({ id, ts, n, text, conversation });
     const pending = { id, draft, recipients, includeOwnDevices: true, messageId: id };
     const fanout = await this.fanout(pending, conversation.kind === 'direct');
     if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
     const record: MessageRecord = {
-      id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, storedAt: Date.now(), outgoing: true, state: 'sending',
+      id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, n, storedAt: Date.now(), outgoing: true, state: 'sending',
     };
+    fanout.batch.put('sendCounts', counterKey, { next: n + 1 });
     fanout.batch.put('messages', id, record);
     fanout.batch.put('seenMessages', `${account.handle}:${id}`, { at: ts });
     const stored = this.track(id);
     await this.queue(fanout, pending);
     this.emit('message_state', { id, state: 'sending' });
     return { id, stored };
+  }
+
+  /**
+   * Sends one of our texts again, unchanged (same id, so whoever has it already drops the copy):
+   * for a message that may not have arrived, or after a recipient could not decrypt it. To
+   * `only` these accounts, or to all its recipients.
+   */
+  async resend(messageId: string, recipients: string[]): Promise<void> {
+    const message = this.ctx.store.get('messages', messageId);
+    if (!message?.outgoing || message.n === undefined) throw new SdkError('unknown_contact', `no message ${messageId} of ours to send again`);
+    if (this.ctx.store.get('pendingContents', messageId)) return; // still on its way
+    const draft = textDraft({ id: message.id, ts: message.ts, n: message.n, text: message.text, conversation: message.conversation });
+    const pending = { id: messageId, draft, recipients, includeOwnDevices: false, messageId };
+    this.track(messageId);
+    await this.queue(await this.fanout(pending, false), pending);
   }
 
   /**
@@ -77,6 +103,20 @@ export class Outgoing {
     const fanout = await this.fanout(pending, false);
     extra?.(fanout);
     await this.queue(fanout, pending);
+  }
+
+  /**
+   * Tells one device that we could not decrypt its message, in a NEW session (a first message it
+   * can always open), so it takes that session and sends again. At most one notice per device
+   * per NOTICE_INTERVAL_MS: a forger naming someone's device in a seal cannot make us spam it.
+   */
+  async decryptionError(handle: string, deviceId: string): Promise<void> {
+    const last = this.noticesSent.get(deviceId);
+    if (last !== undefined && Date.now() - last < NOTICE_INTERVAL_MS) return;
+    this.noticesSent.set(deviceId, Date.now());
+    const draft: ContentDraft = { type: 'decryption_error', id: randomId(), ts: Date.now() };
+    const fanout = await prepareFanout(this.ctx, [handle], draft, { contentId: draft.id, includeOwnDevices: false, strict: false, onlyDevice: deviceId, freshSession: true });
+    await this.queue(fanout, { id: draft.id, draft, recipients: [handle], includeOwnDevices: false });
   }
 
   /** Typing: pushed only to devices that are online and already have a session; never stored, never looked up. */

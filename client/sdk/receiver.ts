@@ -54,7 +54,7 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
       await reject(new SdkError('decrypt_failed', 'replayed message'));
       return { kind: 'duplicate' };
     }
-    return reject(new SdkError('decrypt_failed', `cannot decrypt a message from ${sender.senderHandle}`, { cause, handle: sender.senderHandle }));
+    return reject(new SdkError('decrypt_failed', `cannot decrypt a message from ${sender.senderHandle}`, { cause, handle: sender.senderHandle, deviceId: sender.senderDeviceId }));
   }
   const trust = await checkSender(ctx, sender.senderHandle, sender.senderDeviceId, decrypted.remoteIdentityKey);
   if (trust?.code === 'identity_changed' && !ephemeral) {

@@ -41,6 +41,10 @@ export interface FanoutOptions {
    * claims a prekey bundle or looks anyone up.
    */
   ephemeral?: boolean;
+  /** Only this one device (it must still be in its account's verified list). */
+  onlyDevice?: string;
+  /** Start a new session with each device instead of using the active one (after it could not decrypt). */
+  freshSession?: boolean;
 }
 
 export async function prepareFanout(ctx: ClientContext, recipients: readonly string[], content: ContentDraft, options: FanoutOptions): Promise<Fanout> {
@@ -90,9 +94,10 @@ async function sealForDevices(
   let sealed = 0;
   for (const device of contact.devices) {
     if (options.ephemeral && !ctx.sessions.has(device.deviceId)) continue;
+    if (options.onlyDevice !== undefined && device.deviceId !== options.onlyDevice) continue;
     try {
       const remote = { handle: contact.handle, deviceId: device.deviceId, identityKey: contact.identityKey };
-      const message = await ctx.sessions.encrypt(fanout.batch, remote, plaintext);
+      const message = await ctx.sessions.encrypt(fanout.batch, remote, plaintext, options.freshSession === true);
       const body = sealEnvelope({ senderHandle: account.handle, senderDeviceId: account.deviceId, message }, parseSigningPublicKey(device.deviceId));
       const record: OutboxRecord = {
         id: randomId(), to: device.deviceId, body: toBase64Url(body), contentId: options.contentId, handle: contact.handle, list,

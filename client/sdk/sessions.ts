@@ -38,11 +38,11 @@ export class Sessions {
     return (this.store.get('sessions', deviceId)?.sessions.length ?? 0) > 0;
   }
 
-  /** Encrypts with the device's active session, first claiming and verifying a bundle if there is none. */
-  async encrypt(batch: StoreBatch, remote: RemoteDevice, plaintext: Uint8Array): Promise<Uint8Array> {
+  /** Encrypts with the device's active session, first claiming and verifying a bundle if there is none (or `fresh`). */
+  async encrypt(batch: StoreBatch, remote: RemoteDevice, plaintext: Uint8Array, fresh = false): Promise<Uint8Array> {
     const record = batch.get('sessions', remote.deviceId);
     const pinned = fromBase64Url(remote.identityKey, 32);
-    const active = record?.sessions[0] === undefined ? undefined : deserializeSession(fromBase64Url(record.sessions[0]));
+    const active = fresh || record?.sessions[0] === undefined ? undefined : deserializeSession(fromBase64Url(record.sessions[0]));
     // A session bound to another identity key (from before an accepted key change) is not reused.
     const session = active && equalBytes(sessionRemoteIdentityKey(active), pinned) ? active : await this.initiate(remote, pinned);
     const message = encrypt(session, plaintext);

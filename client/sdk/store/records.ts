@@ -95,6 +95,8 @@ export interface MessageRecord {
   text: string;
   /** The sender's clock, milliseconds since the epoch. */
   ts: number;
+  /** The sending device's count of texts in this conversation (orders history, reveals gaps). */
+  n?: number;
   /** This device's clock when stored; orders a conversation's history. */
   storedAt: number;
   outgoing: boolean;
@@ -182,6 +184,24 @@ export interface AcceptedBaseKeyRecord {
   at: number;
 }
 
+/**
+ * Per conversation and sending device (key `conversation|deviceId`): the highest text count seen
+ * and the counts below it not seen yet — a message the relay dropped, or one still on its way.
+ */
+export interface ReceivedCountRecord {
+  handle: string;
+  deviceId: string;
+  conversation: Conversation;
+  max: number;
+  /** Missing counts (at most 100) and when each was first noticed missing. */
+  missing: Array<{ n: number; since: number }>;
+}
+
+/** The next text count of this device per conversation (key: conversation key). */
+export interface SendCountRecord {
+  next: number;
+}
+
 export interface Collections {
   account: AccountRecord;
   signedPrekeys: SignedPrekeyRecord;
@@ -198,6 +218,8 @@ export interface Collections {
   conversations: ConversationRecord;
   acceptedBaseKeys: AcceptedBaseKeyRecord;
   pendingContents: PendingContentRecord;
+  receivedCounts: ReceivedCountRecord;
+  sendCounts: SendCountRecord;
 }
 
 export type CollectionName = keyof Collections;
@@ -205,7 +227,7 @@ export type CollectionName = keyof Collections;
 export const COLLECTIONS: readonly CollectionName[] = [
   'account', 'signedPrekeys', 'oneTimePrekeys', 'sessions', 'contacts',
   'messages', 'seenEnvelopes', 'seenMessages', 'outbox', 'groups', 'heldEnvelopes', 'deviceNames',
-  'conversations', 'acceptedBaseKeys', 'pendingContents',
+  'conversations', 'acceptedBaseKeys', 'pendingContents', 'receivedCounts', 'sendCounts',
 ];
 
 /** One put (value) or delete (value null) in an atomic batch. */
