@@ -35,7 +35,7 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
         )}
       </header>
       {changed.map((handle) => (
-        <IdentityWarning key={handle} model={model} handle={handle} inGroup={conversation.kind === 'group'} onCompare={() => navigate({ screen: 'safety', handle })} />
+        <IdentityWarning key={handle} handle={handle} inGroup={conversation.kind === 'group'} onCompare={() => navigate({ screen: 'safety', handle })} />
       ))}
       <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} />
       <TypingIndicator people={model.typingIn(conversation)} />

@@ -3,13 +3,20 @@ import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
 import { loadSafety, setVerified, type SafetyView } from '../model/safety.js';
 import type { Navigate } from '../route.js';
+import { AcceptNewKey } from './AcceptNewKey.js';
 import { ErrorText } from './ErrorText.js';
 import { QrImage } from './QrImage.js';
+import { useFocus } from './use-focus.js';
 
-/** The 60-digit safety number and its QR code; marking it verified after comparing. */
+/**
+ * The 60-digit safety number and its QR code; marking it verified after comparing. While a key
+ * change is pending, the number is the NEW key's, and accepting that key needs a confirmation.
+ */
 export function SafetyNumberScreen({ model, handle, navigate }: { model: AppModel; handle: string; navigate: Navigate }) {
   const [view, setView] = useState<SafetyView | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [accepted, setAccepted] = useState(false);
+  const focusRef = useFocus<HTMLHeadingElement>(`${handle}|${view?.changed}`);
   const contact = model.client.contact(handle);
   const revision = `${contact?.identityKey}|${contact?.changedIdentityKey}|${contact?.verified}`;
 
@@ -30,16 +37,12 @@ export function SafetyNumberScreen({ model, handle, navigate }: { model: AppMode
     await setVerified(model.client, handle, !view.verified);
     model.changed();
   };
-  const accept = async () => {
-    await model.client.acceptIdentity(handle).catch((err: unknown) => setError(describeError(err)));
-    model.changed();
-  };
 
   return (
     <section class="screen safety" aria-label={`Safety number with ${handle}`}>
       <header class="pane-header">
         <button type="button" class="back always" onClick={back} aria-label="Back to the conversation">‹</button>
-        <h2>Safety number · {handle}</h2>
+        <h2 ref={focusRef} tabIndex={-1}>Safety number · {handle}</h2>
       </header>
       <div class="screen-body">
         <ErrorText error={error} />
@@ -47,11 +50,16 @@ export function SafetyNumberScreen({ model, handle, navigate }: { model: AppMode
         {view && (
           <>
             {view.changed && (
-              <div class="identity-warning" role="alert">
-                <p><strong>This is the NEW safety number.</strong> Compare it with {handle} before accepting.</p>
-                <button type="button" class="danger" onClick={() => void accept()}>Accept new key</button>
+              <div class="identity-warning stack" role="alert" data-testid="pending-key-warning">
+                <p><strong>{handle}’s identity key changed. This is the safety number for their NEW key.</strong></p>
+                <p>
+                  Compare it with {handle} in person or on a call — not in a message through this relay — before you
+                  accept it. If the numbers differ, do not accept: someone may be intercepting your messages.
+                </p>
+                <AcceptNewKey model={model} handle={handle} onAccepted={() => setAccepted(true)} />
               </div>
             )}
+            {accepted && !view.changed && <p class="hint" role="status">You accepted {handle}’s new key. Sending to {handle} goes on.</p>}
             <p class="hint">Compare these 60 digits with {handle}, in person or over a call, or scan the code on their device. If they match, no one sits between you.</p>
             <p class="safety-digits" data-testid="safety-number">
               {view.digits.split(' ').map((group, i) => <span key={i}>{group}</span>)}

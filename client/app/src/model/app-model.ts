@@ -4,19 +4,23 @@
  * Views read from it and call its actions; they never talk to the SDK directly.
  */
 import {
-  SealpostClient, IndexedDbPersistence, SdkError, type ConnectionState, type Conversation, type GroupRecord,
+  SealpostClient, SdkError, type ConnectionState, type Conversation, type GroupRecord,
   type MessageEvent, type PendingLink,
 } from '../../../sdk/index.js';
 import { AppMemory } from './app-memory.js';
 import { conversationKey, sameConversation } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
 import { describeError } from './describe-error.js';
+import { FencedPersistence } from './fenced-persistence.js';
+import { readHandover } from './handover.js';
 import { showMessageNotification } from './notifications.js';
 import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
 import { TypingTracker } from './typing-tracker.js';
 
 const DATABASE_NAME = 'sealpost';
+/** How long a tab losing the profile lets its sends under way settle before handing over. */
+const SETTLE_MS = 1_500;
 
 /** Incoming envelopes that were dropped: worth telling the user. */
 const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid_content']);
@@ -42,8 +46,12 @@ export class AppModel {
   private readonly listeners = new Set<() => void>();
   private readonly typing = new TypingTracker(() => this.changed());
   private unsent: UnsentMessage[] = [];
+  /** Sends under way (awaited, briefly, when another tab takes the profile). */
+  private readonly sending = new Set<Promise<void>>();
   private active: Conversation | undefined;
   private started = false;
+  private shutDownStarted = false;
+  private readonly onVisibility = () => this.markSeen();
   connection: ConnectionState = 'offline';
   /** Why the connection is not up (the relay's refusal code or the transport's reason), if known. */
   connectionReason: string | undefined;
@@ -54,15 +62,48 @@ export class AppModel {
   /** This account's devices, names, recovery key and link approvals. */
   readonly devices: OwnDevices;
 
-  private constructor(readonly client: SealpostClient, readonly memory: AppMemory, readonly relayUrl: string) {
+  private constructor(
+    readonly client: SealpostClient,
+    readonly memory: AppMemory,
+    readonly relayUrl: string,
+    private readonly persistence: FencedPersistence,
+  ) {
     this.devices = new OwnDevices(client, memory, () => this.changed());
   }
 
-  static async open(relayUrl: string): Promise<AppModel> {
-    const client = await SealpostClient.open({ persistence: new IndexedDbPersistence(DATABASE_NAME), reconnectBackoffMs: 500 });
-    const model = new AppModel(client, new AppMemory(), relayUrl);
+  /**
+   * Opens the profile: only while this tab holds the profile lock (see profile-lock.ts).
+   * `handedOver`: sends the tab that had the profile before could not queue (kept in its memory).
+   */
+  static async open(relayUrl: string, handedOver: unknown = undefined): Promise<AppModel> {
+    const persistence = new FencedPersistence(DATABASE_NAME);
+    const client = await SealpostClient.open({ persistence, reconnectBackoffMs: 500 });
+    const model = new AppModel(client, new AppMemory(), relayUrl, persistence);
+    model.unsent = readHandover(handedOver);
     if (client.account) model.start();
     return model;
+  }
+
+  /** Whether this tab let go of the profile (another tab took it). */
+  get isShutDown(): boolean {
+    return this.shutDownStarted;
+  }
+
+  /**
+   * Another tab took the profile: from this call on nothing is written (the fence) or sent (the
+   * connection and the outbox stop inside client.close() before its first await). Sends still
+   * under way settle (briefly: their writes now fail), then `stopped` gets what this tab holds
+   * only in memory — sends the SDK never queued — for the new tab to send.
+   */
+  async shutDown(stopped: (handover: UnsentMessage[]) => void = () => undefined): Promise<void> {
+    if (this.shutDownStarted) return;
+    this.shutDownStarted = true;
+    this.persistence.fence();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    const closing = this.client.close().catch(() => undefined);
+    await Promise.race([Promise.allSettled([...this.sending]), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+    stopped(this.unsent.map((u) => ({ ...u })));
+    await closing;
   }
 
   subscribe(listener: () => void): () => void {
@@ -175,7 +216,7 @@ export class AppModel {
     client.on('error', (error) => {
       this.setNotice(describeError(error), error instanceof SdkError && error.code === 'network');
     });
-    document.addEventListener('visibilitychange', () => this.markSeen());
+    document.addEventListener('visibilitychange', this.onVisibility);
     client.connect();
     this.connection = client.connectionState;
     this.changed();
@@ -229,7 +270,7 @@ export class AppModel {
 
   private markSeen(): void {
     const conversation = this.active;
-    if (!conversation || document.visibilityState !== 'visible') return;
+    if (!conversation || this.shutDownStarted || document.visibilityState !== 'visible') return;
     const key = conversationKey(conversation);
     const readUpTo = this.memory.readUpTo(key);
     const fresh = this.client.messages(conversation).filter((m) => !m.outgoing && m.storedAt > readUpTo);
@@ -242,13 +283,21 @@ export class AppModel {
   }
 
   async send(conversation: Conversation, text: string): Promise<void> {
+    if (this.shutDownStarted) return;
+    const sending = this.sendNow(conversation, text);
+    this.sending.add(sending);
+    await sending.finally(() => this.sending.delete(sending));
+  }
+
+  private async sendNow(conversation: Conversation, text: string): Promise<void> {
     this.stopTyping(conversation);
     try {
       if (conversation.kind === 'direct') await this.client.send(conversation.handle, text);
       else await this.client.sendToGroup(conversation.groupId, text);
       this.memory.markStarted(conversationKey(conversation));
     } catch (error) {
-      const retryOnReconnect = error instanceof SdkError && error.code === 'network';
+      // Cut off because another tab took the profile: that tab sends it (see shutDown).
+      const retryOnReconnect = this.shutDownStarted || (error instanceof SdkError && error.code === 'network');
       this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error), retryOnReconnect });
     }
     this.changed();
@@ -289,7 +338,7 @@ export class AppModel {
 
   private sendTyping(conversation: Conversation, typing: boolean): void {
     const target = conversation.kind === 'direct' ? { handle: conversation.handle } : { groupId: conversation.groupId };
-    if (this.connection !== 'connected') return;
+    if (this.connection !== 'connected' || this.shutDownStarted) return;
     void this.client.sendTyping(target, typing).catch(() => undefined);
   }
 

@@ -1,0 +1,168 @@
+/**
+ * One tab per profile in the web client: two tabs of one browser context share one IndexedDB
+ * profile, and only the tab holding the Web Lock "sealpost-profile" opens it. The contact, bob,
+ * is an SDK client on the same real relay. The steps run in order and share state.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SdkError } from '../../client/sdk/index.js';
+import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
+import { launchBrowser } from '../support/browser.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import {
+  bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+} from './helpers.js';
+
+const CLIENT_DIR = resolve('dist/web');
+const DURING = Array.from({ length: 8 }, (_, i) => `bob while switching ${i + 1}`);
+
+/** Texts shown in `page`'s open conversation, each with how often it appears. */
+async function counts(page: Page): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  for (const text of await timelineTexts(page)) result.set(text, (result.get(text) ?? 0) + 1);
+  return result;
+}
+
+/** Every outgoing bubble reaches delivered or read: none stays "Sending…" or "Sent". */
+async function allDelivered(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelectorAll('.bubble.outgoing[data-state="sending"], .bubble.outgoing[data-state="stored"], .bubble.outgoing[data-state="failed"]').length === 0);
+}
+
+async function noDecryptFailures(page: Page): Promise<void> {
+  const notices = await page.locator('.notice').allTextContents();
+  expect(notices.join(' ')).not.toMatch(/decrypt_failed|could not be read/);
+}
+
+describe('one tab per profile (Chromium)', () => {
+  let relay: RelayHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  const pages: WatchedPage[] = [];
+  const profiles = tempDir('sealpost-e2e-onetab-');
+  const rejected: SdkError[] = [];
+  let bob: TestDevice;
+  let tabA: WatchedPage;
+  let tabB: WatchedPage;
+  let aliceDevice = '';
+
+  /** How many live sockets alice's device has at the relay (one per tab that opened the client). */
+  const aliceSockets = () => relay.app.io.of('/').adapter.rooms.get(aliceDevice)?.size ?? 0;
+
+  beforeAll(async () => {
+    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
+    mkdirSync(resolve('test-results/screenshots'), { recursive: true });
+    relay = await startRelay({ staticDir: CLIENT_DIR });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    bob = await registerDevice(profiles.path, relay.url, 'bob');
+    bob.client.on('rejected', (error) => rejected.push(error));
+  });
+
+  afterAll(async () => {
+    await bob?.client.close();
+    await context?.close().catch(() => undefined);
+    await browser?.close();
+    await relay?.close();
+    profiles.remove();
+  });
+
+  it('a second tab on the profile opens nothing and offers “Use here”', async () => {
+    tabA = await openPage(context, 'tab A', relay.url, pages);
+    await register(tabA.page, 'alice');
+    const db = new Database(relay.dbPath, { readonly: true });
+    try {
+      aliceDevice = (db.prepare('SELECT device_id FROM devices WHERE handle = ?').get('alice') as { device_id: string }).device_id;
+    } finally {
+      db.close();
+    }
+    await tabA.page.getByLabel('Start a conversation').fill('bob');
+    await tabA.page.getByRole('button', { name: 'Start', exact: true }).click();
+    await sendText(tabA.page, 'alice before the switch');
+    await bubbleState(tabA.page, 'alice before the switch', 'delivered');
+    await (await bob.client.send('alice', 'bob before the switch')).stored;
+    await seeText(tabA.page, 'bob before the switch');
+
+    tabB = await openPage(context, 'tab B', relay.url, pages);
+    await tabB.page.getByRole('heading', { name: 'Sealpost is open in another tab' }).waitFor();
+    const useHere = tabB.page.getByRole('button', { name: 'Use here' });
+    expect(await useHere.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Neither the app nor its first run: the client was never opened here.
+    expect(await tabB.page.locator('.connection, .shell, #handle-input').count()).toBe(0);
+    await tabB.page.screenshot({ path: resolve('test-results/screenshots/one-tab-open-elsewhere.png') });
+    await tabB.page.waitForTimeout(1000);
+    expect(aliceSockets()).toBe(1);
+    await waitConnected(tabA.page);
+  }, 60_000);
+
+  it('“Use here” moves the app: the first tab stops, nothing is lost or doubled', async () => {
+    // bob keeps writing while alice switches tabs.
+    const bobWrites = (async () => {
+      for (const text of DURING) {
+        await bob.client.send('alice', text);
+        await new Promise((r) => setTimeout(r, 120));
+      }
+    })();
+    await tabB.page.getByRole('button', { name: 'Use here' }).click();
+    await tabA.page.getByRole('heading', { name: 'Sealpost was opened in another tab' }).waitFor();
+    expect(await tabA.page.getByRole('button', { name: 'Use here' }).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await tabA.page.locator('#composer-text, .shell').count()).toBe(0);
+    await tabA.page.screenshot({ path: resolve('test-results/screenshots/one-tab-moved.png') });
+    await waitConnected(tabB.page);
+    await bobWrites;
+
+    await openConversation(tabB.page, 'd:bob');
+    await seeText(tabB.page, DURING.at(-1)!);
+    const seen = await counts(tabB.page);
+    for (const text of ['alice before the switch', 'bob before the switch', ...DURING]) expect(seen.get(text), text).toBe(1);
+
+    await sendText(tabB.page, 'alice from the second tab');
+    await waitFor(() => textsFrom(bob, 'alice').includes('alice from the second tab'), 'bob receives the second tab’s message');
+    await allDelivered(tabB.page);
+    expect(aliceSockets()).toBe(1);
+    expect(textsFrom(bob, 'alice')).toEqual(['alice before the switch', 'alice from the second tab']);
+    await noDecryptFailures(tabB.page);
+    expect(rejected).toEqual([]);
+  }, 60_000);
+
+  it('a message queued while the relay is down goes out from the tab that takes the profile back', async () => {
+    const port = Number(new URL(relay.url).port);
+    await forgiveNetworkErrors(pages, async () => {
+      await relay.close({ keepData: true });
+      await tabB.page.locator('.connection[data-state="connecting"]').waitFor();
+      await sendText(tabB.page, 'queued in the second tab');
+      await tabB.page.locator('.bubble.outgoing[data-state="sending"]').filter({ hasText: 'queued in the second tab' }).waitFor();
+
+      // Back to the first tab ("Use here" there takes it back) while the relay is still down.
+      await tabA.page.getByRole('button', { name: 'Use here' }).click();
+      await tabB.page.getByRole('heading', { name: 'Sealpost was opened in another tab' }).waitFor();
+      await tabA.page.locator('.connection[data-state="connecting"]').waitFor();
+      relay = await startRelay({ staticDir: CLIENT_DIR, db: relay.dbPath, port });
+      await waitConnected(tabA.page);
+      await waitFor(() => bob.client.connectionState === 'connected', 'bob reconnects');
+    });
+    await waitFor(() => textsFrom(bob, 'alice').includes('queued in the second tab'), 'bob receives the queued message');
+    await (await bob.client.send('alice', 'bob after switching back')).stored;
+
+    await openConversation(tabA.page, 'd:bob');
+    await seeText(tabA.page, 'bob after switching back');
+    await allDelivered(tabA.page);
+    const seen = await counts(tabA.page);
+    for (const text of ['alice before the switch', 'bob before the switch', ...DURING, 'alice from the second tab', 'queued in the second tab', 'bob after switching back']) {
+      expect(seen.get(text), text).toBe(1);
+    }
+    expect(textsFrom(bob, 'alice')).toEqual(['alice before the switch', 'alice from the second tab', 'queued in the second tab']);
+    expect(aliceSockets()).toBe(1);
+    await noDecryptFailures(tabA.page);
+    expect(rejected).toEqual([]);
+  }, 60_000);
+
+  it('left no console or page errors and no dialogs', () => {
+    for (const page of pages) {
+      expect(page.problems, page.name).toEqual([]);
+      expect(page.dialogs, page.name).toEqual([]);
+    }
+  });
+});
