@@ -4,7 +4,9 @@
  * through one serial queue, so ratchet states are never used by two steps at once.
  */
 import { ready, safetyNumber, fromBase64Url, encodeRecoveryKey, type LocalIdentity } from '../../crypto/index.js';
-import { listRenewed, listWithout, requireAuthority } from './account-authority.js';
+import { requireAuthority } from './account-authority.js';
+import * as ownDevices from './own-devices.js';
+import type { OwnDevice, OwnDevicesHost } from './own-devices.js';
 import type { DeliveredEnvelope } from '../../server/protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
@@ -37,13 +39,7 @@ const RESEND_LIMIT = 50;
 /** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
 const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
 
-export interface OwnDevice {
-  deviceId: string;
-  createdAt: number;
-  /** The name the user gave it on one of this account's devices, if any. */
-  name?: string;
-  current: boolean;
-}
+export type { OwnDevice };
 
 export interface ClientOptions {
   /** Where keys, sessions and messages live (FilePersistence in Node, IndexedDbPersistence in browsers). */
@@ -122,42 +118,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   /**
    * On the device holding the authority: adds the device that shows `code` to the account's list
    * and resolves with its id only once that device confirmed (registered and announced itself);
-   * rejects `link_timeout` if it never does.
+   * rejects `link_timeout` (and revokes the link) if it never does.
    */
   async approveLink(code: string, options: { timeoutMs?: number } = {}): Promise<string> {
-    requireAuthority(this.requireAccount());
-    await this.lookup(this.requireAccount().handle);
-    const { deviceId } = await registration.approveLink(this.requireAccount(), this.context().http, code);
-    const confirmed = this.once('device_linked', (e) => e.deviceId === deviceId);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SdkError('link_timeout', 'the new device did not confirm the link')), options.timeoutMs ?? LINK_CONFIRM_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([confirmed, timeout]);
-    } catch (error) {
-      await this.revokeLink(deviceId);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const deviceId = await ownDevices.approveLink(this.ownDevicesHost(), code, options.timeoutMs ?? LINK_CONFIRM_TIMEOUT_MS);
     // The sync answering the confirmation was queued by the device_linked listener: let it land in the outbox.
     await this.serial(async () => undefined);
     return deviceId;
-  }
-
-  /**
-   * A link that was never confirmed must not stay usable: the new device holds a signed list
-   * naming it. Publish a newer list without it (if it registered, that removes it; if not, its
-   * list can no longer be registered, since the version must increase).
-   */
-  private async revokeLink(deviceId: string): Promise<void> {
-    const { ctx } = this.wire();
-    await this.lookup(this.requireAccount().handle);
-    const account = this.requireAccount();
-    const listed = account.deviceList.devices.some((d) => d.deviceId === deviceId);
-    await ctx.http.publishDeviceList(account.handle, { deviceList: listed ? listWithout(account, deviceId) : listRenewed(account) });
-    await this.lookup(account.handle);
   }
 
   /** On a fresh profile: takes the account back with its recovery key (every other device is dropped). */
@@ -303,27 +270,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   /** This account's devices from its verified device list, with the names given on own devices. */
-  async devices(): Promise<OwnDevice[]> {
-    const self = await this.lookup(this.requireAccount().handle);
-    return self.devices.map((d) => {
-      const name = this.store.get('deviceNames', d.deviceId)?.name;
-      return { ...d, current: d.deviceId === this.deviceId, ...(name === undefined ? {} : { name }) };
-    });
+  devices(): Promise<OwnDevice[]> {
+    return ownDevices.listDevices(this.ownDevicesHost());
   }
 
-  /**
-   * Removes a device (authority device only): publishes the next device list without it. The
-   * relay drops the device, its queue and its sockets; our sessions with it go in the same
-   * lookup that verifies the new list, so nothing is sealed to it again.
-   */
-  async removeDevice(deviceId: string): Promise<void> {
-    requireAuthority(this.requireAccount());
-    const { ctx } = this.wire();
-    // Sign on top of the newest list (another link may have raised the version meanwhile).
-    await this.lookup(this.requireAccount().handle);
-    const account = this.requireAccount();
-    await ctx.http.publishDeviceList(account.handle, { deviceList: listWithout(account, deviceId) });
-    await this.lookup(account.handle);
+  /** Removes a device (authority device only): the next device list, without it. */
+  removeDevice(deviceId: string): Promise<void> {
+    return ownDevices.removeDevice(this.ownDevicesHost(), deviceId);
   }
 
   /** Names one of this account's devices; the name is sent (end-to-end encrypted) only to own devices. */
@@ -390,6 +343,16 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
   private sendReceipts(receipts: Receipts): void {
     for (const [handle, ids] of receipts) void this.sendReceipt(handle, 'delivered', ids).catch((error: unknown) => this.emit('error', error));
+  }
+
+  private ownDevicesHost(): OwnDevicesHost {
+    return {
+      store: this.store,
+      account: () => this.requireAccount(),
+      http: () => this.context().http,
+      lookup: (handle) => this.lookup(handle),
+      confirmation: (deviceId) => this.once('device_linked', (e) => e.deviceId === deviceId),
+    };
   }
 
   private http(relayUrl: string): RelayHttp {
