@@ -64,10 +64,10 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     this.groupOps = new Groups(store, () => this.requireAccount());
     // The authority device answers a newly linked device's announcement with the account state.
     this.on('device_linked', () => {
-      if (this.account?.authority) void this.serial(() => this.toOwnDevices(buildSync(this.store, this.requireAccount().handle))).catch((e: unknown) => this.emit('error', e));
+      if (this.account?.authority) this.background(() => this.toOwnDevices(buildSync(this.store, this.requireAccount().handle)));
     });
     this.on('device_removed', () => this.wired?.ctx.connection.stop());
-    this.on('decryption_error', ({ handle }) => void this.resendUnconfirmed(handle).catch((e: unknown) => this.emit('error', e)));
+    this.on('decryption_error', ({ handle }) => this.background(() => this.resendUnconfirmed(handle)));
   }
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
@@ -326,23 +326,19 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
     const { receipts, undecryptable } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
     this.sendReceipts(receipts);
-    for (const [deviceId, handle] of undecryptable) {
-      void this.serial(() => this.wire().outgoing.decryptionError(handle, deviceId)).catch((error: unknown) => this.emit('error', error));
-    }
+    for (const [deviceId, handle] of undecryptable) this.background(() => this.wire().outgoing.decryptionError(handle, deviceId));
   }
 
   /** After a contact's device could not decrypt: our unconfirmed messages of the last week go again, in its new session. */
-  private resendUnconfirmed(handle: string): Promise<void> {
-    return this.serial(async () => {
-      for (const message of unconfirmedTo(this.store, handle, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
-        await this.wire().outgoing.resend(message.id, [handle]);
-      }
-    });
+  private async resendUnconfirmed(handle: string): Promise<void> {
+    for (const message of unconfirmedTo(this.store, handle, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
+      await this.wire().outgoing.resend(message.id, [handle]);
+    }
   }
 
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
   private sendReceipts(receipts: Receipts): void {
-    for (const [handle, ids] of receipts) void this.sendReceipt(handle, 'delivered', ids).catch((error: unknown) => this.emit('error', error));
+    for (const [handle, ids] of receipts) this.background(() => this.wire().outgoing.content([handle], { type: 'receipt', id: randomId(), ts: Date.now(), receipt: 'delivered', messageIds: ids }, false));
   }
 
   private ownDevicesHost(): OwnDevicesHost {
@@ -376,39 +372,54 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   /** Builds the parts once the device has an account (after register / link). */
+  /**
+   * Builds the parts once the device has an account (after register / link / recover), in
+   * dependency order. The connection's and the outbox's callbacks are the client's own methods
+   * below, which reach the parts through `this.wired` only when an event arrives.
+   */
   private wire(): NonNullable<SealpostClient['wired']> {
     if (this.wired) return this.wired;
     const account = this.requireAccount();
     const http = this.http(account.relayUrl);
     const identity = (): LocalIdentity => localIdentityOf(this.requireAccount());
     const directory = new Directory(this.store, http, () => this.requireAccount(), this.emitEvent);
-    const connection: RelayConnection = new RelayConnection({
+    const sessions = new Sessions(this.store, http, identity, () => deviceSigner(this.requireAccount()));
+    const prekeys = new PrekeyKeeper(this.store, http, () => this.requireAccount(), { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy });
+    const connection = new RelayConnection({
       relayUrl: account.relayUrl,
       deviceId: account.deviceId,
       devicePrivateKey: identity().device.privateKey,
       ...(this.options.reconnectBackoffMs === undefined ? {} : { backoffMs: this.options.reconnectBackoffMs }),
-      onEnvelopes: (batch) => void this.serial(() => this.receive(batch)).catch((error: unknown) => this.emit('error', error)),
-      onPrekeys: (status) => void this.serial(() => prekeys.replenish(status.oneTimePrekeys)).catch((error: unknown) => this.emit('error', error)),
-      onState: (state, reason) => {
-        if (state !== 'connected') outbox.reset();
-        this.emit('state', reason === undefined ? { state } : { state, reason });
-      },
-      onConnected: () => {
-        void outbox.flush();
-        // Self-monitoring: does the relay still serve the list our authority signed, with us in it?
-        void this.serial(() => directory.lookup(account.handle)).catch((error: unknown) => {
-          if (!(error instanceof SdkError) || !['untrusted_device_list', 'device_removed', 'network'].includes(error.code)) this.emit('error', error);
-        });
-        void this.serial(() => prekeys.rotateIfDue()).catch((error: unknown) => this.emit('error', error));
-      },
+      onEnvelopes: (batch) => this.background(() => this.receive(batch)),
+      onPrekeys: (status) => this.background(() => this.wire().prekeys.replenish(status.oneTimePrekeys)),
+      onState: (state, reason) => this.onConnectionState(state, reason),
+      onConnected: () => this.onConnected(),
     });
     // Results change sessions (a stale list means sealing again): they run in the serial queue.
-    const outbox: Outbox = new Outbox(this.store, connection, (result) => void this.serial(() => outgoing.onResult(result)).catch((e: unknown) => this.emit('error', e)));
-    const sessions = new Sessions(this.store, http, identity, () => deviceSigner(this.requireAccount()));
+    const outbox = new Outbox(this.store, connection, (result) => this.background(() => this.wire().outgoing.onResult(result)));
     const ctx: ClientContext = { store: this.store, http, directory, sessions, outbox, connection, account: () => this.requireAccount() };
-    const prekeys = new PrekeyKeeper(this.store, http, () => this.requireAccount(), { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy });
-    const outgoing = new Outgoing(ctx, this.emitEvent);
-    this.wired = { ctx, outgoing, prekeys };
+    this.wired = { ctx, outgoing: new Outgoing(ctx, this.emitEvent), prekeys };
     return this.wired;
   }
+
+  /** Runs a step in the serial queue without a caller to report to: failures become `error` events. */
+  private background(task: () => Promise<unknown>): void {
+    void this.serial(task).catch((error: unknown) => this.emit('error', error));
+  }
+
+  private onConnectionState(state: ConnectionState, reason: string | undefined): void {
+    if (state !== 'connected') this.wired?.ctx.outbox.reset();
+    this.emit('state', reason === undefined ? { state } : { state, reason });
+  }
+
+  private onConnected(): void {
+    const { ctx, prekeys } = this.wire();
+    void ctx.outbox.flush();
+    // Self-monitoring: does the relay still serve the list our authority signed, with us in it?
+    void this.serial(() => ctx.directory.lookup(this.requireAccount().handle)).catch((error: unknown) => {
+      if (!(error instanceof SdkError) || !['untrusted_device_list', 'device_removed', 'network'].includes(error.code)) this.emit('error', error);
+    });
+    this.background(() => prekeys.rotateIfDue());
+  }
+
 }
