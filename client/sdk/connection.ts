@@ -101,21 +101,19 @@ export class RelayConnection {
   }
 
   /** Sends envelopes; resolves with the relay's ack, or rejects on timeout / no connection. */
-  send(envelopes: OutgoingEnvelope[], timeoutMs = 10_000): Promise<SendAck> {
-    return this.emitWithAck('send', envelopes, timeoutMs) as Promise<SendAck>;
+  async send(envelopes: OutgoingEnvelope[], timeoutMs = 10_000): Promise<SendAck> {
+    const socket = this.connectedSocket();
+    return socket.timeout(timeoutMs).emitWithAck('send', envelopes);
   }
 
-  ack(request: AckRequest, timeoutMs = 10_000): Promise<AckResult> {
-    return this.emitWithAck('ack', request, timeoutMs) as Promise<AckResult>;
+  async ack(request: AckRequest, timeoutMs = 10_000): Promise<AckResult> {
+    const socket = this.connectedSocket();
+    return socket.timeout(timeoutMs).emitWithAck('ack', request);
   }
 
-  private emitWithAck(event: 'send' | 'ack', payload: unknown, timeoutMs: number): Promise<unknown> {
-    const socket = this.socket;
-    if (!socket?.connected) return Promise.reject(new Error('not connected'));
-    return new Promise((resolve, reject) => {
-      (socket.timeout(timeoutMs) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, r: unknown) => void) => void })
-        .emit(event, payload, (error, result) => (error ? reject(error) : resolve(result)));
-    });
+  private connectedSocket(): Socket<ServerToClientEvents, ClientToServerEvents> {
+    if (!this.socket?.connected) throw new Error('not connected');
+    return this.socket;
   }
 
   private retryLater(): void {
