@@ -211,20 +211,20 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Ids of our messages that may not have been delivered (still stored while a later one was delivered). */
   notArrived(conversation: Conversation): string[] {
-    return notArrivedIn(this.store, conversation);
+    return notArrivedIn(this.store, conversation, this.requireAccount().deviceId);
   }
 
   /** Sends one of our messages again to its conversation (receivers that have it drop the copy). */
   resend(messageId: string): Promise<void> {
     return this.serial(() => {
       const message = this.store.get('messages', messageId);
-      if (!message) throw new SdkError('unknown_contact', `no message ${messageId}`);
+      if (!message || message.fromDevice !== this.deviceId) throw new SdkError('unknown_message', `no message ${messageId} sent from this device`);
       const recipients = message.conversation.kind === 'direct' ? [message.conversation.handle] : this.groupOps.othersIn(this.groupOps.require(message.conversation.groupId));
       return this.wire().outgoing.resend(messageId, recipients);
     });
   }
 
-  /** A verified lookup (certificates, signed prekeys, pinned identity key). */
+  /** A fresh verified lookup: the signed device list (rollback, fork and forgery refused), the pinned identity key. */
   lookup(handle: string): Promise<ContactRecord> {
     return this.context().directory.lookup(handle);
   }
@@ -331,7 +331,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** After a contact's device could not decrypt: our unconfirmed messages of the last week go again, in its new session. */
   private async resendUnconfirmed(handle: string): Promise<void> {
-    for (const message of unconfirmedTo(this.store, handle, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
+    for (const message of unconfirmedTo(this.store, handle, this.requireAccount().deviceId, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
       await this.wire().outgoing.resend(message.id, [handle]);
     }
   }

@@ -22,6 +22,7 @@ export type SdkErrorCode =
   | 'not_an_admin'
   | 'unknown_group'
   | 'unknown_contact'
+  | 'unknown_message'
   | 'send_failed'
   | 'closed'
   /** v2: the relay served a device list that is malformed, unsigned, forged, or older than one already verified. */

@@ -55,9 +55,10 @@ export class Groups {
     const me = this.account().handle;
     const group = handles.length === 1 && handles[0] === me ? this.require(groupId) : this.requireAdmin(groupId);
     const members = group.members.filter((m) => !handles.includes(m));
-    const admins = group.admins.filter((a) => members.includes(a));
+    const kept = group.admins.filter((a) => members.includes(a));
     // A group never loses its last admin: the longest-standing remaining member takes over.
-    const next = { ...group, epoch: group.epoch + 1, members, admins: admins.length > 0 || members.length === 0 ? admins : members.slice(0, 1), updatedAt: Date.now() };
+    const admins = kept.length > 0 || members.length === 0 ? kept : members.slice(0, 1);
+    const next = { ...group, epoch: group.epoch + 1, members, admins, updatedAt: Date.now() };
     return { group: next, audience: group.members };
   }
 

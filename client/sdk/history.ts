@@ -41,16 +41,17 @@ export function missingIn(store: LocalStore, conversation: Conversation, now = D
 
 const ARRIVED = new Set(['delivered', 'read']);
 
-export function notArrivedIn(store: LocalStore, conversation: Conversation): string[] {
-  const ours = messagesOf(store, conversation).filter((m) => m.outgoing);
+/** Only messages this device sent (`deviceId`): another of our devices answers for its own. */
+export function notArrivedIn(store: LocalStore, conversation: Conversation, deviceId: string): string[] {
+  const ours = messagesOf(store, conversation).filter((m) => m.outgoing && m.fromDevice === deviceId);
   const lastArrived = ours.reduce((at, m) => (ARRIVED.has(m.state) ? Math.max(at, m.ts) : at), -Infinity);
   return ours.filter((m) => m.state === 'stored' && m.ts < lastArrived).map((m) => m.id);
 }
 
-/** Our recent messages to `handle` (direct or in a group with it) that it has not confirmed. */
-export function unconfirmedTo(store: LocalStore, handle: string, since: number, limit: number): MessageRecord[] {
+/** This device's recent messages to `handle` (direct or in a group with it) that it has not confirmed. */
+export function unconfirmedTo(store: LocalStore, handle: string, deviceId: string, since: number, limit: number): MessageRecord[] {
   return store.all('messages')
-    .filter((m) => m.outgoing && m.ts >= since && (m.state === 'stored' || m.state === 'failed'))
+    .filter((m) => m.outgoing && m.fromDevice === deviceId && m.ts >= since && (m.state === 'stored' || m.state === 'failed'))
     .filter((m) => (m.conversation.kind === 'direct' ? m.conversation.handle === handle : store.get('groups', m.conversation.groupId)?.members.includes(handle) === true))
     .sort((a, b) => a.ts - b.ts)
     .slice(-limit);

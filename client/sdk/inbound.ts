@@ -57,6 +57,11 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
     const { code, details } = outcome.error;
     if (code === 'decrypt_failed' && details.handle !== undefined && details.deviceId !== undefined) undecryptable?.set(details.deviceId, details.handle);
   }
+  if (outcome.kind === 'duplicate' && outcome.confirm) {
+    // A resend of what we have: confirm it again (the first receipt may be what was lost).
+    const { handle, messageId } = outcome.confirm;
+    receipts.set(handle, [...(receipts.get(handle) ?? []), messageId]);
+  }
   if (outcome.kind === 'content') {
     await checkHeads(ctx, outcome.received.senderHandle, outcome.received.content.heads, emit);
     const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);

@@ -3,7 +3,8 @@
  * file-backed store) are in `./node.js`.
  */
 export { SealpostClient, type ClientOptions, type OutgoingMessage, type OwnDevice } from './client.js';
-export type { SealpostEvents, MessageEvent, ReceiptEvent, TypingEvent, MessageStateEvent, GroupEvent, DeviceListMismatch } from './events.js';
+export type { SealpostEvents, MessageEvent, ReceiptEvent, TypingEvent, MessageStateEvent, GroupEvent, DeviceListMismatch, SendProblem } from './events.js';
+export type { MissingMessages } from './history.js';
 export type { ConnectionState } from './connection.js';
 export type { IdentityChange, DeviceRefusal, DeviceListRefusal, DevicesChanged } from './directory.js';
 export type { PendingLink } from './registration.js';

@@ -6,7 +6,8 @@
  *
  *   sending ──stored──▶ stored ──delivered──▶ delivered ──read──▶ read
  *      │                  └────────────read─────────────────────▶ read
- *      └──refused──▶ failed ──stored (sent again)──▶ stored
+ *      ├──delivered / read (a receipt before the relay's ack)──▶ delivered / read
+ *      └──refused──▶ failed ──stored (sent again) / delivered / read──▶ …
  *
  * Incoming messages are `received` and take no events.
  */

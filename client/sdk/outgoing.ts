@@ -42,6 +42,17 @@ export interface OutgoingMessage {
   stored: Promise<void>;
 }
 
+/** A content and how to fan it out (what PendingContentRecord keeps, before encoding). */
+interface Pending {
+  id: string;
+  draft: ContentDraft;
+  recipients: string[];
+  includeOwnDevices: boolean;
+  messageId?: string;
+  onlyDevice?: string;
+  freshSession?: boolean;
+}
+
 interface Tracking {
   reachedRecipient: boolean;
   failures: string[];
@@ -63,7 +74,7 @@ export class Outgoing {
     const counterKey = conversationKey(conversation);
     const n = this.ctx.store.get('sendCounts', counterKey)?.next ?? 1;
     const draft = textDraft({ id, ts, n, text, conversation });
-    const pending = { id, draft, recipients, includeOwnDevices: true, messageId: id };
+    const pending: Pending = { id, draft, recipients, includeOwnDevices: true, messageId: id };
     const fanout = await this.fanout(pending, conversation.kind === 'direct');
     if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
     const record: MessageRecord = {
@@ -85,10 +96,10 @@ export class Outgoing {
    */
   async resend(messageId: string, recipients: string[]): Promise<void> {
     const message = this.ctx.store.get('messages', messageId);
-    if (!message?.outgoing || message.n === undefined) throw new SdkError('unknown_contact', `no message ${messageId} of ours to send again`);
+    if (!message?.outgoing || message.n === undefined) throw new SdkError('unknown_message', `no message ${messageId} of ours to send again`);
     if (this.ctx.store.get('pendingContents', messageId)) return; // still on its way
     const draft = textDraft({ id: message.id, ts: message.ts, n: message.n, text: message.text, conversation: message.conversation });
-    const pending = { id: messageId, draft, recipients, includeOwnDevices: false, messageId };
+    const pending: Pending = { id: messageId, draft, recipients, includeOwnDevices: false, messageId };
     this.track(messageId);
     await this.queue(await this.fanout(pending, false), pending);
   }
@@ -99,7 +110,7 @@ export class Outgoing {
    * record a group update describes).
    */
   async content(recipients: string[], draft: ContentDraft, includeOwnDevices: boolean, extra?: (fanout: Fanout) => void): Promise<void> {
-    const pending = { id: draft.id, draft, recipients, includeOwnDevices };
+    const pending: Pending = { id: draft.id, draft, recipients, includeOwnDevices };
     const fanout = await this.fanout(pending, false);
     extra?.(fanout);
     await this.queue(fanout, pending);
@@ -115,8 +126,8 @@ export class Outgoing {
     if (last !== undefined && Date.now() - last < NOTICE_INTERVAL_MS) return;
     this.noticesSent.set(deviceId, Date.now());
     const draft: ContentDraft = { type: 'decryption_error', id: randomId(), ts: Date.now() };
-    const fanout = await prepareFanout(this.ctx, [handle], draft, { contentId: draft.id, includeOwnDevices: false, strict: false, onlyDevice: deviceId, freshSession: true });
-    await this.queue(fanout, { id: draft.id, draft, recipients: [handle], includeOwnDevices: false });
+    const pending: Pending = { id: draft.id, draft, recipients: [handle], includeOwnDevices: false, onlyDevice: deviceId, freshSession: true };
+    await this.queue(await this.fanout(pending, false), pending);
   }
 
   /** Typing: pushed only to devices that are online and already have a session; never stored, never looked up. */
@@ -152,10 +163,12 @@ export class Outgoing {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private async fanout(pending: { id: string; draft: ContentDraft; recipients: string[]; includeOwnDevices: boolean; messageId?: string }, strict: boolean): Promise<Fanout> {
+  private async fanout(pending: Pending, strict: boolean): Promise<Fanout> {
     const fanout = await prepareFanout(this.ctx, pending.recipients, pending.draft, {
       contentId: pending.id, includeOwnDevices: pending.includeOwnDevices, strict,
       ...(pending.messageId === undefined ? {} : { messageId: pending.messageId }),
+      ...(pending.onlyDevice === undefined ? {} : { onlyDevice: pending.onlyDevice }),
+      ...(pending.freshSession ? { freshSession: true } : {}),
     });
     for (const { handle, deviceId, error } of fanout.problems) {
       const code = error.details.relayCode ?? error.code;
@@ -164,12 +177,10 @@ export class Outgoing {
     return fanout;
   }
 
-  private async queue(fanout: Fanout, pending: { id: string; draft: ContentDraft; recipients: string[]; includeOwnDevices: boolean; messageId?: string }, restarts = 0): Promise<void> {
+  private async queue(fanout: Fanout, pending: Pending, restarts = 0): Promise<void> {
     if (fanout.envelopes.length > 0) {
-      const record: PendingContentRecord = {
-        id: pending.id, draft: JSON.stringify(pending.draft), recipients: pending.recipients, includeOwnDevices: pending.includeOwnDevices, restarts,
-        ...(pending.messageId === undefined ? {} : { messageId: pending.messageId }),
-      };
+      const { draft, ...rest } = pending;
+      const record: PendingContentRecord = { ...rest, draft: JSON.stringify(draft), restarts };
       fanout.batch.put('pendingContents', pending.id, record);
     }
     for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
@@ -194,11 +205,12 @@ export class Outgoing {
         this.emit('send_problem', { handle, code: error instanceof SdkError ? error.code : 'send_failed', ...(messageId ? { messageId } : {}) });
       });
     }
-    const draft = JSON.parse(pending.draft) as ContentDraft;
-    const again = { id: contentId, draft, recipients: [...handles].filter((h) => h !== own), includeOwnDevices: handles.has(own), ...(messageId === undefined ? {} : { messageId }) };
+    const { restarts, draft: encoded, ...kept } = pending;
+    const draft = JSON.parse(encoded) as ContentDraft;
+    const again: Pending = { ...kept, draft, recipients: [...handles].filter((h) => h !== own), includeOwnDevices: handles.has(own) };
     const fanout = await this.fanout(again, false);
     // Keep the whole recipient set on record: other accounts' envelopes may still be in flight.
-    await this.queue(fanout, { ...again, recipients: pending.recipients, includeOwnDevices: pending.includeOwnDevices }, pending.restarts + 1);
+    await this.queue(fanout, { ...again, recipients: pending.recipients, includeOwnDevices: pending.includeOwnDevices }, restarts + 1);
   }
 
   /** Contents with no envelope left in the outbox are done: their message gets its state, the caller its answer. */

@@ -24,7 +24,8 @@ export interface Received {
 
 export type ReceiveOutcome =
   | { kind: 'content'; received: Received }
-  | { kind: 'duplicate' }
+  /** `confirm`: a text we already have, sent again — its sender may have missed our receipt. */
+  | { kind: 'duplicate'; confirm?: { handle: string; messageId: string } }
   | { kind: 'held'; handle: string }
   | { kind: 'rejected'; error: SdkError };
 
@@ -76,7 +77,8 @@ export async function openIncoming(ctx: ClientContext, envelope: DeliveredEnvelo
     // A duplicate never commits session state (only the envelope id is remembered): a replay
     // that somehow decrypted must not become the active session.
     await ctx.store.commit([{ collection: 'seenEnvelopes', key: envelope.id, value: { at: Date.now() } }]);
-    return { kind: 'duplicate' };
+    const resent = content.type === 'text' && sender.senderHandle !== account.handle;
+    return resent ? { kind: 'duplicate', confirm: { handle: sender.senderHandle, messageId: content.id } } : { kind: 'duplicate' };
   }
   if (!ephemeral) batch.put('seenMessages', messageKey, { at: Date.now() });
   return { kind: 'content', received: { ...sender, content, ephemeral, batch } };

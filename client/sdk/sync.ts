@@ -7,6 +7,7 @@
  */
 import { SYNC_CHUNK, type ContentDraft, type SyncContent } from './content.js';
 import type { PendingEvent } from './apply-content.js';
+import { normalizeGroup } from './group-rules.js';
 import { randomId } from './random.js';
 import type { LocalStore, StoreBatch } from './store/local-store.js';
 import type { Conversation, ConversationRecord, DeviceNameRecord } from './store/records.js';
@@ -63,7 +64,7 @@ export function applySync(batch: StoreBatch, content: SyncContent): PendingEvent
   }
   for (const g of content.groups) {
     const existing = batch.get('groups', g.groupId);
-    if (!existing || existing.epoch < g.epoch) batch.put('groups', g.groupId, { ...g, members: [...new Set(g.members)], admins: [...new Set(g.admins)] });
+    if (!existing || existing.epoch < g.epoch) batch.put('groups', g.groupId, normalizeGroup(g));
   }
   for (const conversation of content.conversations) {
     const key = conversationKey(conversation);

@@ -7,6 +7,8 @@
  * served through LyingRelay (the HTTP answers a malicious operator could give).
  */
 import { cpSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -104,6 +106,36 @@ describe('account authority and device lists (protocol v2)', () => {
     const signedPrekey = { keyId: 1, publicKey: toBase64Url(spk.publicKey), signature: toBase64Url(signSignedPrekey({ devicePublicKey: late.publicKey, keyId: 1, publicKey: spk.publicKey }, late.privateKey)) };
     await expect(http.addDevice('alice', { device: { deviceId: lateId, signedPrekey, oneTimePrekeys: [] }, deviceList: bundle.deviceList }, signer))
       .rejects.toMatchObject({ details: { relayCode: 'conflict' } });
+  });
+
+  it('reports a failed link when the relay drops the new device\'s confirmation', async () => {
+    // The new device talks to the relay through a proxy that passes its HTTP requests (it can
+    // register) but drops its socket (its confirmation never reaches alice): a relay that drops it.
+    // Like a reverse proxy, it keeps the Host header the client signed.
+    const target = new URL(relay.url);
+    const proxy = createServer((request, response) => {
+      const forwarded = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      });
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    });
+    proxy.on('upgrade', (_request, socket) => socket.destroy());
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const dropped = await openDevice('alice-dropped', join(profiles.path, 'alice-dropped'));
+      opened.push(dropped);
+      const pending = dropped.client.startLink(proxyUrl, { pollMs: 50 });
+      const approval = alice.client.approveLink(pending.code, { timeoutMs: 2_000 });
+      await pending.completed; // registered through the proxy
+      dropped.client.connect(); // its socket, and so its confirmation, is dropped
+      await expect(approval).rejects.toMatchObject({ code: 'link_timeout' });
+      expect((await alice.client.devices()).map((d) => d.deviceId)).not.toContain(pending.deviceId);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('a removed device, even with a full copy of its profile, reads nothing sent after its removal and can change nothing', async () => {

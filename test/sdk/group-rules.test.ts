@@ -26,6 +26,11 @@ describe('group updates', () => {
     expect(judgeGroupUpdate(held, update({ members: ['alice', 'bob'] }), 'bob')).toEqual({ refused: 'not_admin' }); // bob removing dave
     expect(judgeGroupUpdate(held, update({ members: ['alice', 'dave'] }), 'bob')).toMatchObject({ accepted: { members: ['alice', 'dave'] } }); // bob leaving
     expect(judgeGroupUpdate(held, update({ members: ['alice', 'dave'], name: 'renamed' }), 'bob')).toEqual({ refused: 'not_admin' });
+    // Leaving changes nothing else: a leaving member cannot name admins.
+    expect(judgeGroupUpdate(held, update({ members: ['alice', 'dave'], admins: ['alice', 'dave'] }), 'bob')).toEqual({ refused: 'not_admin' });
+    // The last admin leaving hands over to the longest-standing remaining member, and to no one else.
+    expect(judgeGroupUpdate(held, update({ members: ['bob', 'dave'], admins: ['bob'] }), 'alice')).toMatchObject({ accepted: { admins: ['bob'] } });
+    expect(judgeGroupUpdate(held, update({ members: ['bob', 'dave'], admins: ['dave'] }), 'alice')).toMatchObject({ accepted: { admins: ['dave'] } }); // an admin may choose
     expect(judgeGroupUpdate(held, update({ members: ['alice', 'bob', 'carol'] }), 'carol')).toEqual({ refused: 'not_member' });
   });
 

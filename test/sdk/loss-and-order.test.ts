@@ -71,6 +71,15 @@ describe('loss and order', () => {
     expect(alice.client.notArrived(direct)).toEqual([]);
     expect(missingIn(bob.client.store, fromAlice, Date.now() + GAP_GRACE_MS)).toEqual([]);
     expect(bob.client.messages(fromAlice).map((m) => m.text)).toEqual(['hello', 'one', 'two', 'three']);
+
+    // A lost receipt: "one" reached bob but alice never heard. Sending it again makes bob, who
+    // drops the copy, confirm it once more.
+    const one = alice.client.store.get('messages', sent[0]!.id)!;
+    await alice.client.store.commit([{ collection: 'messages', key: one.id, value: { ...one, state: 'stored' } }]);
+    expect(alice.client.notArrived(direct)).toEqual([one.id]);
+    await alice.client.resend(one.id);
+    await waitFor(() => alice.client.store.get('messages', one.id)?.state === 'delivered', 'bob confirms the copy');
+    expect(textsFrom(bob, 'alice').filter((t) => t === 'one')).toHaveLength(1);
   });
 
   it('reads a backlog delivered in reverse in the order it was written', async () => {

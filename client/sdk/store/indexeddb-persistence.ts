@@ -5,8 +5,10 @@
 import type { Persistence } from './persistence.js';
 import { COLLECTIONS, type CollectionName, type Snapshot, type StoreWrite } from './records.js';
 
-// 2: adds heldEnvelopes. 3: adds deviceNames (protocol v2).
-const DB_VERSION = 3;
+// 2: adds heldEnvelopes. 4: protocol v2's collections (deviceNames, conversations,
+// acceptedBaseKeys, pendingContents, receivedCounts, sendCounts). Bump it with every new collection:
+// object stores are created only on an upgrade.
+const DB_VERSION = 4;
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {

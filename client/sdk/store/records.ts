@@ -142,6 +142,9 @@ export interface PendingContentRecord {
   messageId?: string;
   /** How many times it was sealed again after a stale device list (bounded). */
   restarts: number;
+  /** A decryption-error notice: only this device, in a new session (kept for sealing again). */
+  onlyDevice?: string;
+  freshSession?: boolean;
 }
 
 /**
