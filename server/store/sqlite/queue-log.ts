@@ -93,6 +93,12 @@ class LogFile {
   /** Absent without durability (synchronous=NORMAL): writes are final once written. */
   readonly sync: SyncBarrier | undefined;
   size = 0;
+  /**
+   * Set when the file is rotated out: the one sync that covers everything ever written to it
+   * (nothing is written after). `durable()` waits for this instead of starting syncs of its own,
+   * so no sync can start after `retire` closed the descriptor.
+   */
+  final: Promise<void> | undefined;
 
   /** `fd` from `preallocated` or a reused file (durable mode), or a plain new file. */
   constructor(
@@ -217,9 +223,12 @@ export class QueueLog {
 
   /** Resolves once everything appended before the call is on disk. */
   durable(): Promise<void> {
-    const files = [this.#current, ...this.#retiring].filter((f) => f?.sync !== undefined) as LogFile[];
     if (this.failure) return Promise.reject(this.failure);
-    return files.length === 1 ? files[0]!.sync!.barrier() : Promise.all(files.map((f) => f.sync!.barrier())).then(() => undefined);
+    const current = this.#current?.sync?.barrier();
+    if (this.#retiring.size === 0) return current ?? Promise.resolve();
+    // A retired file is never synced again: its final sync already covers all it holds.
+    const retired = [...this.#retiring].map((f) => f.final).filter((p) => p !== undefined);
+    return Promise.all([current, ...retired]).then(() => undefined);
   }
 
   /**
@@ -234,6 +243,9 @@ export class QueueLog {
     this.#generation = next.generation;
     this.#current = next;
     this.#spare = undefined;
+    old.final = old.sync?.barrier();
+    // Observed by retire and durable(); a failure also shows in `failure` while the file retires.
+    old.final?.catch(() => undefined);
     this.#retiring.add(old);
     // The next spare is this file, once retired (or zeros, if it cannot be reused).
     return old;
@@ -245,7 +257,9 @@ export class QueueLog {
    */
   async retire(file: LogFile | undefined): Promise<void> {
     if (file === undefined) return;
-    await file.sync?.settled();
+    // No sync starts after this one (durable() waits for it rather than starting another), so
+    // once it settled the descriptor can be closed or handed on.
+    await file.final?.catch(() => undefined);
     try {
       const { syncFile, preallocate } = this.options;
       if (syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) return await this.#reuse(file, syncFile);
@@ -297,15 +311,17 @@ export class QueueLog {
     this.flushLater();
     const spare = this.#spare;
     this.#spare = undefined;
+    // Detached first: a durable() from here on starts no sync on a descriptor about to close.
+    const current = this.#current;
+    this.#current = undefined;
     await spare?.prepared;
-    for (const file of [this.#current, spare?.ready]) {
+    for (const file of [current, spare?.ready]) {
       if (file === undefined) continue;
       await file.sync?.settled();
       closeSync(file.fd);
       // A spare never holds anything; the current file nothing SQLite lacks after a final checkpoint.
       if (file.size === 0 && (discardEmpty || file === spare?.ready)) removeFile(file.path);
     }
-    this.#current = undefined;
   }
 
   #takeLater(): Buffer[] {
