@@ -6,8 +6,12 @@
 export const TARGETS = ['sealpost', 'bare-socketio', 'raw-ws'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
-export const SCENARIOS = ['a', 'b', 'c', 'd', 'e'] as const;
+export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** (f) runs once per profile store: FilePersistence (fdatasync'd journal, as the CLI) and MemoryPersistence (no disk). */
+export const SDK_STORES = ['file', 'memory'] as const;
+export type SdkStore = (typeof SDK_STORES)[number];
 
 /** msgpack: socket.io-msgpack-parser, the relay's default; json: Socket.IO's stock parser. */
 export type ParserName = 'msgpack' | 'json';
@@ -24,6 +28,10 @@ export interface BenchConfig {
   drain: { devices: number; envelopes: number; senders: number; timeoutMs: number };
   idle: { connections: number; concurrency: number; settleMs: number };
   crypto: { seconds: number; maxOps: number };
+  /** (f) SDK burst: one SealpostClient sends `messages` texts to a contact with two devices. */
+  sdk: { messages: number; timeoutMs: number; stores: readonly SdkStore[] };
+  /** (g) forged envelopes against a device holding `sessions` sessions with the named sender. */
+  forgery: { envelopes: number; sessions: number };
   bodyBytes: number;
   /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the stock one). */
   sealpostParser: ParserName;
@@ -94,6 +102,12 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       settleMs: quick ? 500 : 1_500,
     },
     crypto: { seconds: quick ? 1 : 3, maxOps: 1_000_000 },
+    sdk: {
+      messages: Math.round(positiveNumber(setting(argv, env, 'sdk-messages'), quick ? 100 : 1_000, 'sdk-messages')),
+      timeoutMs: quick ? 60_000 : 120_000,
+      stores: list(setting(argv, env, 'sdk-stores'), SDK_STORES, 'profile store'),
+    },
+    forgery: { envelopes: Math.round(positiveNumber(setting(argv, env, 'forgeries'), quick ? 200 : 2_000, 'forgeries')), sessions: 4 },
     bodyBytes: 1024,
     sealpostParser: parser,
     budgetMs: positiveNumber(setting(argv, env, 'budget'), quick ? 120 : 570, 'budget') * 1000,

@@ -3,7 +3,7 @@
  * generator announces phases; the runner samples the target's CPU time or RSS at each one and
  * answers `continue`, so server-side figures cover exactly the interval the load measured.
  */
-import type { BenchConfig, ParserName, ScenarioName, TargetName } from './config.js';
+import type { BenchConfig, ParserName, ScenarioName, SdkStore, TargetName } from './config.js';
 
 export type Phase =
   /** The measured interval begins (after warm-up) — sample CPU. */
@@ -22,6 +22,8 @@ export interface LoadJob {
   url: string;
   parser: ParserName;
   config: BenchConfig;
+  /** (f) which profile store the clients use. */
+  store?: SdkStore;
 }
 
 /** What a load generator measured. Absent fields do not apply to that scenario. */
@@ -47,6 +49,27 @@ export interface LoadResult {
   connectSeconds?: number;
   /** Load generator CPU over the measured interval, % of one core. */
   loadCpuPct: number;
+  /** (f) all `stored` promises resolved (relay acked every envelope), per second of the burst. */
+  ackedMsgPerSec?: number;
+  /** (f) every message reached the recipient's second (linked) device, per second of the burst. */
+  secondDeviceMsgPerSec?: number;
+  /** (f) the send() calls themselves (each resolves once encrypted and queued locally), per second. */
+  queuedMsgPerSec?: number;
+  /** (f) the recipient's process (both devices), % of one core over the burst. */
+  receiverCpuPct?: number;
+  /**
+   * (g) CPU µs per forged envelope (mean, p99) and wall-clock µs (mean): a plain ratchet
+   * message, a prekey message, and a genuine message for scale.
+   */
+  forgedMessageMeanUs?: number;
+  forgedMessageP99Us?: number;
+  forgedMessageWallMeanUs?: number;
+  forgedPrekeyMeanUs?: number;
+  forgedPrekeyP99Us?: number;
+  forgedPrekeyWallMeanUs?: number;
+  genuineMeanUs?: number;
+  genuineP99Us?: number;
+  genuineWallMeanUs?: number;
 }
 
 export type LoadToRunner =

@@ -27,6 +27,20 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
+/**
+ * Microseconds during which some runnable task waited for a CPU (Linux PSI, /proc/pressure/cpu
+ * "some ... total="), or undefined where PSI is not available. On a shared machine the share
+ * of a run's wall time spent so is the contention that run had to live with.
+ */
+export function cpuPressureMicros(): number | undefined {
+  try {
+    const match = /^some .*total=(\d+)$/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

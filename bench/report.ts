@@ -2,7 +2,7 @@
  * Turns per-run records into medians, per-run ratios (sealpost ÷ baseline, measured in the same
  * run, then the median of those), the issue's targets as pass/fail, and a plain-text table.
  */
-import type { ScenarioName, TargetName } from './config.js';
+import { SDK_STORES, type ScenarioName, type SdkStore, type TargetName } from './config.js';
 import type { LoadResult } from './ipc.js';
 import { median, round } from './stats.js';
 
@@ -10,12 +10,16 @@ export interface RunRecord {
   run: number;
   scenario: ScenarioName;
   target: TargetName;
+  /** (f) the clients' profile store. */
+  store?: SdkStore;
   result?: LoadResult;
   /** Target process CPU over the measured interval, % of one core. */
   serverCpuPct?: number;
   rssBeforeKiB?: number;
   rssAfterKiB?: number;
   perConnectionKiB?: number;
+  /** Share of the run's wall time during which some task waited for a CPU (Linux PSI): contention from anything on the machine. */
+  cpuPressurePct?: number;
   /** (c) rows left in the sealpost queue after the drain. */
   queueLeft?: number;
   error?: string;
@@ -23,6 +27,8 @@ export interface RunRecord {
 
 export interface MetricSpec {
   scenario: ScenarioName;
+  /** (f) the profile store the row is about: shown only when that store ran. */
+  store?: SdkStore;
   key: string;
   label: string;
   pick: (r: RunRecord) => number | undefined;
@@ -54,10 +60,38 @@ export const METRICS: readonly MetricSpec[] = [
   { scenario: 'd', key: 'serverCpuPct', label: 'server CPU % (connecting)', pick: (r) => r.serverCpuPct, digits: 0 },
   { scenario: 'e', key: 'msgPerSec', label: '1 KiB msg/s, alternating', pick: (r) => r.result?.msgPerSec, digits: 0 },
   { scenario: 'e', key: 'oneWayPerSec', label: '1 KiB msg/s, one way', pick: (r) => r.result?.oneWayPerSec, digits: 0 },
+  ...SDK_STORES.flatMap((store): MetricSpec[] => {
+    const only = (pick: (r: RunRecord) => number | undefined) => (r: RunRecord) => (r.store === store ? pick(r) : undefined);
+    const row = (key: string, label: string, pick: (r: RunRecord) => number | undefined, digits: number): MetricSpec => ({
+      scenario: 'f', store, key: `${store}.${key}`, label: `${label} (${store} store)`, pick: only(pick), digits,
+    });
+    return [
+      row('msgPerSec', 'delivered msg/s (1st device)', (r) => r.result?.msgPerSec, 0),
+      row('secondDeviceMsgPerSec', 'delivered msg/s (2nd device)', (r) => r.result?.secondDeviceMsgPerSec, 0),
+      row('ackedMsgPerSec', 'acked msg/s (all stored)', (r) => r.result?.ackedMsgPerSec, 0),
+      row('p50Ms', 'p50 ms send→received', (r) => r.result?.p50Ms, 1),
+      row('p99Ms', 'p99 ms send→received', (r) => r.result?.p99Ms, 1),
+      row('loadCpuPct', 'sender CPU %', (r) => r.result?.loadCpuPct, 0),
+      row('receiverCpuPct', 'recipient CPU %', (r) => r.result?.receiverCpuPct, 0),
+      row('serverCpuPct', 'relay CPU %', (r) => r.serverCpuPct, 0),
+      row('cpuPressurePct', 'CPU pressure % (PSI some)', (r) => r.cpuPressurePct, 0),
+    ];
+  }),
+  { scenario: 'g', key: 'forgedMessageMeanUs', label: 'forged message, CPU µs mean', pick: (r) => r.result?.forgedMessageMeanUs, digits: 0 },
+  { scenario: 'g', key: 'forgedMessageP99Us', label: 'forged message, CPU µs p99', pick: (r) => r.result?.forgedMessageP99Us, digits: 0 },
+  { scenario: 'g', key: 'forgedMessageWallMeanUs', label: 'forged message, wall µs mean', pick: (r) => r.result?.forgedMessageWallMeanUs, digits: 0 },
+  { scenario: 'g', key: 'forgedPrekeyMeanUs', label: 'forged prekey message, CPU µs mean', pick: (r) => r.result?.forgedPrekeyMeanUs, digits: 0 },
+  { scenario: 'g', key: 'forgedPrekeyP99Us', label: 'forged prekey message, CPU µs p99', pick: (r) => r.result?.forgedPrekeyP99Us, digits: 0 },
+  { scenario: 'g', key: 'forgedPrekeyWallMeanUs', label: 'forged prekey message, wall µs mean', pick: (r) => r.result?.forgedPrekeyWallMeanUs, digits: 0 },
+  { scenario: 'g', key: 'genuineMeanUs', label: 'genuine 1 KiB message, CPU µs mean', pick: (r) => r.result?.genuineMeanUs, digits: 0 },
+  { scenario: 'g', key: 'genuineP99Us', label: 'genuine 1 KiB message, CPU µs p99', pick: (r) => r.result?.genuineP99Us, digits: 0 },
+  { scenario: 'g', key: 'genuineWallMeanUs', label: 'genuine 1 KiB message, wall µs mean', pick: (r) => r.result?.genuineWallMeanUs, digits: 0 },
+  { scenario: 'g', key: 'cpuPressurePct', label: 'CPU pressure % (PSI some)', pick: (r) => r.cpuPressurePct, digits: 0 },
 ];
 
 export interface Check {
   scenario: ScenarioName;
+  store?: SdkStore;
   description: string;
   value: number | undefined;
   limit: number;
@@ -98,6 +132,10 @@ export function checks(records: readonly RunRecord[]): Check[] {
   const atMost = (scenario: ScenarioName, description: string, value: number | undefined, limit: number): Check => ({
     scenario, description, value, limit, pass: value === undefined ? undefined : value <= limit,
   });
+  const below = (scenario: ScenarioName, description: string, value: number | undefined, limit: number): Check => ({
+    scenario, description, value, limit, pass: value === undefined ? undefined : value < limit,
+  });
+  const sealpost = (scenario: ScenarioName, key: string) => medianOf(records, spec(scenario, key), 'sealpost');
   const drained = records.filter((r) => r.scenario === 'c' && r.target === 'sealpost');
   const queueLeft = drained.length === 0 || drained.some((r) => r.queueLeft === undefined) ? undefined : Math.max(...drained.map((r) => r.queueLeft ?? 0));
   return [
@@ -109,6 +147,12 @@ export function checks(records: readonly RunRecord[]): Check[] {
     atLeast('c', 'drained ≥ 30,000 msg/s', medianOf(records, spec('c', 'msgPerSec'), 'sealpost'), 30_000),
     atMost('c', 'queue empty afterwards (rows left, worst run)', queueLeft, 0),
     atMost('d', 'RSS/connection ≤ 1.1 × bare Socket.IO', ratio(records, spec('d', 'perConnectionKiB'), 'bare-socketio'), 1.1),
+    ...SDK_STORES.flatMap((store) => [
+      { ...atLeast('f', `delivered ≥ 500 msg/s (${store} store)`, sealpost('f', `${store}.msgPerSec`), 500), store },
+      { ...below('f', `p99 send→received < 1,000 ms (${store} store)`, sealpost('f', `${store}.p99Ms`), 1000), store },
+    ]),
+    atMost('g', 'forged message ≤ 1,000 µs (CPU, mean)', sealpost('g', 'forgedMessageMeanUs'), 1000),
+    atMost('g', 'forged prekey message ≤ 1,000 µs (CPU, mean)', sealpost('g', 'forgedPrekeyMeanUs'), 1000),
   ];
 }
 
@@ -130,13 +174,16 @@ const SCENARIO_NAMES: Record<ScenarioName, string> = {
   c: '(c) offline drain',
   d: '(d) idle connections',
   e: '(e) client crypto',
+  f: '(f) SDK burst, 1 KiB',
+  g: '(g) forged envelope, 4 sessions',
 };
 
 export function renderTables(records: readonly RunRecord[], scenarios: readonly ScenarioName[]): string {
   const rows = [['scenario', 'metric', 'sealpost', 'bare Socket.IO', 'raw ws', 'sealpost ÷ bare', 'sealpost ÷ raw']];
+  const ran = (store: SdkStore | undefined) => store === undefined || records.some((r) => r.store === store);
   for (const m of METRICS) {
-    if (!scenarios.includes(m.scenario)) continue;
-    const baselines = m.scenario === 'c' || m.scenario === 'e';
+    if (!scenarios.includes(m.scenario) || !ran(m.store)) continue;
+    const baselines = ['c', 'e', 'f', 'g'].includes(m.scenario);
     rows.push([
       SCENARIO_NAMES[m.scenario],
       m.label,
@@ -149,9 +196,9 @@ export function renderTables(records: readonly RunRecord[], scenarios: readonly 
   }
   const checkRows = [['scenario', 'target', 'measured', 'result']];
   for (const c of checks(records)) {
-    if (!scenarios.includes(c.scenario)) continue;
+    if (!scenarios.includes(c.scenario) || !ran(c.store)) continue;
     checkRows.push([SCENARIO_NAMES[c.scenario], c.description, fmt(c.value, c.value !== undefined && c.value < 10 ? 2 : 0), c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'FAIL']);
   }
-  const errors = records.filter((r) => r.error).map((r) => `run ${r.run} ${r.scenario} ${r.target}: ${r.error}`);
+  const errors = records.filter((r) => r.error).map((r) => `run ${r.run} ${r.scenario}${r.store ? `/${r.store}` : ''} ${r.target}: ${r.error}`);
   return [table(rows), '', table(checkRows), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
 }

@@ -6,12 +6,12 @@
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { loadConfig, type BenchConfig, type ScenarioName, type TargetName } from './config.js';
+import { loadConfig, type BenchConfig, type ScenarioName, type SdkStore, type TargetName } from './config.js';
 import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
-import { cpuSeconds, rssKiB, supervise } from './proc.js';
+import { cpuPressureMicros, cpuSeconds, rssKiB, supervise } from './proc.js';
 import { checks, renderTables, type RunRecord } from './report.js';
 import { databaseDirectoryNote, sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
@@ -32,8 +32,17 @@ function loadLifetimeMs(config: BenchConfig, scenario: ScenarioName): number {
       return 240_000;
     case 'e':
       return config.crypto.seconds * 2000 + 30_000;
+    case 'f':
+      return config.sdk.timeoutMs + 90_000;
+    case 'g':
+      return 180_000;
   }
 }
+
+/** Scenarios without a relay: the load generator runs the protocol code in-process. */
+const IN_PROCESS: readonly ScenarioName[] = ['e', 'g'];
+/** Scenarios that exercise sealpost only (no baseline speaks its protocol). */
+const SEALPOST_ONLY: readonly ScenarioName[] = ['c', 'e', 'f', 'g'];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -103,13 +112,15 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
   }
 }
 
-async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, targetName: TargetName): Promise<RunRecord> {
-  const record: RunRecord = { run, scenario, target: targetName };
-  const parser = targetName === 'sealpost' ? config.sealpostParser : 'json';
+async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, targetName: TargetName, store?: SdkStore): Promise<RunRecord> {
+  const record: RunRecord = { run, scenario, target: targetName, ...(store === undefined ? {} : { store }) };
+  // The SDK always speaks msgpack: (f) runs the relay with it whatever BENCH_PARSER says.
+  const parser = scenario === 'f' ? 'msgpack' : targetName === 'sealpost' ? config.sealpostParser : 'json';
   let target: RunningTarget | undefined;
+  const pressureAt = { micros: cpuPressureMicros(), wall: performance.now() };
   try {
-    if (scenario !== 'e') target = await startTarget(targetName, parser);
-    const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', parser, config };
+    if (!IN_PROCESS.includes(scenario)) target = await startTarget(targetName, parser);
+    const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', parser, config, ...(store === undefined ? {} : { store }) };
     record.result = await drive(job, target, config, record);
     if (record.rssBeforeKiB !== undefined && record.rssAfterKiB !== undefined && record.result.connections) {
       record.perConnectionKiB = (record.rssAfterKiB - record.rssBeforeKiB) / record.result.connections;
@@ -122,6 +133,10 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
       await target.child.stop();
       if (scenario === 'c' && target.dbFile) record.queueLeft = queueRows(target.dbFile);
       target.cleanup();
+    }
+    const micros = cpuPressureMicros();
+    if (micros !== undefined && pressureAt.micros !== undefined) {
+      record.cpuPressurePct = ((micros - pressureAt.micros) / ((performance.now() - pressureAt.wall) * 1000)) * 100;
     }
   }
   return record;
@@ -145,6 +160,11 @@ async function main(): Promise<void> {
     notes.push('sealpost skipped: dist/server/cli.js is not built');
   }
   if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
+  if (targets.includes('sealpost') && config.scenarios.includes('f')) {
+    notes.push(`(f) the clients' file profile stores were in ${tmpdir()} too; layout: relay, sender (alice) and recipient (bob's two devices) in three processes`);
+    if (config.sealpostParser !== 'msgpack') notes.push('(f) ran the relay with the msgpack parser: the SDK speaks only msgpack');
+    if (process.env['BENCH_SDK_YIELD'] === '1') notes.push('(f) BENCH_SDK_YIELD=1: the sender let the event loop turn between two send() calls');
+  }
   const records: RunRecord[] = [];
   for (let run = 1; run <= config.runs; run++) {
     if (Date.now() > deadline) {
@@ -153,17 +173,20 @@ async function main(): Promise<void> {
     }
     for (const scenario of config.scenarios) {
       // Rotate the order each run so no target always runs first (or last) on a warm machine.
-      const order = scenario === 'e' ? ['sealpost' as const] : scenario === 'c' ? targets.filter((t) => t === 'sealpost') : rotate(targets, run - 1);
-      for (const target of order) {
+      const order = IN_PROCESS.includes(scenario) ? ['sealpost' as const] : SEALPOST_ONLY.includes(scenario) ? targets.filter((t) => t === 'sealpost') : rotate(targets, run - 1);
+      // (f) runs once per profile store, the order rotated like the targets'.
+      const stores: ReadonlyArray<SdkStore | undefined> = scenario === 'f' ? rotate(config.sdk.stores, run - 1) : [undefined];
+      for (const [target, store] of order.flatMap((t) => stores.map((s) => [t, s] as const))) {
         if (Date.now() > deadline) break;
-        const record = await runOne(config, run, scenario, target);
+        const record = await runOne(config, run, scenario, target, store);
         records.push(record);
         const r = record.result;
         process.stderr.write(
-          `run ${run} ${scenario} ${target}: ${record.error ?? 'ok'}` +
+          `run ${run} ${scenario}${store === undefined ? '' : `/${store}`} ${target}: ${record.error ?? 'ok'}` +
             (typeof r?.msgPerSec === 'number' ? ` ${Math.round(r.msgPerSec)} msg/s` : '') +
             (typeof r?.p99Ms === 'number' ? ` p99 ${r.p99Ms.toFixed(2)} ms` : '') +
             (record.perConnectionKiB !== undefined ? ` ${record.perConnectionKiB.toFixed(1)} KiB/conn` : '') +
+            (record.cpuPressurePct !== undefined ? ` (CPU pressure ${Math.round(record.cpuPressurePct)} %)` : '') +
             '\n',
         );
       }

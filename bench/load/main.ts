@@ -8,10 +8,12 @@ import type { LoadJob, LoadResult, RunnerToLoad } from '../ipc.js';
 import { runCrypto } from './crypto.js';
 import type { Driver } from './driver.js';
 import { runDrain } from './drain.js';
+import { runForgery } from './forgery.js';
 import { runIdle } from './idle.js';
 import { runPairs } from './pairs.js';
 import { send } from './phase.js';
 import { rawWsDriver } from './raw-ws-driver.js';
+import { runSdkBurst } from './sdk-burst.js';
 import { socketIoDriver } from './socketio-driver.js';
 
 const WATCHDOG_MS = 5 * 60_000;
@@ -41,6 +43,10 @@ async function run(job: LoadJob): Promise<LoadResult> {
       return runIdle(driverFor(job), config.idle);
     case 'e':
       return runCrypto(config.crypto, config.bodyBytes);
+    case 'f':
+      return runSdkBurst(job.url, job.store ?? 'file', config.sdk, config.bodyBytes);
+    case 'g':
+      return runForgery(config.forgery, config.bodyBytes);
   }
 }
 
@@ -48,6 +54,9 @@ setTimeout(() => {
   send({ type: 'error', message: 'load generator watchdog: scenario overran' });
   process.exit(2);
 }, WATCHDOG_MS).unref();
+
+// The runner stops a finished generator with SIGTERM: leave through exit() so `--cpu-prof` still writes its profile.
+process.once('SIGTERM', () => process.exit(143));
 
 process.once('message', (message: RunnerToLoad) => {
   if (message.type !== 'job') return;

@@ -1,6 +1,7 @@
 /**
- * A seconds-long smoke run of `npm run bench` (BENCH_QUICK with tiny counts) against every
- * target, checking only that it runs end to end and reports well-formed, non-zero figures.
+ * A seconds-long smoke run of `npm run bench` (BENCH_QUICK with tiny counts: (f) sends 100
+ * messages, (g) times 200 forgeries of each kind) against every target, checking only that it
+ * runs end to end and reports well-formed, non-zero figures.
  * The bench is compiled into its own folder under node_modules/.cache so this test never
  * rewrites dist/ under another suite's feet (dependencies still resolve from node_modules).
  */
@@ -55,11 +56,11 @@ describe('npm run bench (quick smoke run)', () => {
   });
 
   it('runs every scenario against every target without errors', () => {
-    const seen = parsed.records.map((r) => `${r.scenario}:${r.target}`).sort();
+    const seen = parsed.records.map((r) => `${r.scenario}${r.store ? `/${r.store}` : ''}:${r.target}`).sort();
     const sealpost = existsSync(join(outDir, 'server', 'cli.js'));
     const expected = ['a', 'b', 'd'].flatMap((s) => [...(sealpost ? ['sealpost'] : []), 'bare-socketio', 'raw-ws'].map((t) => `${s}:${t}`));
-    if (sealpost) expected.push('c:sealpost');
-    expected.push('e:sealpost');
+    if (sealpost) expected.push('c:sealpost', 'f/file:sealpost', 'f/memory:sealpost');
+    expected.push('e:sealpost', 'g:sealpost');
     expect(seen).toEqual(expected.sort());
     expect(parsed.records.filter((r) => r.error).map((r) => `${r.scenario} ${r.target}: ${r.error}`)).toEqual([]);
   });
@@ -86,5 +87,21 @@ describe('npm run bench (quick smoke run)', () => {
     const crypto = parsed.records.find((x) => x.scenario === 'e');
     expect(crypto?.result?.msgPerSec).toBeGreaterThan(0);
     expect(crypto?.result?.oneWayPerSec).toBeGreaterThan(0);
+  });
+
+  it('delivers the SDK burst to both devices and times forged envelopes', () => {
+    for (const r of parsed.records.filter((x) => x.scenario === 'f')) {
+      expect(r.result?.completed, r.store).toBe(100);
+      expect(r.result?.msgPerSec).toBeGreaterThan(0);
+      expect(r.result?.ackedMsgPerSec).toBeGreaterThan(0);
+      expect(r.result?.secondDeviceMsgPerSec).toBeGreaterThan(0);
+      expect(r.result?.p50Ms).toBeGreaterThan(0);
+      expect(r.result?.p99Ms).toBeGreaterThanOrEqual(r.result?.p50Ms ?? Infinity);
+    }
+    const forgery = parsed.records.find((x) => x.scenario === 'g')?.result;
+    for (const value of [forgery?.forgedMessageMeanUs, forgery?.forgedPrekeyMeanUs, forgery?.genuineMeanUs]) expect(value).toBeGreaterThan(0);
+    expect(forgery?.forgedPrekeyP99Us).toBeGreaterThanOrEqual(forgery?.forgedPrekeyMeanUs ?? Infinity);
+    expect(stdout).toContain('(f) SDK burst');
+    expect(stdout).toContain('(g) forged envelope');
   });
 });
