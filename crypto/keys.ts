@@ -30,17 +30,35 @@ export function generateDhKeyPair(): DhKeyPair {
 }
 
 /**
+ * Converted public keys, at most CONVERSIONS_KEPT (the oldest go first). The conversion (a point
+ * decompression and a field inversion in WebAssembly) costs ~140 µs and the same few keys —
+ * our own device, a contact's devices — are converted for every message: 36–39 % of a client's
+ * busy CPU in the SDK burst benchmark (docs/performance.md). Public values only, and the result
+ * of a deterministic function, so remembering them changes no outcome; invalid keys are not
+ * remembered and fail every time.
+ */
+const CONVERSIONS_KEPT = 1024;
+const conversions = new Map<string, Uint8Array>();
+
+/**
  * Checks that 32 bytes are a usable Ed25519 public key: on the curve, in the prime-order
  * subgroup, not of small order. libsodium's Ed25519→X25519 conversion performs exactly
  * these checks, and its result is the key's X25519 form.
  */
 export function signingKeyToDh(publicKey: Uint8Array): Uint8Array {
   if (publicKey.length !== PUBLIC_KEY_BYTES) throw new CryptoError('invalid_key', 'Ed25519 public key must be 32 bytes');
+  const key = toBase64Url(publicKey);
+  const known = conversions.get(key);
+  if (known) return Uint8Array.from(known);
+  let converted: Uint8Array;
   try {
-    return sodium().crypto_sign_ed25519_pk_to_curve25519(publicKey);
+    converted = sodium().crypto_sign_ed25519_pk_to_curve25519(publicKey);
   } catch (cause) {
     throw new CryptoError('invalid_key', 'not a valid Ed25519 public key', { cause });
   }
+  conversions.set(key, Uint8Array.from(converted));
+  if (conversions.size > CONVERSIONS_KEPT) conversions.delete(conversions.keys().next().value as string);
+  return converted;
 }
 
 export function assertSigningPublicKey(publicKey: Uint8Array): void {

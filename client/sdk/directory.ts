@@ -18,6 +18,7 @@ import { Value } from '@sinclair/typebox/value';
 import { PublicDevice, type PublicDeviceJson, type SignedDeviceListJson } from '../../server/protocol/http.js';
 import { SdkError } from './errors.js';
 import type { Emit } from './events.js';
+import { deviceSigner } from './local-identity.js';
 import type { LookupReplyJson, RelayHttp } from './relay-http.js';
 import type { LocalStore, StoreBatch } from './store/local-store.js';
 import type { AccountRecord, ContactRecord } from './store/records.js';
@@ -62,6 +63,7 @@ export interface DevicesChanged {
 
 export class Directory {
   private readonly inflight = new Map<string, Promise<ContactRecord>>();
+  private ownHead: { signature: string; head: DeviceListHead } | undefined;
 
   constructor(
     private readonly store: LocalStore,
@@ -107,13 +109,15 @@ export class Directory {
   /** The head of the newest list verified for `handle` (our own from the account record). */
   pinnedHead(handle: string): DeviceListHead | undefined {
     const own = this.account();
-    if (handle === own.handle) return deviceListHead(own.deviceList);
-    return this.store.get('contacts', handle)?.listHead;
+    if (handle !== own.handle) return this.store.get('contacts', handle)?.listHead;
+    // Every content carries it: hash the list once per version, not once per message.
+    if (this.ownHead?.signature !== own.deviceList.signature) this.ownHead = { signature: own.deviceList.signature, head: deviceListHead(own.deviceList) };
+    return this.ownHead.head;
   }
 
   private async fetchAndVerify(handle: string): Promise<ContactRecord> {
-    const view = await this.http.lookupAccount(handle);
     const own = this.account();
+    const view = await this.http.lookupAccount(handle, deviceSigner(own));
     const self = handle === own.handle;
     const previous = this.store.get('contacts', handle);
     const pinnedKey = self ? own.identityKey : previous?.identityKey;

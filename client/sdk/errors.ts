@@ -25,6 +25,8 @@ export type SdkErrorCode =
   | 'unknown_message'
   | 'send_failed'
   | 'closed'
+  /** The local store could not persist a batch; nothing more is saved until the profile is reopened. */
+  | 'store_failed'
   /** v2: the relay served a device list that is malformed, unsigned, forged, or older than one already verified. */
   | 'untrusted_device_list'
   /** v2: adding or removing devices needs the account authority key (the primary device or the recovery key). */

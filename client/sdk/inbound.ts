@@ -27,6 +27,9 @@ export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[
     if (!(await receiveOne(ctx, envelope, emit, receipts, undecryptable))) break;
     if (envelope.seq !== undefined) ackUpTo = envelope.seq;
   }
+  // The relay deletes what we ack: only once everything it carried is on our disk (a store that
+  // failed throws here, and nothing is acked: the relay delivers it again after a reopen).
+  await ctx.store.durable();
   if (ackUpTo !== undefined) await ctx.connection.ack({ upTo: ackUpTo }).catch(() => undefined);
   return { receipts, undecryptable };
 }
@@ -65,7 +68,8 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
   if (outcome.kind === 'content') {
     await checkHeads(ctx, outcome.received.senderHandle, outcome.received.content.heads, emit);
     const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);
-    await outcome.received.batch.commit();
+    // Not awaited: the batch's ack waits for durable() (one disk flush for the whole batch).
+    outcome.received.batch.commit().catch(() => undefined);
     for (const pending of applied.events) emit(pending.event, pending.payload);
     if (applied.deliveredReceipt) {
       const { handle, messageIds } = applied.deliveredReceipt;

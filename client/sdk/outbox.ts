@@ -59,6 +59,13 @@ export class Outbox {
 
   private async flushAll(): Promise<void> {
     for (;;) {
+      // An envelope leaves only once the ratchet state that sealed it is on disk: a crash must
+      // never roll a session back behind what the relay already holds.
+      try {
+        await this.store.durable();
+      } catch {
+        return; // the store failed: nothing more goes out (the client reports the failure)
+      }
       if (!this.connection.connected) return;
       const ready = this.store.all('outbox').filter((record) => !this.inFlight.has(record.id)).sort((a, b) => a.order - b.order);
       if (ready.length === 0) return;

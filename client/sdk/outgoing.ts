@@ -184,7 +184,9 @@ export class Outgoing {
       fanout.batch.put('pendingContents', pending.id, record);
     }
     for (const envelope of fanout.envelopes) fanout.batch.put('outbox', envelope.id, envelope);
-    await fanout.batch.commit();
+    // In memory at once; the outbox sends nothing before it is durable, so the next send need
+    // not wait for this one's disk flush (sends share flushes).
+    fanout.batch.commit().catch((error: unknown) => this.emit('error', error));
     if (fanout.envelopes.length === 0 && pending.messageId !== undefined) await this.settle(new Set([pending.id]));
     void this.ctx.outbox.flush();
   }

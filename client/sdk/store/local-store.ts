@@ -2,7 +2,8 @@
  * The SDK's local store: an in-memory working copy (reads are synchronous, which the crypto
  * core's PrekeySource needs) over a Persistence backend. Writes go in atomic batches —
  * e.g. a decrypted message, its ratchet state, its dedup ids and a consumed one-time prekey
- * land together or not at all — and are applied in memory only once the backend has them.
+ * land together or not at all — applied in memory at once and persisted in order, with one
+ * disk flush shared by the batches that arrive meanwhile (see `commit`).
  */
 import { SdkError } from '../errors.js';
 import type { Persistence } from './persistence.js';
@@ -11,6 +12,7 @@ import { COLLECTIONS, type CollectionName, type Collections, type Snapshot, type
 export class LocalStore {
   private readonly waiting: Array<{ writes: readonly StoreWrite[]; resolve: () => void; reject: (error: unknown) => void }> = [];
   private flushing: Promise<void> | undefined;
+  private failure: SdkError | undefined;
   private closed = false;
 
   private constructor(
@@ -49,18 +51,41 @@ export class LocalStore {
   }
 
   /**
-   * Persists the writes atomically, then applies them in memory. Batches are applied in call
-   * order. Group commit: batches that arrive while a write is in flight go to the backend
-   * together in the next one (one disk flush for all of them), and each still lands whole or
-   * not at all, since the combined write does.
+   * Applies the writes in memory at once (later reads see them) and persists them atomically;
+   * resolves once they are durable. Batches are applied and persisted in call order. Group
+   * commit: batches that arrive while a write is in flight go to the backend together in the
+   * next one (one disk flush for all of them), and each still lands whole or not at all.
+   *
+   * Callers that must not act before the disk has a batch — sending the envelopes it holds,
+   * acknowledging what it records — await it, or `durable()`. If a write fails, the store
+   * refuses every later batch (memory may now be ahead of the disk: reopen the profile), so
+   * nothing is ever persisted on top of a hole.
    */
   commit(writes: readonly StoreWrite[]): Promise<void> {
     if (this.closed) return Promise.reject(new SdkError('closed', 'the local store is closed'));
-    if (writes.length === 0) return this.flushing ?? Promise.resolve();
-    return new Promise((resolve, reject) => {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    for (const write of writes) {
+      const map = this.data[write.collection] as Map<string, unknown>;
+      if (write.value === null) map.delete(write.key);
+      else map.set(write.key, write.value);
+    }
+    const done = new Promise<void>((resolve, reject) => {
       this.waiting.push({ writes, resolve, reject });
       this.startFlush();
     });
+    return done;
+  }
+
+  /** Resolves once every batch committed so far is durable (at once when closed); rejects if the store failed. */
+  durable(): Promise<void> {
+    if (this.closed) return this.flushing?.then(() => undefined, () => undefined) ?? Promise.resolve();
+    return this.commit([]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    await this.persistence.close();
   }
 
   private startFlush(): void {
@@ -72,27 +97,17 @@ export class LocalStore {
     });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    while (this.flushing) await this.flushing;
-    await this.persistence.close();
-  }
-
   private async flush(): Promise<void> {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
+      const writes = group.flatMap((g) => g.writes);
       try {
-        await this.persistence.write(group.flatMap((g) => g.writes));
+        if (this.failure !== undefined) throw this.failure;
+        if (writes.length > 0) await this.persistence.write(writes);
       } catch (error) {
-        for (const g of group) g.reject(error);
+        this.failure ??= new SdkError('store_failed', 'the profile could not be saved; reopen it', { cause: error });
+        for (const g of group) g.reject(this.failure);
         continue;
-      }
-      for (const { writes } of group) {
-        for (const write of writes) {
-          const map = this.data[write.collection] as Map<string, unknown>;
-          if (write.value === null) map.delete(write.key);
-          else map.set(write.key, write.value);
-        }
       }
       for (const g of group) g.resolve();
     }
