@@ -8,9 +8,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SdkError, type MessageRecord, type SdkErrorCode } from '../../client/sdk/index.js';
 import { AppMemory } from '../../client/app/src/model/app-memory.js';
 import { summarize } from '../../client/app/src/model/conversation-summaries.js';
-import { describeError } from '../../client/app/src/model/describe-error.js';
+import { describeError, describeSendProblem } from '../../client/app/src/model/describe-error.js';
 import { deviceLabel } from '../../client/app/src/model/own-devices.js';
-import { buildTimeline, dayLabel } from '../../client/app/src/model/timeline.js';
+import { buildTimeline, dayLabel, gapText, type TimelineItem } from '../../client/app/src/model/timeline.js';
+import { SendProblems } from '../../client/app/src/model/send-problems.js';
+import { GapRedraws } from '../../client/app/src/model/gap-redraws.js';
 import { TypingTracker } from '../../client/app/src/model/typing-tracker.js';
 import { routeFromHash, routeToHash, type Route } from '../../client/app/src/route.js';
 
@@ -123,16 +125,67 @@ describe('errors in words', () => {
     expect(describeError(new SdkError('wrong_recovery_key', 'x'))).toBe('That recovery key does not belong to this account, or a character is mistyped.');
     expect(describeError(new SdkError('untrusted_device_list', 'x', { handle: 'bob' }))).toContain('bob’s devices');
   });
+
+  it('say which recipient a send could not reach and why, once per recipient and reason', () => {
+    expect(describeSendProblem({ handle: 'bob', deviceId: 'd1', code: 'untrusted_device' }, 'alice'))
+      .toBe('Could not send to one of bob’s devices (its keys do not match what bob’s account signed).');
+    expect(describeSendProblem({ handle: 'bob', code: 'quota_exceeded' }, 'alice')).toBe('Could not send to bob (their inbox on the relay is full of undelivered messages).');
+    expect(describeSendProblem({ handle: 'alice', deviceId: 'd2', code: 'unknown_device' }, 'alice')).toContain('one of your other devices');
+    expect(describeSendProblem({ handle: 'bob', code: 'something_new' }, 'alice')).toBe('Could not send to bob (something_new).');
+    const problems = new SendProblems();
+    expect(problems.add({ handle: 'bob', deviceId: 'd1', code: 'untrusted_device' }, 'alice')).toBe(true);
+    expect(problems.add({ handle: 'bob', deviceId: 'd2', code: 'untrusted_device' }, 'alice')).toBe(false);
+    expect(problems.add({ handle: 'bob', code: 'quota_exceeded' }, 'alice')).toBe(true);
+    expect(problems.list()).toHaveLength(2);
+    problems.dismiss(problems.list()[0]!.key);
+    expect(problems.add({ handle: 'bob', deviceId: 'd1', code: 'untrusted_device' }, 'alice')).toBe(true);
+  });
 });
 
 describe('timeline', () => {
-  it('interleaves messages, notes and unsent drafts by time, keeping equal times in order', () => {
-    const items = buildTimeline(
-      [message('a', { storedAt: 10 }), message('b', { storedAt: 30 }), message('c', { storedAt: 30 })],
-      [{ id: 'n', conversation: 'd:bob', ts: 20, text: 'note' }],
-      [{ localId: 'u', conversation: { kind: 'direct', handle: 'bob' }, text: 'x', ts: 40, reason: 'r', retryOnReconnect: false }],
-    );
-    expect(items.map((i) => (i.kind === 'message' ? i.message.id : i.kind === 'note' ? i.note.id : i.unsent.localId))).toEqual(['a', 'n', 'b', 'c', 'u']);
+  const idOf = (i: TimelineItem) => (i.kind === 'message' ? i.message.id : i.kind === 'note' ? i.note.id : i.kind === 'gap' ? `gap:${i.gap.handle}:${i.gap.count}` : i.unsent.localId);
+
+  it('keeps the SDK’s order (the senders’) and puts notes and unsent drafts among the messages by time', () => {
+    // Arrival (storedAt) is reversed: the timeline does not follow it.
+    const items = buildTimeline({
+      messages: [message('a', { ts: 10, storedAt: 90 }), message('b', { ts: 30, storedAt: 80 }), message('c', { ts: 30, storedAt: 70 })],
+      notes: [{ id: 'n', conversation: 'd:bob', ts: 20, text: 'note' }],
+      unsent: [{ localId: 'u', conversation: { kind: 'direct', handle: 'bob' }, text: 'x', ts: 40, reason: 'r', retryOnReconnect: false }],
+    });
+    expect(items.map(idOf)).toEqual(['a', 'n', 'b', 'c', 'u']);
+  });
+
+  it('shows missing texts before the next text of the same device, and flags ours that may not have arrived', () => {
+    const items = buildTimeline({
+      messages: [
+        message('b1', { ts: 10, n: 1 }),
+        message('mine', { ts: 15, outgoing: true, from: 'alice', fromDevice: 'mine', n: 1, state: 'stored' }),
+        message('b4', { ts: 20, n: 4 }),
+        message('b6', { ts: 30, n: 6 }),
+      ],
+      missing: [{ handle: 'bob', deviceId: 'dev', counts: [2, 3, 5, 9] }],
+      notArrived: ['mine'],
+    });
+    expect(items.map(idOf)).toEqual(['b1', 'mine', 'gap:bob:2', 'b4', 'gap:bob:1', 'b6', 'gap:bob:1']);
+    expect(items.filter((i) => i.kind === 'message' && i.notArrived).map(idOf)).toEqual(['mine']);
+    const gaps = items.flatMap((i) => (i.kind === 'gap' ? [gapText(i.gap, 'alice')] : []));
+    expect(gaps).toEqual(['2 messages from bob did not arrive', 'A message from bob did not arrive', 'A message from bob did not arrive']);
+    expect(gapText({ id: 'x', handle: 'alice', count: 1 }, 'alice')).toBe('A message sent from another of your devices did not arrive here');
+  });
+
+  it('redraws once a gap may count as missing (10 s after an arrival), at most once a second', () => {
+    vi.useFakeTimers();
+    let redraws = 0;
+    const gaps = new GapRedraws(() => redraws++);
+    for (let i = 0; i < 20; i++) gaps.afterArrival(); // a backlog batch
+    vi.advanceTimersByTime(9_000);
+    expect(redraws).toBe(0);
+    vi.advanceTimersByTime(2_300);
+    expect(redraws).toBe(1);
+    gaps.afterArrival();
+    gaps.stop();
+    vi.advanceTimersByTime(12_000);
+    expect(redraws).toBe(1);
   });
 
   it('labels today and yesterday', () => {

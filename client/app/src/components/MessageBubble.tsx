@@ -1,6 +1,7 @@
 import type { MessageState } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
 import { timeLabel, type TimelineItem } from '../model/timeline.js';
+import { NotDelivered } from './NotDelivered.js';
 
 const STATE_LABELS: Record<MessageState, string> = {
   sending: 'Sending…', stored: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: '',
@@ -18,10 +19,11 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
   const reason = message ? message.failure : item.kind === 'unsent' ? item.unsent.reason : undefined;
   const ts = message ? message.ts : item.at;
   const queued = state === 'sending' && model.connection !== 'connected';
+  const notArrived = item.kind === 'message' && item.notArrived;
   const retry = () => void model.retry(message ? { messageId: message.id } : { localId: item.kind === 'unsent' ? item.unsent.localId : '' });
 
   return (
-    <li class={`bubble ${outgoing ? 'outgoing' : 'incoming'} state-${state}`} data-state={state} data-id={message?.id}>
+    <li class={`bubble ${outgoing ? 'outgoing' : 'incoming'} state-${state}${notArrived ? ' not-arrived' : ''}`} data-state={state} data-id={message?.id}>
       {showSender && !outgoing && message && <span class="sender">{message.from}</span>}
       <p class="text">{text}</p>
       <span class="meta">
@@ -34,6 +36,7 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
           <button type="button" class="link" onClick={retry}>Retry</button>
         </span>
       )}
+      {notArrived && message && <NotDelivered model={model} messageId={message.id} />}
     </li>
   );
 }

@@ -23,7 +23,7 @@ export function Shell({ model }: { model: AppModel }) {
   return (
     <div class={`shell ${route.screen === 'home' ? 'pane-closed' : 'pane-open'}`}>
       <TopBar model={model} navigate={setRoute} />
-      <NoticeBar notice={model.notice} onDismiss={() => model.dismissNotice()} />
+      <NoticeBar notice={model.notice} problems={model.problems()} onDismiss={() => model.dismissNotice()} onDismissProblem={(key) => model.dismissProblem(key)} />
       <aside class="sidebar" aria-label="Conversations">
         <NewConversationForm model={model} navigate={setRoute} />
         <button type="button" class="new-group" onClick={() => setRoute({ screen: 'new-group' })}>New group</button>

@@ -12,15 +12,20 @@ import { conversationKey, sameConversation } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
 import { describeError } from './describe-error.js';
 import { FencedPersistence } from './fenced-persistence.js';
+import { GapRedraws } from './gap-redraws.js';
 import { readHandover } from './handover.js';
 import { showMessageNotification } from './notifications.js';
 import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
+import { SendProblems, type ProblemNotice } from './send-problems.js';
 import { TypingTracker } from './typing-tracker.js';
 
 const DATABASE_NAME = 'sealpost';
 /** How long a tab losing the profile lets its sends under way settle before handing over. */
 const SETTLE_MS = 1_500;
+
+/** A decryption-error note is not repeated in a conversation within this time. */
+const DECRYPTION_NOTE_INTERVAL_MS = 10 * 60_000;
 
 /** Incoming envelopes that were dropped: worth telling the user. */
 const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid_content']);
@@ -45,6 +50,10 @@ function localId(): string {
 export class AppModel {
   private readonly listeners = new Set<() => void>();
   private readonly typing = new TypingTracker(() => this.changed());
+  private readonly sendProblems = new SendProblems();
+  /** Our messages the user sent again (shown as such until they are delivered). */
+  private readonly resent = new Set<string>();
+  private readonly gapRedraws = new GapRedraws(() => this.changed());
   private unsent: UnsentMessage[] = [];
   /** Sends under way (awaited, briefly, when another tab takes the profile). */
   private readonly sending = new Set<Promise<void>>();
@@ -99,6 +108,7 @@ export class AppModel {
     if (this.shutDownStarted) return;
     this.shutDownStarted = true;
     this.persistence.fence();
+    this.gapRedraws.stop();
     document.removeEventListener('visibilitychange', this.onVisibility);
     const closing = this.client.close().catch(() => undefined);
     await Promise.race([Promise.allSettled([...this.sending]), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
@@ -209,6 +219,10 @@ export class AppModel {
     client.on('device_removed', () => {
       this.setNotice('This device was removed from your account. It can no longer send or read new messages. Erase it under Devices to start again.');
     });
+    client.on('send_problem', (problem) => {
+      if (this.sendProblems.add(problem, this.handle)) this.changed();
+    });
+    client.on('decryption_error', ({ handle }) => this.onDecryptionError(handle));
     client.on('rejected', (error) => {
       if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
       this.setNotice(`A message could not be read and was dropped (${error.code}).`);
@@ -219,6 +233,7 @@ export class AppModel {
     document.addEventListener('visibilitychange', this.onVisibility);
     client.connect();
     this.connection = client.connectionState;
+    this.gapRedraws.afterArrival();
     this.changed();
   }
 
@@ -227,6 +242,18 @@ export class AppModel {
     this.typing.remoteSent(key, event.from);
     if (!event.outgoing) showMessageNotification(titleOf(event.conversation, this.client.groups()), event.from, event.text, key);
     this.markSeen();
+    this.gapRedraws.afterArrival();
+    this.changed();
+  }
+
+  /** A contact's device could not read what we sent; the SDK already sent it again in a new session. */
+  private onDecryptionError(handle: string): void {
+    if (handle === this.handle) return; // one of our own devices: nothing to show in a conversation
+    const key = conversationKey({ kind: 'direct', handle });
+    const text = `${handle}’s device could not read a message; it was sent again`;
+    const recent = this.memory.notes(key).some((note) => note.text === text && Date.now() - note.ts < DECRYPTION_NOTE_INTERVAL_MS);
+    if (recent) return;
+    this.addNote({ kind: 'direct', handle }, text);
     this.changed();
   }
 
@@ -245,8 +272,40 @@ export class AppModel {
   }
 
   timeline(conversation: Conversation): TimelineItem[] {
-    const key = conversationKey(conversation);
-    return buildTimeline(this.client.messages(conversation), this.memory.notes(key), this.unsent.filter((u) => sameConversation(u.conversation, conversation)));
+    return buildTimeline({
+      messages: this.client.messages(conversation),
+      notes: this.memory.notes(conversationKey(conversation)),
+      unsent: this.unsent.filter((u) => sameConversation(u.conversation, conversation)),
+      missing: this.client.missing(conversation),
+      notArrived: this.client.notArrived(conversation),
+    });
+  }
+
+  /** Whether the user already sent this message again (it still waits to be delivered). */
+  wasResent(messageId: string): boolean {
+    return this.resent.has(messageId);
+  }
+
+  /** Sends one of our messages that may not have been delivered again, unchanged (receivers drop copies). */
+  async resend(messageId: string): Promise<void> {
+    if (this.shutDownStarted) return;
+    try {
+      await this.client.resend(messageId);
+      this.resent.add(messageId);
+    } catch (error) {
+      this.setNotice(describeError(error));
+    }
+    this.changed();
+  }
+
+  /** Send problems to show (one per recipient and code). */
+  problems(): ProblemNotice[] {
+    return this.sendProblems.list();
+  }
+
+  dismissProblem(key: string): void {
+    this.sendProblems.dismiss(key);
+    this.changed();
   }
 
   typingIn(conversation: Conversation): string[] {

@@ -1,6 +1,39 @@
 import { SdkError } from '../../../sdk/index.js';
 import { CryptoError } from '../../../../crypto/index.js';
 
+/** What a `send_problem` event says: one recipient (or one of its devices) a send could not reach. */
+export interface SendProblemLike {
+  handle: string;
+  deviceId?: string;
+  code: string;
+}
+
+/**
+ * A send_problem in words: who was not reached and why. `me`: this account's handle (a problem
+ * with our own other devices is about "your other devices"). The code stays at the end.
+ */
+export function describeSendProblem(problem: SendProblemLike, me: string | undefined): string {
+  const own = problem.handle === me;
+  const whose = own ? 'your' : `${problem.handle}’s`;
+  const target = problem.deviceId ? (own ? 'one of your other devices' : `one of ${whose} devices`) : own ? 'your other devices' : problem.handle;
+  const why = SEND_PROBLEM_REASONS[problem.code]?.(whose);
+  return why ? `Could not send to ${target} (${why}).` : `Could not send to ${target} (${problem.code}).`;
+}
+
+const SEND_PROBLEM_REASONS: Record<string, (whose: string) => string> = {
+  untrusted_device: (whose) => `its keys do not match what ${whose} account signed`,
+  unknown_device: () => 'the relay no longer knows that device; it may have been removed',
+  stale_devices: (whose) => `the relay kept refusing the list of ${whose} devices this app verified`,
+  untrusted_device_list: (whose) => `the relay shows a list of ${whose} devices that their account did not sign`,
+  identity_changed: (whose) => `${whose} safety number changed: compare it and accept the new key first`,
+  no_devices: () => 'no device of theirs can receive messages',
+  quota_exceeded: () => 'their inbox on the relay is full of undelivered messages',
+  too_large: () => 'the message is too large for the relay',
+  rate_limited: () => 'sending too fast; try again in a minute',
+  network: () => 'the relay could not be reached',
+  decrypt_failed: () => 'a secure session could not be set up',
+};
+
 /** A short sentence for people, from an SDK error (codes stay visible for bug reports). */
 export function describeError(error: unknown): string {
   if (error instanceof SdkError) {
@@ -34,6 +67,8 @@ export function describeError(error: unknown): string {
         return 'The relay answered with something this app does not understand. Try again later; if it keeps happening, the relay may need an update.';
       case 'link_timeout':
         return 'The new device did not confirm in time. Start linking again on the new device and enter the new code it shows.';
+      case 'unknown_message':
+        return 'That message is not one this device sent (or it is gone), so it cannot be sent again from here.';
       case 'already_registered':
         return 'This browser already holds an account. Erase it under Devices first.';
       default:
