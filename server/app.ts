@@ -19,6 +19,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
 import { ratePolicy } from './limits/rate-policy.js';
+import { KeyedBuckets } from './limits/token-bucket.js';
 import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -58,7 +59,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
-  const nonces = new NonceCache(config.handshakeSkewMs);
+  const nonces = new NonceCache(config.handshakeSkewMs, config.noncesPerDevice);
+  const limits = ratePolicy(config);
   const nonceFile = noncesPath(config.db);
   if (nonceFile) {
     const journal = new NonceJournal(nonceFile, nonces, app.log);
@@ -76,7 +78,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     nonces,
     // The store plugin registers later; a scrape reads app.store lazily.
     metrics: createMetrics(() => app.store.relayStats()),
-    limits: ratePolicy(config),
+    signers: new KeyedBuckets(limits.signedRequests),
+    limits,
     mailbox: new ProvisioningMailbox(),
   });
   installErrorHandlers(app);

@@ -53,6 +53,14 @@ export interface Config {
   readonly bundleClaimsPerDevice: number;
   /** Prekey-bundle claims per minute of one target device's bundle, by all requesters together. */
   readonly bundleClaimsPerTarget: number;
+  /** Signed requests per minute by one signing key (token bucket, in memory), on top of the per-IP limits. */
+  readonly signedRequestsPerDevice: number;
+  /** Nonces one signing key may spend within the freshness window (its own replay table). */
+  readonly noncesPerDevice: number;
+  /** Account lookups per minute by one requesting device (token bucket, in memory). */
+  readonly lookupsPerDevice: number;
+  /** Account lookups per minute from one client IP. */
+  readonly lookupsPerIp: number;
   readonly maxConnectionsPerIp: number;
   /** Token bucket for every socket event other than `send` (ack, unknown events). */
   readonly eventRatePerSecond: number;
@@ -61,6 +69,12 @@ export interface Config {
   readonly handshakeTimeoutMs: number;
   /** Sockets that send no event (no send, no ack) for this long are closed; 0 = never. */
   readonly idleTimeoutMs: number;
+  /** Bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (they wait in its queue). */
+  readonly maxSocketBufferBytes: number;
+  /** A socket over maxSocketBufferBytes that does not drain to half of it within this long is closed. */
+  readonly socketDrainTimeoutMs: number;
+  /** Free disk space kept in reserve: below it, sends and registrations are refused `unavailable`. */
+  readonly minFreeDiskBytes: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
 }
@@ -108,11 +122,18 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, device-list, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
   { key: 'bundleClaimsPerDevice', flag: 'bundle-claims-per-device', env: 'SEALPOST_BUNDLE_CLAIMS_PER_DEVICE', kind: 'int', default: 120, min: 1, help: 'prekey-bundle claims per minute by one requesting device' },
   { key: 'bundleClaimsPerTarget', flag: 'bundle-claims-per-target', env: 'SEALPOST_BUNDLE_CLAIMS_PER_TARGET', kind: 'int', default: 30, min: 1, help: "prekey-bundle claims per minute of one device's bundle (all requesters together)" },
+  { key: 'signedRequestsPerDevice', flag: 'signed-requests-per-device', env: 'SEALPOST_SIGNED_REQUESTS_PER_DEVICE', kind: 'int', default: 600, min: 1, help: 'signed requests per minute by one signing key, any route (in-memory token bucket: burst N, refill N/60 per s), on top of the per-IP limits' },
+  { key: 'noncesPerDevice', flag: 'nonces-per-device', env: 'SEALPOST_NONCES_PER_DEVICE', kind: 'int', default: 2000, min: 1, help: 'nonces one signing key may spend (signed requests and socket handshakes together) within twice the --handshake-skew-ms window; past it that key alone is refused rate_limited' },
+  { key: 'lookupsPerDevice', flag: 'lookups-per-device', env: 'SEALPOST_LOOKUPS_PER_DEVICE', kind: 'int', default: 120, min: 1, help: 'account lookups (GET /v2/accounts/:handle) per minute by one requesting device (in-memory token bucket)' },
+  { key: 'lookupsPerIp', flag: 'lookups-per-ip', env: 'SEALPOST_LOOKUPS_PER_IP', kind: 'int', default: 300, min: 1, help: 'account lookups per minute from one client IP' },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
   { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', kind: 'int', default: 50, min: 1, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
   { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },
   { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', env: 'SEALPOST_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'a connection that has not completed its signed handshake by then is closed' },
   { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'SEALPOST_IDLE_TIMEOUT_MS', kind: 'int', default: 600_000, min: 0, help: 'close sockets that send no event (send or ack) for this long; 0 = never' },
+  { key: 'maxSocketBufferBytes', flag: 'max-socket-buffer-bytes', env: 'SEALPOST_MAX_SOCKET_BUFFER_BYTES', kind: 'int', default: 4 * MiB, min: 64 * KiB, help: 'bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (its envelopes stay queued and are drained once it catches up)' },
+  { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
+  { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', kind: 'int', default: 64 * MiB, min: 0, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'SEALPOST_METRICS_TOKEN', kind: 'string', default: undefined, help: 'require "Authorization: Bearer TOKEN" on GET /metrics' },
 ];
 

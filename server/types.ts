@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { GroupCommit } from './gateway/group-commit.js';
 import type { NonceCache } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
+import type { KeyedBuckets } from './limits/token-bucket.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from './protocol/events.js';
 import type { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
@@ -14,8 +15,10 @@ export type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, {},
 
 export interface RelayContext {
   config: Config;
-  /** Nonces of signed HTTP requests and handshakes (prefixed so the two never collide). */
+  /** Nonces of signed HTTP requests and handshakes, per signer (prefixed so the two never collide). */
   nonces: NonceCache;
+  /** Signed requests per signing key (token buckets; signed-request.ts). */
+  signers: KeyedBuckets;
   metrics: RelayMetrics;
   /** Per-IP and per-socket limits, shared by routes (@fastify/rate-limit) and the gateway. */
   limits: RatePolicy;

@@ -159,7 +159,14 @@ export async function recoverAccount(store: LocalStore, http: RelayHttp, relayUr
     const message = cause instanceof CryptoError ? cause.message : 'not a recovery key';
     throw new SdkError('wrong_recovery_key', message, { cause });
   }
-  const view = await http.lookupAccount(handle);
+  // The recovery lookup is signed by the recovery key itself: the relay answers an unknown handle
+  // and a key that is not the account's alike (bad_signature), so it reveals no handle.
+  const view = await http.recoveryDeviceList(handle, authority).catch((error: unknown) => {
+    if (error instanceof SdkError && error.details.relayCode === 'bad_signature') {
+      throw new SdkError('wrong_recovery_key', `this recovery key does not belong to ${handle} (or there is no such account)`, { handle, cause: error });
+    }
+    throw error;
+  });
   const identityKey = toBase64Url(authority.publicKey);
   if (view.identityKey !== identityKey) throw new SdkError('wrong_recovery_key', `this recovery key does not belong to ${handle}`, { handle });
   try {

@@ -8,7 +8,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
-  DeviceCreated, DeviceListPublished, Handle, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
+  DeviceCreated, DeviceListPublished, Handle, RecoveryView, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
   HEADER_TIMESTAMP, Key32, PrekeyBundle, PrekeyStatus, ProvisioningClaimed, SignedDeviceList,
   type AddDeviceRequest, type CreateAccountRequest, type PublishDeviceListRequest, type UploadPrekeysRequest,
 } from '../../server/protocol/http.js';
@@ -50,8 +50,18 @@ export class RelayHttp {
     return this.request('POST', '/v2/accounts', DeviceCreated, body, signer);
   }
 
-  lookupAccount(handle: string): Promise<LookupReplyJson> {
-    return this.request('GET', `/v2/accounts/${encodeURIComponent(handle)}`, LookupReply);
+  /** Looks an account up; signed by our registered device (lookups are counted per device). */
+  lookupAccount(handle: string, signer: RequestSigner): Promise<LookupReplyJson> {
+    return this.request('GET', `/v2/accounts/${encodeURIComponent(handle)}`, LookupReply, undefined, signer, { [HEADER_DEVICE_ID]: signer.deviceId });
+  }
+
+  /**
+   * The recovery lookup: the account's newest device list, signed by the account identity key
+   * (the recovery key; `signer.deviceId` is not sent). An unknown handle and a wrong key both
+   * answer `bad_signature`.
+   */
+  recoveryDeviceList(handle: string, signer: Pick<RequestSigner, 'privateKey'>): Promise<Static<typeof RecoveryView>> {
+    return this.request('GET', `/v2/accounts/${encodeURIComponent(handle)}/device-list`, RecoveryView, undefined, { deviceId: '', privateKey: signer.privateKey });
   }
 
   /** A linked or recovered device registers itself with the new device list that names it. */

@@ -50,6 +50,9 @@ export async function authenticateHandshake(socket: Socket, deps: HandshakeDeps)
   const relayHost = socket.handshake.headers.host ?? '';
   const fields = { relayHost, deviceId: auth.deviceId, timestamp: auth.timestamp, nonce: auth.nonce };
   if (!verifyHandshake(fields, signature, publicKey)) throw new HandshakeError('bad_signature');
-  if (!deps.nonces.remember(`handshake:${auth.nonce}`, now)) throw new HandshakeError('replayed_nonce');
+  // The device's own nonce table (shared with its signed requests): over its cap it alone is refused.
+  const outcome = deps.nonces.remember(auth.deviceId, `handshake:${auth.nonce}`, now);
+  if (outcome === 'replayed') throw new HandshakeError('replayed_nonce');
+  if (outcome !== 'fresh') throw new HandshakeError('rate_limited');
   return auth.deviceId;
 }

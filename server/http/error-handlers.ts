@@ -41,9 +41,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('not_found', 'no such route')));
 }
 
+/** Keys that would reach an object's prototype machinery if a handler ever merged a body into an object. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+class ForbiddenKey extends Error {}
+
 /**
  * JSON bodies are parsed here (not by Fastify's default parser) so the exact bytes stay on
- * the request for signature verification. An empty body parses to undefined.
+ * the request for signature verification. An empty body parses to undefined. A `__proto__`,
+ * `constructor` or `prototype` key anywhere in the body (however it is escaped) is refused
+ * 400 `invalid`, like any other unknown field, rather than silently dropped.
  */
 export function installRawJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json']);
@@ -52,9 +59,16 @@ export function installRawJsonParser(app: FastifyInstance): void {
     request.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(raw.toString('utf8'), (key, value: unknown) => (key === '__proto__' || key === 'constructor' ? undefined : value)));
-    } catch {
-      done(new RelayError('invalid', 'body is not valid JSON'), undefined);
+      done(
+        null,
+        JSON.parse(raw.toString('utf8'), (key, value: unknown) => {
+          if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
+          return value;
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ForbiddenKey) done(new RelayError('invalid', `a "${error.message}" key is not allowed in a body`), undefined);
+      else done(new RelayError('invalid', 'body is not valid JSON'), undefined);
     }
   });
 }

@@ -1,14 +1,15 @@
 /**
  * The replay cache on disk, so that no restart, graceful or not, reopens the replay window:
- * `<db>-nonces` (0600) next to the database, one JSON line `[nonce, expiry]` appended as each
- * nonce is remembered. The appends are not synced: a killed or crashed process leaves them in
+ * `<db>-nonces` (0600) next to the database, one JSON line `[signer, nonce, expiry]` appended as
+ * each nonce is remembered (the signer is the public key that signed, so each signer's cap holds
+ * after a restart too; lines `[nonce, expiry]` of older relays are read as nonces of no signer). The appends are not synced: a killed or crashed process leaves them in
  * the page cache, so only a power loss within the window can forget any. It holds random nonces
  * and expiry times only, nothing about users, and only for the freshness window: it is rewritten
  * with just the fresh ones at start, whenever it has grown well past them, and at a graceful stop.
  */
 import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
-import type { NonceCache } from './nonce-cache.js';
+import type { NonceCache, NonceEntry } from './nonce-cache.js';
 
 /** A rewrite happens past this size, or past four times what the last rewrite kept. */
 const REWRITE_BYTES = 1024 * 1024;
@@ -17,11 +18,19 @@ export function noncesPath(db: string): string | undefined {
   return db === ':memory:' || db === '' ? undefined : `${db}-nonces`;
 }
 
-const line = ([nonce, expiry]: [string, number]): string => `${JSON.stringify([nonce, expiry])}\n`;
+const line = (entry: NonceEntry): string => `${JSON.stringify(entry)}\n`;
 
-/** The entries of a journal, or of the single JSON list older relays wrote at a graceful stop; torn or foreign lines are skipped. */
-function parseEntries(text: string): [string, number][] {
-  const isEntry = (e: unknown): e is [string, number] => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'number';
+/**
+ * The entries of a journal (`[signer, nonce, expiry]` lines, or `[nonce, expiry]` lines and the
+ * single JSON list of older relays, whose nonces name no signer); torn or foreign lines are skipped.
+ */
+function parseEntries(text: string): NonceEntry[] {
+  const entryOf = (e: unknown): NonceEntry | undefined => {
+    if (!Array.isArray(e)) return undefined;
+    if (e.length === 3 && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number') return [e[0], e[1], e[2]];
+    if (e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'number') return ['', e[0], e[1]];
+    return undefined;
+  };
   const parse = (json: string): unknown => {
     try {
       return JSON.parse(json);
@@ -29,9 +38,10 @@ function parseEntries(text: string): [string, number][] {
       return undefined;
     }
   };
+  const entries = (values: unknown[]): NonceEntry[] => values.map(entryOf).filter((e): e is NonceEntry => e !== undefined);
   const whole = parse(text);
-  if (Array.isArray(whole) && whole.every(isEntry)) return whole;
-  return text.split('\n').map(parse).filter(isEntry);
+  if (Array.isArray(whole) && whole.length > 0 && whole.every((e) => entryOf(e) !== undefined)) return entries(whole);
+  return entries(text.split('\n').map(parse));
 }
 
 export class NonceJournal {
@@ -55,7 +65,7 @@ export class NonceJournal {
     if (text.trim() !== '' && entries.length === 0) this.log.warn({ event: 'nonce_file_unreadable' }, 'ignoring an unreadable nonce file');
     cache.restore(entries);
     this.#fd = this.#rewrite();
-    cache.onRemember = (nonce, expiry) => this.#append([nonce, expiry]);
+    cache.onRemember = (entry) => this.#append(entry);
   }
 
   /** At a graceful stop: keeps only the fresh nonces. */
@@ -65,7 +75,7 @@ export class NonceJournal {
     closeSync(this.#rewrite());
   }
 
-  #append(entry: [string, number]): void {
+  #append(entry: NonceEntry): void {
     try {
       this.#bytes += writeSync(this.#fd, line(entry));
       if (this.#bytes > this.#rewriteAt) {

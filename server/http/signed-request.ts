@@ -2,22 +2,49 @@
  * Verifies a signed HTTP request (crypto/statements.ts `signRequest`): fresh timestamp, unused
  * nonce, and a valid `x-sealpost-device-signature` by the given device key over the request's
  * Host header (the relay origin the client addressed), method, path, timestamp, nonce and the
- * exact raw body bytes. Protocol v2 signs requests with device keys only: the account's
- * authority acts through signed device lists, never through a request signature.
+ * exact raw body bytes. Protocol v2 signs requests with device keys, except the recovery lookup
+ * of an account's device list, which the account identity key signs (routes/accounts.ts).
+ *
+ * Limits keyed to the signer (its public key), checked only once the signature verifies, so
+ * nobody can spend another signer's budget by naming it: a token bucket of signed requests per
+ * signer (`--signed-requests-per-device`), then the signer's own nonce table, capped at
+ * `--nonces-per-device` within the window (nonce-cache.ts). Either one spent is `rate_limited`
+ * for that signer alone.
  */
 import type { FastifyRequest } from 'fastify';
+import { toBase64Url } from '../../crypto/encoding.js';
 import { verifyRequest } from '../../crypto/statements.js';
 import { RelayError } from '../errors.js';
-import { HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP } from '../protocol/http.js';
-import { isNonce, signatureBytes } from './keys.js';
-import type { NonceCache } from './nonce-cache.js';
+import type { KeyedBuckets } from '../limits/token-bucket.js';
+import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, Key32 } from '../protocol/http.js';
+import type { Store } from '../store/store.js';
+import { isNonce, signatureBytes, signingKey } from './keys.js';
+import type { NonceCache, RememberOutcome } from './nonce-cache.js';
+
+/** What checking a signed request needs from the relay (a subset of RelayContext). */
+export interface SignedRequestGuard {
+  readonly config: { readonly handshakeSkewMs: number };
+  readonly nonces: NonceCache;
+  /** Signed requests per signer (token buckets keyed by the signer's public key). */
+  readonly signers: KeyedBuckets;
+}
+
+/** A nonce the cache would not take, as the refusal a client sees. */
+export function nonceRefusal(outcome: Exclude<RememberOutcome, 'fresh'>): RelayError {
+  if (outcome === 'replayed') return new RelayError('replayed_nonce');
+  if (outcome === 'over_cap') return new RelayError('rate_limited', 'this key signed too many requests and handshakes within the freshness window; retry in a minute');
+  return new RelayError('rate_limited', 'the relay remembers too many nonces; retry in a minute');
+}
+
+const DEVICE_ID = new RegExp(Key32.pattern as string);
 
 export function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Uint8Array, skewMs: number, nonces: NonceCache): void {
+export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Uint8Array, guard: SignedRequestGuard): void {
+  const skewMs = guard.config.handshakeSkewMs;
   const timestampText = header(request, HEADER_TIMESTAMP);
   const nonce = header(request, HEADER_NONCE);
   if (timestampText === undefined || nonce === undefined) throw new RelayError('unauthorized', 'signed request headers are missing');
@@ -43,6 +70,26 @@ export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Ui
     throw new RelayError('bad_signature', `${HEADER_DEVICE_SIGNATURE} is malformed`);
   }
   if (!verifyRequest(fields, signature, devicePublicKey)) throw new RelayError('bad_signature', `${HEADER_DEVICE_SIGNATURE} does not verify`);
-  // Only a request whose signature verifies spends its nonce: garbage cannot burn a client's nonce.
-  if (!nonces.remember(`request:${nonce}`, now)) throw new RelayError('replayed_nonce');
+  // Only a request whose signature verifies spends its budget and nonce: garbage cannot burn a client's.
+  const signer = toBase64Url(devicePublicKey);
+  if (!guard.signers.has(signer, now)) throw new RelayError('rate_limited', 'this key signs too many requests; retry in a minute');
+  const outcome = guard.nonces.remember(signer, `request:${nonce}`, now);
+  if (outcome !== 'fresh') throw nonceRefusal(outcome);
+  guard.signers.take(signer, now);
+}
+
+/**
+ * A request signed by a registered device that names itself in `x-sealpost-device-id` (bundle
+ * claims, lookups): returns its device id once the request verifies. Refusals in order: header
+ * missing (401 unauthorized), not a device id (400 invalid), device not registered (401
+ * unauthorized), then the signed-request checks.
+ */
+export async function verifyRegisteredRequester(request: FastifyRequest, store: Store, guard: SignedRequestGuard, what: string): Promise<string> {
+  const requester = header(request, HEADER_DEVICE_ID);
+  if (requester === undefined) throw new RelayError('unauthorized', `${what} is a signed request naming its device in ${HEADER_DEVICE_ID}`);
+  if (requester.length !== 43 || !DEVICE_ID.test(requester)) throw new RelayError('invalid', `${HEADER_DEVICE_ID} is not a device id`);
+  const requesterKey = signingKey(requester, HEADER_DEVICE_ID);
+  if (!(await store.getDevice(requester))) throw new RelayError('unauthorized', 'the requesting device is not registered');
+  verifySignedRequest(request, requesterKey, guard);
+  return requester;
 }

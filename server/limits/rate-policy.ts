@@ -26,6 +26,10 @@ export interface RatePolicy {
   readonly otherEvents: BucketPolicy;
   /** Prekey-bundle claims per requesting device and per target device (claim-limits.ts). */
   readonly bundleClaims: { readonly perRequester: BucketPolicy; readonly perTarget: BucketPolicy };
+  /** Signed requests per signing key, any route (signed-request.ts). */
+  readonly signedRequests: BucketPolicy;
+  /** Account lookups: per requesting device (bucket) and `config.rateLimit` per client IP. */
+  readonly lookups: { readonly perDevice: BucketPolicy; readonly perIp: { readonly max: number; readonly timeWindow: number } };
 }
 
 /** A per-minute budget as a bucket: the whole minute's worth may come at once, then it refills evenly. */
@@ -39,5 +43,7 @@ export function ratePolicy(config: Config): RatePolicy {
     send: Object.freeze({ ratePerSecond: config.sendRatePerSecond, burst: config.sendBurst }),
     otherEvents: Object.freeze({ ratePerSecond: config.eventRatePerSecond, burst: config.eventBurst }),
     bundleClaims: Object.freeze({ perRequester: perMinute(config.bundleClaimsPerDevice), perTarget: perMinute(config.bundleClaimsPerTarget) }),
+    signedRequests: perMinute(config.signedRequestsPerDevice),
+    lookups: Object.freeze({ perDevice: perMinute(config.lookupsPerDevice), perIp: Object.freeze({ max: config.lookupsPerIp, timeWindow: 60_000 }) }),
   });
 }

@@ -3,8 +3,9 @@
  * the SDK imports their static types. All keys and signatures are unpadded base64url.
  * Signed requests carry `x-sealpost-timestamp`, `x-sealpost-nonce` and
  * `x-sealpost-device-signature` over crypto/statements.ts `signRequest` by a device key (see
- * docs/PROTOCOL.md §"Signed requests"). In protocol v2 no request is signed by the account
- * identity key: its authority travels only as a signed device list.
+ * docs/PROTOCOL.md §"Signed requests"). In protocol v2 the account identity key signs one
+ * request only, the recovery lookup of its own device list; its authority otherwise travels as a
+ * signed device list.
  */
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -91,6 +92,13 @@ export const AccountView = Type.Object({
   deviceList: SignedDeviceList,
   devices: Type.Array(PublicDevice),
 });
+
+/**
+ * GET /v2/accounts/:handle/device-list — the recovery lookup, signed by the account identity key
+ * (the recovery key): the newest list, so a recovering device can sign the next version.
+ */
+export const RecoveryView = Type.Object({ handle: Handle, identityKey: Key32, deviceList: SignedDeviceList });
+export type RecoveryViewJson = Static<typeof RecoveryView>;
 
 /**
  * POST /v2/devices/:deviceId/bundle — signed by a registered device (named in

@@ -1,14 +1,20 @@
 /**
  * Account directory routes: create an account with its first device, look one up by exact
- * handle, add a device, publish a newer device list. Protocol v2: the account's authority
- * (identity key) never signs a request; it signs device lists, and the relay stores the newest
- * one it can verify. A device is registered exactly while the stored list names it, so every
+ * handle, add a device, publish a newer device list, and the recovery lookup. Protocol v2: the
+ * account's authority (identity key) signs device lists, and the relay stores the newest one it
+ * can verify; it signs one request, the recovery lookup of its own list.
+ *
+ * Handles must not be enumerable: a lookup is a signed request by a registered device, limited
+ * per device and per IP, and the recovery lookup answers an unknown handle exactly like a wrong
+ * signature. A device is registered exactly while the stored list names it, so every
  * list that leaves devices out deletes them (prekeys and queue too) and closes their sockets.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RelayError } from '../errors.js';
 import { signingKey } from '../http/keys.js';
-import { verifySignedRequest } from '../http/signed-request.js';
+import { generateSigningKeyPair } from '../../crypto/keys.js';
+import { verifyRegisteredRequester, verifySignedRequest } from '../http/signed-request.js';
+import { KeyedBuckets } from '../limits/token-bucket.js';
 import {
   AccountView,
   AddDeviceBody,
@@ -18,7 +24,9 @@ import {
   ErrorBody,
   HandleParams,
   PublishDeviceListBody,
+  RecoveryView,
   type AccountViewJson,
+  type RecoveryViewJson,
   type AddDeviceRequest,
   type CreateAccountRequest,
   type DeviceListPublishedJson,
@@ -39,8 +47,12 @@ function publicDevices(account: AccountRecord, devices: readonly DeviceRecord[])
 }
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
-  const { config, nonces } = app.relay;
-  const ipLimit = { rateLimit: app.relay.limits.perIpRoute };
+  const { config, limits } = app.relay;
+  const ipLimit = { rateLimit: limits.perIpRoute };
+  const lookupsByDevice = new KeyedBuckets(limits.lookups.perDevice);
+  // A key nobody holds (its private half is dropped here): an unknown handle's recovery lookup
+  // is checked against it, so it fails exactly as a wrong signature does.
+  const decoyKey = generateSigningKeyPair().publicKey;
 
   /** Closes the live sockets of devices a new list removed: they must not keep a session. */
   const disconnect = (request: FastifyRequest, removed: readonly string[]): void => {
@@ -65,7 +77,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
         throw new RelayError('invalid', 'the first device list names exactly the registering device');
       }
       const { devicePublicKey, record } = checkDeviceRegistration(device, handle);
-      verifySignedRequest(request, devicePublicKey, config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, devicePublicKey, app.relay);
       const created = await app.store.createAccount({ handle, identityKey, deviceList }, record, device.oneTimePrekeys);
       if (!created) throw new RelayError('conflict', 'handle or device id already registered');
       request.log.info({ event: 'account_created' }, 'account created');
@@ -73,13 +85,32 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  // Signed by a registered device (named in x-sealpost-device-id, as for bundle claims) and
+  // limited per IP and per device, so nobody can sweep the handle space.
   app.get<{ Params: { handle: string } }>(
     '/accounts/:handle',
-    { schema: { params: HandleParams, response: { 200: AccountView, ...errors } } },
+    { schema: { params: HandleParams, response: { 200: AccountView, ...errors } }, config: { rateLimit: limits.lookups.perIp } },
     async (request): Promise<AccountViewJson> => {
+      const requester = await verifyRegisteredRequester(request, app.store, app.relay, 'a lookup');
+      if (!lookupsByDevice.has(requester)) throw new RelayError('rate_limited', 'this device looks up too many accounts; retry in a minute');
+      lookupsByDevice.take(requester);
       const account = await accountOf(request.params.handle);
       const devices = await app.store.listDevices(account.handle);
       return { handle: account.handle, identityKey: account.identityKey, deviceList: account.deviceList, devices: publicDevices(account, devices) };
+    },
+  );
+
+  // The recovery lookup: a device that holds only the recovery key (the account identity key)
+  // learns the newest list, to sign the next version. Signed by that key over the usual request
+  // statement; an unknown handle and a wrong key both answer 401 bad_signature.
+  app.get<{ Params: { handle: string } }>(
+    '/accounts/:handle/device-list',
+    { schema: { params: HandleParams, response: { 200: RecoveryView, ...errors } }, config: ipLimit },
+    async (request): Promise<RecoveryViewJson> => {
+      const account = await app.store.getAccount(request.params.handle);
+      verifySignedRequest(request, account ? signingKey(account.identityKey, 'identityKey') : decoyKey, app.relay);
+      if (!account) throw new RelayError('bad_signature'); // unreachable: nothing verifies with the decoy key
+      return { handle: account.handle, identityKey: account.identityKey, deviceList: account.deviceList };
     },
   );
 
@@ -95,7 +126,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       checkDeviceList(deviceList, handle, signingKey(account.identityKey, 'identityKey'));
       if (!deviceList.devices.some((d) => d.deviceId === device.deviceId)) throw new RelayError('invalid', 'the device list does not name the new device');
       const { devicePublicKey, record } = checkDeviceRegistration(device, handle);
-      verifySignedRequest(request, devicePublicKey, config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, devicePublicKey, app.relay);
       const outcome = await app.store.addDevice(record, device.oneTimePrekeys, deviceList, config.maxDevicesPerAccount);
       if (outcome.status === 'conflict') throw new RelayError('conflict', 'device already registered');
       if (outcome.status === 'quota_exceeded') throw new RelayError('quota_exceeded', `an account has at most ${config.maxDevicesPerAccount} devices`);

@@ -10,13 +10,11 @@
 import type { FastifyInstance } from 'fastify';
 import { RelayError } from '../errors.js';
 import { signingKey } from '../http/keys.js';
-import { header, verifySignedRequest } from '../http/signed-request.js';
+import { verifyRegisteredRequester, verifySignedRequest } from '../http/signed-request.js';
 import { ClaimLimits } from '../limits/claim-limits.js';
 import {
   DeviceParams,
   ErrorBody,
-  HEADER_DEVICE_ID,
-  Key32,
   PrekeyBundle,
   PrekeyStatus,
   UploadPrekeysBody,
@@ -27,10 +25,9 @@ import { checkOneTimePrekeys, checkSignedPrekey } from './registration.js';
 import { deviceRoom } from '../types.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody };
-const DEVICE_ID = new RegExp(Key32.pattern as string);
 
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
-  const { config, nonces } = app.relay;
+  const { config } = app.relay;
   const claims = new ClaimLimits(app.relay.limits.bundleClaims);
 
   app.post<{ Params: { deviceId: string } }>(
@@ -41,12 +38,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request): Promise<PrekeyBundleJson> => {
       const { deviceId } = request.params;
-      const requester = header(request, HEADER_DEVICE_ID);
-      if (requester === undefined) throw new RelayError('unauthorized', `a bundle claim is a signed request naming its device in ${HEADER_DEVICE_ID}`);
-      if (requester.length !== 43 || !DEVICE_ID.test(requester)) throw new RelayError('invalid', `${HEADER_DEVICE_ID} is not a device id`);
-      const requesterKey = signingKey(requester, HEADER_DEVICE_ID);
-      if (!(await app.store.getDevice(requester))) throw new RelayError('unauthorized', 'the requesting device is not registered');
-      verifySignedRequest(request, requesterKey, config.handshakeSkewMs, nonces);
+      const requester = await verifyRegisteredRequester(request, app.store, app.relay, 'a bundle claim');
       const spent = claims.take(requester, deviceId);
       if (spent === 'requester') throw new RelayError('rate_limited', 'this device claims too many bundles; retry in a minute');
       if (spent === 'target') throw new RelayError('rate_limited', "this device's bundle is claimed too often; retry in a minute");
@@ -65,7 +57,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: { deviceId: string }; Body: UploadPrekeysRequest }>(
     '/devices/:deviceId/prekeys',
-    { schema: { params: DeviceParams, body: UploadPrekeysBody, response: { 200: PrekeyStatus, ...errors } } },
+    { schema: { params: DeviceParams, body: UploadPrekeysBody, response: { 200: PrekeyStatus, ...errors } }, config: { rateLimit: app.relay.limits.perIpRoute } },
     async (request) => {
       const { deviceId } = request.params;
       if (!(await app.store.getDevice(deviceId))) throw new RelayError('unknown_device');
@@ -73,7 +65,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
       const { signedPrekey, oneTimePrekeys = [] } = request.body;
       if (signedPrekey) checkSignedPrekey(devicePublicKey, signedPrekey);
       checkOneTimePrekeys(oneTimePrekeys);
-      verifySignedRequest(request, devicePublicKey, config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, devicePublicKey, app.relay);
       return { oneTimePrekeys: await app.store.putPrekeys(deviceId, signedPrekey, oneTimePrekeys) };
     },
   );

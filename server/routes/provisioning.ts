@@ -6,10 +6,10 @@ import { signingKey } from '../http/keys.js';
 import { verifySignedRequest } from '../http/signed-request.js';
 import { DeviceParams, ErrorBody, ProvisioningClaimed, ProvisioningPutBody, type ProvisioningPutRequest } from '../protocol/http.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 
 export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
-  const { config, nonces, mailbox } = app.relay;
+  const { config, mailbox } = app.relay;
   const ipLimit = { rateLimit: app.relay.limits.perIpRoute };
 
   app.put<{ Params: { deviceId: string }; Body: ProvisioningPutRequest }>(
@@ -25,9 +25,10 @@ export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
         throw new RelayError('invalid', 'body is not unpadded base64url', { cause });
       }
       if (bytes.byteLength > config.maxBodyBytes) throw new RelayError('too_large', `body exceeds ${config.maxBodyBytes} bytes`);
-      const result = mailbox.put(deviceId, request.body.body);
-      if (result === 'full') throw new RelayError('quota_exceeded', 'this provisioning mailbox is full');
-      if (result === 'busy') throw new RelayError('unavailable', 'too many provisioning mailboxes; retry later');
+      const result = mailbox.put(deviceId, request.body.body, request.ip);
+      if (result === 'id_full') throw new RelayError('quota_exceeded', 'this provisioning mailbox is full');
+      if (result === 'ip_full') throw new RelayError('rate_limited', 'this address holds too many link blobs; retry once they are claimed or expire');
+      if (result === 'full') throw new RelayError('quota_exceeded', 'the provisioning mailboxes are full; retry later');
       return reply.code(204).send();
     },
   );
@@ -37,7 +38,7 @@ export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: DeviceParams, response: { 200: ProvisioningClaimed, ...errors } }, config: ipLimit },
     async (request) => {
       const { deviceId } = request.params;
-      verifySignedRequest(request, signingKey(deviceId, 'deviceId'), config.handshakeSkewMs, nonces);
+      verifySignedRequest(request, signingKey(deviceId, 'deviceId'), app.relay);
       return { bodies: mailbox.claim(deviceId) };
     },
   );

@@ -1,6 +1,10 @@
-/** Serves the web client build at `/`, or a plain page saying it is not built. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+/**
+ * Serves the web client build at `/`, or a plain page saying it is not built. Only files whose
+ * real path (symlinks resolved) lies inside `--static-dir` are served: a symlink pointing out of
+ * it answers 404 like a missing file.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
@@ -8,10 +12,44 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Sealpost relay</t
 <h1>Sealpost relay</h1><p>The relay is running, but the web client is not built.
 Run <code>npm run build</code>, or point <code>--static-dir</code> at the client build folder.</p>`;
 
+/** Whether `pathname` (and, for a folder, its index.html) resolves to a real path inside `realRoot`. */
+export function staysInside(realRoot: string, root: string, pathname: string): boolean {
+  const inside = (path: string): boolean => {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return true; // missing: @fastify/static answers 404 itself
+    }
+    return real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+  };
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return false;
+  }
+  const target = resolve(root, `.${sep}${decoded}`);
+  if (!inside(target)) return false;
+  try {
+    if (statSync(target).isDirectory()) return inside(resolve(target, 'index.html'));
+  } catch {
+    // missing
+  }
+  return true;
+}
+
 export async function staticRoutes(app: FastifyInstance): Promise<void> {
   const root = resolve(app.relay.config.staticDir);
   if (existsSync(resolve(root, 'index.html'))) {
-    await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
+    const realRoot = realpathSync(root);
+    await app.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      allowedPath: (pathname) => staysInside(realRoot, root, pathname),
+    });
   } else {
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
   }

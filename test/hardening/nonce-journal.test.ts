@@ -19,16 +19,16 @@ describe('NonceJournal', () => {
     const path = file();
     const first = new NonceCache(WINDOW);
     new NonceJournal(path, first, log);
-    expect(first.remember('a')).toBe(true);
-    expect(first.remember('b')).toBe(true);
+    expect(first.remember('s', 'a')).toBe('fresh');
+    expect(first.remember('t', 'b')).toBe('fresh');
     expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(2);
     // Killed mid-write: a torn last line is skipped, the rest restored.
-    appendFileSync(path, '["c", 17');
+    appendFileSync(path, '["s", "c", 17');
     const next = new NonceCache(WINDOW);
     new NonceJournal(path, next, log);
-    expect(next.remember('a')).toBe(false);
-    expect(next.remember('b')).toBe(false);
-    expect(next.remember('c')).toBe(true);
+    expect(next.remember('s', 'a')).toBe('replayed');
+    expect(next.remember('t', 'b')).toBe('replayed');
+    expect(next.remember('s', 'c')).toBe('fresh');
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
@@ -37,24 +37,51 @@ describe('NonceJournal', () => {
     writeFileSync(path, JSON.stringify([['old', Date.now() + WINDOW], ['gone', Date.now() - 1]]));
     const cache = new NonceCache(WINDOW);
     const journal = new NonceJournal(path, cache, log);
-    expect(cache.fresh().map(([nonce]) => nonce)).toEqual(['old']);
+    expect(cache.fresh().map(([, nonce]) => nonce)).toEqual(['old']);
+    // A nonce of no signer is refused for every signer until it expires.
+    expect(cache.remember('anyone', 'old')).toBe('replayed');
     journal.close();
-    expect(readFileSync(path, 'utf8')).toBe(`${JSON.stringify(['old', cache.fresh()[0]![1]])}\n`);
+    expect(readFileSync(path, 'utf8')).toBe(`${JSON.stringify(['', 'old', cache.fresh()[0]![2]])}\n`);
+  });
+
+  it('reads the [nonce, expiry] lines of older relays as nonces of no signer', () => {
+    const path = file();
+    writeFileSync(path, `${JSON.stringify(['request:x', Date.now() + WINDOW])}\n${JSON.stringify(['s', 'request:y', Date.now() + WINDOW])}\n`);
+    const cache = new NonceCache(WINDOW);
+    new NonceJournal(path, cache, log);
+    expect(cache.remember('s', 'request:x')).toBe('replayed');
+    expect(cache.remember('s', 'request:y')).toBe('replayed');
+    expect(cache.remember('t', 'request:y')).toBe('fresh');
+  });
+
+  it("keeps each signer's cap across a restart: a signer at its cap stays refused, others are not", () => {
+    const path = file();
+    const cache = new NonceCache(WINDOW, 3);
+    new NonceJournal(path, cache, log);
+    for (const nonce of ['1', '2', '3']) expect(cache.remember('greedy', nonce)).toBe('fresh');
+    expect(cache.remember('greedy', '4')).toBe('over_cap');
+    const restored = new NonceCache(WINDOW, 3);
+    new NonceJournal(path, restored, log);
+    expect(restored.countOf('greedy')).toBe(3);
+    expect(restored.remember('greedy', '5')).toBe('over_cap');
+    expect(restored.remember('modest', '1')).toBe('fresh');
+    // Once the window is over, the greedy signer may sign again.
+    expect(restored.remember('greedy', '6', Date.now() + 3 * WINDOW)).toBe('fresh');
   });
 
   it('rewrites itself with only the fresh nonces once it has grown past them', () => {
     const path = file();
     const cache = new NonceCache(WINDOW);
     new NonceJournal(path, cache, log);
-    expect(cache.remember('keep')).toBe(true);
+    expect(cache.remember('s', 'keep')).toBe('fresh');
     // Nonces remembered long ago (their window is over) until the journal passes 1 MiB.
     const longAgo = Date.now() - 10 * WINDOW;
-    for (let i = 0; i < 40_000; i++) cache.remember(`expired-${i}`, longAgo);
+    for (let i = 0; i < 40_000; i++) cache.remember(`signer-${i % 20}`, `expired-${i}`, longAgo);
     // 40,000 lines are over 1.2 MB: smaller means it was rewritten on the way.
     expect(statSync(path).size).toBeLessThan(1024 * 1024);
-    expect(readFileSync(path, 'utf8')).toMatch(/^\["keep",\d+\]\n/);
+    expect(readFileSync(path, 'utf8')).toMatch(/^\["s","keep",\d+\]\n/);
     const restored = new NonceCache(WINDOW);
     new NonceJournal(path, restored, log);
-    expect(restored.fresh().map(([nonce]) => nonce)).toEqual(['keep']);
+    expect(restored.fresh().map(([, nonce]) => nonce)).toEqual(['keep']);
   });
 });

@@ -5,7 +5,7 @@
  * API refuse a foreign origin themselves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handshakeAuth, makeAccount, openSocket, registerAll, type TestAccount } from '../support/identity.js';
+import { handshakeAuth, lookupHeaders, makeAccount, openSocket, registerAll, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const ALLOWED = 'https://chat.example.org';
@@ -42,8 +42,10 @@ function socketWithOrigin(relay: RelayHandle, origin: string | undefined, transp
   });
 }
 
-async function api(relay: RelayHandle, origin: string | undefined, method = 'GET', path = `/v2/accounts/${alice.handle}`): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
-  const response = await fetch(relay.url + path, { method, headers: origin ? { origin } : {} });
+/** Without a path: a lookup of alice, signed by her device (lookups are signed requests). */
+async function api(relay: RelayHandle, origin: string | undefined, method = 'GET', path?: string): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
+  const signed = path === undefined ? lookupHeaders(relay.url, alice.devices[0]!, alice.handle) : {};
+  const response = await fetch(relay.url + (path ?? `/v2/accounts/${alice.handle}`), { method, headers: { ...signed, ...(origin ? { origin } : {}) } });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined, allowOrigin: response.headers.get('access-control-allow-origin') };
 }

@@ -9,20 +9,26 @@ import {
   call,
   claimBundle,
   listWith,
+  lookup,
   makeAccount,
   makeDevice,
   randomId,
   registerAccount,
   registerAll,
+  registeredDevice,
   registration,
   signList,
   type TestAccount,
+  type TestDevice,
 } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 let relay: RelayHandle;
+/** A registered device of another account: lookups are signed requests. */
+let reader: TestDevice;
 beforeAll(async () => {
   relay = await startRelay();
+  reader = await registeredDevice(relay.url);
 });
 afterAll(async () => relay.close());
 
@@ -33,7 +39,7 @@ describe('accounts', () => {
     const alice = await makeAccount();
     const created = await registerAccount(relay.url, alice);
     expect(created).toMatchObject({ status: 201, body: { handle: alice.handle, deviceId: alice.devices[0]!.id } });
-    const view = await call(relay.url, { method: 'GET', path: `/v2/accounts/${alice.handle}` });
+    const view = await lookup(relay.url, reader, alice.handle);
     expect(view.status).toBe(200);
     expect(view.body).toEqual({
       handle: alice.handle,
@@ -41,7 +47,7 @@ describe('accounts', () => {
       deviceList: alice.list,
       devices: [{ deviceId: alice.devices[0]!.id, signedPrekey: registration(alice.devices[0]!).signedPrekey }],
     });
-    expect(await call(relay.url, { method: 'GET', path: '/v2/accounts/nobody_here' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await lookup(relay.url, reader, 'nobody_here')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
   });
 
   it('refuses a duplicate handle with 409 conflict and keeps the first account', async () => {
@@ -51,7 +57,7 @@ describe('accounts', () => {
     const again = await registerAccount(relay.url, squatter);
     expect(again.status).toBe(409);
     expect(code(again)).toBe('conflict');
-    const view = await call(relay.url, { method: 'GET', path: `/v2/accounts/${first.handle}` });
+    const view = await lookup(relay.url, reader, first.handle);
     expect((view.body as { identityKey: string }).identityKey).toBe(first.identityKey);
   });
 
@@ -76,7 +82,7 @@ describe('accounts', () => {
       const r = await registerAccount(relay.url, a, d, list);
       expect(r, JSON.stringify(list.devices)).toMatchObject({ status: 400, body: { error: { code: 'invalid' } } });
     }
-    expect((await call(relay.url, { method: 'GET', path: `/v2/accounts/${a.handle}` })).status).toBe(404);
+    expect((await lookup(relay.url, reader, a.handle)).status).toBe(404);
   });
 
   it('refuses a first device list not signed by the identity key with 401 bad_signature', async () => {
@@ -86,7 +92,7 @@ describe('accounts', () => {
     // Any change to a signed list breaks it: here its version.
     const tampered = { ...signList(a, [a.devices[0]!], 1), version: 2 };
     expect(code(await registerAccount(relay.url, a, a.devices[0]!, tampered))).toBe('bad_signature');
-    expect((await call(relay.url, { method: 'GET', path: `/v2/accounts/${a.handle}` })).status).toBe(404);
+    expect((await lookup(relay.url, reader, a.handle)).status).toBe(404);
   });
 
   it('rejects malformed and low-order keys, and prekeys not signed by the device, without creating anything', async () => {
@@ -110,7 +116,7 @@ describe('accounts', () => {
       expect(r.status).toBeLessThan(500);
       expect(['invalid', 'bad_signature']).toContain(code(r));
     }
-    expect((await call(relay.url, { method: 'GET', path: `/v2/accounts/${a.handle}` })).status).toBe(404);
+    expect((await lookup(relay.url, reader, a.handle)).status).toBe(404);
   });
 });
 
@@ -137,7 +143,7 @@ describe('adding devices', () => {
     expect(code(await addDevice(relay.url, acct, newcomer, signList(acct, [acct.devices[0]!, newcomer], 1)))).toBe('conflict');
     expect((await addDevice(relay.url, acct, newcomer)).status).toBe(201);
     acct.devices.push(newcomer);
-    const view = (await call(relay.url, { method: 'GET', path: `/v2/accounts/${acct.handle}` })).body as { deviceList: { version: number }; devices: { deviceId: string }[] };
+    const view = (await lookup(relay.url, reader, acct.handle)).body as { deviceList: { version: number }; devices: { deviceId: string }[] };
     expect(view.deviceList).toEqual(acct.list);
     expect(view.devices.map((d) => d.deviceId)).toEqual(acct.list!.devices.map((d) => d.deviceId));
     expect(code(await addDevice(relay.url, acct, newcomer))).toBe('conflict');

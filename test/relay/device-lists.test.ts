@@ -12,26 +12,32 @@ import {
   claimBundle,
   connectDevice,
   listWithout,
+  lookup,
   makeAccount,
   makeDevice,
   publishList,
   refusalCode,
   handshakeAuth,
   registerAll,
+  registeredDevice,
   registration,
   signList,
   type TestAccount,
+  type TestDevice,
 } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 let relay: RelayHandle;
+/** A registered device of another account: lookups are signed requests. */
+let reader: TestDevice;
 beforeAll(async () => {
   relay = await startRelay();
+  reader = await registeredDevice(relay.url);
 });
 afterAll(async () => relay.close());
 
 const code = (r: { body: unknown }): unknown => (r.body as { error?: { code?: string } }).error?.code;
-const view = async (account: TestAccount) => (await call(relay.url, { method: 'GET', path: `/v2/accounts/${account.handle}` })).body as { deviceList: unknown; devices: { deviceId: string }[] };
+const view = async (account: TestAccount) => (await lookup(relay.url, reader, account.handle)).body as { deviceList: unknown; devices: { deviceId: string }[] };
 
 describe('publishing a device list', () => {
   it('refuses the same or a lower version with 409 conflict and changes nothing (no rollback)', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../server/protocol/http.js';
-import { call, handshakeAuth, makeAccount, refusalCode, registerAll, type TestAccount } from '../support/identity.js';
+import { call, handshakeAuth, lookup, makeAccount, refusalCode, registerAll, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 let relay: RelayHandle;
@@ -35,7 +35,7 @@ describe('protocol version', () => {
       expect(result, `${r.method} ${r.path}`).toMatchObject({ status: 410, body: { error: { code: 'unsupported_version', message: expect.stringMatching(/v2/) } } });
     }
     // The v2 routes answer as usual.
-    expect((await call(relay.url, { method: 'GET', path: `/v2/accounts/${alice.handle}` })).status).toBe(200);
+    expect((await lookup(relay.url, alice.devices[0]!, alice.handle)).status).toBe(200);
     expect(PROTOCOL_VERSION).toBe(2);
   });
 

@@ -18,6 +18,7 @@ import {
 import { RelayHttp } from '../../client/sdk/relay-http.js';
 import type { DeviceListMismatch, DeviceListRefusal, DeviceRefusal, DevicesChanged } from '../../client/sdk/index.js';
 import type { AccountViewJson, SignedDeviceListJson } from '../../server/protocol/http.js';
+import { lookupHeaders, registeredDevice } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { linkDevice, openDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 import { LyingRelay } from './lying-relay.js';
@@ -34,10 +35,14 @@ describe('account authority and device lists (protocol v2)', () => {
   let aliceBeforeRemoval: AccountViewJson;
   const opened: TestDevice[] = [];
 
-  const lookupRaw = async (handle: string) => (await (await fetch(`${relay.url}/v2/accounts/${handle}`)).json()) as AccountViewJson;
+  /** A registered device of its own account, to sign raw lookups with (lookups are signed requests). */
+  let reader: Awaited<ReturnType<typeof registeredDevice>>;
+  const lookupRaw = async (handle: string) =>
+    (await (await fetch(`${relay.url}/v2/accounts/${handle}`, { headers: lookupHeaders(relay.url, reader, handle) })).json()) as AccountViewJson;
 
   beforeAll(async () => {
     relay = await startRelay();
+    reader = await registeredDevice(relay.url);
     alice = await registerDevice(profiles.path, relay.url, 'alice', { fetch: liars.alice.fetch });
     bob = await registerDevice(profiles.path, relay.url, 'bob', { fetch: liars.bob.fetch });
     opened.push(alice, bob);

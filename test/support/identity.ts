@@ -185,6 +185,31 @@ export async function claimBundle(url: string, requester: Pick<TestDevice, 'id' 
   return call(url, { method: 'POST', path: `/v2/devices/${targetId}/bundle`, device: requester.keys, headers: { 'x-sealpost-device-id': requester.id, ...headers } });
 }
 
+/** The headers of a lookup of `handle` signed by `requester`, for tests that send with their own fetch. */
+export function lookupHeaders(url: string, requester: Pick<TestDevice, 'id' | 'keys'>, handle: string): Record<string, string> {
+  const timestamp = Date.now();
+  const nonce = randomId();
+  const fields = { relayHost: new URL(url).host, method: 'GET', path: `/v2/accounts/${handle}`, timestamp, nonce, body: new Uint8Array(0) };
+  return {
+    'x-sealpost-device-id': requester.id,
+    'x-sealpost-timestamp': String(timestamp),
+    'x-sealpost-nonce': nonce,
+    'x-sealpost-device-signature': toBase64Url(signRequest(fields, requester.keys.privateKey)),
+  };
+}
+
+/** GET /v2/accounts/:handle, signed by `requester` (a registered device), naming it in x-sealpost-device-id. */
+export async function lookup(url: string, requester: Pick<TestDevice, 'id' | 'keys'>, handle: string, headers: Record<string, string> = {}): Promise<CallResult> {
+  return call(url, { method: 'GET', path: `/v2/accounts/${handle}`, device: requester.keys, headers: { 'x-sealpost-device-id': requester.id, ...headers } });
+}
+
+/** A freshly registered account's device, to sign lookups with. */
+export async function registeredDevice(url: string, prefix = 'reader'): Promise<TestDevice> {
+  const account = await makeAccount({ handle: uniqueHandle(prefix) });
+  await registerAll(url, account);
+  return account.devices[0]!;
+}
+
 /** Registers the account's first device and adds the others; throws on any refusal. */
 export async function registerAll(url: string, account: TestAccount): Promise<void> {
   const first = await registerAccount(url, account);
