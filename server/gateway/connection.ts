@@ -14,6 +14,7 @@ import type { AckResult, SendAck } from '../protocol/events.js';
 import type { Store } from '../store/store.js';
 import { deviceRoom, type RelayServer } from '../types.js';
 import { SocketDrain } from './delivery.js';
+import type { LiveSockets } from './live-push.js';
 import { installEventGuard, type RelaySocket } from './event-guard.js';
 import type { GroupCommit } from './group-commit.js';
 import { handleSend } from './send.js';
@@ -24,6 +25,7 @@ export interface ConnectionDeps {
   limits: RatePolicy;
   store: Store;
   io: RelayServer;
+  live: LiveSockets;
   groupCommit: GroupCommit;
   metrics: RelayMetrics;
   log: FastifyBaseLogger;
@@ -52,7 +54,18 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const deviceId = socket.data.deviceId;
   // Not yet the device's own room: live pushes start once the drain has caught up (delivery.ts).
   void socket.join(deviceRoom(deviceId));
-  const drain = new SocketDrain(socket, store, config.drainPageSize, (read) => deps.groupCommit.sequenced(read), (n) => metrics.envelopesPushed.inc(n));
+  const drain = new SocketDrain(socket, store, {
+    pageSize: config.drainPageSize,
+    sequenced: (read) => deps.groupCommit.sequenced(read),
+    onPushed: (n) => metrics.envelopesPushed.inc(n),
+    buffer: {
+      maxBytes: config.maxSocketBufferBytes,
+      drainTimeoutMs: config.socketDrainTimeoutMs,
+      onStuck: () => log.info({ event: 'socket_buffer_stuck' }, 'socket closed: its send buffer stayed full'),
+    },
+    onError: (error) => log.error({ err: error, event: 'drain' }, 'socket event failed'),
+  });
+  deps.live.add(socket.id, drain);
   installEventGuard(socket, {
     limits: deps.limits,
     idleTimeoutMs: config.idleTimeoutMs,
@@ -65,6 +78,7 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   // Counts and reasons only: no device id, no address.
   log.debug({ event: 'socket_connected' }, 'socket connected');
   socket.on('disconnect', (reason) => {
+    deps.live.delete(socket.id);
     metrics.sockets.dec();
     log.debug({ event: 'socket_disconnected', reason }, 'socket disconnected');
   });

@@ -1,8 +1,8 @@
 /**
  * The Socket.IO gateway as a Fastify plugin: attaches a typed Server to app.server, installs
  * the handshake middleware and the per-IP connection cap, owns the group commit that pushes
- * stored envelopes to `io.to(deviceId)` rooms (a device's live sockets), and flushes and
- * disconnects on close.
+ * stored envelopes to `io.to(deviceId)` rooms (a device's live sockets, each within its send
+ * buffer cap: live-push.ts), and flushes and disconnects on close.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -14,7 +14,8 @@ import { SingleWriteWsServer } from './ws-engine.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { KeyedBuckets } from '../limits/token-bucket.js';
-import { emitInChunks, relayParser } from './wire.js';
+import { LiveSockets } from './live-push.js';
+import { relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
 
@@ -89,6 +90,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
     );
   });
 
+  const live = new LiveSockets(io);
   const pushStored = (stored: StoredEnvelope[]): void => {
     const byDevice = new Map<string, DeliveredEnvelope[]>();
     for (const { item, seq } of stored) {
@@ -98,9 +100,8 @@ async function gateway(app: FastifyInstance): Promise<void> {
     }
     for (const [deviceId, envelopes] of byDevice) {
       envelopes.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-      // Only live sockets are in this room: those still draining get these from their drain, in order.
-      emitInChunks(io, (batch) => io.to(deviceId).emit('envelopes', batch), envelopes);
-      const sockets = io.of('/').adapter.rooms.get(deviceId)?.size ?? 0;
+      // Only live sockets with room are pushed to: those draining (or paused) get these from their drain, in order.
+      const sockets = live.push(deviceId, envelopes);
       if (sockets > 0) metrics.envelopesPushed.inc(envelopes.length * sockets);
     }
   };
@@ -112,7 +113,7 @@ async function gateway(app: FastifyInstance): Promise<void> {
     pushStored(stored);
   });
 
-  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, groupCommit, metrics, log: app.log }));
+  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, live, groupCommit, metrics, log: app.log }));
 
   app.decorate('io', io);
   app.decorate('groupCommit', groupCommit);

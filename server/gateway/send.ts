@@ -6,14 +6,14 @@ import type { Config } from '../config.js';
 import { errorAck, wireError } from '../errors.js';
 import type { OutgoingEnvelope, SendAck, SendFailure } from '../protocol/events.js';
 import type { EnqueueItem, Store } from '../store/store.js';
-import type { RelayServer } from '../types.js';
 import type { GroupCommit } from './group-commit.js';
+import type { LiveSockets } from './live-push.js';
 import { checkEnvelope } from './validators.js';
 
 export interface SendDeps {
   config: Config;
   store: Store;
-  io: RelayServer;
+  live: LiveSockets;
   groupCommit: GroupCommit;
 }
 
@@ -88,7 +88,7 @@ export async function handleSend(payload: unknown, deps: SendDeps): Promise<Send
       failed.push({ id: envelope.id, to: envelope.to, error: wireError('unknown_device') });
       continue;
     }
-    deps.io.to(envelope.to).emit('envelopes', [{ id: envelope.id, body: envelope.body, ephemeral: true }]);
+    deps.live.pushEphemeral(envelope.to, { id: envelope.id, body: envelope.body, ephemeral: true });
   }
 
   if (checked.single && failed[0]) return { ok: false, error: failed[0].error };
