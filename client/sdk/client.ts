@@ -324,7 +324,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    const { receipts, undecryptable } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
+    const { receipts, undecryptable, heardFrom } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
+    for (const deviceId of heardFrom) this.wire().outgoing.heardFrom(deviceId);
     this.sendReceipts(receipts);
     for (const [deviceId, handle] of undecryptable) this.background(() => this.wire().outgoing.decryptionError(handle, deviceId));
   }

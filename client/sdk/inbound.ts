@@ -18,20 +18,26 @@ export type Receipts = Map<string, string[]>;
 /** Devices (id → handle) whose messages we could not decrypt: each gets a decryption-error notice. */
 export type Undecryptable = Map<string, string>;
 
+export interface Received {
+  receipts: Receipts;
+  undecryptable: Undecryptable;
+  /** Devices whose messages decrypted in this batch. */
+  heardFrom: Set<string>;
+}
+
 /** Returns the delivered receipts and the decryption-error notices to send. */
-export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<{ receipts: Receipts; undecryptable: Undecryptable }> {
+export async function receiveBatch(ctx: ClientContext, batch: DeliveredEnvelope[], emit: Emit): Promise<Received> {
   let ackUpTo: number | undefined;
-  const receipts: Receipts = new Map();
-  const undecryptable: Undecryptable = new Map();
+  const received: Received = { receipts: new Map(), undecryptable: new Map(), heardFrom: new Set() };
   for (const envelope of batch) {
-    if (!(await receiveOne(ctx, envelope, emit, receipts, undecryptable))) break;
+    if (!(await receiveOne(ctx, envelope, emit, received.receipts, received))) break;
     if (envelope.seq !== undefined) ackUpTo = envelope.seq;
   }
   // The relay deletes what we ack: only once everything it carried is on our disk (a store that
   // failed throws here, and nothing is acked: the relay delivers it again after a reopen).
   await ctx.store.durable();
   if (ackUpTo !== undefined) await ctx.connection.ack({ upTo: ackUpTo }).catch(() => undefined);
-  return { receipts, undecryptable };
+  return received;
 }
 
 /** Runs `handle`'s held envelopes again (after its new identity key was accepted), oldest first. */
@@ -46,7 +52,7 @@ export async function releaseHeld(ctx: ClientContext, handle: string, emit: Emit
 }
 
 /** False when the relay became unreachable mid-check: stop, and let the rest come back later. */
-async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit: Emit, receipts: Receipts, undecryptable?: Undecryptable): Promise<boolean> {
+async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit: Emit, receipts: Receipts, seen?: Omit<Received, 'receipts'>): Promise<boolean> {
   let outcome: ReceiveOutcome;
   try {
     outcome = await openIncoming(ctx, envelope);
@@ -58,7 +64,10 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
   if (outcome.kind === 'rejected') {
     emit('rejected', outcome.error);
     const { code, details } = outcome.error;
-    if (code === 'decrypt_failed' && details.handle !== undefined && details.deviceId !== undefined) undecryptable?.set(details.deviceId, details.handle);
+    // Typing (ephemeral) needs no recovery, and must not spend the device's one notice.
+    if (code === 'decrypt_failed' && envelope.ephemeral !== true && details.handle !== undefined && details.deviceId !== undefined) {
+      seen?.undecryptable.set(details.deviceId, details.handle);
+    }
   }
   if (outcome.kind === 'duplicate' && outcome.confirm) {
     // A resend of what we have: confirm it again (the first receipt may be what was lost).
@@ -66,6 +75,7 @@ async function receiveOne(ctx: ClientContext, envelope: DeliveredEnvelope, emit:
     receipts.set(handle, [...(receipts.get(handle) ?? []), messageId]);
   }
   if (outcome.kind === 'content') {
+    seen?.heardFrom.add(outcome.received.senderDeviceId);
     await checkHeads(ctx, outcome.received.senderHandle, outcome.received.content.heads, emit);
     const applied = applyContent(ctx.store, ctx.account().handle, outcome.received);
     // Not awaited: the batch's ack waits for durable() (one disk flush for the whole batch).

@@ -14,6 +14,8 @@ import type { OutboxRecord } from './store/records.js';
 /** The relay's default `maxBatch`: envelopes per `send`. */
 const MAX_ENVELOPES_PER_SEND = 100;
 const RETRY_MS = 2_000;
+/** Batches awaiting the relay's ack at once. */
+const SENDS_IN_FLIGHT = 4;
 /** Refusals a later resend can cure; anything else fails the envelope for good. */
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'quota_exceeded', 'unavailable', 'internal']);
 
@@ -57,20 +59,34 @@ export class Outbox {
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
+  /**
+   * Sends what is ready in batches of up to MAX_ENVELOPES_PER_SEND, with up to SENDS_IN_FLIGHT
+   * batches awaiting the relay's ack at once (the relay answers each after its disk flush, so
+   * one at a time would leave the link idle). The relay takes a socket's sends in order, so each
+   * device's queue keeps the order they were written in.
+   */
   private async flushAll(): Promise<void> {
+    const running = new Set<Promise<void>>();
     for (;;) {
-      // An envelope leaves only once the ratchet state that sealed it is on disk: a crash must
-      // never roll a session back behind what the relay already holds.
       try {
+        // An envelope leaves only once the ratchet state that sealed it is on disk: a crash must
+        // never roll a session back behind what the relay already holds.
         await this.store.durable();
       } catch {
-        return; // the store failed: nothing more goes out (the client reports the failure)
+        break; // the store failed: nothing more goes out (the client reports the failure)
       }
-      if (!this.connection.connected) return;
+      if (!this.connection.connected) break;
       const ready = this.store.all('outbox').filter((record) => !this.inFlight.has(record.id)).sort((a, b) => a.order - b.order);
-      if (ready.length === 0) return;
-      await this.sendBatch(ready.slice(0, MAX_ENVELOPES_PER_SEND));
+      if (ready.length === 0) {
+        if (running.size === 0) break;
+        await Promise.race(running);
+        continue;
+      }
+      const send: Promise<void> = this.sendBatch(ready.slice(0, MAX_ENVELOPES_PER_SEND)).finally(() => running.delete(send));
+      running.add(send);
+      if (running.size >= SENDS_IN_FLIGHT) await Promise.race(running);
     }
+    await Promise.all(running);
   }
 
   private async sendBatch(records: OutboxRecord[]): Promise<void> {

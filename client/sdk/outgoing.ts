@@ -130,6 +130,15 @@ export class Outgoing {
     await this.queue(await this.fanout(pending, false), pending);
   }
 
+  /**
+   * A device we sent a notice to has been heard from again (a message decrypted): it took the
+   * new session, so a later failure — a message it sent in the old one before it switched —
+   * may have a notice of its own at once.
+   */
+  heardFrom(deviceId: string): void {
+    this.noticesSent.delete(deviceId);
+  }
+
   /** Typing: pushed only to devices that are online and already have a session; never stored, never looked up. */
   async typing(recipients: string[], draft: ContentDraft): Promise<void> {
     const fanout = await prepareFanout(this.ctx, recipients, draft, { contentId: draft.id, includeOwnDevices: false, strict: false, ephemeral: true });
@@ -163,18 +172,18 @@ export class Outgoing {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private async fanout(pending: Pending, strict: boolean): Promise<Fanout> {
-    const fanout = await prepareFanout(this.ctx, pending.recipients, pending.draft, {
+  private fanout(pending: Pending, strict: boolean): Promise<Fanout> {
+    return prepareFanout(this.ctx, pending.recipients, pending.draft, {
       contentId: pending.id, includeOwnDevices: pending.includeOwnDevices, strict,
       ...(pending.messageId === undefined ? {} : { messageId: pending.messageId }),
       ...(pending.onlyDevice === undefined ? {} : { onlyDevice: pending.onlyDevice }),
       ...(pending.freshSession ? { freshSession: true } : {}),
+      // Reported as found, so a direct send that reaches no device still says why for each one.
+      onProblem: ({ handle, deviceId, error }) => {
+        const code = error.details.relayCode ?? error.code;
+        this.emit('send_problem', { handle, code, ...(deviceId ? { deviceId } : {}), ...(pending.messageId ? { messageId: pending.messageId } : {}) });
+      },
     });
-    for (const { handle, deviceId, error } of fanout.problems) {
-      const code = error.details.relayCode ?? error.code;
-      this.emit('send_problem', { handle, code, ...(deviceId ? { deviceId } : {}), ...(pending.messageId ? { messageId: pending.messageId } : {}) });
-    }
-    return fanout;
   }
 
   private async queue(fanout: Fanout, pending: Pending, restarts = 0): Promise<void> {

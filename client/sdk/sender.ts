@@ -45,6 +45,8 @@ export interface FanoutOptions {
   onlyDevice?: string;
   /** Start a new session with each device instead of using the active one (after it could not decrypt). */
   freshSession?: boolean;
+  /** Told of every problem as it is found (also when a strict fan-out then throws). */
+  onProblem?: (problem: FanoutProblem) => void;
 }
 
 export async function prepareFanout(ctx: ClientContext, recipients: readonly string[], content: ContentDraft, options: FanoutOptions): Promise<Fanout> {
@@ -60,6 +62,7 @@ export async function prepareFanout(ctx: ClientContext, recipients: readonly str
       if (sealed === 0 && !options.ephemeral) throw new SdkError('no_devices', `no device of ${handle} can be sent to`, { handle });
     } catch (error) {
       const problem = toSdkError(error);
+      options.onProblem?.({ handle, error: problem });
       if (options.strict) throw problem;
       fanout.problems.push({ handle, error: problem });
     }
@@ -73,7 +76,9 @@ export async function prepareFanout(ctx: ClientContext, recipients: readonly str
         await sealForDevices(ctx, fanout, others, encodeContent(content, headsFor(ctx, account.handle)), false, options);
       }
     } catch (error) {
-      fanout.problems.push({ handle: account.handle, error: toSdkError(error) });
+      const problem = { handle: account.handle, error: toSdkError(error) };
+      options.onProblem?.(problem);
+      fanout.problems.push(problem);
     }
   }
   return fanout;
@@ -106,7 +111,9 @@ async function sealForDevices(
       fanout.envelopes.push(record);
       sealed++;
     } catch (error) {
-      fanout.problems.push({ handle: contact.handle, deviceId: device.deviceId, error: toSdkError(error) });
+      const problem = { handle: contact.handle, deviceId: device.deviceId, error: toSdkError(error) };
+      options.onProblem?.(problem);
+      fanout.problems.push(problem);
     }
   }
   return sealed;
