@@ -110,6 +110,8 @@ describe('loss and order', () => {
     await bob.client.store.commit([{ collection: 'sessions', key: alice.client.deviceId!, value: null }]);
     const rejected: string[] = [];
     bob.client.on('rejected', (e) => rejected.push(e.code));
+    // Typing first (ephemeral): it cannot be decrypted either, but must not use up the notice.
+    await alice.client.sendTyping({ handle: 'bob' }, true);
     const lost = await alice.client.send('bob', 'sent into the broken session');
     await lost.stored;
     await waitFor(() => textsFrom(bob, 'alice').includes('sent into the broken session'), 'alice sends it again in the new session', 20_000);
