@@ -7,7 +7,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
-import { errorAck } from '../errors.js';
+import { RelayError, errorAck } from '../errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { AckResult, SendAck } from '../protocol/events.js';
@@ -32,6 +33,10 @@ export interface ConnectionDeps {
 }
 
 const noReply = (): void => undefined;
+
+/** A store that cannot take a write now (a full disk) says `unavailable`; anything else is a failure. */
+const failureCode = (error: unknown): ErrorCode => (error instanceof RelayError && error.code === 'unavailable' ? 'unavailable' : 'internal');
+const failureAck = (error: unknown) => (failureCode(error) === 'unavailable' ? errorAck('unavailable', (error as Error).message) : errorAck('internal'));
 
 /** Socket.IO passes whatever the client sent; only a function can be called back. */
 function replyOf<T>(payload: unknown, ack: unknown): (result: T) => void {
@@ -106,10 +111,10 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
         reply(result);
       },
       (error: unknown) => {
-        fail('send', error);
-        metrics.refuse('internal', envelopeCount(payload, config.maxBatch));
+        if (failureCode(error) === 'internal') fail('send', error);
+        metrics.refuse(failureCode(error), envelopeCount(payload, config.maxBatch));
         stopTimer();
-        reply(errorAck('internal'));
+        reply(failureAck(error));
       },
     );
   });
@@ -134,9 +139,9 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
         drain.acknowledged(request).catch((error: unknown) => fail('drain', error));
       })
       .catch((error: unknown) => {
-        fail('ack', error);
+        if (failureCode(error) === 'internal') fail('ack', error);
         stopTimer();
-        reply(errorAck('internal'));
+        reply(failureAck(error));
       });
   });
 

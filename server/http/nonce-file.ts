@@ -7,7 +7,7 @@
  * and expiry times only, nothing about users, and only for the freshness window: it is rewritten
  * with just the fresh ones at start, whenever it has grown well past them, and at a graceful stop.
  */
-import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NonceCache, NonceEntry } from './nonce-cache.js';
 
@@ -64,7 +64,19 @@ export class NonceJournal {
     const entries = parseEntries(text);
     if (text.trim() !== '' && entries.length === 0) this.log.warn({ event: 'nonce_file_unreadable' }, 'ignoring an unreadable nonce file');
     cache.restore(entries);
-    this.#fd = this.#rewrite();
+    try {
+      this.#fd = this.#rewrite();
+    } catch (error) {
+      // A full disk must not stop the relay from starting: keep appending to the journal as it is
+      // (its nonces are restored above; a failed append only warns, see #append).
+      this.log.warn({ err: error, event: 'nonce_file_not_rewritten' }, 'could not rewrite the replay cache; appending to it as it is');
+      try {
+        unlinkSync(`${path}.tmp`);
+      } catch {
+        // Not created.
+      }
+      this.#fd = openSync(path, 'a', 0o600);
+    }
     cache.onRemember = (entry) => this.#append(entry);
   }
 

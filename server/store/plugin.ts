@@ -11,7 +11,7 @@ export interface StorePluginOptions {
 
 async function storePlugin(app: FastifyInstance, options: StorePluginOptions): Promise<void> {
   const { config } = app.relay;
-  const store = options.store ?? new SqliteStore(config.db, { synchronous: config.dbSynchronous });
+  const store = options.store ?? new SqliteStore(config.db, { synchronous: config.dbSynchronous, minFreeBytes: config.minFreeDiskBytes });
   if (config.db === ':memory:') app.log.warn('database is in memory: queued envelopes are lost on exit');
   app.decorate('store', store);
   app.addHook('onClose', async () => store.close());

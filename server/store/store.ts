@@ -11,7 +11,19 @@
  * pushes to recipients only after that. The split lets the disk flush run off the event loop.
  */
 
+import { RelayError } from '../errors.js';
 import type { SignedDeviceListJson } from '../protocol/http.js';
+
+/**
+ * A write refused because the store cannot take it now — the disk is full or below its reserve —
+ * though nothing failed for good: answered `unavailable` (503), and the same write succeeds once
+ * space returns, without a restart. Other errors of a write are failures (`internal`).
+ */
+export class StoreUnavailableError extends RelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unavailable', message, options);
+  }
+}
 
 export interface AccountRecord {
   handle: string;
@@ -147,7 +159,12 @@ export interface Store {
   queueStats(deviceId: string): Promise<QueueStats>;
   relayStats(): Promise<RelayStats>;
 
-  /** True when a write transaction succeeds (readiness probe). */
+  /**
+   * True when a write transaction succeeds (readiness probe); false when another process holds
+   * the write lock. Rejects with a StoreUnavailableError that says why when the store refuses
+   * writes for a reason it can name (a full disk, less free space than the reserve), so the probe
+   * answers 503 with that reason.
+   */
   isWritable(): Promise<boolean>;
   /** Write transactions committed by enqueue (observes group commit). */
   readonly enqueueTransactions: number;

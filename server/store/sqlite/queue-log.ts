@@ -12,9 +12,11 @@
  * has to be zero-filled and flushed alongside the batches' own syncs. Records are sealed with
  * their file's generation (log-records.ts), so the older records further on never replay.
  */
-import { closeSync, fdatasync, openSync, readdirSync, unlinkSync, write, writevSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, readdirSync, unlinkSync, write, writeSync, writevSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { StoreUnavailableError } from '../store.js';
+import { isDiskFull, type DiskSpace } from './disk-space.js';
 import { fsyncDirectory } from './files.js';
 import { seal } from './log-records.js';
 import { SyncBarrier, type SyncFile } from './sync-barrier.js';
@@ -68,13 +70,15 @@ const syncData = (fd: number): Promise<void> =>
  * fdatasync flushes data only, not a journal commit (half the time here). Recovery stops at the
  * zeros: a zero length is no record.
  */
-async function preallocated(path: string, size: number): Promise<number> {
+async function preallocated(path: string, size: number, space: DiskSpace | undefined): Promise<number> {
   const fd = openSync(path, 'wx', 0o600);
   try {
     const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
     // A chunk at a time, each flushed, with a pause: one large flush would hold up the batches'
     // own syncs on the same disk for its whole length.
     for (let at = 0; at < size; at += zeros.length) {
+      // Never at the cost of the appends: give up when the rest would eat into the reserve.
+      if (space && !space.room(size - at)) throw new Error('no room to preallocate the next queue log file');
       await writeAt(fd, zeros, at);
       await syncData(fd);
       await new Promise((resolve) => setTimeout(resolve, PREALLOCATE_PAUSE_MS));
@@ -127,6 +131,8 @@ export interface QueueLogOptions {
   syncFile: SyncFile | undefined;
   /** Bytes of zeros each new file starts with (the store's checkpoint size); a larger retired file is not reused. */
   preallocate: number;
+  /** Free space and its reserve: a file is preallocated only when that leaves the reserve free. */
+  space?: DiskSpace;
 }
 
 export class QueueLog {
@@ -171,7 +177,9 @@ export class QueueLog {
     if (syncFile === undefined) {
       spare.ready = new LogFile(generation, path, openSync(path, 'wx', 0o600), undefined);
     } else {
-      spare.prepared = preallocated(path, preallocate).then(
+      // No room for the zeros: no spare for now; a rotation then starts a plain file (canRotate).
+      if (this.options.space && !this.options.space.room(preallocate)) return;
+      spare.prepared = preallocated(path, preallocate, this.options.space).then(
         (fd) => void (spare.ready = new LogFile(generation, path, fd, syncFile)),
         // No spare (a full disk?): rotations wait, the current file keeps growing; tried again at the next one.
         () => void (this.#spare === spare && (this.#spare = undefined)),
@@ -184,7 +192,25 @@ export class QueueLog {
   canRotate(): boolean {
     if (this.options.dbPath === undefined || this.#spare?.ready) return true;
     this.#prepareSpare();
+    if (this.#spare?.ready) return true;
+    // Preparing one was refused at once (no room for its zeros): a plain file that grows as it is
+    // written, like the first one, so checkpoints go on while the disk is nearly full.
+    if (this.#spare === undefined) return this.#plainSpare();
     return false;
+  }
+
+  #plainSpare(): boolean {
+    const { dbPath, syncFile } = this.options;
+    if (dbPath === undefined || this.#closing) return false;
+    const generation = this.#generation + 1;
+    const path = `${dbPath}-queue-${generation}`;
+    try {
+      const file = new LogFile(generation, path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
+      this.#spare = { generation, ready: file, prepared: Promise.resolve() };
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Resolves once the spare is ready (or failed). */
@@ -203,7 +229,11 @@ export class QueueLog {
     return this.#current?.size ?? 0;
   }
 
-  /** Writes `records` (after any pending removals) in one system call; throws if the log failed. */
+  /**
+   * Writes `records` (after any pending removals) in one system call; throws if the log failed,
+   * or a StoreUnavailableError when the disk is full (then nothing was written, and later
+   * appends are tried again).
+   */
   append(records: readonly Buffer[]): void {
     if (this.failure) throw this.failure;
     this.#write([...this.#takeLater(), ...records]);
@@ -243,7 +273,8 @@ export class QueueLog {
     this.#generation = next.generation;
     this.#current = next;
     this.#spare = undefined;
-    old.final = old.sync?.barrier();
+    // An empty file has nothing to sync: only the syncs already under way are waited for.
+    old.final = old.size === 0 ? old.sync?.settled() : old.sync?.barrier();
     // Observed by retire and durable(); a failure also shows in `failure` while the file retires.
     old.final?.catch(() => undefined);
     this.#retiring.add(old);
@@ -335,6 +366,7 @@ export class QueueLog {
   #write(records: readonly Buffer[], rethrow = true): void {
     const file = this.#current;
     if (file === undefined || records.length === 0) return;
+    const start = file.size;
     try {
       for (const record of records) seal(record, file.generation);
       for (let i = 0; i < records.length; i += IOV_MAX) {
@@ -342,10 +374,26 @@ export class QueueLog {
         const total = chunk.reduce((n, r) => n + r.length, 0);
         const written = writevSync(file.fd, chunk, file.size);
         file.size += written;
-        // A short write leaves a torn frame that recovery stops at: nothing may follow it.
-        if (written !== total) throw new Error(`short write: ${written} of ${total} bytes`);
+        // A short write is a disk that filled up under it (the kernel writes what fits).
+        if (written !== total) throw Object.assign(new Error(`short write: ${written} of ${total} bytes`), { code: 'ENOSPC' });
       }
     } catch (error) {
+      if (isDiskFull(error)) {
+        // Nothing of this write counts: the next one starts where it started. What did reach the
+        // file is zeroed (blocks already allocated take it even on a full disk), so no record of
+        // it replays after a crash; should that fail, a torn record stops the replay there, and
+        // whole ones are envelopes their senders resend by id anyway.
+        const reached = file.size - start;
+        file.size = start;
+        try {
+          if (reached > 0) writeSync(file.fd, Buffer.alloc(reached), 0, reached, start);
+        } catch {
+          // See above.
+        }
+        const refused = new StoreUnavailableError('the disk is full; try again later', { cause: error });
+        if (rethrow) throw refused;
+        return;
+      }
       this.#writeFailure ??= new Error(`queue log write failed; writes are refused until the relay restarts: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       if (rethrow) throw this.#writeFailure;
     }

@@ -28,9 +28,12 @@ import type {
   SignedPrekeyRecord,
   Store,
 } from '../store.js';
+import { StoreUnavailableError } from '../store.js';
+import { dirname } from 'node:path';
 import type { SignedDeviceListJson } from '../../protocol/http.js';
 import { AckBatch } from './ack-batch.js';
 import { ColdTotals } from './cold-totals.js';
+import { DiskSpace, isDiskFull, type FreeBytes } from './disk-space.js';
 import { canBeginWrite, openDatabase } from './database.js';
 import { Directory, type Statements } from './directory.js';
 import { HotQueues, type HotEnvelope } from './hot-queues.js';
@@ -54,6 +57,10 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How the WAL and the queue log are flushed in FULL mode (default fdatasync); tests observe the ordering through it. */
   syncFile?: SyncFile;
+  /** Free disk space kept in reserve (`--min-free-disk-bytes`): below it, writes that add data are refused `unavailable`. */
+  minFreeBytes?: number;
+  /** How free space is measured (default statfs of the database's directory); tests fill a disk through it. */
+  freeBytes?: FreeBytes;
 }
 
 export class SqliteStore implements Store {
@@ -74,6 +81,7 @@ export class SqliteStore implements Store {
   /** Devices given numbers since the last checkpoint: it raises their next_seq. */
   #touched = new Set<string>();
   readonly #log: QueueLog;
+  readonly #space: DiskSpace;
   #checkpointing: Promise<void> | undefined;
   #checkpointSoon: NodeJS.Immediate | undefined;
   readonly #checkpointTimer: NodeJS.Timeout;
@@ -95,7 +103,8 @@ export class SqliteStore implements Store {
     this.#s = prepared as Statements;
     this.#directory = new Directory(this.#db, this.#s, (result) => this.#onceDurable(result));
     const { nextGeneration } = inMemory ? { nextGeneration: 1 } : replayQueueLog(this.#db, path);
-    this.#log = new QueueLog({ dbPath: inMemory ? undefined : path, generation: nextGeneration, syncFile: durable ? (options.syncFile ?? fdatasyncFile) : undefined, preallocate: CHECKPOINT_BYTES + 1024 * 1024 });
+    this.#space = new DiskSpace(inMemory ? undefined : dirname(path), options.minFreeBytes ?? 0, options.freeBytes);
+    this.#log = new QueueLog({ dbPath: inMemory ? undefined : path, generation: nextGeneration, syncFile: durable ? (options.syncFile ?? fdatasyncFile) : undefined, preallocate: CHECKPOINT_BYTES + 1024 * 1024, space: this.#space });
     this.#cold = new ColdTotals(this.#s, this.#nextSeq);
     this.#checkpointTransaction = this.#db.transaction((moving: readonly [string, HotEnvelope[]][], touched: readonly string[]) => {
       for (const [deviceId, envelopes] of moving) {
@@ -138,6 +147,36 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Refuses a write that adds data while the disk is full or below the reserve. */
+  #checkRoom(): void {
+    const shortage = this.#space.shortage();
+    if (shortage) throw new StoreUnavailableError(`${shortage}; try again later`);
+  }
+
+  /**
+   * A write that found the disk full (SQLITE_FULL, ENOSPC) rolled back and changed nothing: it
+   * is refused `unavailable`, and writes that add data wait for space (disk-space.ts).
+   */
+  #full(error: unknown): unknown {
+    if (error instanceof StoreUnavailableError) {
+      this.#space.markFull();
+      return error;
+    }
+    if (!isDiskFull(error)) return error;
+    this.#space.markFull();
+    return new StoreUnavailableError('the disk is full; try again later', { cause: error });
+  }
+
+  /** Runs a store write, turning a full disk into `unavailable`; `adds`: refused early below the reserve. */
+  async #guarded<T>(adds: boolean, write: () => Promise<T>): Promise<T> {
+    if (adds) this.#checkRoom();
+    try {
+      return await write();
+    } catch (error) {
+      throw this.#full(error);
+    }
+  }
+
   /** After a write transaction: resolves once it is durable (at once without a WAL sync). */
   async #onceDurable<T>(result: T): Promise<T> {
     if (this.#wal) await this.#wal.barrier();
@@ -149,7 +188,7 @@ export class SqliteStore implements Store {
   }
 
   createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
-    return this.#directory.createAccount(account, device, oneTimePrekeys);
+    return this.#guarded(true, () => this.#directory.createAccount(account, device, oneTimePrekeys));
   }
 
   getAccount(handle: string): Promise<AccountRecord | undefined> {
@@ -164,14 +203,22 @@ export class SqliteStore implements Store {
     return this.#directory.getDevice(deviceId);
   }
 
-  async addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], deviceList: SignedDeviceListJson, maxDevices: number): Promise<AddDeviceOutcome> {
+  addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], deviceList: SignedDeviceListJson, maxDevices: number): Promise<AddDeviceOutcome> {
+    return this.#guarded(true, () => this.#addDevice(device, oneTimePrekeys, deviceList, maxDevices));
+  }
+
+  async #addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], deviceList: SignedDeviceListJson, maxDevices: number): Promise<AddDeviceOutcome> {
     const outcome = this.#write(() => this.#directory.addDevice(device, oneTimePrekeys, deviceList, maxDevices, this.#dropQueue));
     if (outcome.status !== 'added') return outcome;
     this.#forgetDevices(outcome.removed);
     return this.#onceDurable(outcome);
   }
 
-  async publishDeviceList(handle: string, deviceList: SignedDeviceListJson): Promise<PublishDeviceListOutcome> {
+  publishDeviceList(handle: string, deviceList: SignedDeviceListJson): Promise<PublishDeviceListOutcome> {
+    return this.#guarded(false, () => this.#publishDeviceList(handle, deviceList));
+  }
+
+  async #publishDeviceList(handle: string, deviceList: SignedDeviceListJson): Promise<PublishDeviceListOutcome> {
     const outcome = this.#write(() => this.#directory.publishDeviceList(handle, deviceList, this.#dropQueue));
     if (outcome.status !== 'published') return outcome;
     this.#forgetDevices(outcome.removed);
@@ -194,11 +241,11 @@ export class SqliteStore implements Store {
   }
 
   claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
-    return this.#directory.claimBundle(deviceId);
+    return this.#guarded(false, () => this.#directory.claimBundle(deviceId));
   }
 
   putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
-    return this.#directory.putPrekeys(deviceId, signedPrekey, oneTimePrekeys);
+    return this.#guarded(true, () => this.#directory.putPrekeys(deviceId, signedPrekey, oneTimePrekeys));
   }
 
   countOneTimePrekeys(deviceId: string): Promise<number> {
@@ -209,6 +256,7 @@ export class SqliteStore implements Store {
     if (items.length === 0) return [];
     const failure = this.#failure;
     if (failure) throw failure;
+    this.#checkRoom();
     const records: Buffer[] = [];
     const added: [string, HotEnvelope][] = [];
     const outcomes = items.map((item): EnqueueOutcome => {
@@ -233,7 +281,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       // Never written: no reader may see them. Their numbers stay used (skipped, never reused).
       for (const [deviceId, envelope] of added) this.#hot.removeIds(deviceId, [envelope.id]);
-      throw error;
+      throw this.#full(error);
     }
     this.#enqueueTransactions += 1;
     if (this.#log.size >= CHECKPOINT_BYTES) this.#startCheckpoint();
@@ -265,13 +313,21 @@ export class SqliteStore implements Store {
     return (this.#cold.of(deviceId)?.count ?? 0) > 0 ? this.#acks.add(deviceId, remove) : Promise.resolve(0);
   }
 
-  async ackUpTo(deviceId: string, upTo: number): Promise<number> {
+  ackUpTo(deviceId: string, upTo: number): Promise<number> {
+    return this.#guarded(false, () => this.#ackUpTo(deviceId, upTo));
+  }
+
+  ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
+    return this.#guarded(false, () => this.#ackIds(deviceId, ids));
+  }
+
+  async #ackUpTo(deviceId: string, upTo: number): Promise<number> {
     const hot = this.#hot.removeUpTo(deviceId, upTo);
     this.#logRemoved(deviceId, hot);
     return hot.length + (await this.#ackCold(deviceId, () => this.#s.ackUpTo.all(deviceId, upTo) as { size: number }[]));
   }
 
-  async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
+  async #ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
     const hot = this.#hot.removeIds(deviceId, ids);
     this.#logRemoved(deviceId, hot);
     return hot.length + (await this.#ackCold(deviceId, () => ids.flatMap((id) => this.#s.ackId.all(deviceId, id) as { size: number }[])));
@@ -338,17 +394,24 @@ export class SqliteStore implements Store {
       void this.#log.rotatable().then(() => this.#log.canRotate() && this.#startCheckpoint());
       return Promise.resolve();
     }
-    const retired = this.#log.rotate();
     const moving = this.#hot.entries();
     const touched = [...this.#touched];
     // Nothing was numbered since the last checkpoint: the retired file holds nothing SQLite needs.
-    if (touched.length === 0) return this.#log.retire(retired);
+    if (touched.length === 0) return this.#log.retire(this.#log.rotate());
+    // The transaction first, then the rotation, in the same tick: a transaction refused for a
+    // full disk leaves everything as it was (hot envelopes in memory and in the current file),
+    // and the next checkpoint tries again.
     try {
       this.#write(() => this.#checkpointTransaction(moving, touched));
     } catch (error) {
+      if (isDiskFull(error)) {
+        this.#space.markFull();
+        return Promise.resolve();
+      }
       this.#checkpointFailure ??= new Error(`queue checkpoint failed; writes are refused until the relay restarts, which replays the queue log: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       return Promise.reject(this.#checkpointFailure);
     }
+    const retired = this.#log.rotate();
     this.#hot.clear();
     this.#touched = new Set();
     const run = (async () => {
@@ -360,7 +423,9 @@ export class SqliteStore implements Store {
   }
 
   async isWritable(): Promise<boolean> {
-    return this.#failure === undefined && canBeginWrite(this.#db);
+    if (this.#failure !== undefined) return false;
+    this.#checkRoom();
+    return canBeginWrite(this.#db);
   }
 
   /** Applies pending acks, checkpoints everything into SQLite (the log files go), then closes. */

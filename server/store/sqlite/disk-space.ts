@@ -1,0 +1,73 @@
+/**
+ * Free space on the database's disk, and the reserve kept on it (`--min-free-disk-bytes`).
+ *
+ * A full disk is a state the relay leaves by itself, not a failure: a write that found no space
+ * (ENOSPC, EDQUOT, SQLITE_FULL) wrote nothing that counts, so it is refused `unavailable` and
+ * the disk is marked full; writes that add data are then refused early until the disk has the
+ * reserve again. Reads, acks and checkpoints go on (they free space), which is what the reserve
+ * is kept for. Checked with statfs at most every CHECK_MS.
+ */
+import { statfsSync } from 'node:fs';
+
+const CHECK_MS = 250;
+
+/** Whether an error says the disk (or the user's quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+export type FreeBytes = (dir: string) => number;
+
+export const statfsFreeBytes: FreeBytes = (dir) => {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+};
+
+export class DiskSpace {
+  #checkedAt = -Infinity;
+  #free = Infinity;
+  /** Set by a write that found the disk full; cleared once statfs shows the reserve again. */
+  #full = false;
+
+  constructor(
+    private readonly dir: string | undefined,
+    readonly reserve: number,
+    private readonly freeBytes: FreeBytes = statfsFreeBytes,
+  ) {}
+
+  /** Bytes free now (Infinity for an in-memory database or when statfs fails). */
+  get free(): number {
+    if (this.dir === undefined) return Infinity;
+    const now = Date.now();
+    if (now - this.#checkedAt >= CHECK_MS) {
+      this.#checkedAt = now;
+      try {
+        this.#free = this.freeBytes(this.dir);
+      } catch {
+        this.#free = Infinity;
+      }
+      if (this.#full && this.#free > this.reserve) this.#full = false;
+    }
+    return this.#free;
+  }
+
+  /** A write found the disk full: refuse growth until statfs says otherwise (checked afresh next time). */
+  markFull(): void {
+    this.#full = true;
+    this.#checkedAt = -Infinity;
+  }
+
+  /** Why writes that add data are refused now, or undefined when they are not. */
+  shortage(): string | undefined {
+    const free = this.free;
+    if (this.#full) return 'the disk is full';
+    if (free < this.reserve) return `less free disk space (${free} bytes) than the reserve (${this.reserve} bytes)`;
+    return undefined;
+  }
+
+  /** Whether `bytes` more can be written while keeping the reserve. */
+  room(bytes: number): boolean {
+    return this.free - bytes >= this.reserve;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * A full disk is a state the relay leaves by itself. On a real small disk (a tmpfs mounted for the
+ * test: the suite runs as root, locally and in CI) filled with a file: sends and registrations are
+ * answered `unavailable`, reads and acks go on, /readyz says why, and once space returns sends
+ * succeed again without a restart. A reserve (`--min-free-disk-bytes`) refuses sends before the
+ * disk is full.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
+import { connectDevice, makeAccount, registerAccount, registerAll } from '../support/identity.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+
+const mnt = mkdtempSync(join(tmpdir(), 'sealpost-full-disk-'));
+const filler = join(mnt, 'filler');
+let relay: RelayHandle | undefined;
+
+beforeAll(() => {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mnt]);
+});
+afterEach(() => rmSync(filler, { force: true }));
+afterAll(async () => {
+  await relay?.close({ keepData: true });
+  execFileSync('umount', [mnt]);
+  rmSync(mnt, { recursive: true, force: true });
+});
+
+const freeBytes = (): number => {
+  const s = statfsSync(mnt);
+  return s.bavail * s.bsize;
+};
+
+/** The relay prepares its next queue-log file (9 MiB of zeros) in the background after start: let it finish first. */
+const spareReady = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 500));
+
+/** Writes the filler until only `leave` bytes are free (0: until the disk refuses). */
+function fill(leave = 0): void {
+  const fd = openSync(filler, 'a');
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    while (freeBytes() > leave) writeSync(fd, chunk, 0, Math.min(chunk.length, Math.max(4096, freeBytes() - leave)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const readyz = async (url: string) => {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as unknown };
+};
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a full disk', () => {
+  it('answers unavailable, keeps serving reads and acks, and recovers without a restart', async () => {
+    relay = await startRelay({ db: join(mnt, 'sealpost.db'), minFreeDiskBytes: 0 });
+    const [alice, bob] = await Promise.all([makeAccount(), makeAccount()]);
+    await registerAll(relay.url, alice!);
+    await registerAll(relay.url, bob!);
+    const b = bob!.devices[0]!;
+    const sa = await connectDevice(relay.url, alice!.devices[0]!);
+    expect(await send(sa, envelopeTo(b, 'before'))).toMatchObject({ ok: true });
+
+    await spareReady();
+    fill();
+    const batch = Array.from({ length: 50 }, (_, i) => envelopeTo(b, `on a full disk ${i}`.padEnd(4000, '.')));
+    expect(await send(sa, batch)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await send(sa, envelopeTo(b, 'still full'))).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const carol = await makeAccount();
+    expect((await registerAccount(relay.url, carol)).status).toBe(503);
+    expect(await readyz(relay.url)).toMatchObject({ status: 503, body: { error: { code: 'unavailable', message: expect.stringMatching(/disk is full/) } } });
+
+    // Reads and acks go on: Bob gets what was stored before and acknowledges it.
+    const { socket: sb, inbox } = await connectInbox(relay.url, b);
+    await inbox.waitForCount(1);
+    expect(await ack(sb, { upTo: inbox.envelopes[0]!.seq! })).toEqual({ ok: true, deleted: 1 });
+
+    // Space returns: no restart, sends and registrations succeed again.
+    unlinkSync(filler);
+    expect((await eventually(() => readyz(relay!.url), (r) => r.status === 200)).status).toBe(200);
+    expect(await send(sa, batch)).toEqual({ ok: true, failed: [] });
+    await inbox.waitForCount(1 + batch.length);
+    expect((await registerAccount(relay.url, carol)).status).toBe(201);
+    expect(await relay.app.store.isWritable()).toBe(true);
+    sa.close();
+    sb.close();
+  });
+
+  it('refuses sends early below the reserve, and /readyz says why', async () => {
+    relay = await relay!.restart({ minFreeDiskBytes: 16 * 1024 * 1024 });
+    const [alice, bob] = await Promise.all([makeAccount(), makeAccount()]);
+    await registerAll(relay.url, alice!);
+    await registerAll(relay.url, bob!);
+    const sa = await connectDevice(relay.url, alice!.devices[0]!);
+    await spareReady();
+    fill(8 * 1024 * 1024);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await send(sa, envelopeTo(bob!.devices[0]!, 'below the reserve'))).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringMatching(/reserve/) } });
+    expect(await readyz(relay.url)).toMatchObject({ status: 503, body: { error: { message: expect.stringMatching(/reserve/) } } });
+    unlinkSync(filler);
+    expect((await eventually(() => readyz(relay!.url), (r) => r.status === 200)).status).toBe(200);
+    expect(await send(sa, envelopeTo(bob!.devices[0]!, 'above it again'))).toMatchObject({ ok: true });
+    sa.close();
+  });
+});
