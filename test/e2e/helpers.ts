@@ -77,12 +77,15 @@ export async function timelineTexts(page: Page): Promise<string[]> {
 
 const NETWORK_ERROR = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/;
 
-/** Runs `step` (which takes the relay away on purpose) and drops only the network errors it causes. */
-export async function forgiveNetworkErrors(pages: WatchedPage[], step: () => Promise<void>): Promise<void> {
+/**
+ * Runs `step` (which takes the relay away, or makes it refuse a request, on purpose) and drops
+ * only the console errors that matches `expected` (by default, the network errors it causes).
+ */
+export async function forgiveNetworkErrors(pages: WatchedPage[], step: () => Promise<void>, expected: RegExp = NETWORK_ERROR): Promise<void> {
   const before = new Map(pages.map((p) => [p, p.problems.length]));
   await step();
   for (const page of pages) {
-    const kept = page.problems.slice(before.get(page) ?? 0).filter((problem) => !NETWORK_ERROR.test(problem));
+    const kept = page.problems.slice(before.get(page) ?? 0).filter((problem) => !expected.test(problem));
     page.problems.splice(before.get(page) ?? 0, Infinity, ...kept);
   }
 }
