@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase64Url, safetyNumber } from '../../crypto/index.js';
 import type { IdentityChange } from '../../client/sdk/index.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
@@ -60,6 +61,11 @@ describe('messages from a changed identity', () => {
     expect(changes.map((c) => c.newIdentityKey)).toEqual([newBob.client.account!.identityKey]);
     expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone']);
     await expect(alice.client.setVerified('bob', true)).rejects.toMatchObject({ code: 'identity_changed' });
+    // While the change is pending, the number to compare is the NEW key's: the one being accepted.
+    const newKey = { handle: 'bob', identityKey: fromBase64Url(newBob.client.account!.identityKey) };
+    const aliceKey = { handle: 'alice', identityKey: fromBase64Url(alice.client.account!.identityKey) };
+    expect(await alice.client.safetyNumber('bob')).toBe(safetyNumber(aliceKey, newKey));
+    expect(await newBob.client.safetyNumber('alice')).toBe(safetyNumber(aliceKey, newKey));
 
     await alice.client.acceptIdentity('bob');
     expect(textsFrom(alice, 'bob')).toEqual(['first, from the old phone', 'new phone, same bob', 'please accept my new key']);
