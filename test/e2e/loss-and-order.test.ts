@@ -17,21 +17,14 @@ import Database from 'better-sqlite3';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url } from '../../crypto/index.js';
-import type { SealpostClient } from '../../client/sdk/index.js';
 import { randomId } from '../../client/sdk/random.js';
-import { linkDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
+import { linkDevice, rawSend, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
 import { launchBrowser } from '../support/browser.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { bubbleState, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage } from './helpers.js';
 
 const CLIENT_DIR = resolve('dist/web');
 const SHOTS = resolve('test-results/screenshots');
-
-/** Sends sealed bodies as they are, through a client's relay socket (what a relay could inject). */
-function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>) {
-  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
-  return internals.context().connection.send(envelopes);
-}
 
 describe('loss and order in the web client (Chromium)', () => {
   let relay: RelayHandle;

@@ -8,15 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupEvent } from '../../client/sdk/index.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { fromBase64Url } from '../../crypto/index.js';
-import type { SealpostClient } from '../../client/sdk/index.js';
 import { randomId } from '../../client/sdk/random.js';
-import { registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
+import { rawSend, registerDevice, tempDir, waitFor, type TestDevice } from './helpers.js';
 
-/** Sends raw envelopes over a registered client's authenticated socket (what the relay, or any sender, can put in a queue). */
-function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>) {
-  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
-  return internals.context().connection.send(envelopes);
-}
 
 describe('group conversations', () => {
   let relay: RelayHandle;

@@ -8,6 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilePersistence, SealpostClient, type MessageEvent } from '../../client/sdk/node.js';
 
+/**
+ * Sends raw envelopes over a registered client's authenticated socket: what any sender — or the
+ * relay itself — can put in a device's queue (a replay, a reordered copy).
+ */
+export function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>): Promise<{ ok: boolean }> {
+  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
+  return internals.context().connection.send(envelopes);
+}
+
 export interface TestDevice {
   name: string;
   profile: string;

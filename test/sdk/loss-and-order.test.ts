@@ -8,15 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url } from '../../crypto/index.js';
 import { GAP_GRACE_MS, missingIn } from '../../client/sdk/history.js';
-import type { SealpostClient } from '../../client/sdk/index.js';
 import { randomId } from '../../client/sdk/random.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+import { rawSend, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 
-function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>) {
-  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
-  return internals.context().connection.send(envelopes);
-}
 
 describe('loss and order', () => {
   let relay: RelayHandle;

@@ -7,20 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url } from '../../crypto/index.js';
-import type { SealpostClient } from '../../client/sdk/index.js';
 import type { OutboxRecord } from '../../client/sdk/store/records.js';
 import { randomId } from '../../client/sdk/random.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
+import { rawSend, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 import { LyingRelay } from './lying-relay.js';
 
 const ROUND_TRIPS = 40;
 
-/** Sends raw envelopes over a registered client's authenticated socket (what any sender, or the relay, can put in a queue). */
-function rawSend(client: SealpostClient, envelopes: Array<{ to: string; id: string; body: Uint8Array }>) {
-  const internals = client as unknown as { context(): { connection: { send(e: typeof envelopes): Promise<{ ok: boolean }> } } };
-  return internals.context().connection.send(envelopes);
-}
 
 describe('replayed first messages', () => {
   let relay: RelayHandle;
