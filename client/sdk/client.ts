@@ -21,7 +21,7 @@ import { Outbox } from './outbox.js';
 import { Outgoing, type OutgoingMessage } from './outgoing.js';
 import { PrekeyKeeper } from './prekey-keeper.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-import { receiveBatch, releaseHeld, type Receipts } from './inbound.js';
+import { receiveBatch, releaseHeld } from './inbound.js';
 import { pruneDedupIds } from './receiver.js';
 import { randomId } from './random.js';
 import { RelayHttp } from './relay-http.js';
@@ -31,29 +31,10 @@ import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
 import type { AccountRecord, ContactRecord, Conversation, ConversationRecord, GroupRecord, MessageRecord } from './store/records.js';
 import { buildSync, knownConversations } from './sync.js';
-import { messagesOf, missingIn, notArrivedIn, unconfirmedTo, type MissingMessages } from './history.js';
+import { ReceiptBatcher } from './receipt-batcher.js';
+import { SerialQueue } from './serial-queue.js';
+import { messagesOf, missingIn, notArrivedIn, type MissingMessages } from './history.js';
 
-/** A turn of the event loop (setImmediate in Node; a message-channel task in browsers, unclamped unlike setTimeout). */
-function nextTurn(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
-/** The longest the serial queue runs steps without letting the event loop turn. */
-const SLICE_MS = 10;
-/** How long delivered receipts gather before they go out together, and how many ids one carries. */
-const RECEIPT_DELAY_MS = 50;
-const MAX_RECEIPT_IDS = 500;
-/** Which of our unconfirmed messages go again after a decryption-error notice. */
-const RESEND_WINDOW_MS = 7 * 24 * 3600_000;
-const RESEND_LIMIT = 50;
 /** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
 const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
 
@@ -72,13 +53,12 @@ export interface ClientOptions {
 export type { OutgoingMessage };
 
 export class SealpostClient extends TypedEmitter<SealpostEvents> {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private wired: { ctx: ClientContext; outgoing: Outgoing; prekeys: PrekeyKeeper } | undefined;
   private readonly groupOps: Groups;
   private readonly emitEvent: Emit = (event, payload) => this.emit(event, payload);
-  private readonly receiptsWaiting = new Map<string, Set<string>>();
-  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastTurn = 0;
+  private readonly receipts = new ReceiptBatcher((handle, messageIds) =>
+    this.background(() => this.wire().outgoing.content([handle], { type: 'receipt', id: randomId(), ts: Date.now(), receipt: 'delivered', messageIds }, false)));
 
   private constructor(readonly store: LocalStore, private readonly options: ClientOptions) {
     super();
@@ -88,7 +68,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       if (this.account?.authority) this.background(() => this.toOwnDevices(buildSync(this.store, this.requireAccount().handle)));
     });
     this.on('device_removed', () => this.wired?.ctx.connection.stop());
-    this.on('decryption_error', ({ handle }) => this.background(() => this.resendUnconfirmed(handle)));
+    this.on('decryption_error', ({ handle }) => this.background(() => this.wire().outgoing.resendUnconfirmed(handle)));
   }
 
   static async open(options: ClientOptions): Promise<SealpostClient> {
@@ -169,13 +149,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   async close(): Promise<void> {
-    this.flushReceipts(); // queued in the outbox: they go out at the next connect
+    this.receipts.flush(); // queued in the outbox: they go out at the next connect
     if (this.wired) {
       this.wired.ctx.connection.stop();
       this.wired.ctx.outbox.stop();
       this.wired.prekeys.stop();
     }
-    await this.tail.catch(() => undefined);
+    await this.queue.idle();
     await this.store.close();
   }
 
@@ -288,7 +268,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       // What arrived under the new key while it was unaccepted is shown now, not lost.
       return releaseHeld(ctx, handle, this.emitEvent);
     });
-    this.sendReceipts(receipts);
+    this.receipts.add(receipts);
   }
 
   /** This account's devices from its verified device list, with the names given on own devices. */
@@ -348,44 +328,13 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private async receive(batch: DeliveredEnvelope[]): Promise<void> {
     const { receipts, undecryptable, heardFrom } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
     for (const deviceId of heardFrom) this.wire().outgoing.heardFrom(deviceId);
-    this.sendReceipts(receipts);
+    this.receipts.add(receipts);
     for (const [deviceId, handle] of undecryptable) this.background(() => this.wire().outgoing.decryptionError(handle, deviceId));
   }
 
-  /** After a contact's device could not decrypt: our unconfirmed messages of the last week go again, in its new session. */
-  private async resendUnconfirmed(handle: string): Promise<void> {
-    for (const message of unconfirmedTo(this.store, handle, this.requireAccount().deviceId, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
-      await this.wire().outgoing.resend(message.id, [handle]);
-    }
-  }
+
 
   /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
-  /**
-   * Delivered receipts wait RECEIPT_DELAY_MS and go out together: one receipt per sender for a
-   * burst instead of one per delivered batch (each costs both sides a ratchet step and a seal).
-   */
-  private sendReceipts(receipts: Receipts): void {
-    for (const [handle, ids] of receipts) {
-      const waiting = this.receiptsWaiting.get(handle) ?? new Set<string>();
-      for (const id of ids) waiting.add(id);
-      this.receiptsWaiting.set(handle, waiting);
-    }
-    if (this.receiptsWaiting.size > 0) this.receiptTimer ??= setTimeout(() => this.flushReceipts(), RECEIPT_DELAY_MS);
-  }
-
-  private flushReceipts(): void {
-    clearTimeout(this.receiptTimer);
-    this.receiptTimer = undefined;
-    for (const [handle, ids] of this.receiptsWaiting) {
-      const all = [...ids];
-      for (let i = 0; i < all.length; i += MAX_RECEIPT_IDS) {
-        const messageIds = all.slice(i, i + MAX_RECEIPT_IDS);
-        this.background(() => this.wire().outgoing.content([handle], { type: 'receipt', id: randomId(), ts: Date.now(), receipt: 'delivered', messageIds }, false));
-      }
-    }
-    this.receiptsWaiting.clear();
-  }
-
   private ownDevicesHost(): OwnDevicesHost {
     return {
       store: this.store,
@@ -400,22 +349,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.options.fetch ? new RelayHttp(relayUrl, this.options.fetch) : new RelayHttp(relayUrl);
   }
 
-  /**
-   * One step at a time (ratchet states are never used by two steps at once), with a turn of the
-   * event loop at least every SLICE_MS: a burst of sends otherwise runs as one long chain of
-   * promise callbacks during which no ack, push or socket write gets through, and nothing leaves
-   * until it ends; a turn before every step halves a burst's throughput (bench (f)).
-   */
   private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(() => this.maybeYield()).then(task);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  private async maybeYield(): Promise<void> {
-    if (Date.now() - this.lastTurn < SLICE_MS) return;
-    await nextTurn();
-    this.lastTurn = Date.now();
+    return this.queue.run(task);
   }
 
   private requireAccount(): AccountRecord {

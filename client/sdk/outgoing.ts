@@ -25,6 +25,7 @@ import { randomId } from './random.js';
 import { prepareFanout, type Fanout } from './sender.js';
 import type { Conversation, MessageRecord, PendingContentRecord } from './store/records.js';
 import { conversationKey } from './sync.js';
+import { unconfirmedTo } from './history.js';
 
 function textDraft(m: { id: string; ts: number; n: number; text: string; conversation: Conversation }): ContentDraft {
   return {
@@ -35,6 +36,9 @@ function textDraft(m: { id: string; ts: number; n: number; text: string; convers
 
 const MAX_RESTARTS = 3;
 const NOTICE_INTERVAL_MS = 10 * 60_000;
+/** Which of our unconfirmed messages go again after a decryption-error notice. */
+const RESEND_WINDOW_MS = 7 * 24 * 3600_000;
+const RESEND_LIMIT = 50;
 
 export interface OutgoingMessage {
   id: string;
@@ -102,6 +106,13 @@ export class Outgoing {
     const pending: Pending = { id: messageId, draft, recipients, includeOwnDevices: false, messageId };
     this.track(messageId);
     await this.queue(await this.fanout(pending, false), pending);
+  }
+
+  /** After a contact's device could not decrypt: this device's unconfirmed messages of the last week go again, in its new session. */
+  async resendUnconfirmed(handle: string): Promise<void> {
+    for (const message of unconfirmedTo(this.ctx.store, handle, this.ctx.account().deviceId, Date.now() - RESEND_WINDOW_MS, RESEND_LIMIT)) {
+      await this.resend(message.id, [handle]);
+    }
   }
 
   /**
