@@ -12,12 +12,14 @@ import { ready } from '../crypto/sodium.js';
 import type { Config } from './config.js';
 import { RelayError } from './errors.js';
 import { gatewayPlugin } from './gateway/plugin.js';
+import { proxyTrustFor } from './http/client-ip.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers, installRawJsonParser } from './http/error-handlers.js';
 import { NonceCache } from './http/nonce-cache.js';
 import { NonceJournal, noncesPath } from './http/nonce-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
+import { bindRelayConfig, hostGuardPlugin, startupWarnings } from './http/public-origin.js';
 import { ratePolicy } from './limits/rate-policy.js';
 import { KeyedBuckets } from './limits/token-bucket.js';
 import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
@@ -48,7 +50,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: createLogger(config.logLevel, options.logStream),
     // Fastify's default request logs carry the remote address; we log our own line instead.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
+    // Only the listed proxies' X-Forwarded-For is believed (right-most untrusted entry); sockets
+    // use the same trust test (server/http/client-ip.ts).
+    trustProxy: config.trustProxy.length > 0 ? ((address: string) => proxyTrustFor(config.trustProxy)(address)) : false,
     // The largest JSON body is a provisioning blob (base64url of one envelope body) plus slack.
     bodyLimit: Math.max(PROVISIONING_BODY_MAX_CHARS, Math.ceil((config.maxBodyBytes * 4) / 3)) + 16 * 1024,
     return503OnClosing: true,
@@ -88,7 +92,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
 
+  for (const warning of startupWarnings(config)) app.log.warn({ event: 'config_warning' }, warning);
+
   await app.register(securityHeaders);
+  // With --public-origin, a request for another Host is refused before anything else reads it.
+  await app.register(hostGuardPlugin);
   // Refuse foreign origins outright; @fastify/cors then answers preflights for the listed ones.
   await app.register(originGuardPlugin);
   if (config.corsOrigins.length > 0) await app.register(fastifyCors, { origin: [...config.corsOrigins] });
@@ -98,6 +106,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(storeDecorator, { ...(options.store ? { store: options.store } : {}) });
   await app.register(gatewayPlugin);
+  // Socket handshakes verify their signature against --public-origin's host (gateway/handshake.ts).
+  bindRelayConfig(app.io, config);
   await app.register(
     async (v2) => {
       await v2.register(accountRoutes);

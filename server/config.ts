@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { proxyEntryError } from './http/client-ip.js';
 
 /** The package root, whether this file runs from source (server/) or from the build (dist/server/). */
 function packageRoot(): string {
@@ -34,7 +35,10 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly staticDir: string;
   readonly logLevel: LogLevel;
-  readonly trustProxy: boolean;
+  /** Addresses (IPs or CIDRs) of the reverse proxies whose X-Forwarded-For is believed; empty = none. */
+  readonly trustProxy: readonly string[];
+  /** The origin clients address (e.g. https://relay.example.org); signatures bind its host. Unset = the Host header (dev). */
+  readonly publicOrigin: string | undefined;
   readonly maxBodyBytes: number;
   readonly maxBatch: number;
   readonly maxQueueEnvelopes: number;
@@ -79,7 +83,7 @@ export interface Config {
   readonly metricsToken: string | undefined;
 }
 
-type Kind = 'int' | 'string' | 'bool' | 'list' | 'level' | 'sync' | 'parser';
+type Kind = 'int' | 'string' | 'bool' | 'list' | 'level' | 'sync' | 'parser' | 'proxies' | 'origin';
 
 interface FlagSpec {
   key: keyof Config;
@@ -106,7 +110,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', kind: 'list', default: [], help: 'allowed cross-origin origin (repeatable or comma-separated; default same-origin only, never *)' },
   { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', kind: 'string', default: DEFAULT_STATIC_DIR, help: 'web client build folder served at / (default: dist/web of this package)' },
   { key: 'logLevel', flag: 'log-level', env: 'SEALPOST_LOG_LEVEL', kind: 'level', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
-  { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', kind: 'bool', default: false, help: 'trust X-Forwarded-* from a reverse proxy (per-IP limits use the client IP)' },
+  { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', kind: 'proxies', default: [], help: 'addresses of your reverse proxies, IPs or CIDRs (repeatable or comma-separated, e.g. 127.0.0.1): per-IP limits count the right-most X-Forwarded-For entry that is not one of them; "false" = none; "true" is refused' },
+  { key: 'publicOrigin', flag: 'public-origin', env: 'SEALPOST_PUBLIC_ORIGIN', kind: 'origin', default: undefined, help: 'the URL clients address (e.g. https://relay.example.org): signed handshakes and requests must bind its host, and HTTP requests with another Host header are refused 400 invalid; unset = the Host header is bound (dev only, warned at start)' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'SEALPOST_MAX_BODY_BYTES', kind: 'int', default: 64 * KiB, min: 1, help: 'largest envelope body in bytes' },
   { key: 'maxBatch', flag: 'max-batch', env: 'SEALPOST_MAX_BATCH', kind: 'int', default: 100, min: 1, help: 'most envelopes in one send' },
   { key: 'maxQueueEnvelopes', flag: 'max-queue-envelopes', env: 'SEALPOST_MAX_QUEUE_ENVELOPES', kind: 'int', default: 10_000, min: 1, help: 'most undelivered envelopes per device' },
@@ -164,6 +169,10 @@ function convert(spec: FlagSpec, raw: string, source: string): unknown {
     case 'parser':
       if (raw !== 'msgpack' && raw !== 'json') throw new ConfigError(`${source}: expected msgpack or json`);
       return raw;
+    case 'proxies':
+      return parseTrustProxy(raw, source);
+    case 'origin':
+      return parsePublicOrigin(raw, source);
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     case 'string':
@@ -172,12 +181,48 @@ function convert(spec: FlagSpec, raw: string, source: string): unknown {
   }
 }
 
+const TRUST_TRUE_REFUSED =
+  'is refused: it would believe X-Forwarded-For from anyone, so any client could pick the address its per-IP limits count. List the addresses of your reverse proxies instead (IPs or CIDRs, comma-separated), e.g. --trust-proxy 127.0.0.1 for a proxy on this machine';
+
+/** --trust-proxy: a list of proxy IPs/CIDRs; false/no/0 = none; true is refused. */
+function parseTrustProxy(raw: string, source: string): string[] {
+  const value = raw.trim().toLowerCase();
+  if (['0', 'false', 'no'].includes(value)) return [];
+  if (['1', 'true', 'yes', ''].includes(value)) throw new ConfigError(`${source} ${raw === '' ? '(no value)' : `"${raw}"`} ${TRUST_TRUE_REFUSED}`);
+  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const entry of entries) {
+    const error = proxyEntryError(entry);
+    if (error) throw new ConfigError(`${source}: ${error}; list your reverse proxies' IP addresses or CIDRs, comma-separated`);
+  }
+  return entries;
+}
+
+/** --public-origin: an http(s) origin with no path, query or fragment; returned as URL.origin. */
+export function parsePublicOrigin(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${source}: expected a URL such as https://relay.example.org, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${source}: must be an http:// or https:// URL`);
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new ConfigError(`${source}: must be an origin only (scheme, host, optional port), got "${raw}"`);
+  }
+  return url.origin;
+}
+
 function validate(config: Config): void {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
   }
   if (config.corsOrigins.includes('*')) throw new ConfigError('--cors-origin "*" is refused: list the allowed origins');
   if (config.port > 65535) throw new ConfigError('--port must be ≤ 65535');
+  if (!Array.isArray(config.trustProxy)) throw new ConfigError(`--trust-proxy ${TRUST_TRUE_REFUSED}`);
+  for (const entry of config.trustProxy) {
+    const error = proxyEntryError(entry);
+    if (error) throw new ConfigError(`--trust-proxy: ${error}`);
+  }
 }
 
 /**
@@ -202,13 +247,15 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     let raw: string;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else if (spec.kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) raw = 'true';
+    // A bare --trust-proxy used to mean "trust anyone"; it is refused with the reason.
+    else if (spec.kind === 'proxies' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) raw = '';
     else {
       const next = argv[++i];
       if (next === undefined) throw new ConfigError(`--${name} needs a value`);
       raw = next;
     }
     const value = convert(spec, raw, `--${name}`);
-    if (spec.kind === 'list') {
+    if (spec.kind === 'list' || spec.kind === 'proxies') {
       const acc = lists.get(spec.key) ?? [];
       acc.push(...(value as string[]));
       lists.set(spec.key, acc);
@@ -218,14 +265,15 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   Object.assign(values, overrides);
   const config = values as unknown as Config;
   validate(config);
+  const publicOrigin = config.publicOrigin === undefined ? undefined : parsePublicOrigin(config.publicOrigin, '--public-origin');
   if (config.db !== ':memory:') mkdirSync(dirname(resolve(config.db)), { recursive: true });
-  return Object.freeze({ ...config, corsOrigins: Object.freeze([...config.corsOrigins]) });
+  return Object.freeze({ ...config, publicOrigin, corsOrigins: Object.freeze([...config.corsOrigins]), trustProxy: Object.freeze([...config.trustProxy]) });
 }
 
 /** `--help` text for `sealpost serve`, generated from FLAGS so it cannot drift. */
 export function serveHelp(): string {
   const rows = FLAGS.map((f) => {
-    const def = f.default === undefined ? '(none)' : Array.isArray(f.default) ? (f.default.length ? f.default.join(',') : '(same-origin only)') : String(f.default);
+    const def = f.default === undefined ? '(none)' : Array.isArray(f.default) ? (f.default.length ? f.default.join(',') : f.key === 'corsOrigins' ? '(same-origin only)' : '(none)') : String(f.default);
     return `  --${f.flag.padEnd(24)} ${f.help}\n  ${''.padEnd(26)} env ${f.env}, default ${def}`;
   });
   return ['Usage: sealpost serve [flags]', '', 'Runs the relay. Flags override environment variables.', '', ...rows, '  --help                     show this help'].join('\n');

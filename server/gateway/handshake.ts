@@ -11,6 +11,7 @@ import { SIGNATURE_BYTES, parseSigningPublicKey } from '../../crypto/keys.js';
 import { verifyHandshake } from '../../crypto/statements.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { NonceCache } from '../http/nonce-cache.js';
+import { relayConfigOf, relayHostFor } from '../http/public-origin.js';
 import { PROTOCOL_VERSION } from '../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { checkHandshakeAuth } from './validators.js';
@@ -47,7 +48,7 @@ export async function authenticateHandshake(socket: Socket, deps: HandshakeDeps)
     throw new HandshakeError('invalid');
   }
   if (!(await deps.store.getDevice(auth.deviceId))) throw new HandshakeError('unknown_device');
-  const relayHost = socket.handshake.headers.host ?? '';
+  const relayHost = relayHostFor(socket.handshake.headers.host, relayConfigOf(socket.nsp.server));
   const fields = { relayHost, deviceId: auth.deviceId, timestamp: auth.timestamp, nonce: auth.nonce };
   if (!verifyHandshake(fields, signature, publicKey)) throw new HandshakeError('bad_signature');
   // The device's own nonce table (shared with its signed requests): over its cap it alone is refused.

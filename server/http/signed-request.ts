@@ -19,11 +19,12 @@ import type { KeyedBuckets } from '../limits/token-bucket.js';
 import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, Key32 } from '../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { isNonce, signatureBytes, signingKey } from './keys.js';
+import { relayHostFor } from './public-origin.js';
 import type { NonceCache, RememberOutcome } from './nonce-cache.js';
 
 /** What checking a signed request needs from the relay (a subset of RelayContext). */
 export interface SignedRequestGuard {
-  readonly config: { readonly handshakeSkewMs: number };
+  readonly config: { readonly handshakeSkewMs: number; readonly publicOrigin?: string | undefined };
   readonly nonces: NonceCache;
   /** Signed requests per signer (token buckets keyed by the signer's public key). */
   readonly signers: KeyedBuckets;
@@ -54,7 +55,7 @@ export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Ui
   if (Math.abs(now - timestamp) > skewMs) throw new RelayError('stale_timestamp');
 
   const fields = {
-    relayHost: request.headers.host ?? '',
+    relayHost: relayHostFor(request.headers.host, guard.config),
     method: request.method.toUpperCase(),
     path: request.url.split('?')[0] ?? '',
     timestamp,

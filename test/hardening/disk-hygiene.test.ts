@@ -20,7 +20,7 @@ let alice: TestAccount;
 let bob: TestAccount;
 
 beforeAll(async () => {
-  relay = await startRelay({ trustProxy: true, logLevel: 'trace', ipRateLimitPerMinute: 5, maxConnectionsPerIp: 2 });
+  relay = await startRelay({ trustProxy: ['127.0.0.1', '10.0.0.1'], logLevel: 'trace', ipRateLimitPerMinute: 5, maxConnectionsPerIp: 2 });
   alice = await makeAccount();
   bob = await makeAccount();
 });

@@ -97,7 +97,7 @@ describe('handles cannot be enumerated', () => {
   });
 
   it('limits lookups per device and per IP', async () => {
-    const { relay, alice, bob } = await setup({ lookupsPerDevice: 5, lookupsPerIp: 12, trustProxy: true });
+    const { relay, alice, bob } = await setup({ lookupsPerDevice: 5, lookupsPerIp: 12, trustProxy: ['127.0.0.1'] });
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     const sweeper = alice.devices[0]!;
     const answers = [];
@@ -133,7 +133,7 @@ describe('the link mailbox has budgets per address, per target and in total', ()
   const blob = (bytes: number) => toBase64Url(new Uint8Array(bytes).fill(1));
 
   it('refuses an address over its budget (rate_limited) while another address can still link', async () => {
-    const relay = track(await startRelay({ trustProxy: true }));
+    const relay = track(await startRelay({ trustProxy: ['127.0.0.1'] }));
     const put = (target: string, body: string, ip: string) =>
       call(relay.url, { method: 'PUT', path: `/v2/provisioning/${target}`, body: { body }, headers: { 'x-forwarded-for': ip } });
     const target = () => makeDevice({ handle: 'x' }).id;

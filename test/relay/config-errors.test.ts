@@ -43,11 +43,14 @@ describe('config', () => {
   });
 
   it('reads env, lets flags win, repeats and splits lists', () => {
-    const c = loadConfig(['--port', '9000', '--cors-origin', 'https://a.example', '--cors-origin=https://b.example,https://c.example', '--trust-proxy', '--db', join(dir, 'x.db')], { SEALPOST_PORT: '7000', SEALPOST_MAX_BATCH: '7', SEALPOST_LOG_LEVEL: 'warn' });
+    const c = loadConfig(['--port', '9000', '--cors-origin', 'https://a.example', '--cors-origin=https://b.example,https://c.example', '--trust-proxy', '127.0.0.1', '--trust-proxy=10.0.0.0/8, ::1', '--db', join(dir, 'x.db')], { SEALPOST_PORT: '7000', SEALPOST_MAX_BATCH: '7', SEALPOST_LOG_LEVEL: 'warn' });
     expect(c.port).toBe(9000);
     expect(c.maxBatch).toBe(7);
     expect(c.logLevel).toBe('warn');
-    expect(c.trustProxy).toBe(true);
+    expect(c.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
+    expect(loadConfig([], { SEALPOST_TRUST_PROXY: 'false' }, { db: join(dir, 'x.db') }).trustProxy).toEqual([]);
+    expect(loadConfig(['--public-origin', 'https://Relay.Example.org:443/'], {}, { db: join(dir, 'x.db') }).publicOrigin).toBe('https://relay.example.org');
+    expect(loadConfig([], { SEALPOST_PUBLIC_ORIGIN: 'http://127.0.0.1:8080' }, { db: join(dir, 'x.db') }).publicOrigin).toBe('http://127.0.0.1:8080');
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example', 'https://c.example']);
     const claims = loadConfig(['--bundle-claims-per-target', '5', '--db', join(dir, 'x.db')], { SEALPOST_BUNDLE_CLAIMS_PER_DEVICE: '9' });
     expect([claims.bundleClaimsPerDevice, claims.bundleClaimsPerTarget]).toEqual([9, 5]);
@@ -66,8 +69,20 @@ describe('config', () => {
       [['--parser', 'default'], {}],
       [[], { SEALPOST_MAX_BODY_BYTES: '-1' }],
       [['stray'], {}],
+      [['--public-origin', 'relay.example.org'], {}],
+      [['--public-origin', 'ftp://relay.example.org'], {}],
+      [['--public-origin', 'https://relay.example.org/app'], {}],
+      [['--trust-proxy', '10.0.0.0/33'], {}],
+      [['--trust-proxy', 'proxy.internal'], {}],
+      [[], { SEALPOST_TRUST_PROXY: '1' }],
     ];
     for (const [argv, env] of bad) expect(() => loadConfig(argv, env, { db: join(dir, 'y.db') }), argv.join(' ')).toThrow(ConfigError);
+  });
+
+  it('refuses --trust-proxy true (bare or spelled out) and says to list the proxy addresses', () => {
+    for (const [argv, env] of [[['--trust-proxy'], {}], [['--trust-proxy', '--port', '1'], {}], [['--trust-proxy=true'], {}], [[], { SEALPOST_TRUST_PROXY: 'true' }]] as [string[], Record<string, string>][]) {
+      expect(() => loadConfig(argv, env, { db: join(dir, 'y.db') }), argv.join(' ')).toThrow(/List the addresses of your reverse proxies/);
+    }
   });
 
   it('documents every flag with its env var and default in --help', () => {
