@@ -62,6 +62,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
+  // Connections that never complete a request are closed soon (Node's own limits are 60 s and
+  // 300 s, checked every 30 s): one that sends nothing or half a header by headersTimeoutMs, a
+  // slow body by requestTimeoutMs, an idle keep-alive by keepAliveTimeoutMs. Upgraded WebSockets
+  // leave Node's HTTP tracking; the gateway's handshake timeout covers them.
+  app.server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  app.server.requestTimeout = config.requestTimeoutMs;
+  app.server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1000, Math.ceil(app.server.headersTimeout / 4));
 
   const nonces = new NonceCache(config.handshakeSkewMs, config.noncesPerDevice);
   const limits = ratePolicy(config);

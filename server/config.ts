@@ -73,6 +73,16 @@ export interface Config {
   readonly handshakeTimeoutMs: number;
   /** Sockets that send no event (no send, no ack) for this long are closed; 0 = never. */
   readonly idleTimeoutMs: number;
+  /** Engine.IO connections per client IP that have not completed their signed handshake. */
+  readonly maxUnauthenticatedPerIp: number;
+  /** Offer Engine.IO long-polling besides WebSocket (off: the SDK and web client use WebSocket only). */
+  readonly longPolling: boolean;
+  /** HTTP: a connection must send complete request headers within this long (also one that sends nothing). */
+  readonly headersTimeoutMs: number;
+  /** HTTP: a whole request (headers and body) must arrive within this long. */
+  readonly requestTimeoutMs: number;
+  /** HTTP: an idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
   /** Bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (they wait in its queue). */
   readonly maxSocketBufferBytes: number;
   /** A socket over maxSocketBufferBytes that does not drain to half of it within this long is closed. */
@@ -136,6 +146,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },
   { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', env: 'SEALPOST_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'a connection that has not completed its signed handshake by then is closed' },
   { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'SEALPOST_IDLE_TIMEOUT_MS', kind: 'int', default: 600_000, min: 0, help: 'close sockets that send no event (send or ack) for this long; 0 = never' },
+  { key: 'maxUnauthenticatedPerIp', flag: 'max-unauthenticated-per-ip', env: 'SEALPOST_MAX_UNAUTHENTICATED_PER_IP', kind: 'int', default: 16, min: 1, help: 'socket connections per client IP that have not completed their signed handshake; more are refused at the upgrade' },
+  { key: 'longPolling', flag: 'long-polling', env: 'SEALPOST_LONG_POLLING', kind: 'bool', default: false, help: 'also offer Engine.IO HTTP long-polling (default WebSocket only, which the SDK and web client use)' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'SEALPOST_HEADERS_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'close an HTTP connection that has not sent complete request headers by then (also one that sends nothing)' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'SEALPOST_REQUEST_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, help: 'close an HTTP connection whose request (headers and body) has not fully arrived by then' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'SEALPOST_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, help: 'close an idle keep-alive HTTP connection after this long (behind a load balancer, set it above the balancer\'s idle timeout)' },
   { key: 'maxSocketBufferBytes', flag: 'max-socket-buffer-bytes', env: 'SEALPOST_MAX_SOCKET_BUFFER_BYTES', kind: 'int', default: 4 * MiB, min: 64 * KiB, help: 'bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (its envelopes stay queued and are drained once it catches up)' },
   { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
   { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', kind: 'int', default: 64 * MiB, min: 0, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },

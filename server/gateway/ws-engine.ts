@@ -6,6 +6,12 @@
  * message (the sender's ack, the push, the answer to the recipient's ack), and that bookkeeping
  * was the largest user-space cost left after the codec. Copying ≤ 16 KiB costs less.
  * Text, larger messages and compressed connections go through ws unchanged.
+ *
+ * It also bounds what an anonymous connection can make the relay buffer: every WebSocket starts
+ * with a frame limit of `unauthenticatedMaxPayload` (16 KiB: a signed CONNECT is ~300 bytes), and
+ * ws refuses a longer message from its frame header (close 1009) before buffering it. Engine.IO's
+ * maxHttpBufferSize (a full authenticated batch) applies only once the gateway calls
+ * `allowFullFrames` for a socket whose handshake verified (plugin.ts).
  */
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 
@@ -30,9 +36,33 @@ function binaryFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
+/** ws's Receiver keeps its limit here (ws 8), read on every frame header. */
+interface FrameReceiver {
+  _maxPayload: number;
+}
+
 class SingleWriteWebSocket extends WebSocket {
   /** Whether no extension (permessage-deflate) was negotiated: known once open, asked once. */
   #plain: boolean | undefined;
+  /** The server's (authenticated) frame limit; the receiver starts below it. */
+  #fullMaxPayload = 0;
+
+  /** The limit before the handshake verifies (0 = the server's); set by singleWriteWsServer's subclass. */
+  protected readonly unauthenticatedMaxPayload: number = 0;
+
+  /** ws's server calls this once, right after the upgrade; the limit of its options is the server's. */
+  setSocket(socket: unknown, head: unknown, options: { maxPayload?: number }): void {
+    this.#fullMaxPayload = options.maxPayload ?? 0;
+    const small = this.unauthenticatedMaxPayload;
+    const first = small > 0 && (this.#fullMaxPayload === 0 || small < this.#fullMaxPayload) ? small : this.#fullMaxPayload;
+    (WebSocket.prototype as unknown as { setSocket: (s: unknown, h: unknown, o: unknown) => void }).setSocket.call(this, socket, head, { ...options, maxPayload: first });
+  }
+
+  /** Lifts the frame limit to the server's: the socket's handshake verified. */
+  allowFullFrames(): void {
+    const receiver = (this as unknown as { _receiver?: FrameReceiver | null })._receiver;
+    if (receiver) receiver._maxPayload = this.#fullMaxPayload;
+  }
 
   override send(data: unknown, options?: unknown, cb?: unknown): void {
     if (typeof options === 'function') {
@@ -51,9 +81,42 @@ class SingleWriteWebSocket extends WebSocket {
   }
 }
 
-/** Pass as Socket.IO's (Engine.IO's) `wsEngine`. */
+/** ws's server with single-write frames and no limit of its own before the handshake. */
 export class SingleWriteWsServer extends WebSocketServer {
   constructor(options: ServerOptions, callback?: () => void) {
-    super({ ...options, WebSocket: SingleWriteWebSocket }, callback);
+    super({ WebSocket: SingleWriteWebSocket, ...options }, callback);
   }
+}
+
+/** Pass as Socket.IO's (Engine.IO's) `wsEngine`: frames before the handshake are limited to `unauthenticatedMaxPayload` bytes. */
+export function singleWriteWsServer(unauthenticatedMaxPayload: number) {
+  class LimitedWebSocket extends SingleWriteWebSocket {
+    protected override readonly unauthenticatedMaxPayload = unauthenticatedMaxPayload;
+  }
+  return class LimitedWsServer extends SingleWriteWsServer {
+    constructor(options: ServerOptions, callback?: () => void) {
+      super({ ...options, WebSocket: LimitedWebSocket }, callback);
+    }
+  };
+}
+
+/** An Engine.IO connection's transport (websocket: its `socket` is the ws; polling: a per-request buffer cap). */
+interface EngineTransport {
+  name?: string;
+  socket?: unknown;
+  maxHttpBufferSize?: number;
+}
+
+/**
+ * Lifts an Engine.IO connection's frame limit to the server's (the handshake verified); for
+ * long-polling, sets its POST body cap. `limitPolling` puts the small cap on a polling transport.
+ */
+export function allowFullFrames(transport: EngineTransport | undefined, fullBytes: number): void {
+  if (!transport) return;
+  if (transport.socket instanceof SingleWriteWebSocket) transport.socket.allowFullFrames();
+  else if (transport.name === 'polling') transport.maxHttpBufferSize = fullBytes;
+}
+
+export function limitPolling(transport: EngineTransport | undefined, smallBytes: number): void {
+  if (transport?.name === 'polling') transport.maxHttpBufferSize = smallBytes;
 }

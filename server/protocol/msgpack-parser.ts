@@ -5,10 +5,12 @@
  * body), and stock socket.io-msgpack-parser clients interoperate. Its packet checks are kept;
  * the codec is ours (msgpack.ts): bodies leave as bin whatever byte array the caller holds and
  * arrive as plain Uint8Arrays, lengths are checked before anything is allocated, and a map key
- * `__proto__` is refused.
+ * `__proto__` is refused. `msgpackParserWith(limits)` gives a Decoder whose decoding is bounded
+ * by those DecodeLimits (the relay's: server/gateway/wire.ts); `msgpackParser` uses the codec's
+ * defaults.
  */
 import * as stock from 'socket.io-msgpack-parser';
-import { decode, encode } from './msgpack.js';
+import { DEFAULT_DECODE_LIMITS, decode, encode, type DecodeLimits } from './msgpack.js';
 
 class Encoder extends stock.Encoder {
   override encode(packet: unknown): ArrayBuffer {
@@ -18,9 +20,11 @@ class Encoder extends stock.Encoder {
 }
 
 class Decoder extends stock.Decoder {
+  protected readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS;
+
   override add(frame: unknown): void {
     if (!(frame instanceof Uint8Array || frame instanceof ArrayBuffer)) throw new Error('msgpack packets travel in binary frames');
-    const packet = decode(frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame);
+    const packet = decode(frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame, this.limits);
     if (packet === null || typeof packet !== 'object' || Array.isArray(packet)) throw new Error('invalid packet');
     this.checkPacket(packet);
     this.emit('decoded', packet);
@@ -29,3 +33,11 @@ class Decoder extends stock.Decoder {
 
 /** Pass as `parser` to socket.io's Server and to socket.io-client's `io()`. */
 export const msgpackParser = { Encoder, Decoder };
+
+/** The same parser with a Decoder bounded by `limits` (the Encoder is msgpackParser's own). */
+export function msgpackParserWith(limits: DecodeLimits): { Encoder: typeof Encoder; Decoder: typeof Decoder } {
+  class BoundedDecoder extends Decoder {
+    protected override readonly limits = limits;
+  }
+  return { Encoder, Decoder: BoundedDecoder };
+}

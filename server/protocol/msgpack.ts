@@ -9,6 +9,10 @@
  *   allocates anything, so a 6-byte frame cannot declare 4 GiB;
  * - a map key `__proto__` is refused (assigned one by one, it would set the object's prototype);
  * - nesting deeper than MAX_DEPTH is refused both ways instead of overflowing the stack;
+ * - decoding does bounded work: an array or map header declaring more items than the caller's
+ *   DecodeLimits allow, or a frame holding more values in all, is refused when its header is
+ *   read, before anything is allocated (the relay passes limits sized to its largest packet:
+ *   server/gateway/wire.ts);
  * - integers beyond ±2^53 are written as float64, which is what they are in JavaScript.
  * Why not notepack.io itself: with the checks above wrapped around it, it took ~13 % of the
  * relay's event loop under chat load; one checking pass, Node's UTF-8 slicer and the key cache
@@ -18,6 +22,21 @@
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 const MAX_DEPTH = 64;
 
+/** Bounds on what one decode may build; each is checked before the container it limits is allocated. */
+export interface DecodeLimits {
+  /** Deepest nesting of arrays and maps (at most MAX_DEPTH). */
+  readonly maxDepth: number;
+  /** Most items one array header may declare. */
+  readonly maxArrayLength: number;
+  /** Most key-value pairs one map header may declare. */
+  readonly maxMapPairs: number;
+  /** Most values (scalars, arrays, maps, map keys) in one frame. */
+  readonly maxValues: number;
+}
+
+/** Generous for any packet of the wire, tight enough that no header can make a decode run long (1 Mi values at most). */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: MAX_DEPTH, maxArrayLength: 65_536, maxMapPairs: 4_096, maxValues: 1 << 20 };
+
 export class MsgpackError extends Error {}
 const shorter = (): MsgpackError => new MsgpackError('msgpack: the frame is shorter than it declares');
 
@@ -26,6 +45,9 @@ const shorter = (): MsgpackError => new MsgpackError('msgpack: the frame is shor
 let src: Uint8Array = new Uint8Array(0);
 let at = 0;
 let end = 0;
+let limits: DecodeLimits = DEFAULT_DECODE_LIMITS;
+/** Values still allowed in this frame (limits.maxValues, counted down as headers declare them). */
+let budget = 0;
 
 const textDecoder = new TextDecoder();
 /** Node's own UTF-8 slicer (what Buffer#toString ends in, without its argument handling); works on any Uint8Array. */
@@ -35,16 +57,19 @@ const utf8Slice: (bytes: Uint8Array, from: number, to: number) => string = nodeU
   : (bytes, from, to) => textDecoder.decode(bytes.subarray(from, to));
 
 /** Decodes one msgpack value that fills `bytes` exactly. Throws MsgpackError on anything else. */
-export function decode(bytes: Uint8Array): unknown {
+export function decode(bytes: Uint8Array, bounds: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   src = bytes;
   at = 0;
   end = bytes.length;
+  limits = bounds;
+  budget = bounds.maxValues - 1;
   try {
     const value = read(0);
     if (at !== end) throw new MsgpackError(`msgpack: ${end - at} trailing bytes`);
     return value;
   } finally {
     src = EMPTY; // do not keep the last frame alive
+    limits = DEFAULT_DECODE_LIMITS;
   }
 }
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -108,17 +133,27 @@ function read(depth: number): unknown {
   throw new MsgpackError(`msgpack: unknown type 0x${type.toString(16)}`);
 }
 
+/** Charges `count` values to the frame's budget; refuses when they exceed it. */
+function spend(count: number): void {
+  budget -= count;
+  if (budget < 0) throw new MsgpackError('msgpack: too many values');
+}
+
 function readArray(length: number, depth: number): unknown[] {
-  if (depth >= MAX_DEPTH) throw new MsgpackError('msgpack: nested too deeply');
+  if (depth >= MAX_DEPTH || depth >= limits.maxDepth) throw new MsgpackError('msgpack: nested too deeply');
   if (length > end - at) throw shorter(); // every value takes a byte at least
+  if (length > limits.maxArrayLength) throw new MsgpackError(`msgpack: an array of more than ${limits.maxArrayLength} items`);
+  spend(length);
   const array = new Array<unknown>(length);
   for (let i = 0; i < length; i++) array[i] = read(depth + 1);
   return array;
 }
 
 function readMap(pairs: number, depth: number): Record<string, unknown> {
-  if (depth >= MAX_DEPTH) throw new MsgpackError('msgpack: nested too deeply');
+  if (depth >= MAX_DEPTH || depth >= limits.maxDepth) throw new MsgpackError('msgpack: nested too deeply');
   if (pairs > (end - at) / 2) throw shorter();
+  if (pairs > limits.maxMapPairs) throw new MsgpackError(`msgpack: a map of more than ${limits.maxMapPairs} keys`);
+  spend(2 * pairs);
   const map: Record<string, unknown> = {};
   for (let i = 0; i < pairs; i++) {
     const type = at < end ? src[at]! : 0;

@@ -16,8 +16,9 @@ let listed: RelayHandle;
 let alice: TestAccount;
 
 beforeAll(async () => {
-  open = await startRelay();
-  listed = await startRelay({ corsOrigins: [ALLOWED] });
+  // Long-polling is off by default (pre-handshake.test.ts); both transports are checked here.
+  open = await startRelay({ longPolling: true });
+  listed = await startRelay({ corsOrigins: [ALLOWED], longPolling: true });
   alice = await makeAccount();
   await registerAll(open.url, alice);
   await registerAll(listed.url, alice);

@@ -42,6 +42,7 @@ const TEST_DEFAULTS: Partial<Config> = {
   logLevel: 'info',
   ipRateLimitPerMinute: 100_000,
   maxConnectionsPerIp: 10_000,
+  maxUnauthenticatedPerIp: 10_000,
   signedRequestsPerDevice: 100_000,
   lookupsPerDevice: 100_000,
   lookupsPerIp: 100_000,
