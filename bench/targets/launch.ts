@@ -54,6 +54,14 @@ export function sealpostLimitEnv(): Record<string, string> {
     SEALPOST_EVENT_BURST: lots,
     SEALPOST_IP_RATE_LIMIT: lots,
     SEALPOST_MAX_CONNECTIONS_PER_IP: lots,
+    // Every load generator connects from 127.0.0.1, and (d) opens thousands of sockets at once.
+    SEALPOST_MAX_UNAUTHENTICATED_PER_IP: lots,
+    SEALPOST_SIGNED_REQUESTS_PER_DEVICE: lots,
+    SEALPOST_NONCES_PER_DEVICE: lots,
+    SEALPOST_LOOKUPS_PER_DEVICE: lots,
+    SEALPOST_LOOKUPS_PER_IP: lots,
+    SEALPOST_BUNDLE_CLAIMS_PER_DEVICE: lots,
+    SEALPOST_BUNDLE_CLAIMS_PER_TARGET: lots,
     SEALPOST_LOG_LEVEL: 'warn',
   };
 }

@@ -130,6 +130,9 @@ describe('loss and order in the web client (Chromium)', () => {
   it('flags bob’s own message the relay dropped, and “Send again” delivers it', async () => {
     const aliceDevice = alice.client.deviceId!;
     await alice.client.close();
+    // bob's app sends its delivered receipts up to 50 ms after a message arrives (they are
+    // gathered): let any still on their way land before taking the queue's snapshot.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const before = new Set(await queuedIds(aliceDevice));
     await sendText(bob.page, 'lost on the way');
     await bubbleState(bob.page, 'lost on the way', 'stored');
