@@ -6,26 +6,15 @@
  * it addresses the public origin. Without --public-origin the relay warns at start.
  */
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../crypto/encoding.js';
 import { signRequest } from '../../crypto/statements.js';
 import { relayHostFor } from '../../server/http/public-origin.js';
 import { call, handshakeAuth, makeAccount, openSocket, randomId, registerAccount, registration, signList, type TestAccount } from '../support/identity.js';
+import { freePort } from '../../bench/proc.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A raw HTTP request to the relay at `base`, with the given Host header; resolves status and body. */
 function raw(base: string, o: { method: string; path: string; host: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: any }> {

@@ -10,7 +10,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { toBase64Url } from '../../crypto/encoding.js';
 import { signRequest } from '../../crypto/statements.js';
 import { socketClientIp } from '../../server/http/client-ip.js';
 import { handshakeAuth, makeAccount, openSocket, randomId, registerAll, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
+import { freePort } from '../../bench/proc.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 function findNginx(): string | undefined {
@@ -27,17 +27,6 @@ function findNginx(): string | undefined {
 }
 const NGINX = findNginx();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The location block of docs/self-hosting.md, on plain HTTP and a test port. */
 function nginxConfig(dir: string, port: number, upstream: string): string {
