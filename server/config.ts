@@ -43,6 +43,15 @@ export interface Config {
   readonly maxBatch: number;
   readonly maxQueueEnvelopes: number;
   readonly maxQueueBytes: number;
+  /** Undelivered body bytes across every device together (the relay's disk quota for queues). */
+  readonly maxTotalQueueBytes: number;
+  /** Durable envelopes per second from one sending device to one recipient device (token bucket refill, in memory). */
+  readonly pairRatePerSecond: number;
+  /** Durable envelopes one sending device may burst to one recipient device. */
+  readonly pairBurst: number;
+  /** Body bytes of durable envelopes one recipient device may receive per inbound window, from all senders together. */
+  readonly inboundBytesPerDevice: number;
+  readonly inboundWindowMs: number;
   readonly ttlMs: number;
   readonly sweepIntervalMs: number;
   readonly handshakeSkewMs: number;
@@ -107,6 +116,7 @@ interface FlagSpec {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
 /** The flag table: one row per setting; --help is generated from it. */
 export const FLAGS: readonly FlagSpec[] = [
@@ -126,6 +136,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'maxBatch', flag: 'max-batch', env: 'SEALPOST_MAX_BATCH', kind: 'int', default: 100, min: 1, help: 'most envelopes in one send' },
   { key: 'maxQueueEnvelopes', flag: 'max-queue-envelopes', env: 'SEALPOST_MAX_QUEUE_ENVELOPES', kind: 'int', default: 10_000, min: 1, help: 'most undelivered envelopes per device' },
   { key: 'maxQueueBytes', flag: 'max-queue-bytes', env: 'SEALPOST_MAX_QUEUE_BYTES', kind: 'int', default: 100 * MiB, min: 1, help: 'most undelivered body bytes per device' },
+  { key: 'maxTotalQueueBytes', flag: 'max-total-queue-bytes', env: 'SEALPOST_MAX_TOTAL_QUEUE_BYTES', kind: 'int', default: 8 * GiB, min: 1, help: 'most undelivered body bytes across all devices together; past it durable envelopes are refused quota_exceeded' },
+  { key: 'pairRatePerSecond', flag: 'pair-rate', env: 'SEALPOST_PAIR_RATE', kind: 'int', default: 5, min: 1, help: 'durable envelopes per second from one sending device to one recipient device (in-memory token bucket refill); past it refused rate_limited' },
+  { key: 'pairBurst', flag: 'pair-burst', env: 'SEALPOST_PAIR_BURST', kind: 'int', default: 200, min: 1, help: 'durable envelopes one sending device may burst to one recipient device' },
+  { key: 'inboundBytesPerDevice', flag: 'inbound-bytes-per-device', env: 'SEALPOST_INBOUND_BYTES_PER_DEVICE', kind: 'int', default: 64 * MiB, min: 1, help: 'body bytes of durable envelopes one recipient device may receive per --inbound-window-ms, all senders together (in memory); past it refused rate_limited' },
+  { key: 'inboundWindowMs', flag: 'inbound-window-ms', env: 'SEALPOST_INBOUND_WINDOW_MS', kind: 'int', default: 600_000, min: 1000, help: 'the window of --inbound-bytes-per-device (10 minutes)' },
   { key: 'ttlMs', flag: 'ttl-ms', env: 'SEALPOST_TTL_MS', kind: 'int', default: 30 * 24 * 3600 * 1000, min: 1, help: 'undelivered envelopes expire after this many ms (30 days)' },
   { key: 'sweepIntervalMs', flag: 'sweep-interval-ms', env: 'SEALPOST_SWEEP_INTERVAL_MS', kind: 'int', default: 60_000, min: 10, help: 'how often expired envelopes are deleted' },
   { key: 'handshakeSkewMs', flag: 'handshake-skew-ms', env: 'SEALPOST_HANDSHAKE_SKEW_MS', kind: 'int', default: 60_000, min: 1, help: 'accepted clock skew of signed handshakes and requests' },
@@ -232,6 +247,7 @@ function validate(config: Config): void {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
   }
   if (config.corsOrigins.includes('*')) throw new ConfigError('--cors-origin "*" is refused: list the allowed origins');
+  if (config.inboundBytesPerDevice < config.maxBodyBytes) throw new ConfigError('--inbound-bytes-per-device must be at least --max-body-bytes');
   if (config.port > 65535) throw new ConfigError('--port must be ≤ 65535');
   if (!Array.isArray(config.trustProxy)) throw new ConfigError(`--trust-proxy ${TRUST_TRUE_REFUSED}`);
   for (const entry of config.trustProxy) {

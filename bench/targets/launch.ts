@@ -62,6 +62,11 @@ export function sealpostLimitEnv(): Record<string, string> {
     SEALPOST_LOOKUPS_PER_IP: lots,
     SEALPOST_BUNDLE_CLAIMS_PER_DEVICE: lots,
     SEALPOST_BUNDLE_CLAIMS_PER_TARGET: lots,
+    // Every load generator's device sends each of its peers far more than a person would.
+    SEALPOST_PAIR_RATE: lots,
+    SEALPOST_PAIR_BURST: lots,
+    SEALPOST_INBOUND_BYTES_PER_DEVICE: String(2 ** 50),
+    SEALPOST_MAX_TOTAL_QUEUE_BYTES: String(2 ** 50),
     SEALPOST_LOG_LEVEL: 'warn',
   };
 }

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { RelayError, errorAck } from '../errors.js';
 import type { ErrorCode } from '../protocol/errors.js';
+import type { InboundLimits } from '../limits/inbound-limits.js';
 import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { AckResult, SendAck } from '../protocol/events.js';
@@ -28,6 +29,7 @@ export interface ConnectionDeps {
   io: RelayServer;
   live: LiveSockets;
   groupCommit: GroupCommit;
+  inbound: InboundLimits;
   metrics: RelayMetrics;
   log: FastifyBaseLogger;
 }
@@ -100,7 +102,7 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
     const stopTimer = (): void => metrics.eventDuration.send.observe((performance.now() - started) / 1000);
     const payload = payloadOf(rawPayload, rawAck);
     const reply = replyOf<SendAck>(rawPayload, rawAck);
-    handleSend(payload, deps).then(
+    handleSend(payload, deps, deviceId).then(
       (result) => {
         if (trace) log.trace({ event: 'send', ok: result.ok, failed: result.ok ? result.failed.length : undefined }, 'send handled');
         if (result.ok) {

@@ -20,6 +20,7 @@ import { onConnection } from './connection.js';
 import { allowFullFrames, limitPolling, singleWriteWsServer } from './ws-engine.js';
 import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
+import { InboundLimits } from '../limits/inbound-limits.js';
 import { KeyedBuckets } from '../limits/token-bucket.js';
 import { LiveSockets } from './live-push.js';
 import { relayParser } from './wire.js';
@@ -173,14 +174,15 @@ async function gateway(app: FastifyInstance): Promise<void> {
     }
   };
 
-  const groupCommit = new GroupCommit(app.store, { maxEnvelopes: config.maxQueueEnvelopes, maxBytes: config.maxQueueBytes }, (stored) => {
+  const groupCommit = new GroupCommit(app.store, { maxEnvelopes: config.maxQueueEnvelopes, maxBytes: config.maxQueueBytes, maxTotalBytes: config.maxTotalQueueBytes }, (stored) => {
     metrics.enqueueTransactions.inc();
     metrics.envelopesStored.inc(stored.length);
     metrics.writeBatchSize.observe(stored.length);
     pushStored(stored);
   });
 
-  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, live, groupCommit, metrics, log: app.log }));
+  const inbound = new InboundLimits(limits.inbound);
+  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, live, groupCommit, inbound, metrics, log: app.log }));
 
   app.decorate('io', io);
   app.decorate('groupCommit', groupCommit);

@@ -1,9 +1,12 @@
 /**
  * The `send` event: validate the whole payload, then store durable envelopes through the group
  * commit and push ephemeral ones to live sockets only. Never throws: every refusal is an ack.
+ * Durable envelopes first pass the sender's per-recipient budgets (inbound-limits.ts): one over
+ * them is refused `rate_limited`, alone.
  */
 import type { Config } from '../config.js';
 import { errorAck, wireError } from '../errors.js';
+import type { InboundLimits } from '../limits/inbound-limits.js';
 import type { OutgoingEnvelope, SendAck, SendFailure } from '../protocol/events.js';
 import type { EnqueueItem, Store } from '../store/store.js';
 import type { GroupCommit } from './group-commit.js';
@@ -15,7 +18,13 @@ export interface SendDeps {
   store: Store;
   live: LiveSockets;
   groupCommit: GroupCommit;
+  inbound: InboundLimits;
 }
+
+const INBOUND_REFUSED = {
+  pair: 'too many envelopes from this device to this recipient device; slow down',
+  recipient: 'this recipient device has received its inbound byte budget for now; retry later',
+} as const;
 
 type Checked = { ok: true; envelopes: OutgoingEnvelope[]; single: boolean } | { ok: false; ack: SendAck };
 
@@ -59,7 +68,8 @@ async function staleEnvelopes(envelopes: readonly OutgoingEnvelope[], store: Sto
   return stale;
 }
 
-export async function handleSend(payload: unknown, deps: SendDeps): Promise<SendAck> {
+/** `from` is the socket's authenticated device id. */
+export async function handleSend(payload: unknown, deps: SendDeps, from: string): Promise<SendAck> {
   const checked = checkSendPayload(payload, deps.config);
   if (!checked.ok) return checked.ack;
   const failed: SendFailure[] = [];
@@ -68,16 +78,25 @@ export async function handleSend(payload: unknown, deps: SendDeps): Promise<Send
     failed.push({ id: envelope.id, to: envelope.to, error: wireError('stale_devices', `the recipient's device list is at version ${version}`) });
   }
   const usable = stale.size === 0 ? checked.envelopes : checked.envelopes.filter((e) => !stale.has(e));
-  const durable = usable.filter((e) => e.ephemeral !== true);
   const ephemeral = usable.filter((e) => e.ephemeral === true);
+  // Charged synchronously, in order: no other send runs between the check and the charge.
+  const now = Date.now();
+  const durable: OutgoingEnvelope[] = [];
+  for (const e of usable) {
+    if (e.ephemeral === true) continue;
+    const refused = deps.inbound.take(from, e.to, e.body.byteLength, now);
+    if (refused) failed.push({ id: e.id, to: e.to, error: wireError('rate_limited', INBOUND_REFUSED[refused]) });
+    else durable.push(e);
+  }
 
   if (durable.length > 0) {
-    const expiresAt = Date.now() + deps.config.ttlMs;
+    const expiresAt = now + deps.config.ttlMs;
     const items: EnqueueItem[] = durable.map((e) => ({ to: e.to, id: e.id, body: e.body, expiresAt }));
     const outcomes = await deps.groupCommit.submit(items);
     outcomes.forEach((outcome, i) => {
       const envelope = durable[i];
       if (!envelope) return;
+      if (outcome.status !== 'stored') deps.inbound.refund(from, envelope.to, envelope.body.byteLength, outcome.status === 'unknown_device');
       if (outcome.status === 'unknown_device' || outcome.status === 'quota_exceeded') {
         failed.push({ id: envelope.id, to: envelope.to, error: wireError(outcome.status) });
       }

@@ -1,9 +1,10 @@
 /**
  * The relay's one rate policy, derived from Config: the per-IP route limit handed to
- * @fastify/rate-limit, the per-socket token buckets of socket events and the bundle-claim
- * budgets are all read from here, so an operator's flags and the tests see one set of numbers.
+ * @fastify/rate-limit, the per-socket token buckets of socket events, the per-pair and
+ * per-recipient envelope budgets and the bundle-claim budgets are all read from here, so an operator's flags and the tests see one set of numbers.
  */
 import type { Config } from '../config.js';
+import type { InboundPolicy } from './inbound-limits.js';
 
 export interface BucketPolicy {
   readonly ratePerSecond: number;
@@ -24,6 +25,8 @@ export interface RatePolicy {
   readonly send: BucketPolicy;
   /** Per socket: every other event (`ack`, and unknown events, which are refused but still cost a token). */
   readonly otherEvents: BucketPolicy;
+  /** Durable envelopes per (sending device, recipient device) pair and bytes per recipient device (inbound-limits.ts). */
+  readonly inbound: InboundPolicy;
   /** Prekey-bundle claims per requesting device and per target device (claim-limits.ts). */
   readonly bundleClaims: { readonly perRequester: BucketPolicy; readonly perTarget: BucketPolicy };
   /** Signed requests per signing key, any route (signed-request.ts). */
@@ -42,6 +45,10 @@ export function ratePolicy(config: Config): RatePolicy {
     failedHandshakes: Object.freeze({ ratePerSecond: config.ipRateLimitPerMinute / 60, burst: config.ipRateLimitPerMinute }),
     send: Object.freeze({ ratePerSecond: config.sendRatePerSecond, burst: config.sendBurst }),
     otherEvents: Object.freeze({ ratePerSecond: config.eventRatePerSecond, burst: config.eventBurst }),
+    inbound: Object.freeze({
+      perPair: Object.freeze({ ratePerSecond: config.pairRatePerSecond, burst: config.pairBurst }),
+      perRecipient: Object.freeze({ bytes: config.inboundBytesPerDevice, windowMs: config.inboundWindowMs }),
+    }),
     bundleClaims: Object.freeze({ perRequester: perMinute(config.bundleClaimsPerDevice), perTarget: perMinute(config.bundleClaimsPerTarget) }),
     signedRequests: perMinute(config.signedRequestsPerDevice),
     lookups: Object.freeze({ perDevice: perMinute(config.lookupsPerDevice), perIp: Object.freeze({ max: config.lookupsPerIp, timeWindow: 60_000 }) }),

@@ -67,6 +67,16 @@ export class KeyedBuckets {
     }
     bucket.take(now);
   }
+
+  /** Drops a key's bucket (e.g. one named for a recipient that turned out not to exist). */
+  forget(key: string): void {
+    this.#buckets.delete(key);
+  }
+
+  /** Keys held (for tests). */
+  get size(): number {
+    return this.#buckets.size;
+  }
 }
 
 /** One socket's buckets: `send` has its own, every other event shares the second. */

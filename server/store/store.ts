@@ -74,8 +74,11 @@ export type EnqueueOutcome =
   | { status: 'quota_exceeded' };
 
 export interface QueueLimits {
+  /** Per device. */
   maxEnvelopes: number;
   maxBytes: number;
+  /** Across every device together; unset = no global cap. */
+  maxTotalBytes?: number;
 }
 
 export interface QueuedEnvelope {

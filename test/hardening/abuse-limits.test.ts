@@ -31,13 +31,14 @@ function disconnected(socket: ClientSocket, timeoutMs: number): Promise<string> 
 
 describe('one rate policy', () => {
   it('derives the route limit, the socket buckets and the bundle-claim budgets from the same config', () => {
-    const config = loadConfig([], {}, { db: ':memory:', ipRateLimitPerMinute: 7, sendRatePerSecond: 3, sendBurst: 4, eventRatePerSecond: 5, eventBurst: 6, maxConnectionsPerIp: 2, bundleClaimsPerDevice: 12, bundleClaimsPerTarget: 9, signedRequestsPerDevice: 30, lookupsPerDevice: 24, lookupsPerIp: 90 });
+    const config = loadConfig([], {}, { db: ':memory:', ipRateLimitPerMinute: 7, sendRatePerSecond: 3, sendBurst: 4, eventRatePerSecond: 5, eventBurst: 6, maxConnectionsPerIp: 2, bundleClaimsPerDevice: 12, bundleClaimsPerTarget: 9, signedRequestsPerDevice: 30, lookupsPerDevice: 24, lookupsPerIp: 90, pairRatePerSecond: 2, pairBurst: 8, inboundBytesPerDevice: 1 << 20, inboundWindowMs: 5000 });
     expect(ratePolicy(config)).toEqual({
       perIpRoute: { max: 7, timeWindow: 60_000 },
       maxConnectionsPerIp: 2,
       failedHandshakes: { ratePerSecond: 7 / 60, burst: 7 },
       send: { ratePerSecond: 3, burst: 4 },
       otherEvents: { ratePerSecond: 5, burst: 6 },
+      inbound: { perPair: { ratePerSecond: 2, burst: 8 }, perRecipient: { bytes: 1 << 20, windowMs: 5000 } },
       bundleClaims: { perRequester: { ratePerSecond: 12 / 60, burst: 12 }, perTarget: { ratePerSecond: 9 / 60, burst: 9 } },
       signedRequests: { ratePerSecond: 30 / 60, burst: 30 },
       lookups: { perDevice: { ratePerSecond: 24 / 60, burst: 24 }, perIp: { max: 90, timeWindow: 60_000 } },

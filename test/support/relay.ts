@@ -35,7 +35,7 @@ export interface RelayHandle {
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** Limits loose enough that suites do not trip per-IP limits by accident. */
+/** Limits loose enough that suites do not trip per-IP, per-pair, inbound or relay-wide limits by accident. */
 const TEST_DEFAULTS: Partial<Config> = {
   host: '127.0.0.1',
   port: 0,
@@ -46,6 +46,10 @@ const TEST_DEFAULTS: Partial<Config> = {
   signedRequestsPerDevice: 100_000,
   lookupsPerDevice: 100_000,
   lookupsPerIp: 100_000,
+  pairRatePerSecond: 100_000,
+  pairBurst: 100_000,
+  inboundBytesPerDevice: 2 ** 40,
+  maxTotalQueueBytes: 2 ** 44,
   staticDir: join(tmpdir(), 'sealpost-no-client'),
 };
 

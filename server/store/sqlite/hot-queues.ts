@@ -119,6 +119,10 @@ export class HotQueues {
     return { count: this.#count, bytes: this.#bytes };
   }
 
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   add(deviceId: string, envelope: HotEnvelope): void {
     let queue = this.#devices.get(deviceId);
     if (queue === undefined) {

@@ -266,6 +266,8 @@ export class SqliteStore implements Store {
       const hot = this.#hot.totalsOf(item.to);
       const size = item.body.byteLength;
       if (cold.count + hot.count + 1 > limits.maxEnvelopes || cold.bytes + hot.bytes + size > limits.maxBytes) return { status: 'quota_exceeded' };
+      // The relay-wide total: the in-memory totals relayStats reads (hot ones include this batch's).
+      if (limits.maxTotalBytes !== undefined && this.#cold.all.bytes + this.#hot.bytes + size > limits.maxTotalBytes) return { status: 'quota_exceeded' };
       const seq = this.#nextSeq.get(item.to) ?? 1;
       this.#nextSeq.set(item.to, seq + 1);
       const { record, body } = encodeStored(item.to, seq, item.expiresAt, item.id, item.body);
