@@ -4,7 +4,7 @@
  * linked devices never hold it, so a removed linked device keeps no power over the account.
  * Every change is a new signed device list with the next version.
  */
-import { deviceListHead, fromBase64Url, signDeviceList, type DeviceListDevice, type SigningKeyPair } from '../../crypto/index.js';
+import { signDeviceList, type DeviceListDevice, type SigningKeyPair } from '../../crypto/index.js';
 import type { SignedDeviceListJson } from '../../server/protocol/http.js';
 import { SdkError } from './errors.js';
 import { keyPairOf } from './local-identity.js';
@@ -45,12 +45,4 @@ export function listWithout(account: AccountRecord, deviceId: string, now = Date
 /** The same devices at the next version: supersedes a list handed out but never used (a link that timed out). */
 export function listRenewed(account: AccountRecord, now = Date.now()): SignedDeviceListJson {
   return nextDeviceList(requireAuthority(account), account.deviceList, account.deviceList.devices.map((d) => ({ ...d })), now);
-}
-
-export function ownHead(account: AccountRecord) {
-  return deviceListHead(account.deviceList);
-}
-
-export function authorityPublicKey(account: AccountRecord): Uint8Array {
-  return fromBase64Url(account.identityKey, 32);
 }
