@@ -18,7 +18,13 @@ export interface ChildRelay {
 }
 
 /** Loose per-IP and per-socket limits: these suites are the only client, from one address. */
-export const LOOSE_LIMITS = ['--ip-rate-limit', '1000000', '--max-connections-per-ip', '100000', '--send-rate', '100000', '--send-burst', '100000', '--event-rate', '100000', '--event-burst', '100000'];
+/** Limits loose enough that suites do not trip them by accident (the same as test/support/relay.ts). */
+export const LOOSE_LIMITS = [
+  '--ip-rate-limit', '1000000', '--max-connections-per-ip', '100000', '--send-rate', '100000', '--send-burst', '100000',
+  '--event-rate', '100000', '--event-burst', '100000', '--max-unauthenticated-per-ip', '10000', '--nonces-per-device', '100000',
+  '--signed-requests-per-device', '100000', '--lookups-per-device', '100000', '--lookups-per-ip', '100000',
+  '--pair-rate', '100000', '--pair-burst', '100000',
+];
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:server\` first (\`npm test\` builds before testing)`);
