@@ -22,7 +22,7 @@ import { originGuardPlugin } from './http/origin-guard.js';
 import { bindRelayConfig, hostGuardPlugin, startupWarnings } from './http/public-origin.js';
 import { ratePolicy } from './limits/rate-policy.js';
 import { KeyedBuckets } from './limits/token-bucket.js';
-import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from './protocol/http.js';
+import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from '../protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';

@@ -1,9 +1,9 @@
 /**
  * The relay's one error table: every wire ErrorCode with its HTTP status and default message,
  * and the helpers that build HTTP bodies and socket acks from it. test/relay/errors.test.ts
- * keeps the table consistent with server/protocol/errors.ts.
+ * keeps the table consistent with protocol/errors.ts.
  */
-import type { ErrorCode, WireError } from './protocol/errors.js';
+import type { ErrorCode, WireError } from '../protocol/errors.js';
 
 export interface ErrorSpec {
   readonly status: number;

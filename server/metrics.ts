@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LeanHistogram, type HistogramSeries } from './lean-histogram.js';
-import type { ErrorCode } from './protocol/errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { RelayStats } from './store/store.js';
 
 export interface RelayMetrics {

@@ -6,7 +6,7 @@ import type { NonceCache } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
 import type { KeyedBuckets } from './limits/token-bucket.js';
 import type { RelayMetrics } from './metrics.js';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from './protocol/events.js';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
 import type { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
 import type { Store } from './store/store.js';
 

@@ -6,7 +6,7 @@
  */
 import type { BenchConfig } from '../config.js';
 import type { LoadResult } from '../ipc.js';
-import type { OutgoingEnvelope } from '../../server/protocol/events.js';
+import type { OutgoingEnvelope } from '../../protocol/events.js';
 import { bodyPool, envelopeId } from './bodies.js';
 import { BenchError, mapLimit, type Driver } from './driver.js';
 import { debug } from './debug.js';

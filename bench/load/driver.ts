@@ -2,7 +2,7 @@
  * One client API over the three targets, so every scenario drives them with the same code.
  * A driver makes devices (sealpost: real accounts; the baselines: just ids) and connects them.
  */
-import type { AckRequest, AckResult, DeliveredEnvelope, OutgoingEnvelope, SendAck } from '../../server/protocol/events.js';
+import type { AckRequest, AckResult, DeliveredEnvelope, OutgoingEnvelope, SendAck } from '../../protocol/events.js';
 
 export interface BenchDevice {
   id: string;

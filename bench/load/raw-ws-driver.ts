@@ -1,7 +1,7 @@
 /** Clients of the raw-ws floor: one binary frame per message (targets/raw-frames.ts). */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import type { AckRequest, AckResult, OutgoingEnvelope, SendAck } from '../../server/protocol/events.js';
+import type { AckRequest, AckResult, OutgoingEnvelope, SendAck } from '../../protocol/events.js';
 import { FRAME, decodeFrame, encodeFrame } from '../targets/raw-frames.js';
 import { BenchError, type BenchClient, type BenchDevice, type Driver, type EnvelopeHandler } from './driver.js';
 

@@ -6,9 +6,9 @@
  * No one-time prekeys: the benchmark never opens sessions over the relay.
  */
 import { randomBytes } from 'node:crypto';
-import type { CreateAccountRequest } from '../../server/protocol/http.js';
-import { HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, PROTOCOL_VERSION } from '../../server/protocol/http.js';
-import type { HandshakeAuth } from '../../server/protocol/events.js';
+import type { CreateAccountRequest } from '../../protocol/http.js';
+import { HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, PROTOCOL_VERSION } from '../../protocol/http.js';
+import type { HandshakeAuth } from '../../protocol/events.js';
 import { toBase64Url, utf8 } from '../../crypto/encoding.js';
 import { generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { signDeviceList } from '../../crypto/device-list.js';

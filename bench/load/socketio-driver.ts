@@ -1,13 +1,13 @@
 /**
  * Socket.IO clients for sealpost and for the bare Socket.IO forwarder: the same events and
- * acks (server/protocol/events.ts), WebSocket transport only (no long-polling upgrade), one
+ * acks (protocol/events.ts), WebSocket transport only (no long-polling upgrade), one
  * Manager per client (`forceNew`) so every device has its own connection, no reconnection.
  */
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import * as msgpackParser from 'socket.io-msgpack-parser';
 import type { ParserName } from '../config.js';
-import type { AckRequest, AckResult, ClientToServerEvents, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../server/protocol/events.js';
+import type { AckRequest, AckResult, ClientToServerEvents, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../protocol/events.js';
 import { BenchError, mapLimit, type BenchClient, type BenchDevice, type Driver, type EnvelopeHandler } from './driver.js';
 import { handshakeAuth, registerDevice, type SealpostDevice } from './sealpost-identity.js';
 

@@ -14,7 +14,7 @@ import type {
   SendAck,
   ServerToClientEvents,
   SocketData,
-} from '../../server/protocol/events.js';
+} from '../../protocol/events.js';
 import { PendingAcks, parseListenArgs, stopOnSignalOrTimeout } from './forwarding.js';
 
 const { host, port } = parseListenArgs(process.argv.slice(2));

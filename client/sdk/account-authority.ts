@@ -5,7 +5,7 @@
  * Every change is a new signed device list with the next version.
  */
 import { signDeviceList, type DeviceListDevice, type SigningKeyPair } from '../../crypto/index.js';
-import type { SignedDeviceListJson } from '../../server/protocol/http.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
 import { SdkError } from './errors.js';
 import { keyPairOf } from './local-identity.js';
 import type { AccountRecord } from './store/records.js';

@@ -7,7 +7,7 @@ import { ready, safetyNumber, fromBase64Url, encodeRecoveryKey, type LocalIdenti
 import { requireAuthority } from './account-authority.js';
 import * as ownDevices from './own-devices.js';
 import type { OwnDevice, OwnDevicesHost } from './own-devices.js';
-import type { DeliveredEnvelope } from '../../server/protocol/events.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
 import { RelayConnection, type ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
 import { Directory, markVerified } from './directory.js';

@@ -6,10 +6,10 @@
  * — except for refusals that retrying cannot cure (an unknown or removed device).
  */
 import { io, type Socket } from 'socket.io-client';
-import type { AckRequest, AckResult, ClientToServerEvents, DeliveredEnvelope, HandshakeAuth, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../server/protocol/events.js';
+import type { AckRequest, AckResult, ClientToServerEvents, DeliveredEnvelope, HandshakeAuth, OutgoingEnvelope, SendAck, ServerToClientEvents } from '../../protocol/events.js';
 import { signHandshake, toBase64Url } from '../../crypto/index.js';
-import { PROTOCOL_VERSION } from '../../server/protocol/http.js';
-import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
+import { PROTOCOL_VERSION } from '../../protocol/http.js';
+import { msgpackParser } from '../../protocol/msgpack-parser.js';
 import { randomBytes } from './random.js';
 
 export type ConnectionState = 'connected' | 'connecting' | 'offline';

@@ -15,7 +15,7 @@ import {
   type DeviceListHead,
 } from '../../crypto/index.js';
 import { Value } from '@sinclair/typebox/value';
-import { PublicDevice, type PublicDeviceJson, type SignedDeviceListJson } from '../../server/protocol/http.js';
+import { PublicDevice, type PublicDeviceJson, type SignedDeviceListJson } from '../../protocol/http.js';
 import { SdkError } from './errors.js';
 import type { Emit } from './events.js';
 import { deviceSigner } from './local-identity.js';

@@ -3,7 +3,7 @@
  * app can branch on `error.code` (and show `message`). Relay refusals keep the relay's wire
  * code in `relayCode`.
  */
-import type { ErrorCode } from '../../server/protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 
 export type SdkErrorCode =
   | 'not_registered'

@@ -5,7 +5,7 @@
  * through the same steps once the user accepts the new key.
  */
 import { fromBase64Url } from '../../crypto/index.js';
-import type { DeliveredEnvelope } from '../../server/protocol/events.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
 import { applyContent } from './apply-content.js';
 import type { ClientContext } from './context.js';
 import type { Emit } from './events.js';

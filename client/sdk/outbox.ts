@@ -5,8 +5,8 @@
  * order, at most MAX_ENVELOPES_PER_SEND envelopes per `send`.
  */
 import { fromBase64Url } from '../../crypto/index.js';
-import type { ErrorCode } from '../../server/protocol/errors.js';
-import type { SendAck, SendFailure } from '../../server/protocol/events.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { SendAck, SendFailure } from '../../protocol/events.js';
 import type { RelayConnection } from './connection.js';
 import type { LocalStore } from './store/local-store.js';
 import type { OutboxRecord } from './store/records.js';

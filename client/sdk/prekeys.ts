@@ -6,7 +6,7 @@
  * are persisted BEFORE the public halves are uploaded.
  */
 import { fromBase64Url, generateDhKeyPair, signSignedPrekey, toBase64Url } from '../../crypto/index.js';
-import type { OneTimePrekeyJson, SignedPrekeyJson } from '../../server/protocol/http.js';
+import type { OneTimePrekeyJson, SignedPrekeyJson } from '../../protocol/http.js';
 import { keyPairRecord } from './local-identity.js';
 import type { StoreBatch } from './store/local-store.js';
 import type { AccountRecord, OneTimePrekeyRecord, SignedPrekeyRecord } from './store/records.js';

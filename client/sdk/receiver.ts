@@ -6,7 +6,7 @@
  * point means redelivery, and redelivery means a duplicate that is dropped here.
  */
 import { CryptoError, equalBytes, fromBase64Url, openEnvelope, toBase64Url } from '../../crypto/index.js';
-import type { DeliveredEnvelope } from '../../server/protocol/events.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
 import { decodeContent, type Content } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';

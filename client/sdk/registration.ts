@@ -20,7 +20,7 @@ import {
 } from '../../crypto/index.js';
 import { Value } from '@sinclair/typebox/value';
 import { Type } from '@sinclair/typebox';
-import { Handle, Key32, SignedDeviceList, type DeviceRegistrationJson, type SignedDeviceListJson } from '../../server/protocol/http.js';
+import { Handle, Key32, SignedDeviceList, type DeviceRegistrationJson, type SignedDeviceListJson } from '../../protocol/http.js';
 import { firstDeviceList, listWith, nextDeviceList } from './account-authority.js';
 import { SdkError } from './errors.js';
 import { keyPairRecord } from './local-identity.js';

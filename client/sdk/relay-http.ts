@@ -11,8 +11,8 @@ import {
   DeviceCreated, DeviceListPublished, Handle, RecoveryView, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
   HEADER_TIMESTAMP, Key32, PrekeyBundle, PrekeyStatus, ProvisioningClaimed, SignedDeviceList,
   type AddDeviceRequest, type CreateAccountRequest, type PublishDeviceListRequest, type UploadPrekeysRequest,
-} from '../../server/protocol/http.js';
-import type { ErrorCode } from '../../server/protocol/errors.js';
+} from '../../protocol/http.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 import { signRequest, toBase64Url, utf8 } from '../../crypto/index.js';
 import { SdkError } from './errors.js';
 import { randomBytes } from './random.js';

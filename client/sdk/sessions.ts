@@ -9,7 +9,7 @@ import {
   acceptSession, decrypt, prekeyBaseKey, deserializeSession, encrypt, equalBytes, fromBase64Url, initiateSession, isPrekeyMessage,
   parseSigningPublicKey, serializeSession, sessionRemoteIdentityKey, toBase64Url, CryptoError, type LocalIdentity,
 } from '../../crypto/index.js';
-import type { PrekeyBundleJson } from '../../server/protocol/http.js';
+import type { PrekeyBundleJson } from '../../protocol/http.js';
 import { signedPrekeyVerifies } from './directory.js';
 import { SdkError } from './errors.js';
 import { prekeySourceOf } from './local-identity.js';

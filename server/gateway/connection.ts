@@ -8,11 +8,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { RelayError, errorAck } from '../errors.js';
-import type { ErrorCode } from '../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 import type { InboundLimits } from '../limits/inbound-limits.js';
 import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
-import type { AckResult, SendAck } from '../protocol/events.js';
+import type { AckResult, SendAck } from '../../protocol/events.js';
 import type { Store } from '../store/store.js';
 import { deviceRoom, type RelayServer } from '../types.js';
 import { SocketDrain } from './delivery.js';

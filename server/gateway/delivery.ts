@@ -17,7 +17,7 @@
  * pushed before the pause or read by the drain after it.
  */
 import type { Socket } from 'socket.io';
-import type { AckRequest, ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents, SocketData } from '../protocol/events.js';
+import type { AckRequest, ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents, SocketData } from '../../protocol/events.js';
 import type { Store } from '../store/store.js';
 import { SendBuffer, type SendBufferOptions } from './socket-buffer.js';
 import { emitInChunks } from './wire.js';

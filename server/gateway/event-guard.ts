@@ -11,7 +11,7 @@ import type { Socket } from 'socket.io';
 import { errorAck } from '../errors.js';
 import { SocketRateLimiter } from '../limits/token-bucket.js';
 import type { RatePolicy } from '../limits/rate-policy.js';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../protocol/events.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, {}, SocketData>;

@@ -9,10 +9,10 @@ import type { Socket } from 'socket.io';
 import { fromBase64Url } from '../../crypto/encoding.js';
 import { SIGNATURE_BYTES, parseSigningPublicKey } from '../../crypto/keys.js';
 import { verifyHandshake } from '../../crypto/statements.js';
-import type { ErrorCode } from '../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 import type { NonceCache } from '../http/nonce-cache.js';
 import { relayConfigOf, relayHostFor } from '../http/public-origin.js';
-import { PROTOCOL_VERSION } from '../protocol/http.js';
+import { PROTOCOL_VERSION } from '../../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { checkHandshakeAuth } from './validators.js';
 

@@ -4,7 +4,7 @@
  * (delivery.ts: it leaves the room and drains from the store later); the others get the push as
  * one room broadcast, encoded once.
  */
-import type { DeliveredEnvelope } from '../protocol/events.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
 import type { RelayServer } from '../types.js';
 import type { SocketDrain } from './delivery.js';
 import { emitInChunks } from './wire.js';

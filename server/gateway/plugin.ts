@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
-import type { DeliveredEnvelope } from '../protocol/events.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
 import type { RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
 import { allowFullFrames, limitPolling, singleWriteWsServer } from './ws-engine.js';

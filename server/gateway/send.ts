@@ -7,7 +7,7 @@
 import type { Config } from '../config.js';
 import { errorAck, wireError } from '../errors.js';
 import type { InboundLimits } from '../limits/inbound-limits.js';
-import type { OutgoingEnvelope, SendAck, SendFailure } from '../protocol/events.js';
+import type { OutgoingEnvelope, SendAck, SendFailure } from '../../protocol/events.js';
 import type { EnqueueItem, Store } from '../store/store.js';
 import type { GroupCommit } from './group-commit.js';
 import type { LiveSockets } from './live-push.js';

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Key32, PROTOCOL_VERSION, Timestamp } from '../protocol/http.js';
+import { Key32, PROTOCOL_VERSION, Timestamp } from '../../protocol/http.js';
 
 const B64 = '^[A-Za-z0-9_-]+$';
 /** base64url of 16 bytes: 22 characters. */

@@ -11,9 +11,9 @@
  */
 import { Decoder, Encoder } from 'socket.io-parser';
 import type { WireParser } from '../config.js';
-import type { DeliveredEnvelope } from '../protocol/events.js';
-import type { DecodeLimits } from '../protocol/msgpack.js';
-import { msgpackParser, msgpackParserWith } from '../protocol/msgpack-parser.js';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
+import type { DecodeLimits } from '../../protocol/msgpack.js';
+import { msgpackParser, msgpackParserWith } from '../../protocol/msgpack-parser.js';
 
 const JSON_ENVELOPES_PER_EVENT = 10;
 /** The most ids an `ack {ids}` may carry (validators.ts). */

@@ -16,7 +16,7 @@ import { toBase64Url } from '../../crypto/encoding.js';
 import { verifyRequest } from '../../crypto/statements.js';
 import { RelayError } from '../errors.js';
 import type { KeyedBuckets } from '../limits/token-bucket.js';
-import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, Key32 } from '../protocol/http.js';
+import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, Key32 } from '../../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { isNonce, signatureBytes, signingKey } from './keys.js';
 import { relayHostFor } from './public-origin.js';

@@ -31,7 +31,7 @@ import {
   type CreateAccountRequest,
   type DeviceListPublishedJson,
   type PublishDeviceListRequest,
-} from '../protocol/http.js';
+} from '../../protocol/http.js';
 import type { AccountRecord, DeviceRecord } from '../store/store.js';
 import { deviceRoom } from '../types.js';
 import { checkDeviceList, deviceListRefused } from './device-list-check.js';

@@ -7,7 +7,7 @@
 import { verifyDeviceList } from '../../crypto/device-list.js';
 import { CryptoError } from '../../crypto/errors.js';
 import { RelayError } from '../errors.js';
-import type { SignedDeviceListJson } from '../protocol/http.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
 import type { DeviceListRefusal } from '../store/store.js';
 
 export function checkDeviceList(list: SignedDeviceListJson, handle: string, identityKey: Uint8Array): void {

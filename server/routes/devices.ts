@@ -20,7 +20,7 @@ import {
   UploadPrekeysBody,
   type PrekeyBundleJson,
   type UploadPrekeysRequest,
-} from '../protocol/http.js';
+} from '../../protocol/http.js';
 import { checkOneTimePrekeys, checkSignedPrekey } from './registration.js';
 import { deviceRoom } from '../types.js';
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { RelayError } from '../errors.js';
 import { hasBearerToken } from '../http/bearer.js';
-import { ErrorBody } from '../protocol/http.js';
+import { ErrorBody } from '../../protocol/http.js';
 
 const Ok = Type.Object({ ok: Type.Literal(true) });
 

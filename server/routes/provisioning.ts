@@ -4,7 +4,7 @@ import { fromBase64Url } from '../../crypto/encoding.js';
 import { RelayError } from '../errors.js';
 import { signingKey } from '../http/keys.js';
 import { verifySignedRequest } from '../http/signed-request.js';
-import { DeviceParams, ErrorBody, ProvisioningClaimed, ProvisioningPutBody, type ProvisioningPutRequest } from '../protocol/http.js';
+import { DeviceParams, ErrorBody, ProvisioningClaimed, ProvisioningPutBody, type ProvisioningPutRequest } from '../../protocol/http.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 

@@ -6,7 +6,7 @@
 import { verifySignedPrekey } from '../../crypto/statements.js';
 import { RelayError } from '../errors.js';
 import { dhKey, signatureBytes, signingKey } from '../http/keys.js';
-import type { DeviceRegistrationJson, OneTimePrekeyJson, SignedPrekeyJson } from '../protocol/http.js';
+import type { DeviceRegistrationJson, OneTimePrekeyJson, SignedPrekeyJson } from '../../protocol/http.js';
 import type { DeviceRecord } from '../store/store.js';
 
 export function checkSignedPrekey(devicePublicKey: Uint8Array, prekey: SignedPrekeyJson): void {

@@ -12,7 +12,7 @@
  */
 
 import { RelayError } from '../errors.js';
-import type { SignedDeviceListJson } from '../protocol/http.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
 
 /**
  * A write refused because the store cannot take it now — the disk is full or below its reserve —

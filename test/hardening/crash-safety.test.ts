@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OutgoingEnvelope } from '../../server/protocol/events.js';
+import type { OutgoingEnvelope } from '../../protocol/events.js';
 import { ack, envelopeTo, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, registerAll, type ClientSocket, type TestAccount } from '../support/identity.js';
 import { spawnRelay, type ChildRelay } from '../support/child-relay.js';

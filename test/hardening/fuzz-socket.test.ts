@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../server/errors.js';
 import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
-import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
+import { msgpackParser } from '../../protocol/msgpack-parser.js';
 import { emitRaw } from '../support/envelopes.js';
 import { connectDevice, connectWith, handshakeAuth, randomId, type ClientSocket } from '../support/identity.js';
 import { expectStillServing, isTypedAck, startFuzzRelay, stopFuzzRelay, type FuzzRelay } from './fuzz-support.js';

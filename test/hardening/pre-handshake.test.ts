@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../server/config.js';
 import { UNAUTHENTICATED_FRAME_BYTES, gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { relayDecodeLimits } from '../../server/gateway/wire.js';
-import { MsgpackError, decode, encode } from '../../server/protocol/msgpack.js';
+import { MsgpackError, decode, encode } from '../../protocol/msgpack.js';
 import { envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, handshakeAuth, openSocket, type TestDevice } from '../support/identity.js';
 import { startRelay } from '../support/relay.js';

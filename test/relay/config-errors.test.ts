@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, FLAGS, loadConfig, serveHelp } from '../../server/config.js';
 import { ERRORS, ERROR_CODES, RelayError, errorAck, errorBody } from '../../server/errors.js';
-import type { ErrorCode } from '../../server/protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 /**
- * The wire parser shared by the relay and the SDK (server/protocol/msgpack-parser.ts): whatever
+ * The wire parser shared by the relay and the SDK (protocol/msgpack-parser.ts): whatever
  * byte array a sender holds leaves as exactly its bytes in msgpack bin, every body arrives as a
  * plain Uint8Array that the relay's validators accept, and a frame that is not binary or is
  * shorter than its headers declare is refused. The codec itself: test/relay/msgpack.test.ts.
@@ -7,7 +7,7 @@
 import * as stockMsgpackParser from 'socket.io-msgpack-parser';
 import { describe, expect, it } from 'vitest';
 import { checkEnvelope } from '../../server/gateway/validators.js';
-import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
+import { msgpackParser } from '../../protocol/msgpack-parser.js';
 
 interface Packet {
   type: number;

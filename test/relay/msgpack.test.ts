@@ -1,5 +1,5 @@
 /**
- * The wire's msgpack codec (server/protocol/msgpack.ts) against notepack.io, the codec of stock
+ * The wire's msgpack codec (protocol/msgpack.ts) against notepack.io, the codec of stock
  * socket.io-msgpack-parser clients: the same bytes for the values both write alike, each side
  * reading the other's, and the refusals notepack.io lacks (short frames, deep nesting,
  * `__proto__` keys, unknown types, trailing bytes).
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 // @ts-expect-error notepack.io ships no types; only encode and decode are used.
 import * as notepack from 'notepack.io';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../server/protocol/msgpack.js';
+import { decode, encode } from '../../protocol/msgpack.js';
 
 const stock = notepack as unknown as { encode(value: unknown): Buffer; decode(bytes: Uint8Array): unknown };
 

@@ -8,7 +8,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import * as stockMsgpackParser from 'socket.io-msgpack-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents } from '../../server/protocol/events.js';
+import type { ClientToServerEvents, DeliveredEnvelope, ServerToClientEvents } from '../../protocol/events.js';
 import { envelopeTo, openFor } from '../support/envelopes.js';
 import { handshakeAuth, randomId, type TestDevice } from '../support/identity.js';
 import { relayWithTwoAccounts, type TwoAccounts } from '../support/two-accounts.js';

@@ -4,7 +4,7 @@
  * socket handshake without `v: 2`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION } from '../../server/protocol/http.js';
+import { PROTOCOL_VERSION } from '../../protocol/http.js';
 import { call, handshakeAuth, lookup, makeAccount, refusalCode, registerAll, type TestAccount } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 

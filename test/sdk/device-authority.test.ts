@@ -17,7 +17,7 @@ import {
 } from '../../crypto/index.js';
 import { RelayHttp } from '../../client/sdk/relay-http.js';
 import type { DeviceListMismatch, DeviceListRefusal, DeviceRefusal, DevicesChanged } from '../../client/sdk/index.js';
-import type { AccountViewJson, SignedDeviceListJson } from '../../server/protocol/http.js';
+import type { AccountViewJson, SignedDeviceListJson } from '../../protocol/http.js';
 import { lookupHeaders, registeredDevice } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { linkDevice, openDevice, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';

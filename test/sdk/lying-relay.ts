@@ -4,7 +4,7 @@
  * does not name, a malformed entry). What a malicious operator could serve, without mocking
  * any of our own parts: the relay, the SDK and libsodium stay real.
  */
-import type { AccountViewJson } from '../../server/protocol/http.js';
+import type { AccountViewJson } from '../../protocol/http.js';
 
 export type LookupRewrite = (view: AccountViewJson) => unknown;
 

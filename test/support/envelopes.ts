@@ -5,7 +5,7 @@
  */
 import { signingKeyToDh, signingPrivateKeyToDh } from '../../crypto/keys.js';
 import { sodium } from '../../crypto/sodium.js';
-import type { AckRequest, AckResult, DeliveredEnvelope, OutgoingEnvelope, SendAck } from '../../server/protocol/events.js';
+import type { AckRequest, AckResult, DeliveredEnvelope, OutgoingEnvelope, SendAck } from '../../protocol/events.js';
 import { connectDevice, randomId, type ClientSocket, type TestDevice } from './identity.js';
 
 export function sealFor(device: TestDevice, text: string): Uint8Array {

@@ -15,9 +15,9 @@ import { toBase64Url } from '../../crypto/encoding.js';
 import { deviceIdOf, generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { ready, sodium } from '../../crypto/sodium.js';
 import { signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
-import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '../../server/protocol/events.js';
-import { msgpackParser } from '../../server/protocol/msgpack-parser.js';
-import { PROTOCOL_VERSION, type DeviceRegistrationJson, type OneTimePrekeyJson, type SignedDeviceListJson, type SignedPrekeyJson } from '../../server/protocol/http.js';
+import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '../../protocol/events.js';
+import { msgpackParser } from '../../protocol/msgpack-parser.js';
+import { PROTOCOL_VERSION, type DeviceRegistrationJson, type OneTimePrekeyJson, type SignedDeviceListJson, type SignedPrekeyJson } from '../../protocol/http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

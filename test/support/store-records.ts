@@ -3,7 +3,7 @@
  * store keeps what the routes verified and checks no signature itself, so these carry shapes,
  * not valid keys.
  */
-import type { SignedDeviceListJson } from '../../server/protocol/http.js';
+import type { SignedDeviceListJson } from '../../protocol/http.js';
 import type { AccountRecord, DeviceRecord } from '../../server/store/store.js';
 
 export function someDevice(deviceId: string, handle: string): DeviceRecord {

@@ -5,7 +5,7 @@
  * v2: a linked device gets no private key from the one that approved it).
  */
 import type { DeviceListHead } from '../../../crypto/index.js';
-import type { SignedDeviceListJson } from '../../../server/protocol/http.js';
+import type { SignedDeviceListJson } from '../../../protocol/http.js';
 
 export interface KeyPairRecord {
   publicKey: string;

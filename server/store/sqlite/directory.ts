@@ -6,7 +6,7 @@
  * so that their queues leave its bookkeeping in the same transaction.
  */
 import Database from 'better-sqlite3';
-import type { SignedDeviceListJson } from '../../protocol/http.js';
+import type { SignedDeviceListJson } from '../../../protocol/http.js';
 import type {
   AccountRecord,
   AddDeviceOutcome,

@@ -30,7 +30,7 @@ import type {
 } from '../store.js';
 import { StoreUnavailableError } from '../store.js';
 import { dirname } from 'node:path';
-import type { SignedDeviceListJson } from '../../protocol/http.js';
+import type { SignedDeviceListJson } from '../../../protocol/http.js';
 import { AckBatch } from './ack-batch.js';
 import { ColdTotals } from './cold-totals.js';
 import { DiskSpace, isDiskFull, type FreeBytes } from './disk-space.js';
