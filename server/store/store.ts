@@ -169,7 +169,5 @@ export interface Store {
    * answers 503 with that reason.
    */
   isWritable(): Promise<boolean>;
-  /** Write transactions committed by enqueue (observes group commit). */
-  readonly enqueueTransactions: number;
   close(): Promise<void>;
 }

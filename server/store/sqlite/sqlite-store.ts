@@ -67,7 +67,6 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #s: Statements;
   readonly #directory: Directory;
-  #enqueueTransactions = 0;
   readonly #acks = new AckBatch(() => this.#applyAcksAlone());
   /** The queue table's totals, per device and overall (see #write). */
   readonly #cold: ColdTotals;
@@ -183,10 +182,6 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  get enqueueTransactions(): number {
-    return this.#enqueueTransactions;
-  }
-
   createAccount(account: AccountRecord, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<boolean> {
     return this.#guarded(true, () => this.#directory.createAccount(account, device, oneTimePrekeys));
   }
@@ -285,7 +280,6 @@ export class SqliteStore implements Store {
       for (const [deviceId, envelope] of added) this.#hot.removeIds(deviceId, [envelope.id]);
       throw this.#full(error);
     }
-    this.#enqueueTransactions += 1;
     if (this.#log.size >= CHECKPOINT_BYTES) this.#startCheckpoint();
     return outcomes;
   }
