@@ -1,7 +1,7 @@
 /** Fastify decorations of the relay (declaration merging) and the typed Socket.IO server. */
 import type { Server } from 'socket.io';
 import type { Config } from './config.js';
-import type { GroupCommit } from './gateway/group-commit.js';
+import type { Delivery } from './delivery/delivery.js';
 import type { NonceCache } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
 import type { KeyedBuckets } from './limits/token-bucket.js';
@@ -30,18 +30,10 @@ declare module 'fastify' {
     store: Store;
     relay: RelayContext;
     io: RelayServer;
-    groupCommit: GroupCommit;
+    delivery: Delivery;
   }
   interface FastifyRequest {
     /** The exact request body bytes, kept for signature verification. */
     rawBody?: Buffer;
   }
-}
-
-/**
- * Every socket of a device, draining its backlog or live: for disconnects and notices. The room
- * named by the bare device id holds only its live sockets (delivery.ts), which get pushes.
- */
-export function deviceRoom(deviceId: string): string {
-  return `device:${deviceId}`;
 }

@@ -1,6 +1,6 @@
 /**
- * One authenticated socket: joins its device's rooms, is told its prekey count, drains its
- * backlog, and handles `send` and `ack`. Every incoming event first passes the socket's guard
+ * One authenticated socket: attached to delivery (its rooms, its drain), is told its prekey count,
+ * and handles `send` and `ack`. Every incoming event first passes the socket's guard
  * (server/gateway/event-guard.ts: rate limit, idle timer, unknown events). Handlers validate
  * every payload, tolerate a missing or non-function ack callback, and turn every failure into a
  * typed ack — never a throw.
@@ -13,12 +13,9 @@ import type { InboundLimits } from '../limits/inbound-limits.js';
 import type { RatePolicy } from '../limits/rate-policy.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { AckResult, SendAck } from '../../protocol/events.js';
+import type { Delivery } from '../delivery/delivery.js';
 import type { Store } from '../store/store.js';
-import { deviceRoom, type RelayServer } from '../types.js';
-import { SocketDrain } from './delivery.js';
-import type { LiveSockets } from './live-push.js';
 import { installEventGuard, type RelaySocket } from './event-guard.js';
-import type { GroupCommit } from './group-commit.js';
 import { handleSend } from './send.js';
 import { checkAckRequest } from './validators.js';
 
@@ -26,9 +23,7 @@ export interface ConnectionDeps {
   config: Config;
   limits: RatePolicy;
   store: Store;
-  io: RelayServer;
-  live: LiveSockets;
-  groupCommit: GroupCommit;
+  delivery: Delivery;
   inbound: InboundLimits;
   metrics: RelayMetrics;
   log: FastifyBaseLogger;
@@ -59,20 +54,8 @@ function envelopeCount(payload: unknown, maxBatch: number): number {
 export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   const { config, store, metrics, log } = deps;
   const deviceId = socket.data.deviceId;
-  // Not yet the device's own room: live pushes start once the drain has caught up (delivery.ts).
-  void socket.join(deviceRoom(deviceId));
-  const drain = new SocketDrain(socket, store, {
-    pageSize: config.drainPageSize,
-    sequenced: (read) => deps.groupCommit.sequenced(read),
-    onPushed: (n) => metrics.envelopesPushed.inc(n),
-    buffer: {
-      maxBytes: config.maxSocketBufferBytes,
-      drainTimeoutMs: config.socketDrainTimeoutMs,
-      onStuck: () => log.info({ event: 'socket_buffer_stuck' }, 'socket closed: its send buffer stayed full'),
-    },
-    onError: (error) => log.error({ err: error, event: 'drain' }, 'socket event failed'),
-  });
-  deps.live.add(socket.id, drain);
+  // Joins its device's rooms and drains its backlog before taking live pushes (server/delivery/).
+  const attached = deps.delivery.attach(socket);
   installEventGuard(socket, {
     limits: deps.limits,
     idleTimeoutMs: config.idleTimeoutMs,
@@ -85,7 +68,6 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
   // Counts and reasons only: no device id, no address.
   log.debug({ event: 'socket_connected' }, 'socket connected');
   socket.on('disconnect', (reason) => {
-    deps.live.delete(socket.id);
     metrics.sockets.dec();
     log.debug({ event: 'socket_disconnected', reason }, 'socket disconnected');
   });
@@ -138,7 +120,7 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
         metrics.envelopesDelivered.inc(count);
         stopTimer();
         reply({ ok: true, deleted: count });
-        drain.acknowledged(request).catch((error: unknown) => fail('drain', error));
+        deps.delivery.acknowledged(socket.id, request).catch((error: unknown) => fail('drain', error));
       })
       .catch((error: unknown) => {
         if (failureCode(error) === 'internal') fail('ack', error);
@@ -149,6 +131,7 @@ export function onConnection(socket: RelaySocket, deps: ConnectionDeps): void {
 
   void (async () => {
     try {
+      const drain = await attached;
       socket.emit('prekeys', { oneTimePrekeys: await store.countOneTimePrekeys(deviceId) });
       await drain.nextPage();
     } catch (error) {

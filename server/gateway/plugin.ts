@@ -1,8 +1,8 @@
 /**
  * The Socket.IO gateway as a Fastify plugin: attaches a typed Server to app.server, installs
- * the handshake middleware and the per-IP connection caps, owns the group commit that pushes
- * stored envelopes to `io.to(deviceId)` rooms (a device's live sockets, each within its send
- * buffer cap: live-push.ts), and flushes and disconnects on close.
+ * the handshake middleware and the per-IP connection caps, hands authenticated sockets to delivery
+ * (server/delivery/: rooms, group commit, drains, pushes, cluster notices), and flushes and
+ * disconnects on close.
  *
  * Before its handshake verifies, a connection is cheap: its frames are limited to
  * UNAUTHENTICATED_FRAME_BYTES (ws-engine.ts; long-polling bodies likewise), its packets are
@@ -14,15 +14,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
-import type { DeliveredEnvelope } from '../../protocol/events.js';
+import { Delivery } from '../delivery/delivery.js';
+import { SoloBus, type NoticeBus } from '../delivery/notice-bus.js';
 import type { RelayServer } from '../types.js';
 import { onConnection } from './connection.js';
 import { allowFullFrames, limitPolling, singleWriteWsServer } from './ws-engine.js';
-import { GroupCommit, type StoredEnvelope } from './group-commit.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { InboundLimits } from '../limits/inbound-limits.js';
 import { KeyedBuckets } from '../limits/token-bucket.js';
-import { LiveSockets } from './live-push.js';
 import { relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
@@ -46,7 +45,14 @@ interface EngineConnection {
   off(event: string, listener: () => void): unknown;
 }
 
-async function gateway(app: FastifyInstance): Promise<void> {
+export interface GatewayOptions {
+  /** The cluster's notice bus (server/cluster/); one process alone has none. */
+  bus?: NoticeBus;
+  /** The newest queued seq per device, for delivery's periodic checks in a cluster. */
+  newestSeqs?: (deviceIds: readonly string[]) => Promise<Map<string, number>>;
+}
+
+async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const { config, nonces, metrics, limits } = app.relay;
   const fullFrameBytes = gatewayBufferBytes(config.maxBatch, config.maxBodyBytes);
   const clientIp = (address: string, headers: IncomingHttpHeaders): string => socketClientIp(address, headers, config.trustProxy);
@@ -158,38 +164,18 @@ async function gateway(app: FastifyInstance): Promise<void> {
     );
   });
 
-  const live = new LiveSockets(io);
-  const pushStored = (stored: StoredEnvelope[]): void => {
-    const byDevice = new Map<string, DeliveredEnvelope[]>();
-    for (const { item, seq } of stored) {
-      const list = byDevice.get(item.to) ?? [];
-      list.push({ id: item.id, seq, body: item.body });
-      byDevice.set(item.to, list);
-    }
-    for (const [deviceId, envelopes] of byDevice) {
-      envelopes.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-      // Only live sockets with room are pushed to: those draining (or paused) get these from their drain, in order.
-      const sockets = live.push(deviceId, envelopes);
-      if (sockets > 0) metrics.envelopesPushed.inc(envelopes.length * sockets);
-    }
-  };
-
-  const groupCommit = new GroupCommit(app.store, { maxEnvelopes: config.maxQueueEnvelopes, maxBytes: config.maxQueueBytes, maxTotalBytes: config.maxTotalQueueBytes }, (stored) => {
-    metrics.enqueueTransactions.inc();
-    metrics.envelopesStored.inc(stored.length);
-    metrics.writeBatchSize.observe(stored.length);
-    pushStored(stored);
-  });
+  const delivery = new Delivery({ io, store: app.store, config, metrics, log: app.log, bus: options.bus ?? new SoloBus(), ...(options.newestSeqs ? { newestSeqs: options.newestSeqs } : {}) });
 
   const inbound = new InboundLimits(limits.inbound);
-  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, io, live, groupCommit, inbound, metrics, log: app.log }));
+  io.on('connection', (socket) => onConnection(socket, { config, limits, store: app.store, delivery, inbound, metrics, log: app.log }));
 
   app.decorate('io', io);
-  app.decorate('groupCommit', groupCommit);
+  app.decorate('delivery', delivery);
 
   app.addHook('preClose', async () => {
     // Stop taking sends, write what is pending, then drop the sockets so the HTTP server can close.
-    await groupCommit.flush();
+    await delivery.flush();
+    delivery.close();
     io.disconnectSockets(true);
     io.engine.close();
   });

@@ -8,16 +8,14 @@ import type { Config } from '../config.js';
 import { errorAck, wireError } from '../errors.js';
 import type { InboundLimits } from '../limits/inbound-limits.js';
 import type { OutgoingEnvelope, SendAck, SendFailure } from '../../protocol/events.js';
+import type { Delivery } from '../delivery/delivery.js';
 import type { EnqueueItem, Store } from '../store/store.js';
-import type { GroupCommit } from './group-commit.js';
-import type { LiveSockets } from './live-push.js';
 import { checkEnvelope } from './validators.js';
 
 export interface SendDeps {
   config: Config;
   store: Store;
-  live: LiveSockets;
-  groupCommit: GroupCommit;
+  delivery: Delivery;
   inbound: InboundLimits;
 }
 
@@ -92,7 +90,7 @@ export async function handleSend(payload: unknown, deps: SendDeps, from: string)
   if (durable.length > 0) {
     const expiresAt = now + deps.config.ttlMs;
     const items: EnqueueItem[] = durable.map((e) => ({ to: e.to, id: e.id, body: e.body, expiresAt }));
-    const outcomes = await deps.groupCommit.submit(items);
+    const outcomes = await deps.delivery.store(items);
     outcomes.forEach((outcome, i) => {
       const envelope = durable[i];
       if (!envelope) return;
@@ -107,7 +105,7 @@ export async function handleSend(payload: unknown, deps: SendDeps, from: string)
       failed.push({ id: envelope.id, to: envelope.to, error: wireError('unknown_device') });
       continue;
     }
-    deps.live.pushEphemeral(envelope.to, { id: envelope.id, body: envelope.body, ephemeral: true });
+    deps.delivery.ephemeral(envelope.to, { id: envelope.id, body: envelope.body, ephemeral: true });
   }
 
   if (checked.single && failed[0]) return { ok: false, error: failed[0].error };

@@ -33,7 +33,6 @@ import {
   type PublishDeviceListRequest,
 } from '../../protocol/http.js';
 import type { AccountRecord, DeviceRecord } from '../store/store.js';
-import { deviceRoom } from '../types.js';
 import { checkDeviceList, deviceListRefused } from './device-list-check.js';
 import { checkDeviceRegistration } from './registration.js';
 
@@ -56,7 +55,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
 
   /** Closes the live sockets of devices a new list removed: they must not keep a session. */
   const disconnect = (request: FastifyRequest, removed: readonly string[]): void => {
-    for (const deviceId of removed) app.io.in(deviceRoom(deviceId)).disconnectSockets(true);
+    app.delivery.removed(removed);
     if (removed.length > 0) request.log.info({ event: 'devices_removed', count: removed.length }, 'devices removed');
   };
 

@@ -22,7 +22,6 @@ import {
   type UploadPrekeysRequest,
 } from '../../protocol/http.js';
 import { checkOneTimePrekeys, checkSignedPrekey } from './registration.js';
-import { deviceRoom } from '../types.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 
@@ -44,7 +43,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
       if (spent === 'target') throw new RelayError('rate_limited', "this device's bundle is claimed too often; retry in a minute");
       const bundle = await app.store.claimBundle(deviceId);
       if (!bundle) throw new RelayError('unknown_device');
-      if (bundle.remaining < config.prekeyLowThreshold) app.io.to(deviceRoom(deviceId)).emit('prekeys', { oneTimePrekeys: bundle.remaining });
+      if (bundle.remaining < config.prekeyLowThreshold) app.delivery.prekeysLow(deviceId, bundle.remaining);
       return {
         handle: bundle.account.handle,
         identityKey: bundle.account.identityKey,

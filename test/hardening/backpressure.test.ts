@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sodium } from '../../crypto/sodium.js';
-import { deviceRoom } from '../../server/types.js';
+import { deviceRoom } from '../../server/delivery/rooms.js';
 import { connectInbox, quietPeriod, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, randomId, registerAll } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';

@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sodium } from '../../crypto/sodium.js';
-import { bufferedBytes } from '../../server/gateway/socket-buffer.js';
+import { bufferedBytes } from '../../server/delivery/socket-buffer.js';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, randomId, registerAll, type ClientSocket } from '../support/identity.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';

@@ -108,7 +108,7 @@ describe('group commit', () => {
     expect(transactions).toBeLessThan(30);
     // Deterministic: a batch submitted in one tick from several submitters is one transaction.
     const before2 = await commits(relay);
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => relay.app.groupCommit.submit([{ to, id: randomId(), body: new Uint8Array([1]), expiresAt: Date.now() + 60_000 }])));
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => relay.app.delivery.store([{ to, id: randomId(), body: new Uint8Array([1]), expiresAt: Date.now() + 60_000 }])));
     expect(outcomes.every((o) => o[0]?.status === 'stored')).toBe(true);
     expect((await commits(relay)) - before2).toBe(1);
     const metrics = await (await fetch(`${relay.url}/metrics`)).text();

@@ -11,7 +11,7 @@
  * is closed. Only the client reading counts as progress — pings do not, and neither does an ack
  * unless the buffer shrank since the last one (an ack proves the client read something).
  */
-import type { RelaySocket } from './event-guard.js';
+import type { RelaySocket } from '../gateway/event-guard.js';
 
 const POLL_MS = 100;
 

@@ -1,0 +1,50 @@
+/**
+ * How the nodes of a cluster tell each other about a device (issue: relays in a cluster). A
+ * node publishes a notice on the device's channel after the fact (after the commit, for stored
+ * envelopes); the node holding a socket of that device subscribes before the socket's first
+ * drain read and acts on what it hears. Notices carry no stored envelope: a notice of a stored
+ * envelope is only its sequence number, and the node reads the store after its cursor. A lost
+ * notice can therefore delay delivery, never lose or reorder it (delivery.ts catches up).
+ *
+ * One relay process alone has no peers: `SoloBus` hears nothing and says so.
+ */
+import type { DeliveredEnvelope } from '../../protocol/events.js';
+
+export type Notice =
+  /** Envelopes up to `seq` were committed for the device. */
+  | { kind: 'stored'; seq: number }
+  /** An ephemeral envelope for the device's live sockets (never stored). */
+  | { kind: 'ephemeral'; envelope: DeliveredEnvelope }
+  /** The device's one-time prekeys ran low. */
+  | { kind: 'prekeys'; count: number }
+  /** The device left its account's list: its sockets are closed. */
+  | { kind: 'removed' };
+
+export interface NoticeBus {
+  /** False while notices may be missed (the bus is down or reconnecting): delivery then polls the store. */
+  readonly healthy: boolean;
+  /** Resolves once notices of this device reach this node (or rejects, e.g. when the bus is down). */
+  subscribe(deviceId: string): Promise<void>;
+  unsubscribe(deviceId: string): void;
+  /** Fire and forget: a notice that cannot be sent is lost (delivery does not depend on it). */
+  publish(deviceId: string, notice: Notice): void;
+  /** Notices of other nodes, for devices this node subscribed to. */
+  onNotice(listener: (deviceId: string, notice: Notice) => void): void;
+  /** The bus came back after an outage: notices sent meanwhile are lost, so delivery catches up. */
+  onRecovered(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+export class SoloBus implements NoticeBus {
+  readonly healthy = true;
+  subscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+  unsubscribe(): void {}
+  publish(): void {}
+  onNotice(): void {}
+  onRecovered(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
