@@ -2,12 +2,12 @@
 import type { Server } from 'socket.io';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery/delivery.js';
-import type { NonceCache } from './http/nonce-cache.js';
+import type { NonceRegistry } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
 import type { KeyedBuckets } from './limits/token-bucket.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
-import type { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
+import type { LinkMailbox } from './routes/provisioning-mailbox.js';
 import type { Store } from './store/store.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -16,13 +16,13 @@ export type RelayServer = Server<ClientToServerEvents, ServerToClientEvents, {},
 export interface RelayContext {
   config: Config;
   /** Nonces of signed HTTP requests and handshakes, per signer (prefixed so the two never collide). */
-  nonces: NonceCache;
+  nonces: NonceRegistry;
   /** Signed requests per signing key (token buckets; signed-request.ts). */
   signers: KeyedBuckets;
   metrics: RelayMetrics;
   /** Per-IP and per-socket limits, shared by routes (@fastify/rate-limit) and the gateway. */
   limits: RatePolicy;
-  mailbox: ProvisioningMailbox;
+  mailbox: LinkMailbox;
 }
 
 declare module 'fastify' {

@@ -10,7 +10,7 @@ import { fromBase64Url } from '../../crypto/encoding.js';
 import { SIGNATURE_BYTES, parseSigningPublicKey } from '../../crypto/keys.js';
 import { verifyHandshake } from '../../crypto/statements.js';
 import type { ErrorCode } from '../../protocol/errors.js';
-import type { NonceCache } from '../http/nonce-cache.js';
+import type { NonceRegistry } from '../http/nonce-cache.js';
 import { relayConfigOf, relayHostFor } from '../http/public-origin.js';
 import { PROTOCOL_VERSION } from '../../protocol/http.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +26,7 @@ export class HandshakeError extends Error {
 
 export interface HandshakeDeps {
   store: Store;
-  nonces: NonceCache;
+  nonces: NonceRegistry;
   skewMs: number;
 }
 
@@ -52,7 +52,7 @@ export async function authenticateHandshake(socket: Socket, deps: HandshakeDeps)
   const fields = { relayHost, deviceId: auth.deviceId, timestamp: auth.timestamp, nonce: auth.nonce };
   if (!verifyHandshake(fields, signature, publicKey)) throw new HandshakeError('bad_signature');
   // The device's own nonce table (shared with its signed requests): over its cap it alone is refused.
-  const outcome = deps.nonces.remember(auth.deviceId, `handshake:${auth.nonce}`, now);
+  const outcome = await deps.nonces.remember(auth.deviceId, `handshake:${auth.nonce}`, now);
   if (outcome === 'replayed') throw new HandshakeError('replayed_nonce');
   if (outcome !== 'fresh') throw new HandshakeError('rate_limited');
   return auth.deviceId;

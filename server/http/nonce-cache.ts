@@ -14,13 +14,18 @@
  */
 export type RememberOutcome = 'fresh' | 'replayed' | 'over_cap' | 'full';
 
+/** Where nonces are remembered: this process's NonceCache, or PostgreSQL for every node of a cluster (server/cluster/). */
+export interface NonceRegistry {
+  remember(signer: string, nonce: string, now?: number): RememberOutcome | Promise<RememberOutcome>;
+}
+
 /** One remembered nonce: who signed it, the nonce (with its space prefix), when it may be forgotten. */
 export type NonceEntry = [signer: string, nonce: string, expiry: number];
 
 export const DEFAULT_NONCES_PER_SIGNER = 2_000;
 export const DEFAULT_MAX_NONCES = 1_000_000;
 
-export class NonceCache {
+export class NonceCache implements NonceRegistry {
   readonly #bySigner = new Map<string, Map<string, number>>();
   /** Nonces of journals written before nonces were kept per signer (they name no signer): checked for every signer until they expire. */
   readonly #unsigned = new Map<string, number>();

@@ -20,12 +20,12 @@ import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTA
 import type { Store } from '../store/store.js';
 import { isNonce, signatureBytes, signingKey } from './keys.js';
 import { relayHostFor } from './public-origin.js';
-import type { NonceCache, RememberOutcome } from './nonce-cache.js';
+import type { NonceRegistry, RememberOutcome } from './nonce-cache.js';
 
 /** What checking a signed request needs from the relay (a subset of RelayContext). */
 export interface SignedRequestGuard {
   readonly config: { readonly handshakeSkewMs: number; readonly publicOrigin?: string | undefined };
-  readonly nonces: NonceCache;
+  readonly nonces: NonceRegistry;
   /** Signed requests per signer (token buckets keyed by the signer's public key). */
   readonly signers: KeyedBuckets;
 }
@@ -44,7 +44,7 @@ export function header(request: FastifyRequest, name: string): string | undefine
   return typeof value === 'string' ? value : undefined;
 }
 
-export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Uint8Array, guard: SignedRequestGuard): void {
+export async function verifySignedRequest(request: FastifyRequest, devicePublicKey: Uint8Array, guard: SignedRequestGuard): Promise<void> {
   const skewMs = guard.config.handshakeSkewMs;
   const timestampText = header(request, HEADER_TIMESTAMP);
   const nonce = header(request, HEADER_NONCE);
@@ -74,7 +74,7 @@ export function verifySignedRequest(request: FastifyRequest, devicePublicKey: Ui
   // Only a request whose signature verifies spends its budget and nonce: garbage cannot burn a client's.
   const signer = toBase64Url(devicePublicKey);
   if (!guard.signers.has(signer, now)) throw new RelayError('rate_limited', 'this key signs too many requests; retry in a minute');
-  const outcome = guard.nonces.remember(signer, `request:${nonce}`, now);
+  const outcome = await guard.nonces.remember(signer, `request:${nonce}`, now);
   if (outcome !== 'fresh') throw nonceRefusal(outcome);
   guard.signers.take(signer, now);
 }
@@ -91,6 +91,6 @@ export async function verifyRegisteredRequester(request: FastifyRequest, store: 
   if (requester.length !== 43 || !DEVICE_ID.test(requester)) throw new RelayError('invalid', `${HEADER_DEVICE_ID} is not a device id`);
   const requesterKey = signingKey(requester, HEADER_DEVICE_ID);
   if (!(await store.getDevice(requester))) throw new RelayError('unauthorized', 'the requesting device is not registered');
-  verifySignedRequest(request, requesterKey, guard);
+  await verifySignedRequest(request, requesterKey, guard);
   return requester;
 }

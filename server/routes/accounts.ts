@@ -76,7 +76,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
         throw new RelayError('invalid', 'the first device list names exactly the registering device');
       }
       const { devicePublicKey, record } = checkDeviceRegistration(device, handle);
-      verifySignedRequest(request, devicePublicKey, app.relay);
+      await verifySignedRequest(request, devicePublicKey, app.relay);
       const created = await app.store.createAccount({ handle, identityKey, deviceList }, record, device.oneTimePrekeys);
       if (!created) throw new RelayError('conflict', 'handle or device id already registered');
       request.log.info({ event: 'account_created' }, 'account created');
@@ -107,7 +107,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: HandleParams, response: { 200: RecoveryView, ...errors } }, config: ipLimit },
     async (request): Promise<RecoveryViewJson> => {
       const account = await app.store.getAccount(request.params.handle);
-      verifySignedRequest(request, account ? signingKey(account.identityKey, 'identityKey') : decoyKey, app.relay);
+      await verifySignedRequest(request, account ? signingKey(account.identityKey, 'identityKey') : decoyKey, app.relay);
       if (!account) throw new RelayError('bad_signature'); // unreachable: nothing verifies with the decoy key
       return { handle: account.handle, identityKey: account.identityKey, deviceList: account.deviceList };
     },
@@ -125,7 +125,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       checkDeviceList(deviceList, handle, signingKey(account.identityKey, 'identityKey'));
       if (!deviceList.devices.some((d) => d.deviceId === device.deviceId)) throw new RelayError('invalid', 'the device list does not name the new device');
       const { devicePublicKey, record } = checkDeviceRegistration(device, handle);
-      verifySignedRequest(request, devicePublicKey, app.relay);
+      await verifySignedRequest(request, devicePublicKey, app.relay);
       const outcome = await app.store.addDevice(record, device.oneTimePrekeys, deviceList, config.maxDevicesPerAccount);
       if (outcome.status === 'conflict') throw new RelayError('conflict', 'device already registered');
       if (outcome.status === 'quota_exceeded') throw new RelayError('quota_exceeded', `an account has at most ${config.maxDevicesPerAccount} devices`);

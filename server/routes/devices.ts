@@ -64,7 +64,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
       const { signedPrekey, oneTimePrekeys = [] } = request.body;
       if (signedPrekey) checkSignedPrekey(devicePublicKey, signedPrekey);
       checkOneTimePrekeys(oneTimePrekeys);
-      verifySignedRequest(request, devicePublicKey, app.relay);
+      await verifySignedRequest(request, devicePublicKey, app.relay);
       return { oneTimePrekeys: await app.store.putPrekeys(deviceId, signedPrekey, oneTimePrekeys) };
     },
   );

@@ -64,7 +64,13 @@ export function addressKey(ip: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-export class ProvisioningMailbox {
+/** Where link blobs wait: this process's memory, or PostgreSQL for every node of a cluster (server/cluster/). */
+export interface LinkMailbox {
+  put(deviceId: string, body: string, ip: string, now?: number): PutOutcome | Promise<PutOutcome>;
+  claim(deviceId: string, now?: number): string[] | Promise<string[]>;
+}
+
+export class ProvisioningMailbox implements LinkMailbox {
   readonly #boxes = new Map<string, Box>();
   readonly #byOwner = new Map<string, Usage>();
   #blobs = 0;

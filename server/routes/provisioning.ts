@@ -25,7 +25,7 @@ export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
         throw new RelayError('invalid', 'body is not unpadded base64url', { cause });
       }
       if (bytes.byteLength > config.maxBodyBytes) throw new RelayError('too_large', `body exceeds ${config.maxBodyBytes} bytes`);
-      const result = mailbox.put(deviceId, request.body.body, request.ip);
+      const result = await mailbox.put(deviceId, request.body.body, request.ip);
       if (result === 'id_full') throw new RelayError('quota_exceeded', 'this provisioning mailbox is full');
       if (result === 'ip_full') throw new RelayError('rate_limited', 'this address holds too many link blobs; retry once they are claimed or expire');
       if (result === 'full') throw new RelayError('quota_exceeded', 'the provisioning mailboxes are full; retry later');
@@ -38,8 +38,8 @@ export async function provisioningRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: DeviceParams, response: { 200: ProvisioningClaimed, ...errors } }, config: ipLimit },
     async (request) => {
       const { deviceId } = request.params;
-      verifySignedRequest(request, signingKey(deviceId, 'deviceId'), app.relay);
-      return { bodies: mailbox.claim(deviceId) };
+      await verifySignedRequest(request, signingKey(deviceId, 'deviceId'), app.relay);
+      return { bodies: await mailbox.claim(deviceId) };
     },
   );
 }

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../crypto/encoding.js';
 import { generateSigningKeyPair } from '../../crypto/keys.js';
 import { DEFAULT_MAILBOX_LIMITS, ProvisioningMailbox, addressKey } from '../../server/routes/provisioning-mailbox.js';
+import type { NonceCache } from '../../server/http/nonce-cache.js';
 import {
   call,
   connectDevice,
@@ -63,7 +64,7 @@ describe('one signer cannot lock everyone out (nonces and requests per signer)',
     expect(counts['200']).toBe(999);
     expect(counts['rate_limited']).toBe(4001);
     expect(counts['replayed_nonce']).toBeUndefined();
-    expect(relay.app.relay.nonces.countOf(attacker.id)).toBe(1000);
+    expect((relay.app.relay.nonces as NonceCache).countOf(attacker.id)).toBe(1000);
     // The attacker's handshakes share its table; everyone else's do not.
     expect(await refusalCode(relay.url, handshakeAuth(relay.url, attacker))).toBe('rate_limited');
     const socket = await connectDevice(relay.url, victim);
@@ -78,7 +79,7 @@ describe('one signer cannot lock everyone out (nonces and requests per signer)',
     const counts = await flood(60, 8, () => touch(relay.url, alice.devices[0]!));
     // The registration took the first token.
     expect(counts).toEqual({ '200': 39, rate_limited: 21 });
-    expect(relay.app.relay.nonces.countOf(alice.devices[0]!.id)).toBe(40);
+    expect((relay.app.relay.nonces as NonceCache).countOf(alice.devices[0]!.id)).toBe(40);
     expect((await touch(relay.url, bob.devices[0]!)).status).toBe(200);
   });
 });

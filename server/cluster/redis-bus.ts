@@ -1,0 +1,144 @@
+/**
+ * The cluster's notice bus on Redis pub/sub (ioredis): one channel per device, one publishing and
+ * one subscribing connection per node. Redis holds nothing here: pub/sub is fire and forget and
+ * the relay turns persistence off in the documented set-up; a notice published while Redis is
+ * down is dropped, never queued (delivery.ts catches up by reading the store).
+ *
+ * Each notice names the node that sent it, so a node ignores its own (it acted locally already).
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { DeliveredEnvelope } from '../../protocol/events.js';
+import { decode, encode } from '../../protocol/msgpack.js';
+import type { Notice, NoticeBus } from '../delivery/notice-bus.js';
+
+const CHANNEL_PREFIX = 'sealpost:device:';
+
+/** A notice on the wire: short keys, msgpack. */
+interface WireNotice {
+  n: string;
+  k: Notice['kind'];
+  s?: number;
+  c?: number;
+  i?: string;
+  b?: Uint8Array;
+}
+
+function toWire(node: string, notice: Notice): WireNotice {
+  switch (notice.kind) {
+    case 'stored':
+      return { n: node, k: 'stored', s: notice.seq };
+    case 'prekeys':
+      return { n: node, k: 'prekeys', c: notice.count };
+    case 'removed':
+      return { n: node, k: 'removed' };
+    case 'ephemeral':
+      return { n: node, k: 'ephemeral', i: notice.envelope.id, b: notice.envelope.body };
+  }
+}
+
+function fromWire(wire: WireNotice): Notice | undefined {
+  if (wire.k === 'stored' && typeof wire.s === 'number') return { kind: 'stored', seq: wire.s };
+  if (wire.k === 'prekeys' && typeof wire.c === 'number') return { kind: 'prekeys', count: wire.c };
+  if (wire.k === 'removed') return { kind: 'removed' };
+  if (wire.k === 'ephemeral' && typeof wire.i === 'string' && wire.b instanceof Uint8Array) {
+    const envelope: DeliveredEnvelope = { id: wire.i, body: wire.b, ephemeral: true };
+    return { kind: 'ephemeral', envelope };
+  }
+  return undefined;
+}
+
+export interface RedisBusOptions {
+  /** Told when the connection fails or comes back (the URL is never included). */
+  onState?: (state: 'down' | 'up', error?: Error) => void;
+}
+
+export class RedisBus implements NoticeBus {
+  readonly #node = randomUUID();
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  /** Devices this node wants notices of (resubscribed after an outage). */
+  readonly #wanted = new Set<string>();
+  #healthy = false;
+  #wasDown = false;
+  #noticeListeners: ((deviceId: string, notice: Notice) => void)[] = [];
+  #recoveredListeners: (() => void)[] = [];
+
+  constructor(url: string, options: RedisBusOptions = {}) {
+    // No offline queue: a command while Redis is away fails at once instead of piling up in memory.
+    const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false } as const;
+    this.#publisher = new Redis(url, connection);
+    this.#subscriber = new Redis(url, { ...connection, autoResubscribe: false });
+    for (const client of [this.#publisher, this.#subscriber]) {
+      // ioredis reconnects by itself; an 'error' without a listener would crash the process.
+      client.on('error', (error: Error) => options.onState?.('down', error));
+    }
+    this.#subscriber.on('close', () => {
+      if (this.#healthy) options.onState?.('down');
+      this.#healthy = false;
+      this.#wasDown = true;
+    });
+    this.#subscriber.on('ready', () => {
+      void this.#resubscribe().then(() => {
+        this.#healthy = true;
+        options.onState?.('up');
+        if (this.#wasDown) for (const listener of this.#recoveredListeners) listener();
+      });
+    });
+    this.#subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#deliver(channel, message));
+  }
+
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  async subscribe(deviceId: string): Promise<void> {
+    this.#wanted.add(deviceId);
+    await this.#subscriber.subscribe(CHANNEL_PREFIX + deviceId);
+  }
+
+  unsubscribe(deviceId: string): void {
+    this.#wanted.delete(deviceId);
+    this.#subscriber.unsubscribe(CHANNEL_PREFIX + deviceId).catch(() => undefined);
+  }
+
+  publish(deviceId: string, notice: Notice): void {
+    this.#publisher.publish(CHANNEL_PREFIX + deviceId, Buffer.from(encode(toWire(this.#node, notice)))).catch(() => undefined);
+  }
+
+  onNotice(listener: (deviceId: string, notice: Notice) => void): void {
+    this.#noticeListeners.push(listener);
+  }
+
+  onRecovered(listener: () => void): void {
+    this.#recoveredListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#publisher.disconnect();
+    this.#subscriber.disconnect();
+  }
+
+  async #resubscribe(): Promise<void> {
+    const channels = [...this.#wanted].map((id) => CHANNEL_PREFIX + id);
+    for (let i = 0; i < channels.length; i += 1000) {
+      await this.#subscriber.subscribe(...channels.slice(i, i + 1000)).catch(() => undefined);
+    }
+  }
+
+  #deliver(channel: Buffer, message: Buffer): void {
+    const name = channel.toString();
+    if (!name.startsWith(CHANNEL_PREFIX)) return;
+    let wire: WireNotice;
+    try {
+      wire = decode(message) as WireNotice;
+    } catch {
+      return;
+    }
+    if (wire.n === this.#node) return;
+    const notice = fromWire(wire);
+    if (!notice) return;
+    const deviceId = name.slice(CHANNEL_PREFIX.length);
+    for (const listener of this.#noticeListeners) listener(deviceId, notice);
+  }
+}
