@@ -1,14 +1,15 @@
 /**
  * Disk hygiene behind a reverse proxy: with --trust-proxy every request and socket comes "from"
  * 203.0.113.77 (X-Forwarded-For). The per-IP limits prove the relay saw that address; after a
- * full scenario neither the SQLite files (main, -wal, -shm) nor the log hold it — as text or as
- * its 4 raw bytes — nor 127.0.0.1, the plaintext, or the senders of stored envelopes.
+ * full scenario nothing the relay wrote (SQLite's files, the queue log, the nonce journal, the
+ * log) holds it — as text, encoded, or as its 4 raw bytes — nor 127.0.0.1, the plaintext, or the
+ * senders of stored envelopes.
  * Extends test/relay/privacy.test.ts (columns and tables) with addresses and a proxy.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ack, envelopeTo, Inbox, openFor, send } from '../support/envelopes.js';
 import { call, claimBundle, handshakeAuth, makeAccount, openSocket, registration, signList, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
+import { expectNoNeedles, relaySources, type NeedleInput } from '../support/privacy-scan.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const CLIENT_IP = '203.0.113.77';
@@ -40,13 +41,10 @@ function connectViaProxy(device: TestDevice, ip = CLIENT_IP): Promise<{ socket: 
   });
 }
 
-function ipBytes(ip: string): Buffer {
-  return Buffer.from(ip.split('.').map(Number));
-}
-
-function expectClean(bytes: Buffer, where: string, senders: string[]): void {
-  for (const needle of [CLIENT_IP, OTHER_IP, '127.0.0.1', MARKER, ...senders]) expect(bytes.includes(Buffer.from(needle)), `${needle} in ${where}`).toBe(false);
-  for (const ip of [CLIENT_IP, OTHER_IP, '127.0.0.1']) expect(bytes.includes(ipBytes(ip)), `raw ${ip} in ${where}`).toBe(false);
+/** The addresses as text (in every encoding) and as their 4 raw bytes, the marker, and `senders`. */
+function needles(senders: string[]): NeedleInput[] {
+  const ips = [CLIENT_IP, OTHER_IP, '127.0.0.1'];
+  return [...ips, MARKER, ...senders, ...ips.map((ip) => ({ name: `raw ${ip}`, bytes: Buffer.from(ip.split('.').map(Number)), exact: true }))];
 }
 
 describe('disk hygiene behind a proxy', () => {
@@ -86,18 +84,16 @@ describe('disk hygiene behind a proxy', () => {
     sa.close();
     expect((await relay.app.store.queueStats(b.id)).envelopes).toBe(2);
 
-    const files = [relay.dbPath, `${relay.dbPath}-wal`, `${relay.dbPath}-shm`].filter((f) => existsSync(f));
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    // Alice's id is stored as her own device (devices table), so only her handle-and-id pairing
-    // inside the seal and Alice as *sender* are checked through the marker and the queue rows.
-    for (const file of files) expectClean(readFileSync(file), file, [`${alice.handle}/${a.id}`]);
-    const log = readFileSync(relay.logPath);
+    // Every file the relay wrote (test/support/privacy-scan.ts: SQLite's files, the queue log,
+    // the nonce journal, the log). Alice's id is stored as her own device (devices table), so
+    // only her handle-and-id pairing inside the seal and Alice as *sender* are checked through
+    // the marker and the queue rows.
+    await expectNoNeedles(relaySources(relay), needles([`${alice.handle}/${a.id}`]));
     expect(relay.logs.length).toBeGreaterThan(10);
-    expectClean(log, 'log', [a.id, b.id, alice.handle, bob.handle]);
-    expect(log.includes(Buffer.from('x-forwarded-for'))).toBe(false);
+    await expectNoNeedles({ files: [relay.logPath], captured: { 'relay log lines': relay.logs } }, needles([a.id, b.id, alice.handle, bob.handle, 'x-forwarded-for']));
 
-    // And after a clean shutdown (WAL checkpointed into the main file).
+    // And after a clean shutdown (WAL checkpointed into the main file, the queue log gone).
     await relay.close({ keepData: true });
-    for (const file of [relay.dbPath, `${relay.dbPath}-wal`].filter((f) => existsSync(f))) expectClean(readFileSync(file), `${file} after close`, [`${alice.handle}/${a.id}`]);
+    await expectNoNeedles(relaySources(relay, { queueLog: false }), needles([`${alice.handle}/${a.id}`]));
   });
 });

@@ -73,11 +73,14 @@ describe('the privacy scan', () => {
     mkdirSync(join(dir, 'spill/deeper'), { recursive: true });
     writeFileSync(join(dir, 'spill/deeper/blob'), `\\x00${Buffer.from(NEEDLE).toString('hex')}`);
     writeFileSync(join(dir, 'sealpost.db-nonces'), Buffer.from(NEEDLE).toString('hex').toUpperCase());
+    writeFileSync(join(dir, 'sealpost.db-shm'), Buffer.from([1, 203, 0, 113, 77, 2]));
     const log = join(tempDir(), 'elsewhere.log');
     const quoted = `she wrote "${NEEDLE}"`;
     writeFileSync(log, `${JSON.stringify({ msg: quoted })}\n`);
-    const report = await scanForNeedles({ ...sources, files: [log], captured: { stdout: [`line ${NEEDLE}`] } }, [NEEDLE, { name: 'device key', bytes: key }, { name: 'quoted', bytes: quoted }]);
-    expect(found(report)).toEqual(['HEX sealpost.db-nonces', 'base64url sealpost.db-wal', 'hex blob', 'json elsewhere.log', 'utf8 captured stdout', 'utf8 elsewhere.log']);
+    const report = await scanForNeedles({ ...sources, files: [log], captured: { stdout: [`line ${NEEDLE}`] } }, [
+      NEEDLE, { name: 'device key', bytes: key }, { name: 'quoted', bytes: quoted }, { name: 'raw 203.0.113.77', bytes: Buffer.from([203, 0, 113, 77]), exact: true },
+    ]);
+    expect(found(report)).toEqual(['HEX sealpost.db-nonces', 'base64url sealpost.db-wal', 'hex blob', 'json elsewhere.log', 'utf8 captured stdout', 'utf8 elsewhere.log', 'utf8 sealpost.db-shm']);
     expect(report.hits.find((hit) => hit.where.endsWith('-wal'))?.needle).toBe('device key');
     expect(report.hits.find((hit) => hit.encoding === 'json')?.needle).toBe('quoted');
   });

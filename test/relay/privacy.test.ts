@@ -1,14 +1,13 @@
 /**
- * After a full exchange, neither the files next to the database (SQLite's main, -wal, -shm and
- * the queue log in front of it) nor the logs contain the plaintext markers put inside the sealed
- * bodies, and stored envelopes carry no sender id.
+ * After a full exchange, nothing the relay wrote (test/support/privacy-scan.ts: SQLite's main,
+ * -wal and -shm, the queue log in front of it, the nonce journal, the logs) contains the
+ * plaintext markers put inside the sealed bodies, and stored envelopes carry no sender id.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ack, connectInbox, envelopeTo, openFor, send } from '../support/envelopes.js';
 import { makeAccount, registerAll, type TestAccount } from '../support/identity.js';
+import { expectNoNeedles, relaySources } from '../support/privacy-scan.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 let relay: RelayHandle;
@@ -45,20 +44,13 @@ describe('what the relay keeps', () => {
     for (const t of texts.slice(3)) expect(await send(sa, envelopeTo(b, t))).toEqual({ ok: true, failed: [] });
     sa.close();
 
-    // Every file next to the database while the three wait in the queue log, and again after a
-    // graceful stop has moved them into SQLite's queue table.
-    const files = () => readdirSync(dirname(relay.dbPath)).filter((name) => name.startsWith(basename(relay.dbPath))).map((name) => join(dirname(relay.dbPath), name));
-    const expectNoPlaintext = () => {
-      for (const file of files()) {
-        const bytes = readFileSync(file);
-        expect(bytes.includes(Buffer.from(MARKER)), file).toBe(false);
-        expect(bytes.includes(Buffer.from('from ')), file).toBe(false);
-      }
-    };
-    expect(files().some((file) => /-queue-\d+$/.test(file))).toBe(true);
-    expectNoPlaintext();
+    // Everything the relay wrote (its data directory: SQLite's files, the queue log, the nonce
+    // journal, the log) while the three wait in the queue log, and again after a graceful stop
+    // has moved them into SQLite's queue table (and removed the queue log).
+    const needles = [MARKER, ...texts, `${alice.handle}/${a.id}`, `${bob.handle}/${b.id}`];
+    await expectNoNeedles(relaySources(relay), needles);
     await relay.close({ keepData: true });
-    expectNoPlaintext();
+    await expectNoNeedles(relaySources(relay, { queueLog: false }), needles);
 
     // The queue table: exactly the columns DESIGN.md allows, and no sender id in any of them.
     const db = new Database(relay.dbPath, { readonly: true, fileMustExist: true });
@@ -82,12 +74,9 @@ describe('what the relay keeps', () => {
     db.close();
 
     // The logs: structured, no markers, no device ids or handles, no IP addresses.
-    const log = readFileSync(relay.logPath, 'utf8');
     expect(relay.logs.filter((l) => l.includes('socket_connected')).length).toBeGreaterThanOrEqual(2);
     expect(relay.logs.filter((l) => l.includes('"event":"send"')).length).toBeGreaterThanOrEqual(7);
     for (const line of relay.logs) expect(() => JSON.parse(line)).not.toThrow();
-    for (const needle of [MARKER, a.id, b.id, alice.handle, bob.handle, '127.0.0.1', 'remoteAddress', '"body"']) {
-      expect(log.includes(needle), needle).toBe(false);
-    }
+    await expectNoNeedles({ files: [relay.logPath], captured: { 'relay log lines': relay.logs } }, [MARKER, a.id, b.id, alice.handle, bob.handle, '127.0.0.1', 'remoteAddress', '"body"']);
   });
 });

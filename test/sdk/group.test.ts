@@ -2,10 +2,12 @@
  * A three-person group by pairwise fan-out: a member is added, another removed; the removed
  * member gets the membership change and nothing after it — no one even encrypts to it again.
  * Only admins change the group; a replayed old update changes nothing; a group message is
- * "delivered" only once every member confirmed it.
+ * "delivered" only once every member confirmed it. Nothing the relay wrote holds a text or the
+ * group's name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupEvent } from '../../client/sdk/index.js';
+import { expectNoNeedles, relaySources } from '../support/privacy-scan.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { fromBase64Url } from '../../crypto/index.js';
 import { randomId } from '../../client/sdk/random.js';
@@ -92,5 +94,11 @@ describe('group conversations', () => {
     expect(alice.client.store.get('messages', message.id)?.state).toBe('stored');
     devices.dave = await dave.reopen();
     await waitFor(() => alice.client.store.get('messages', message.id)?.state === 'delivered', 'dave\'s receipt completes it');
+  });
+
+  it('leaves no group text and no group name in anything the relay wrote', async () => {
+    // Group updates and messages travel sealed, pairwise (test/support/privacy-scan.ts).
+    const texts = ['weekend', 'hello all', 'hi from bob', 'let me back', 'after the replay', 'secret plans', 'dave here', 'bob agrees', 'who is there?'];
+    await expectNoNeedles(relaySources(relay), texts);
   });
 });

@@ -3,12 +3,14 @@
  * first use, a different one blocks sending until the user accepts it, and even an accepted
  * forged key opens nothing, because the account's signed device list does not verify under it.
  * The lies are served through LyingRelay (HTTP answers a malicious operator could give); device
- * list forgeries and rollbacks are in device-authority.test.ts.
+ * list forgeries and rollbacks are in device-authority.test.ts. Nothing the relay wrote holds a
+ * text, sent or refused (test/support/privacy-scan.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, toBase64Url } from '../../crypto/index.js';
 import type { DeviceListRefusal, IdentityChange } from '../../client/sdk/index.js';
 import { SdkError } from '../../client/sdk/index.js';
+import { expectNoNeedles, relaySources } from '../support/privacy-scan.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from './helpers.js';
 import { LyingRelay } from './lying-relay.js';
@@ -73,5 +75,9 @@ describe('a malicious relay', () => {
     await (await alice.client.send('bob', 'welcome back')).stored;
     await waitFor(() => textsFrom(bob, 'alice').at(-1) === 'welcome back', 'bob gets it');
     expect(textsFrom(bob, 'alice')).not.toContain('must not be sent');
+  });
+
+  it('leaves no text in anything the relay wrote, sent or refused', async () => {
+    await expectNoNeedles(relaySources(relay), ['before the attack', 'welcome back', 'must not be sent', 'still not', 'to whom?']);
   });
 });

@@ -30,7 +30,11 @@ import { decodeRecords } from '../../server/store/sqlite/log-records.js';
 /** Shorter needles would be found by chance in encoded form (a base64 fragment of a few characters). */
 export const MIN_NEEDLE_BYTES = 6;
 
-export type NeedleInput = string | Uint8Array | { name: string; bytes: Uint8Array | string };
+/**
+ * A string (searched as text), bytes (a key), or named bytes. `exact` searches only the bytes as
+ * given, of any length (an IPv4 address's 4 raw bytes): no encodings, so no chance hits.
+ */
+export type NeedleInput = string | Uint8Array | { name: string; bytes: Uint8Array | string; exact?: boolean };
 export type Encoding = 'utf8' | 'base64' | 'base64url' | 'hex' | 'HEX' | 'json';
 
 export interface ScanSources {
@@ -195,8 +199,10 @@ function toNeedle(input: NeedleInput, index: number): Needle {
   const value = named ? named.bytes : (input as string | Uint8Array);
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
   const name = named?.name ?? (typeof value === 'string' ? value : `bytes #${index} (${bytes.toString('hex').slice(0, 16)}…)`);
-  if (bytes.length < MIN_NEEDLE_BYTES) throw new Error(`needle "${name}" is ${bytes.length} bytes; at least ${MIN_NEEDLE_BYTES} are needed to search its encodings without chance hits`);
+  if (bytes.length === 0) throw new Error(`needle "${name}" is empty`);
   const variants: Needle['variants'] = [{ encoding: 'utf8', pattern: bytes }];
+  if (named?.exact) return { name, variants };
+  if (bytes.length < MIN_NEEDLE_BYTES) throw new Error(`needle "${name}" is ${bytes.length} bytes; at least ${MIN_NEEDLE_BYTES} are needed to search its encodings without chance hits`);
   for (const encoding of ['base64', 'base64url'] as const) {
     for (const fragment of base64Fragments(bytes, encoding)) variants.push({ encoding, pattern: Buffer.from(fragment) });
   }
