@@ -16,7 +16,7 @@ import { checks, renderTables, type RunRecord } from './report.js';
 import { databaseDirectoryNote, sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
 const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
-const SEALPOST_CLI = join(import.meta.dirname, '..', 'server', 'cli.js');
+const SEALPOST_CLI = join(import.meta.dirname, '..', 'bin', 'sealpost.js');
 
 /** How long one load generator may take before the runner kills it (setup included). */
 function loadLifetimeMs(config: BenchConfig, scenario: ScenarioName): number {
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');
-    notes.push('sealpost skipped: dist/server/cli.js is not built');
+    notes.push('sealpost skipped: dist/bin/sealpost.js is not built');
   }
   if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
   if (targets.includes('sealpost') && config.scenarios.includes('f')) {

@@ -1,11 +1,15 @@
 /**
- * The relay's one typed configuration: parsed once from CLI flags and SEALPOST_* environment
- * variables (flags win), validated, defaults filled in, then frozen. Every limit of DESIGN.md
- * "Defaults" is here, so tests and operators tune the same knobs.
+ * The relay's one typed configuration. FLAGS is the only description of a setting: its flag,
+ * its SEALPOST_* variable, its type (which parses and checks it), its default and its help.
+ * loadConfig() reads the flags with node:util parseArgs (strict) and the environment through
+ * that table, a flag winning over its variable, checks the rules between settings, and freezes
+ * the result. Every limit of DESIGN.md "Defaults" is here, so tests and operators tune the
+ * same knobs; `sealpost serve --help` (bin/sealpost.ts) is generated from the table.
  */
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { proxyEntryError } from './http/client-ip.js';
 
 /** The package root, whether this file runs from source (server/) or from the build (dist/server/). */
@@ -100,135 +104,105 @@ export interface Config {
   readonly minFreeDiskBytes: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Cluster mode: a postgres:// URL; the relay's data lives in PostgreSQL instead of the SQLite file. May hold a password: never log it unredacted. */
+  readonly postgres: string | undefined;
+  /** Cluster mode: a redis:// URL of the notice bus between relay processes (needs postgres). May hold a password. */
+  readonly redis: string | undefined;
 }
-
-type Kind = 'int' | 'string' | 'bool' | 'list' | 'level' | 'sync' | 'parser' | 'proxies' | 'origin';
-
-interface FlagSpec {
-  key: keyof Config;
-  flag: string;
-  env: string;
-  kind: Kind;
-  default: Config[keyof Config];
-  help: string;
-  min?: number;
-}
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
-
-/** The flag table: one row per setting; --help is generated from it. */
-export const FLAGS: readonly FlagSpec[] = [
-  { key: 'port', flag: 'port', env: 'SEALPOST_PORT', kind: 'int', default: 8080, min: 0, help: 'TCP port to listen on (0 = any free port)' },
-  { key: 'host', flag: 'host', env: 'SEALPOST_HOST', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
-  { key: 'db', flag: 'db', env: 'SEALPOST_DB', kind: 'string', default: './data/sealpost.db', help: 'SQLite database file (its directory is created)' },
-  { key: 'dbSynchronous', flag: 'db-synchronous', env: 'SEALPOST_DB_SYNCHRONOUS', kind: 'sync', default: 'FULL', help: 'SQLite synchronous mode: FULL (acked envelopes survive power loss) or NORMAL' },
-  { key: 'parser', flag: 'parser', env: 'SEALPOST_PARSER', kind: 'parser', default: 'msgpack', help: 'Socket.IO parser: msgpack (an event with its bodies is one WebSocket frame; clients use socket.io-msgpack-parser), or json (the stock Socket.IO parser, for stock clients)' },
-  { key: 'tlsCert', flag: 'tls-cert', env: 'SEALPOST_TLS_CERT', kind: 'string', default: undefined, help: 'PEM certificate file; with --tls-key serves HTTPS + WSS' },
-  { key: 'tlsKey', flag: 'tls-key', env: 'SEALPOST_TLS_KEY', kind: 'string', default: undefined, help: 'PEM private key file' },
-  { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', kind: 'list', default: [], help: 'allowed cross-origin origin (repeatable or comma-separated; default same-origin only, never *)' },
-  { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', kind: 'string', default: DEFAULT_STATIC_DIR, help: 'web client build folder served at / (default: dist/web of this package)' },
-  { key: 'logLevel', flag: 'log-level', env: 'SEALPOST_LOG_LEVEL', kind: 'level', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
-  { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', kind: 'proxies', default: [], help: 'addresses of your reverse proxies, IPs or CIDRs (repeatable or comma-separated, e.g. 127.0.0.1): per-IP limits count the right-most X-Forwarded-For entry that is not one of them; "false" = none; "true" is refused' },
-  { key: 'publicOrigin', flag: 'public-origin', env: 'SEALPOST_PUBLIC_ORIGIN', kind: 'origin', default: undefined, help: 'the URL clients address (e.g. https://relay.example.org): signed handshakes and requests must bind its host, and HTTP requests with another Host header are refused 400 invalid; unset = the Host header is bound (dev only, warned at start)' },
-  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'SEALPOST_MAX_BODY_BYTES', kind: 'int', default: 64 * KiB, min: 1, help: 'largest envelope body in bytes' },
-  { key: 'maxBatch', flag: 'max-batch', env: 'SEALPOST_MAX_BATCH', kind: 'int', default: 100, min: 1, help: 'most envelopes in one send' },
-  { key: 'maxQueueEnvelopes', flag: 'max-queue-envelopes', env: 'SEALPOST_MAX_QUEUE_ENVELOPES', kind: 'int', default: 10_000, min: 1, help: 'most undelivered envelopes per device' },
-  { key: 'maxQueueBytes', flag: 'max-queue-bytes', env: 'SEALPOST_MAX_QUEUE_BYTES', kind: 'int', default: 100 * MiB, min: 1, help: 'most undelivered body bytes per device' },
-  { key: 'maxTotalQueueBytes', flag: 'max-total-queue-bytes', env: 'SEALPOST_MAX_TOTAL_QUEUE_BYTES', kind: 'int', default: 8 * GiB, min: 1, help: 'most undelivered body bytes across all devices together; past it durable envelopes are refused quota_exceeded' },
-  { key: 'pairRatePerSecond', flag: 'pair-rate', env: 'SEALPOST_PAIR_RATE', kind: 'int', default: 5, min: 1, help: 'durable envelopes per second from one sending device to one recipient device (in-memory token bucket refill); past it refused rate_limited' },
-  { key: 'pairBurst', flag: 'pair-burst', env: 'SEALPOST_PAIR_BURST', kind: 'int', default: 200, min: 1, help: 'durable envelopes one sending device may burst to one recipient device' },
-  { key: 'inboundBytesPerDevice', flag: 'inbound-bytes-per-device', env: 'SEALPOST_INBOUND_BYTES_PER_DEVICE', kind: 'int', default: 64 * MiB, min: 1, help: 'body bytes of durable envelopes one recipient device may receive per --inbound-window-ms, all senders together (in memory); past it refused rate_limited' },
-  { key: 'inboundWindowMs', flag: 'inbound-window-ms', env: 'SEALPOST_INBOUND_WINDOW_MS', kind: 'int', default: 600_000, min: 1000, help: 'the window of --inbound-bytes-per-device (10 minutes)' },
-  { key: 'ttlMs', flag: 'ttl-ms', env: 'SEALPOST_TTL_MS', kind: 'int', default: 30 * 24 * 3600 * 1000, min: 1, help: 'undelivered envelopes expire after this many ms (30 days)' },
-  { key: 'sweepIntervalMs', flag: 'sweep-interval-ms', env: 'SEALPOST_SWEEP_INTERVAL_MS', kind: 'int', default: 60_000, min: 10, help: 'how often expired envelopes are deleted' },
-  { key: 'handshakeSkewMs', flag: 'handshake-skew-ms', env: 'SEALPOST_HANDSHAKE_SKEW_MS', kind: 'int', default: 60_000, min: 1, help: 'accepted clock skew of signed handshakes and requests' },
-  { key: 'sendRatePerSecond', flag: 'send-rate', env: 'SEALPOST_SEND_RATE', kind: 'int', default: 50, min: 1, help: 'send events per second per socket (token bucket refill)' },
-  { key: 'sendBurst', flag: 'send-burst', env: 'SEALPOST_SEND_BURST', kind: 'int', default: 100, min: 1, help: 'send events a socket may burst' },
-  { key: 'maxDevicesPerAccount', flag: 'max-devices', env: 'SEALPOST_MAX_DEVICES', kind: 'int', default: 6, min: 1, help: 'most devices per account' },
-  { key: 'drainPageSize', flag: 'drain-page-size', env: 'SEALPOST_DRAIN_PAGE_SIZE', kind: 'int', default: 100, min: 1, help: 'envelopes per backlog page on connect' },
-  { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', kind: 'int', default: 10, min: 0, help: 'tell a device when fewer one-time prekeys remain' },
-  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', kind: 'int', default: 60, min: 1, help: 'per-IP requests per minute to registration, device-list, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
-  { key: 'bundleClaimsPerDevice', flag: 'bundle-claims-per-device', env: 'SEALPOST_BUNDLE_CLAIMS_PER_DEVICE', kind: 'int', default: 120, min: 1, help: 'prekey-bundle claims per minute by one requesting device' },
-  { key: 'bundleClaimsPerTarget', flag: 'bundle-claims-per-target', env: 'SEALPOST_BUNDLE_CLAIMS_PER_TARGET', kind: 'int', default: 30, min: 1, help: "prekey-bundle claims per minute of one device's bundle (all requesters together)" },
-  { key: 'signedRequestsPerDevice', flag: 'signed-requests-per-device', env: 'SEALPOST_SIGNED_REQUESTS_PER_DEVICE', kind: 'int', default: 600, min: 1, help: 'signed requests per minute by one signing key, any route (in-memory token bucket: burst N, refill N/60 per s), on top of the per-IP limits' },
-  { key: 'noncesPerDevice', flag: 'nonces-per-device', env: 'SEALPOST_NONCES_PER_DEVICE', kind: 'int', default: 2000, min: 1, help: 'nonces one signing key may spend (signed requests and socket handshakes together) within twice the --handshake-skew-ms window; past it that key alone is refused rate_limited' },
-  { key: 'lookupsPerDevice', flag: 'lookups-per-device', env: 'SEALPOST_LOOKUPS_PER_DEVICE', kind: 'int', default: 120, min: 1, help: 'account lookups (GET /v2/accounts/:handle) per minute by one requesting device (in-memory token bucket)' },
-  { key: 'lookupsPerIp', flag: 'lookups-per-ip', env: 'SEALPOST_LOOKUPS_PER_IP', kind: 'int', default: 300, min: 1, help: 'account lookups per minute from one client IP' },
-  { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 50, min: 1, help: 'live sockets per client IP' },
-  { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', kind: 'int', default: 50, min: 1, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
-  { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', kind: 'int', default: 100, min: 1, help: 'other socket events a socket may burst' },
-  { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', env: 'SEALPOST_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'a connection that has not completed its signed handshake by then is closed' },
-  { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'SEALPOST_IDLE_TIMEOUT_MS', kind: 'int', default: 600_000, min: 0, help: 'close sockets that send no event (send or ack) for this long; 0 = never' },
-  { key: 'maxUnauthenticatedPerIp', flag: 'max-unauthenticated-per-ip', env: 'SEALPOST_MAX_UNAUTHENTICATED_PER_IP', kind: 'int', default: 16, min: 1, help: 'socket connections per client IP that have not completed their signed handshake; more are refused at the upgrade' },
-  { key: 'longPolling', flag: 'long-polling', env: 'SEALPOST_LONG_POLLING', kind: 'bool', default: false, help: 'also offer Engine.IO HTTP long-polling (default WebSocket only, which the SDK and web client use)' },
-  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'SEALPOST_HEADERS_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, help: 'close an HTTP connection that has not sent complete request headers by then (also one that sends nothing)' },
-  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'SEALPOST_REQUEST_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, help: 'close an HTTP connection whose request (headers and body) has not fully arrived by then' },
-  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'SEALPOST_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, help: 'close an idle keep-alive HTTP connection after this long (behind a load balancer, set it above the balancer\'s idle timeout)' },
-  { key: 'maxSocketBufferBytes', flag: 'max-socket-buffer-bytes', env: 'SEALPOST_MAX_SOCKET_BUFFER_BYTES', kind: 'int', default: 4 * MiB, min: 64 * KiB, help: 'bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (its envelopes stay queued and are drained once it catches up)' },
-  { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
-  { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', kind: 'int', default: 64 * MiB, min: 0, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },
-  { key: 'metricsToken', flag: 'metrics-token', env: 'SEALPOST_METRICS_TOKEN', kind: 'string', default: undefined, help: 'require "Authorization: Bearer TOKEN" on GET /metrics' },
-];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** bin/sealpost.ts prints the message with the command's help and exits with this code. */
+  readonly exitCode = 2;
 }
 
-const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** How one setting is read from text (a flag's value or a variable's) and checked. */
+export interface ValueType<T> {
+  /** The value's placeholder in --help; none for a switch. */
+  readonly value?: string;
+  /** A switch: `--x` sets it, `--no-x` clears it; its variable takes true or false. */
+  readonly switch?: true;
+  /** The flag may be repeated; its values are joined with commas, as its variable lists them. */
+  readonly repeats?: true;
+  /** Parsed when the flag comes without a value, for the error it gives (a value is required). */
+  readonly bare?: string;
+  parse(raw: string, source: string): T;
+}
 
-function convert(spec: FlagSpec, raw: string, source: string): unknown {
-  switch (spec.kind) {
-    case 'int': {
+function int(min: number, max = Number.MAX_SAFE_INTEGER): ValueType<number> {
+  return {
+    value: 'N',
+    parse(raw, source) {
       if (!/^\d+$/.test(raw)) throw new ConfigError(`${source}: expected a non-negative integer, got "${raw}"`);
       const value = Number(raw);
-      if (!Number.isSafeInteger(value) || value < (spec.min ?? 0)) throw new ConfigError(`${source}: must be ≥ ${spec.min ?? 0}`);
+      if (value < min) throw new ConfigError(`${source}: must be ≥ ${min}`);
+      if (value > max) throw new ConfigError(`${source}: must be ≤ ${max}`);
       return value;
-    }
-    case 'bool':
-      if (['1', 'true', 'yes', ''].includes(raw)) return true;
-      if (['0', 'false', 'no'].includes(raw)) return false;
-      throw new ConfigError(`${source}: expected true or false, got "${raw}"`);
-    case 'level':
-      if (!LEVELS.includes(raw as LogLevel)) throw new ConfigError(`${source}: expected one of ${LEVELS.join('|')}`);
-      return raw;
-    case 'sync':
-      if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`${source}: expected FULL or NORMAL`);
-      return raw;
-    case 'parser':
-      if (raw !== 'msgpack' && raw !== 'json') throw new ConfigError(`${source}: expected msgpack or json`);
-      return raw;
-    case 'proxies':
-      return parseTrustProxy(raw, source);
-    case 'origin':
-      return parsePublicOrigin(raw, source);
-    case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    case 'string':
+    },
+  };
+}
+
+function text(value: string): ValueType<string> {
+  return {
+    value,
+    parse(raw, source) {
       if (raw.length === 0) throw new ConfigError(`${source}: must not be empty`);
       return raw;
-  }
+    },
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[], value = choices.join('|')): ValueType<T> {
+  const expected = choices.length === 2 ? choices.join(' or ') : `one of ${choices.join('|')}`;
+  return {
+    value,
+    parse(raw, source) {
+      if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${source}: expected ${expected}, got "${raw}"`);
+      return raw as T;
+    },
+  };
+}
+
+const YES = ['1', 'true', 'yes', ''];
+const NO = ['0', 'false', 'no'];
+
+const onOff: ValueType<boolean> = {
+  switch: true,
+  parse(raw, source) {
+    if (YES.includes(raw)) return true;
+    if (NO.includes(raw)) return false;
+    throw new ConfigError(`${source}: expected true or false, got "${raw}"`);
+  },
+};
+
+function list(value: string): ValueType<readonly string[]> {
+  return { value, repeats: true, parse: (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
 }
 
 const TRUST_TRUE_REFUSED =
   'is refused: it would believe X-Forwarded-For from anyone, so any client could pick the address its per-IP limits count. List the addresses of your reverse proxies instead (IPs or CIDRs, comma-separated), e.g. --trust-proxy 127.0.0.1 for a proxy on this machine';
 
-/** --trust-proxy: a list of proxy IPs/CIDRs; false/no/0 = none; true is refused. */
-function parseTrustProxy(raw: string, source: string): string[] {
-  const value = raw.trim().toLowerCase();
-  if (['0', 'false', 'no'].includes(value)) return [];
-  if (['1', 'true', 'yes', ''].includes(value)) throw new ConfigError(`${source} ${raw === '' ? '(no value)' : `"${raw}"`} ${TRUST_TRUE_REFUSED}`);
-  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const entry of entries) {
-    const error = proxyEntryError(entry);
-    if (error) throw new ConfigError(`${source}: ${error}; list your reverse proxies' IP addresses or CIDRs, comma-separated`);
-  }
-  return entries;
-}
+/** --trust-proxy: the reverse proxies' IPs or CIDRs; false/no/0 = none; true is refused. */
+const proxies: ValueType<readonly string[]> = {
+  value: 'ADDRESSES',
+  repeats: true,
+  // A bare --trust-proxy once meant "trust anyone": it is read as that and refused with the reason.
+  bare: '',
+  parse(raw, source) {
+    const value = raw.trim().toLowerCase();
+    if (NO.includes(value)) return [];
+    if (YES.includes(value)) throw new ConfigError(`${source} ${raw === '' ? '(no value)' : `"${raw}"`} ${TRUST_TRUE_REFUSED}`);
+    const entries = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    for (const entry of entries) {
+      const error = proxyEntryError(entry);
+      if (error) throw new ConfigError(`${source}: ${error}; list your reverse proxies' IP addresses or CIDRs, comma-separated`);
+    }
+    return entries;
+  },
+};
 
 /** --public-origin: an http(s) origin with no path, query or fragment; returned as URL.origin. */
-export function parsePublicOrigin(raw: string, source: string): string {
+function parsePublicOrigin(raw: string, source: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -242,70 +216,190 @@ export function parsePublicOrigin(raw: string, source: string): string {
   return url.origin;
 }
 
-function validate(config: Config): void {
-  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
-    throw new ConfigError('--tls-cert and --tls-key must be given together');
-  }
-  if (config.corsOrigins.includes('*')) throw new ConfigError('--cors-origin "*" is refused: list the allowed origins');
-  if (config.inboundBytesPerDevice < config.maxBodyBytes) throw new ConfigError('--inbound-bytes-per-device must be at least --max-body-bytes');
-  if (config.port > 65535) throw new ConfigError('--port must be ≤ 65535');
-  if (!Array.isArray(config.trustProxy)) throw new ConfigError(`--trust-proxy ${TRUST_TRUE_REFUSED}`);
-  for (const entry of config.trustProxy) {
-    const error = proxyEntryError(entry);
-    if (error) throw new ConfigError(`--trust-proxy: ${error}`);
+const origin: ValueType<string> = { value: 'URL', parse: parsePublicOrigin };
+
+/**
+ * The URL of a service of cluster mode (--postgres, --redis). It may hold a password, so an
+ * error never quotes it: it names the scheme at most, and only of a value shaped scheme://…
+ * (in `user:password@host` the "scheme" would be the user name).
+ */
+function serviceUrl(schemes: readonly string[]): ValueType<string> {
+  const expected = `expected a ${schemes.map((s) => `${s}//`).join(' or ')} URL`;
+  return {
+    value: 'URL',
+    parse(raw, source) {
+      const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(raw)?.[1]?.toLowerCase();
+      if (scheme === undefined || !URL.canParse(raw)) throw new ConfigError(`${source}: ${expected} (the value is not shown: it may hold a password)`);
+      if (!schemes.includes(scheme)) throw new ConfigError(`${source}: ${expected}, got one beginning "${scheme}//"`);
+      return raw;
+    },
+  };
+}
+
+/** A service URL with its password replaced by ***, for logs. */
+export function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return url.href;
+}
+
+/** One setting. The key's Config type ties `type` and `default` to the field they fill. */
+export interface Option<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly env: `SEALPOST_${string}`;
+  readonly type: ValueType<Config[K]>;
+  readonly default: Config[K];
+  /** The default as --help shows it, where the value itself says little (a path of this machine, an empty list). */
+  readonly shownDefault?: string;
+  readonly help: string;
+}
+
+export type AnyOption = { [K in keyof Config]: Option<K> }[keyof Config];
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The option table: one row per setting. */
+export const FLAGS: readonly AnyOption[] = [
+  { key: 'port', flag: 'port', env: 'SEALPOST_PORT', type: int(0, 65535), default: 8080, help: 'TCP port to listen on (0 = any free port)' },
+  { key: 'host', flag: 'host', env: 'SEALPOST_HOST', type: text('HOST'), default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
+  { key: 'db', flag: 'db', env: 'SEALPOST_DB', type: text('FILE'), default: './data/sealpost.db', help: 'SQLite database file (its directory is created)' },
+  { key: 'dbSynchronous', flag: 'db-synchronous', env: 'SEALPOST_DB_SYNCHRONOUS', type: oneOf<SyncMode>(['FULL', 'NORMAL']), default: 'FULL', help: 'SQLite synchronous mode: FULL (acked envelopes survive power loss) or NORMAL' },
+  { key: 'parser', flag: 'parser', env: 'SEALPOST_PARSER', type: oneOf<WireParser>(['msgpack', 'json']), default: 'msgpack', help: 'Socket.IO parser: msgpack (an event with its bodies is one WebSocket frame; clients use socket.io-msgpack-parser), or json (the stock Socket.IO parser, for stock clients)' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'SEALPOST_TLS_CERT', type: text('FILE'), default: undefined, help: 'PEM certificate file; with --tls-key serves HTTPS + WSS' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'SEALPOST_TLS_KEY', type: text('FILE'), default: undefined, help: 'PEM private key file' },
+  { key: 'corsOrigins', flag: 'cors-origin', env: 'SEALPOST_CORS_ORIGIN', type: list('ORIGIN'), default: [], shownDefault: 'same-origin only', help: 'allowed cross-origin origin (repeatable or comma-separated; never *)' },
+  { key: 'staticDir', flag: 'static-dir', env: 'SEALPOST_STATIC_DIR', type: text('DIR'), default: DEFAULT_STATIC_DIR, shownDefault: 'dist/web of this package', help: 'web client build folder served at /' },
+  { key: 'logLevel', flag: 'log-level', env: 'SEALPOST_LOG_LEVEL', type: oneOf(LEVELS, 'LEVEL'), default: 'info', help: `how much the relay logs (JSON lines on stdout): ${LEVELS.join('|')}` },
+  { key: 'trustProxy', flag: 'trust-proxy', env: 'SEALPOST_TRUST_PROXY', type: proxies, default: [], help: 'addresses of your reverse proxies, IPs or CIDRs (repeatable or comma-separated, e.g. 127.0.0.1): per-IP limits count the right-most X-Forwarded-For entry that is not one of them; "false" = none; "true" is refused' },
+  { key: 'publicOrigin', flag: 'public-origin', env: 'SEALPOST_PUBLIC_ORIGIN', type: origin, default: undefined, help: 'the URL clients address (e.g. https://relay.example.org): signed handshakes and requests must bind its host, and HTTP requests with another Host header are refused 400 invalid; unset = the Host header is bound (dev only, warned at start)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'SEALPOST_MAX_BODY_BYTES', type: int(1), default: 64 * KiB, help: 'largest envelope body in bytes' },
+  { key: 'maxBatch', flag: 'max-batch', env: 'SEALPOST_MAX_BATCH', type: int(1), default: 100, help: 'most envelopes in one send' },
+  { key: 'maxQueueEnvelopes', flag: 'max-queue-envelopes', env: 'SEALPOST_MAX_QUEUE_ENVELOPES', type: int(1), default: 10_000, help: 'most undelivered envelopes per device' },
+  { key: 'maxQueueBytes', flag: 'max-queue-bytes', env: 'SEALPOST_MAX_QUEUE_BYTES', type: int(1), default: 100 * MiB, help: 'most undelivered body bytes per device' },
+  { key: 'maxTotalQueueBytes', flag: 'max-total-queue-bytes', env: 'SEALPOST_MAX_TOTAL_QUEUE_BYTES', type: int(1), default: 8 * GiB, help: 'most undelivered body bytes across all devices together; past it durable envelopes are refused quota_exceeded' },
+  { key: 'pairRatePerSecond', flag: 'pair-rate', env: 'SEALPOST_PAIR_RATE', type: int(1), default: 5, help: 'durable envelopes per second from one sending device to one recipient device (in-memory token bucket refill); past it refused rate_limited' },
+  { key: 'pairBurst', flag: 'pair-burst', env: 'SEALPOST_PAIR_BURST', type: int(1), default: 200, help: 'durable envelopes one sending device may burst to one recipient device' },
+  { key: 'inboundBytesPerDevice', flag: 'inbound-bytes-per-device', env: 'SEALPOST_INBOUND_BYTES_PER_DEVICE', type: int(1), default: 64 * MiB, help: 'body bytes of durable envelopes one recipient device may receive per --inbound-window-ms, all senders together (in memory); past it refused rate_limited' },
+  { key: 'inboundWindowMs', flag: 'inbound-window-ms', env: 'SEALPOST_INBOUND_WINDOW_MS', type: int(1000), default: 600_000, help: 'the window of --inbound-bytes-per-device (10 minutes)' },
+  { key: 'ttlMs', flag: 'ttl-ms', env: 'SEALPOST_TTL_MS', type: int(1), default: 30 * 24 * 3600 * 1000, help: 'undelivered envelopes expire after this many ms (30 days)' },
+  { key: 'sweepIntervalMs', flag: 'sweep-interval-ms', env: 'SEALPOST_SWEEP_INTERVAL_MS', type: int(10), default: 60_000, help: 'how often expired envelopes are deleted' },
+  { key: 'handshakeSkewMs', flag: 'handshake-skew-ms', env: 'SEALPOST_HANDSHAKE_SKEW_MS', type: int(1), default: 60_000, help: 'accepted clock skew of signed handshakes and requests' },
+  { key: 'sendRatePerSecond', flag: 'send-rate', env: 'SEALPOST_SEND_RATE', type: int(1), default: 50, help: 'send events per second per socket (token bucket refill)' },
+  { key: 'sendBurst', flag: 'send-burst', env: 'SEALPOST_SEND_BURST', type: int(1), default: 100, help: 'send events a socket may burst' },
+  { key: 'maxDevicesPerAccount', flag: 'max-devices', env: 'SEALPOST_MAX_DEVICES', type: int(1), default: 6, help: 'most devices per account' },
+  { key: 'drainPageSize', flag: 'drain-page-size', env: 'SEALPOST_DRAIN_PAGE_SIZE', type: int(1), default: 100, help: 'envelopes per backlog page on connect' },
+  { key: 'prekeyLowThreshold', flag: 'prekey-low-threshold', env: 'SEALPOST_PREKEY_LOW_THRESHOLD', type: int(0), default: 10, help: 'tell a device when fewer one-time prekeys remain' },
+  { key: 'ipRateLimitPerMinute', flag: 'ip-rate-limit', env: 'SEALPOST_IP_RATE_LIMIT', type: int(1), default: 60, help: 'per-IP requests per minute to registration, device-list, bundle and provisioning routes; also refused socket handshakes per IP per minute' },
+  { key: 'bundleClaimsPerDevice', flag: 'bundle-claims-per-device', env: 'SEALPOST_BUNDLE_CLAIMS_PER_DEVICE', type: int(1), default: 120, help: 'prekey-bundle claims per minute by one requesting device' },
+  { key: 'bundleClaimsPerTarget', flag: 'bundle-claims-per-target', env: 'SEALPOST_BUNDLE_CLAIMS_PER_TARGET', type: int(1), default: 30, help: "prekey-bundle claims per minute of one device's bundle (all requesters together)" },
+  { key: 'signedRequestsPerDevice', flag: 'signed-requests-per-device', env: 'SEALPOST_SIGNED_REQUESTS_PER_DEVICE', type: int(1), default: 600, help: 'signed requests per minute by one signing key, any route (in-memory token bucket: burst N, refill N/60 per s), on top of the per-IP limits' },
+  { key: 'noncesPerDevice', flag: 'nonces-per-device', env: 'SEALPOST_NONCES_PER_DEVICE', type: int(1), default: 2000, help: 'nonces one signing key may spend (signed requests and socket handshakes together) within twice the --handshake-skew-ms window; past it that key alone is refused rate_limited' },
+  { key: 'lookupsPerDevice', flag: 'lookups-per-device', env: 'SEALPOST_LOOKUPS_PER_DEVICE', type: int(1), default: 120, help: 'account lookups (GET /v2/accounts/:handle) per minute by one requesting device (in-memory token bucket)' },
+  { key: 'lookupsPerIp', flag: 'lookups-per-ip', env: 'SEALPOST_LOOKUPS_PER_IP', type: int(1), default: 300, help: 'account lookups per minute from one client IP' },
+  { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'SEALPOST_MAX_CONNECTIONS_PER_IP', type: int(1), default: 50, help: 'live sockets per client IP' },
+  { key: 'eventRatePerSecond', flag: 'event-rate', env: 'SEALPOST_EVENT_RATE', type: int(1), default: 50, help: 'other socket events (ack, unknown) per second per socket (token bucket refill)' },
+  { key: 'eventBurst', flag: 'event-burst', env: 'SEALPOST_EVENT_BURST', type: int(1), default: 100, help: 'other socket events a socket may burst' },
+  { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', env: 'SEALPOST_HANDSHAKE_TIMEOUT_MS', type: int(100), default: 10_000, help: 'a connection that has not completed its signed handshake by then is closed' },
+  { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'SEALPOST_IDLE_TIMEOUT_MS', type: int(0), default: 600_000, help: 'close sockets that send no event (send or ack) for this long; 0 = never' },
+  { key: 'maxUnauthenticatedPerIp', flag: 'max-unauthenticated-per-ip', env: 'SEALPOST_MAX_UNAUTHENTICATED_PER_IP', type: int(1), default: 16, help: 'socket connections per client IP that have not completed their signed handshake; more are refused at the upgrade' },
+  { key: 'longPolling', flag: 'long-polling', env: 'SEALPOST_LONG_POLLING', type: onOff, default: false, help: 'also offer Engine.IO HTTP long-polling (default WebSocket only, which the SDK and web client use; --no-long-polling overrides the variable)' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'SEALPOST_HEADERS_TIMEOUT_MS', type: int(100), default: 10_000, help: 'close an HTTP connection that has not sent complete request headers by then (also one that sends nothing)' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'SEALPOST_REQUEST_TIMEOUT_MS', type: int(100), default: 30_000, help: 'close an HTTP connection whose request (headers and body) has not fully arrived by then' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'SEALPOST_KEEP_ALIVE_TIMEOUT_MS', type: int(100), default: 5_000, help: 'close an idle keep-alive HTTP connection after this long (behind a load balancer, set it above the balancer\'s idle timeout)' },
+  { key: 'maxSocketBufferBytes', flag: 'max-socket-buffer-bytes', env: 'SEALPOST_MAX_SOCKET_BUFFER_BYTES', type: int(64 * KiB), default: 4 * MiB, help: 'bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (its envelopes stay queued and are drained once it catches up)' },
+  { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', type: int(100), default: 30_000, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
+  { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', type: int(0), default: 64 * MiB, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },
+  { key: 'metricsToken', flag: 'metrics-token', env: 'SEALPOST_METRICS_TOKEN', type: text('TOKEN'), default: undefined, help: 'require "Authorization: Bearer TOKEN" on GET /metrics' },
+  { key: 'postgres', flag: 'postgres', env: 'SEALPOST_POSTGRES', type: serviceUrl(['postgres:', 'postgresql:']), default: undefined, help: 'cluster mode: keep the relay\'s data in this PostgreSQL database (postgres://USER:PASSWORD@HOST/DB) instead of the SQLite file, so several relay processes can serve it; not with --db' },
+  { key: 'redis', flag: 'redis', env: 'SEALPOST_REDIS', type: serviceUrl(['redis:', 'rediss:']), default: undefined, help: 'cluster mode: the Redis server (redis:// or rediss:// for TLS) the relay processes use as a notice bus, to wake the process holding a recipient\'s socket; needs --postgres' },
+];
+
+const BY_FLAG = new Map<string, AnyOption>(FLAGS.map((o) => [o.flag, o]));
+
+/** parseArgs options from the table: strings (repeatable lists) and switches, which also take --no-. */
+const PARSE_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+  FLAGS.map((o) => [o.flag, { type: o.type.switch ? 'boolean' : 'string', multiple: o.type.repeats === true }]),
+);
+
+type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function readFlags(argv: readonly string[]): FlagValues {
+  try {
+    return parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: true, allowPositionals: false, allowNegative: true }).values;
+  } catch (error) {
+    throw explainRefusal(argv) ?? new ConfigError((error as Error).message);
   }
 }
 
 /**
- * Parses `argv` (flags after the sub-command) and `env`. `overrides` (tests) win over both.
- * Creates the database directory. Returns a frozen Config.
+ * The first argument that strict parsing refused, in words that name the flag. A loose pass of
+ * parseArgs finds it: strict mode's own messages do not say which rule of ours was broken.
  */
-export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Config {
-  const values: Record<string, unknown> = {};
-  for (const spec of FLAGS) values[spec.key] = spec.default;
-  for (const spec of FLAGS) {
-    const raw = env[spec.env];
-    if (raw !== undefined) values[spec.key] = convert(spec, raw, spec.env);
-  }
-  const lists = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = FLAGS.find((f) => f.flag === name);
-    if (!spec) throw new ConfigError(`unknown flag --${name}`);
-    let raw: string;
-    if (eq !== -1) raw = arg.slice(eq + 1);
-    else if (spec.kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) raw = 'true';
-    // A bare --trust-proxy used to mean "trust anyone"; it is refused with the reason.
-    else if (spec.kind === 'proxies' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) raw = '';
-    else {
-      const next = argv[++i];
-      if (next === undefined) throw new ConfigError(`--${name} needs a value`);
-      raw = next;
+function explainRefusal(argv: readonly string[]): ConfigError | undefined {
+  const { tokens } = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') return new ConfigError(`unexpected argument "${token.value}" (flags begin with --)`);
+    if (token.kind !== 'option') continue;
+    const option = BY_FLAG.get(token.name);
+    // --no- belongs to switches only; parseArgs strips it from any name.
+    if (!option || (!option.type.switch && token.rawName !== `--${option.flag}`)) return new ConfigError(`unknown flag ${token.rawName}`);
+    if (option.type.switch) {
+      if (token.value !== undefined) return new ConfigError(`${token.rawName} takes no value (use --${option.flag} or --no-${option.flag})`);
+    } else if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+      if (option.type.bare !== undefined) option.type.parse(option.type.bare, token.rawName);
+      return new ConfigError(`${token.rawName} needs a value`);
     }
-    const value = convert(spec, raw, `--${name}`);
-    if (spec.kind === 'list' || spec.kind === 'proxies') {
-      const acc = lists.get(spec.key) ?? [];
-      acc.push(...(value as string[]));
-      lists.set(spec.key, acc);
-      values[spec.key] = acc;
-    } else values[spec.key] = value;
   }
-  Object.assign(values, overrides);
-  const config = values as unknown as Config;
-  validate(config);
-  const publicOrigin = config.publicOrigin === undefined ? undefined : parsePublicOrigin(config.publicOrigin, '--public-origin');
-  if (config.db !== ':memory:') mkdirSync(dirname(resolve(config.db)), { recursive: true });
-  return Object.freeze({ ...config, publicOrigin, corsOrigins: Object.freeze([...config.corsOrigins]), trustProxy: Object.freeze([...config.trustProxy]) });
+  return undefined;
 }
 
-/** `--help` text for `sealpost serve`, generated from FLAGS so it cannot drift. */
-export function serveHelp(): string {
-  const rows = FLAGS.map((f) => {
-    const def = f.default === undefined ? '(none)' : Array.isArray(f.default) ? (f.default.length ? f.default.join(',') : f.key === 'corsOrigins' ? '(same-origin only)' : '(none)') : String(f.default);
-    return `  --${f.flag.padEnd(24)} ${f.help}\n  ${''.padEnd(26)} env ${f.env}, default ${def}`;
-  });
-  return ['Usage: sealpost serve [flags]', '', 'Runs the relay. Flags override environment variables.', '', ...rows, '  --help                     show this help'].join('\n');
+/** Rules between settings, on the final values. `from` names the flag or variable that set each one. */
+function checkTogether(config: Config, from: ReadonlyMap<keyof Config, string>): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key must be given together');
+  if (config.corsOrigins.includes('*')) throw new ConfigError('--cors-origin "*" is refused: list the allowed origins');
+  if (config.inboundBytesPerDevice < config.maxBodyBytes) throw new ConfigError('--inbound-bytes-per-device must be at least --max-body-bytes');
+  // Overrides (tests) skip the option types; their proxy entries are still checked.
+  for (const entry of config.trustProxy) {
+    const error = proxyEntryError(entry);
+    if (error) throw new ConfigError(`--trust-proxy: ${error}`);
+  }
+  if (config.redis !== undefined && config.postgres === undefined) throw new ConfigError('--redis needs --postgres: the cluster keeps its data in PostgreSQL');
+  const db = from.get('db');
+  if (config.postgres !== undefined && db !== undefined) {
+    throw new ConfigError(`${from.get('postgres') ?? '--postgres'} cannot be used with ${db}: with --postgres the relay keeps its data in PostgreSQL, not in a SQLite file`);
+  }
+}
+
+/**
+ * Parses `argv` (flags after the sub-command) and `env`. `overrides` (tests) win over both and
+ * skip the option types, so a test may go below an operator's minimum; the rules between
+ * settings still apply. Creates the SQLite file's directory (not in cluster mode). Returns a
+ * frozen Config.
+ */
+export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = {}, overrides: Partial<Config> = {}): Config {
+  const flags = readFlags(argv);
+  const values: Record<string, unknown> = {};
+  const from = new Map<keyof Config, string>();
+  for (const option of FLAGS) {
+    const given = flags[option.flag];
+    const raw = env[option.env];
+    if (given !== undefined) {
+      // A repeated flag's values join as its variable would list them; a switch is already a boolean.
+      values[option.key] = typeof given === 'boolean' ? given : option.type.parse(Array.isArray(given) ? given.join(',') : given, `--${option.flag}`);
+      from.set(option.key, `--${option.flag}`);
+    } else if (raw !== undefined) {
+      values[option.key] = option.type.parse(raw, option.env);
+      from.set(option.key, option.env);
+    } else values[option.key] = option.default;
+  }
+  for (const key of Object.keys(overrides) as (keyof Config)[]) from.delete(key);
+  const config = { ...values, ...overrides } as Config;
+  checkTogether(config, from);
+  const publicOrigin = config.publicOrigin === undefined ? undefined : parsePublicOrigin(config.publicOrigin, '--public-origin');
+  if (config.postgres === undefined && config.db !== ':memory:') mkdirSync(dirname(resolve(config.db)), { recursive: true });
+  return Object.freeze({ ...config, publicOrigin, corsOrigins: Object.freeze([...config.corsOrigins]), trustProxy: Object.freeze([...config.trustProxy]) });
 }

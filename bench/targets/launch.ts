@@ -98,7 +98,7 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
     dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
     dbFile = join(dir, 'bench.db');
     const overrides = sealpostOverrides();
-    const cli = overrides.cli ?? join(DIST, 'server', 'cli.js');
+    const cli = overrides.cli ?? join(DIST, 'bin', 'sealpost.js');
     const args = [...NODE_FLAGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...overrides.args];
     const env = { ...process.env, ...sealpostLimitEnv(), SEALPOST_PARSER: parser };
     child = spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });

@@ -1,6 +1,6 @@
 /**
  * The client sub-commands of `sealpost`. Each opens the profile, does one job, closes it and
- * returns the exit code: 0 done, 1 refused or failed (message on stderr), 2 usage error.
+ * returns the exit code 0; a failure is thrown (main.ts words it: exit 1, or 2 for usage).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,15 @@ export interface CommandInput {
   io: CliIo;
 }
 
-export class UsageError extends Error {}
+/** A mistake in the command line: bin/sealpost.ts prints it with the command's help and exits 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** A refused or failed command, in words: bin/sealpost.ts prints it and exits 1. */
+export class CommandFailed extends Error {
+  readonly exitCode = 1;
+}
 
 async function withClient(profile: string, job: (client: SealpostClient) => Promise<number>): Promise<number> {
   const client = await openProfile(profile);

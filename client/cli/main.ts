@@ -1,77 +1,81 @@
 /**
- * The client side of the `sealpost` command: register, link, send, listen, safety-number,
- * devices. server/cli.ts loads this module only when one of these is invoked, so the relay
- * process never loads client code. `run()` is also called in-process by tests.
+ * The client's commands of `sealpost` (register, link, send, listen, …): for each, its usage,
+ * its flags and its runner. bin/sealpost.ts names them in the binary's one command table and
+ * imports this module only when one runs, so the relay process never loads client code.
+ * commands.ts does the work; this file parses the arguments and puts failures in words.
  */
 import { parseArgs } from 'node:util';
-import { SdkError } from '../sdk/node.js';
 import * as commands from './commands.js';
-import { UsageError, type CommandInput } from './commands.js';
-import { processIo, type CliIo } from './output.js';
+import { CommandFailed, UsageError, type CommandInput } from './commands.js';
+import { SdkError } from '../sdk/node.js';
+import type { CliIo } from './output.js';
 import { profileDir } from './profile.js';
 
-interface Subcommand {
-  usage: string;
-  summary: string;
-  flags: Record<string, { type: 'string' | 'boolean' }>;
-  run: (input: CommandInput) => Promise<number>;
+/** One flag of a client command; all take a value. */
+interface ClientFlag {
+  readonly value: string;
+  readonly help: string;
+  readonly env?: string;
+  readonly default?: string;
 }
 
-const PROFILE_HELP = '  --profile DIR   where this device\'s keys, sessions and messages live\n                  (default: $SEALPOST_PROFILE, else ~/.config/sealpost/default)';
+/** The shape bin/sealpost.ts expects of a command (matched structurally: client/ does not import bin/). */
+interface ClientCommand {
+  readonly usage: readonly string[];
+  readonly note?: string;
+  readonly flags: Readonly<Record<string, ClientFlag>>;
+  run(args: string[], io: CliIo): Promise<number>;
+}
 
-export const SUBCOMMANDS: Record<string, Subcommand> = {
-  register: { usage: 'register --relay URL --handle NAME', summary: 'create an account with this device as its first', flags: { relay: { type: 'string' }, handle: { type: 'string' } }, run: commands.register },
-  link: { usage: 'link --relay URL | link --accept CODE', summary: 'link this new device (prints a code) / approve a new device by its code (on the device that created the account)', flags: { relay: { type: 'string' }, accept: { type: 'string' } }, run: commands.link },
-  recover: { usage: 'recover --relay URL --handle NAME [--recovery-key-file FILE]', summary: 'take an account back on this new device with its recovery key (file or $SEALPOST_RECOVERY_KEY); other devices are removed', flags: { relay: { type: 'string' }, handle: { type: 'string' }, 'recovery-key-file': { type: 'string' } }, run: commands.recover },
-  'recovery-key': { usage: 'recovery-key', summary: 'print the account recovery key to write down (device that created the account only)', flags: {}, run: commands.recoveryKey },
-  send: { usage: 'send HANDLE TEXT', summary: 'send a message; exits once the relay stored it', flags: {}, run: commands.send },
-  listen: { usage: 'listen [--count N]', summary: 'print each decrypted message as a JSON line {"from","device","text","ts"}', flags: { count: { type: 'string' } }, run: commands.listen },
-  'safety-number': { usage: 'safety-number HANDLE', summary: 'print the 60-digit safety number with HANDLE', flags: {}, run: commands.safetyNumber },
-  devices: { usage: 'devices | devices remove DEVICE_ID | devices name DEVICE_ID NAME', summary: 'list this account\'s devices / remove one / name one (names are shared only with your own devices; put -- before a device id that begins with -)', flags: {}, run: commands.devices },
+/** Every client command opens a profile. */
+const PROFILE: Record<string, ClientFlag> = {
+  profile: { value: 'DIR', help: "where this device's keys, sessions and messages live", env: 'SEALPOST_PROFILE', default: '$XDG_CONFIG_HOME or ~/.config, then sealpost/default' },
 };
+const RELAY: ClientFlag = { value: 'URL', help: "the relay's address, e.g. https://relay.example.org" };
+const HANDLE: ClientFlag = { value: 'NAME', help: "the account's handle: 3 to 32 of a-z 0-9 _ . -" };
 
-export function helpFor(name: string): string {
-  const command = SUBCOMMANDS[name];
-  return command ? `Usage: sealpost ${command.usage} [--profile DIR]\n${command.summary}\n\n${PROFILE_HELP}` : '';
+function command(usage: readonly string[], own: Record<string, ClientFlag>, job: (input: CommandInput) => Promise<number>, note?: string): ClientCommand {
+  const flags = { ...own, ...PROFILE };
+  const options = Object.fromEntries(Object.keys(flags).map((name) => [name, { type: 'string' as const }]));
+  return {
+    usage,
+    flags,
+    ...(note === undefined ? {} : { note }),
+    async run(args, io) {
+      let parsed;
+      try {
+        parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const { profile, ...rest } = parsed.values;
+      try {
+        return await job({ profile: profileDir(profile), positionals: parsed.positionals, flags: rest, io });
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        // Refusals and failures (the relay's, the network's, a file's) end the command with exit 1 and their code.
+        const code = error instanceof SdkError ? ` [${error.details.relayCode ?? error.code}]` : '';
+        throw new CommandFailed(`${(error as Error).message}${code}`, { cause: error });
+      }
+    },
+  };
 }
 
-function mainHelp(): string {
-  const rows = Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
-  return ['Usage: sealpost <command> [flags]', '', 'Client commands:', ...rows].join('\n');
-}
-
-export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  const command = name === undefined ? undefined : SUBCOMMANDS[name];
-  if (!command) {
-    (name === undefined || name === '--help' ? io.out : io.err)(mainHelp());
-    return name === '--help' ? 0 : 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: { ...command.flags, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    io.err(`sealpost ${name}: ${(error as Error).message}\n\n${helpFor(name!)}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.out(helpFor(name!));
-    return 0;
-  }
-  try {
-    return await command.run({ profile: profileDir(parsed.values.profile as string | undefined), positionals: parsed.positionals, flags: parsed.values, io });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`sealpost ${name}: ${error.message}\n\n${helpFor(name!)}`);
-      return 2;
-    }
-    const code = error instanceof SdkError ? ` [${error.details.relayCode ?? error.code}]` : '';
-    io.err(`sealpost ${name}: ${(error as Error).message}${code}`);
-    return 1;
-  }
-}
+export const register = command(['--relay URL --handle NAME'], { relay: RELAY, handle: HANDLE }, commands.register);
+export const link = command(['--relay URL', '--accept CODE'], { relay: RELAY, accept: { value: 'CODE', help: 'on the device that created the account: approve the new device that shows CODE' } }, commands.link, 'On the new device, `link --relay URL` prints a code and waits; on the device that created the account, `link --accept CODE` approves it.');
+export const recover = command(
+  ['--relay URL --handle NAME [--recovery-key-file FILE]'],
+  { relay: RELAY, handle: HANDLE, 'recovery-key-file': { value: 'FILE', help: 'file holding the recovery key (else $SEALPOST_RECOVERY_KEY; never on the command line)' } },
+  commands.recover,
+  'Every other device of the account is removed; your contacts see a device change.',
+);
+export const recoveryKey = command([''], {}, commands.recoveryKey);
+export const send = command(['HANDLE TEXT'], {}, commands.send);
+export const listen = command(['[--count N]'], { count: { value: 'N', help: 'exit after N messages (default: run until stopped)' } }, commands.listen);
+export const safetyNumber = command(['HANDLE'], {}, commands.safetyNumber);
+export const devices = command(
+  ['', 'remove DEVICE_ID', 'name DEVICE_ID NAME'],
+  {},
+  commands.devices,
+  'Names are shared only with your own devices. Put -- before a device id that begins with -.',
+);

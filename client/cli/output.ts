@@ -1,15 +1,10 @@
-/** Where the CLI writes: the process by default, a capture in tests that call `run()` in-process. */
+/** Where the CLI writes: the process (bin/sealpost.ts), or a capture in tests that call its main() in-process. */
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   /** Ends long-running commands (`listen`, `link`) from outside; SIGINT/SIGTERM do it for the process. */
   signal?: AbortSignal;
 }
-
-export const processIo: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /** Resolves when `signal` aborts, or on SIGINT/SIGTERM when running as the process. */
 export function untilStopped(io: CliIo): Promise<void> {

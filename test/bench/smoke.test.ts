@@ -35,7 +35,7 @@ describe('npm run bench (quick smoke run)', () => {
       JSON.stringify({
         extends: join(root, 'tsconfig.build.json'),
         compilerOptions: { outDir, rootDir: root, sourceMap: false },
-        include: [join(root, 'bench'), join(root, 'server')],
+        include: [join(root, 'bench'), join(root, 'bin'), join(root, 'server')],
         exclude: [join(root, 'node_modules'), join(root, 'dist'), '**/*.test.ts'],
       }),
     );
@@ -57,7 +57,7 @@ describe('npm run bench (quick smoke run)', () => {
 
   it('runs every scenario against every target without errors', () => {
     const seen = parsed.records.map((r) => `${r.scenario}${r.store ? `/${r.store}` : ''}:${r.target}`).sort();
-    const sealpost = existsSync(join(outDir, 'server', 'cli.js'));
+    const sealpost = existsSync(join(outDir, 'bin', 'sealpost.js'));
     const expected = ['a', 'b', 'd'].flatMap((s) => [...(sealpost ? ['sealpost'] : []), 'bare-socketio', 'raw-ws'].map((t) => `${s}:${t}`));
     if (sealpost) expected.push('c:sealpost', 'f/file:sealpost', 'f/memory:sealpost');
     expected.push('e:sealpost', 'g:sealpost');

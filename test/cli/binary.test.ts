@@ -1,5 +1,5 @@
 /**
- * The built `sealpost` binary as a user runs it (child processes of `node dist/server/cli.js`,
+ * The built `sealpost` binary as a user runs it (child processes of `node dist/bin/sealpost.js`,
  * which `npm test` builds first): client subcommands load from the build, register two
  * profiles against a real relay, send, listen, and agree on the safety number.
  */
@@ -12,7 +12,7 @@ import { startRelay, type RelayHandle } from '../support/relay.js';
 import { tempDir } from '../sdk/helpers.js';
 
 const execFileAsync = promisify(execFile);
-const BIN = resolve('dist/server/cli.js');
+const BIN = resolve('dist/bin/sealpost.js');
 
 async function sealpost(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -31,7 +31,7 @@ describe('the built sealpost binary', () => {
   const bob = join(root.path, 'bob');
 
   beforeAll(async () => {
-    if (!existsSync(BIN)) throw new Error('dist/server/cli.js is missing: run `npm run build` first');
+    if (!existsSync(BIN)) throw new Error('dist/bin/sealpost.js is missing: run `npm run build` first');
     relay = await startRelay();
   });
 

@@ -1,17 +1,16 @@
 /**
- * The command-line client, run in-process (`run()`, the same code `sealpost` dispatches to)
- * against a real relay: two profiles register, exchange messages with `send` and `listen`,
+ * The command-line client, run in-process through the binary's own dispatch (bin/sealpost.ts
+ * `main()`, with its output captured) against a real relay: two profiles register, exchange messages with `send` and `listen`,
  * print matching safety numbers, link, name and remove devices, and recover an account.
  */
 import { join } from 'node:path';
 import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../client/cli/main.js';
-import type { CliIo } from '../../client/cli/output.js';
+import { main as run, type Io } from '../../bin/sealpost.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 import { tempDir } from '../sdk/helpers.js';
 
-interface Captured extends CliIo {
+interface Captured extends Io {
   lines: string[];
   errors: string[];
 }
@@ -73,12 +72,6 @@ describe('sealpost client commands', () => {
     expect(await run(['safety-number', 'alice', '--profile', bob], fromBob)).toBe(0);
     expect(fromAlice.lines[0]).toMatch(/^(\d{5} ){11}\d{5}$/);
     expect(fromBob.lines[0]).toBe(fromAlice.lines[0]);
-  });
-
-  it('is reachable through the sealpost binary\'s dispatch (server/cli.ts)', async () => {
-    const { main } = await import('../../server/cli.js');
-    expect(await main(['safety-number', 'bob', '--profile', alice])).toBe(0);
-    expect(await main(['send', '--help'])).toBe(0);
   });
 
   it('links a second device and lists and removes devices', async () => {
@@ -151,6 +144,13 @@ describe('sealpost client commands', () => {
     const help = capture();
     expect(await run(['listen', '--help'], help)).toBe(0);
     expect(help.lines[0]).toContain('--count');
+    const badFlag = capture();
+    expect(await run(['send', 'bob', 'x', '--profil', alice], badFlag)).toBe(2);
+    expect(badFlag.errors[0]).toContain("sealpost send: Unknown option '--profil'");
+    // After --, --help is text to send, not a request for help.
+    const literal = capture();
+    expect(await run(['send', '--profile', alice, '--', 'bob', '--help'], literal)).toBe(0);
+    expect(JSON.parse(literal.lines[0]!)).toMatchObject({ state: 'stored' });
     const unregistered = capture();
     expect(await run(['send', 'bob', 'x', '--profile', join(root.path, 'nobody')], unregistered)).toBe(1);
     expect(unregistered.errors[0]).toContain('not_registered');

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, FLAGS, loadConfig, serveHelp } from '../../server/config.js';
+import { COMMANDS, commandHelp } from '../../bin/sealpost.js';
+import { ConfigError, FLAGS, loadConfig, redactUrl } from '../../server/config.js';
 import { ERRORS, ERROR_CODES, RelayError, errorAck, errorBody } from '../../server/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 
@@ -85,11 +86,92 @@ describe('config', () => {
     }
   });
 
-  it('documents every flag with its env var and default in --help', () => {
-    const help = serveHelp();
+  it('says which flag was refused, in words', () => {
+    const refusal = (argv: string[], env: Record<string, string> = {}) => {
+      try {
+        loadConfig(argv, env, { db: join(dir, 'y.db') });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`${argv.join(' ')} was accepted`);
+    };
+    expect(refusal(['--nope'])).toBe('unknown flag --nope');
+    expect(refusal(['--no-port'])).toBe('unknown flag --no-port');
+    expect(refusal(['stray'])).toContain('unexpected argument "stray"');
+    expect(refusal(['--port'])).toBe('--port needs a value');
+    expect(refusal(['--host', '--port', '1'])).toBe('--host needs a value');
+    expect(refusal(['--long-polling=yes'])).toContain('--long-polling takes no value');
+    expect(refusal(['--port', 'http'])).toBe('--port: expected a non-negative integer, got "http"');
+    expect(refusal(['--port', '70000'])).toBe('--port: must be ≤ 65535');
+    expect(refusal([], { SEALPOST_MAX_BATCH: '0' })).toBe('SEALPOST_MAX_BATCH: must be ≥ 1');
+    expect(refusal(['--parser', 'default'])).toBe('--parser: expected msgpack or json, got "default"');
+  });
+
+  it('turns switches on and off, a flag winning over its variable', () => {
+    const db = { db: join(dir, 'x.db') };
+    expect(loadConfig(['--long-polling'], {}, db).longPolling).toBe(true);
+    expect(loadConfig([], { SEALPOST_LONG_POLLING: 'yes' }, db).longPolling).toBe(true);
+    expect(loadConfig(['--no-long-polling'], { SEALPOST_LONG_POLLING: 'true' }, db).longPolling).toBe(false);
+    // A flag replaces its variable's list, it does not add to it.
+    expect(loadConfig(['--cors-origin', 'https://a.example'], { SEALPOST_CORS_ORIGIN: 'https://b.example' }, db).corsOrigins).toEqual(['https://a.example']);
+  });
+
+  it('documents every flag with its env var and default in `sealpost serve --help`', async () => {
+    const serve = COMMANDS.find((c) => c.name === 'serve')!;
+    const help = commandHelp(serve, await serve.load());
     for (const f of FLAGS) {
       expect(help).toContain(`--${f.flag}`);
-      expect(help).toContain(f.env);
+      expect(help).toContain(`env ${f.env}`);
     }
+    expect(help).toMatch(/--postgres URL +cluster mode: .*PostgreSQL/);
+    expect(help).toMatch(/--redis URL +cluster mode: .*notice bus/);
+  });
+});
+
+describe('cluster options', () => {
+  const PG = 'postgres://relay:hunter2@db.internal:5432/sealpost';
+  const REDIS = 'rediss://:sesame@bus.internal:6380';
+  const refusal = (argv: string[], env: Record<string, string> = {}) => {
+    try {
+      loadConfig(argv, env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      // The URLs may hold passwords: no error repeats them.
+      expect(message).not.toMatch(/hunter2|sesame/);
+      return message;
+    }
+    throw new Error(`${argv.join(' ')} ${JSON.stringify(env)} was accepted`);
+  };
+
+  it('are off by default and read from flags or SEALPOST_POSTGRES / SEALPOST_REDIS, flags winning', () => {
+    expect(loadConfig([], {}, { db: ':memory:' })).toMatchObject({ postgres: undefined, redis: undefined });
+    expect(loadConfig(['--postgres', PG, '--redis', REDIS])).toMatchObject({ postgres: PG, redis: REDIS });
+    expect(loadConfig([], { SEALPOST_POSTGRES: 'postgresql:///sealpost?host=/run/postgresql', SEALPOST_REDIS: 'redis://127.0.0.1:6379' })).toMatchObject({ postgres: 'postgresql:///sealpost?host=/run/postgresql', redis: 'redis://127.0.0.1:6379' });
+    expect(loadConfig(['--postgres', PG], { SEALPOST_POSTGRES: 'postgres://other/db' }).postgres).toBe(PG);
+    expect(loadConfig(['--postgres=' + PG, '--redis=' + REDIS]).redis).toBe(REDIS);
+  });
+
+  it('refuse a URL of another scheme, or no URL, naming the flag or variable and never the password', () => {
+    expect(refusal(['--postgres', 'mysql://relay:hunter2@db.internal/sealpost'])).toBe('--postgres: expected a postgres:// or postgresql:// URL, got one beginning "mysql://"');
+    expect(refusal([], { SEALPOST_POSTGRES: 'relay:hunter2@db.internal/sealpost' })).toMatch(/^SEALPOST_POSTGRES: expected a postgres:\/\/ or postgresql:\/\/ URL \(the value is not shown/);
+    expect(refusal(['--postgres', PG, '--redis', 'http://:sesame@bus.internal'])).toBe('--redis: expected a redis:// or rediss:// URL, got one beginning "http://"');
+    expect(refusal([], { SEALPOST_POSTGRES: PG, SEALPOST_REDIS: 'sesame' })).toMatch(/^SEALPOST_REDIS: expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(refusal(['--postgres'])).toBe('--postgres needs a value');
+  });
+
+  it('are logged with their passwords replaced', () => {
+    expect(redactUrl(PG)).toBe('postgres://relay:***@db.internal:5432/sealpost');
+    expect(redactUrl(REDIS)).toBe('rediss://:***@bus.internal:6380');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('refuse --redis without --postgres, and --postgres with --db', () => {
+    expect(refusal(['--redis', REDIS])).toBe('--redis needs --postgres: the cluster keeps its data in PostgreSQL');
+    expect(refusal([], { SEALPOST_REDIS: REDIS })).toBe('--redis needs --postgres: the cluster keeps its data in PostgreSQL');
+    expect(refusal(['--postgres', PG, '--db', join(dir, 'z.db')])).toMatch(/^--postgres cannot be used with --db: .*PostgreSQL/);
+    expect(refusal(['--db', join(dir, 'z.db')], { SEALPOST_POSTGRES: PG })).toMatch(/^SEALPOST_POSTGRES cannot be used with --db/);
+    expect(refusal(['--postgres', PG], { SEALPOST_DB: join(dir, 'z.db') })).toMatch(/^--postgres cannot be used with SEALPOST_DB/);
   });
 });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = join(process.cwd(), 'dist/server/cli.js');
+export const CLI = join(process.cwd(), 'dist/bin/sealpost.js');
 
 export interface ChildRelay {
   child: ChildProcess;
