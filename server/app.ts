@@ -31,6 +31,7 @@ import { provisioningRoutes } from './routes/provisioning.js';
 import { retiredVersionRoutes } from './routes/retired-versions.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { staticRoutes } from './routes/static.js';
+import { openCluster } from './cluster/cluster.js';
 import { startSweeper } from './sweeper.js';
 import { storeDecorator } from './store/plugin.js';
 import type { Store } from './store/store.js';
@@ -71,10 +72,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1000, Math.ceil(app.server.headersTimeout / 4));
 
-  const nonces = new NonceCache(config.handshakeSkewMs, config.noncesPerDevice);
+  // Cluster mode: PostgreSQL holds the data and the state every node must share; Redis is the bus.
+  const cluster = config.postgres ? await openCluster(config, app.log) : undefined;
+  if (cluster) app.addHook('onClose', async () => cluster.close());
+  const nonces = cluster?.nonces ?? new NonceCache(config.handshakeSkewMs, config.noncesPerDevice);
   const limits = ratePolicy(config);
-  const nonceFile = noncesPath(config.db);
-  if (nonceFile) {
+  const nonceFile = cluster ? undefined : noncesPath(config.db);
+  if (nonceFile && nonces instanceof NonceCache) {
     const journal = new NonceJournal(nonceFile, nonces, app.log);
     // After the server stopped taking handshakes and requests: nothing is remembered after this.
     app.addHook('onClose', async () => {
@@ -92,7 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics: createMetrics(() => app.store.relayStats()),
     signers: new KeyedBuckets(limits.signedRequests),
     limits,
-    mailbox: new ProvisioningMailbox(),
+    mailbox: cluster?.mailbox ?? new ProvisioningMailbox(),
   });
   installErrorHandlers(app);
   installRawJsonParser(app);
@@ -110,10 +114,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.corsOrigins.length > 0) await app.register(fastifyCors, { origin: [...config.corsOrigins] });
   await app.register(fastifyRateLimit, {
     global: false,
+    // In a cluster the per-IP counters are shared through Redis; while Redis is away each request passes uncounted rather than failing.
+    ...(cluster?.rateLimitRedis ? { redis: cluster.rateLimitRedis, nameSpace: 'sealpost-rate:', skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => new RelayError('rate_limited', `retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
-  await app.register(storeDecorator, { ...(options.store ? { store: options.store } : {}) });
-  await app.register(gatewayPlugin);
+  const store = options.store ?? cluster?.store;
+  await app.register(storeDecorator, { ...(store ? { store } : {}) });
+  await app.register(gatewayPlugin, { ...(cluster ? { bus: cluster.bus, newestSeqs: cluster.newestSeqs } : {}) });
   // Socket handshakes verify their signature against --public-origin's host (gateway/handshake.ts).
   bindRelayConfig(app.io, config);
   await app.register(
@@ -127,7 +134,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(retiredVersionRoutes);
   await app.register(healthRoutes);
   await app.register(staticRoutes);
-  startSweeper(app);
+  startSweeper(app, cluster ? (now) => cluster.sweep(now) : undefined);
   await app.ready();
   return app;
 }

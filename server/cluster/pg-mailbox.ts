@@ -43,7 +43,7 @@ export class PgMailbox implements LinkMailbox {
     const outcome = await this.db.transaction(async (tx): Promise<PutOutcome> => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUT_LOCK]);
       await tx.query('DELETE FROM link_blobs WHERE expires_at <= $1', [now]);
-      const usage = (await tx.query(USAGE, [deviceId])).rows[0] ?? {};
+      const usage = (await tx.query(USAGE, [deviceId]))[0] ?? {};
       const n = (key: string): number => Number(usage[key] ?? 0);
       if (n('id_blobs') >= this.limits.maxBlobsPerId) return 'id_full';
       if (n('blobs') + 1 > this.limits.maxBlobs || n('bytes') + body.length > this.limits.maxBytes) return 'full';
@@ -59,7 +59,7 @@ export class PgMailbox implements LinkMailbox {
       'WITH taken AS (DELETE FROM link_blobs WHERE device_id = $1 RETURNING id, body, expires_at) SELECT body FROM taken WHERE expires_at > $2 ORDER BY id',
       [deviceId, now],
     );
-    return claimed.rows.map((row) => String(row.body));
+    return claimed.map((row) => String(row.body));
   }
 
   async sweep(now = Date.now()): Promise<number> {
@@ -68,6 +68,7 @@ export class PgMailbox implements LinkMailbox {
       if (live.length === 0) this.#byAddress.delete(address);
       else this.#byAddress.set(address, live);
     }
-    return (await this.db.query('DELETE FROM link_blobs WHERE expires_at <= $1', [now])).rowCount ?? 0;
+    const [swept] = await this.db.query('WITH gone AS (DELETE FROM link_blobs WHERE expires_at <= $1 RETURNING 1) SELECT count(*) AS n FROM gone', [now]);
+    return Number(swept?.n ?? 0);
   }
 }

@@ -28,12 +28,13 @@ export class PgNonces implements NonceRegistry {
   async remember(signer: string, nonce: string, now = Date.now()): Promise<RememberOutcome> {
     // A timestamp may be up to one window in the future, so the nonce is kept for two.
     const inserted = await this.db.query(REMEMBER, [signer, nonce, now + 2 * this.windowMs, now, this.perSigner]);
-    if ((inserted.rowCount ?? 0) > 0) return 'fresh';
+    if (inserted.length > 0) return 'fresh';
     const seen = await this.db.query(SEEN, [signer, nonce, now]);
-    return (seen.rowCount ?? 0) > 0 ? 'replayed' : 'over_cap';
+    return seen.length > 0 ? 'replayed' : 'over_cap';
   }
 
   async sweep(now = Date.now()): Promise<number> {
-    return (await this.db.query('DELETE FROM nonces WHERE expires_at <= $1', [now])).rowCount ?? 0;
+    const [swept] = await this.db.query('WITH gone AS (DELETE FROM nonces WHERE expires_at <= $1 RETURNING 1) SELECT count(*) AS n FROM gone', [now]);
+    return Number(swept?.n ?? 0);
   }
 }

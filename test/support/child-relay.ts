@@ -30,9 +30,10 @@ export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:server\` first (\`npm test\` builds before testing)`);
 }
 
-export function spawnRelay(db: string, extra: string[] = []): Promise<ChildRelay> {
+/** `db` undefined: no SQLite file (a cluster node, given --postgres in `extra`). */
+export function spawnRelay(db: string | undefined, extra: string[] = []): Promise<ChildRelay> {
   assertBuilt();
-  const args = [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--static-dir', join(tmpdir(), 'sealpost-no-client'), ...LOOSE_LIMITS, ...extra];
+  const args = [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...(db === undefined ? [] : ['--db', db]), '--static-dir', join(tmpdir(), 'sealpost-no-client'), ...LOOSE_LIMITS, ...extra];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
