@@ -61,6 +61,7 @@ export class RedisBus implements NoticeBus {
   readonly #wanted = new Set<string>();
   #healthy = false;
   #wasDown = false;
+  #closed = false;
   #noticeListeners: ((deviceId: string, notice: Notice) => void)[] = [];
   #recoveredListeners: (() => void)[] = [];
 
@@ -71,15 +72,19 @@ export class RedisBus implements NoticeBus {
     this.#subscriber = new Redis(url, { ...connection, autoResubscribe: false });
     for (const client of [this.#publisher, this.#subscriber]) {
       // ioredis reconnects by itself; an 'error' without a listener would crash the process.
-      client.on('error', (error: Error) => options.onState?.('down', error));
+      client.on('error', (error: Error) => {
+        if (!this.#closed) options.onState?.('down', error);
+      });
     }
     this.#subscriber.on('close', () => {
+      if (this.#closed) return;
       if (this.#healthy) options.onState?.('down');
       this.#healthy = false;
       this.#wasDown = true;
     });
     this.#subscriber.on('ready', () => {
       void this.#resubscribe().then(() => {
+        if (this.#closed) return;
         this.#healthy = true;
         options.onState?.('up');
         if (this.#wasDown) for (const listener of this.#recoveredListeners) listener();
@@ -115,6 +120,8 @@ export class RedisBus implements NoticeBus {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#healthy = false;
     this.#publisher.disconnect();
     this.#subscriber.disconnect();
   }

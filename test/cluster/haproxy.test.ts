@@ -4,6 +4,7 @@
  * sticky sessions, messages cross nodes, and the relay counts the client's address, not HAProxy's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,21 @@ function documentedConfig(): string {
   const block = /<!-- haproxy\.cfg begin -->\n```\n([\s\S]*?)```\n<!-- haproxy\.cfg end -->/.exec(doc);
   if (!block?.[1]) throw new Error('docs/cluster.md has no haproxy.cfg block');
   return block[1];
+}
+
+/**
+ * A PUT from a given loopback source address: HAProxy's own address (127.0.0.1) is the trusted
+ * proxy, so the client must come from another one for its forged header to be the test's point.
+ */
+function putFrom(localAddress: string, path: string, headers: Record<string, string>, body: string, base = url): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${base}${path}`, { method: 'PUT', localAddress, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
 }
 
 let cluster: TestCluster;
@@ -74,7 +90,14 @@ describe('the documented HAProxy configuration in front of three nodes', () => {
     // Several sockets per device: leastconn spreads them over the nodes.
     const senders = await Promise.all(Array.from({ length: 3 }, () => connectDevice(url, alice.devices[0]!)));
     let inbox: Inbox | undefined;
-    const reader = await connectDevice(url, bob.devices[0]!, (s) => (inbox = new Inbox(s)));
+    // Acknowledges as the SDK does: a page read from the store waits for its ack.
+    const reader = await connectDevice(url, bob.devices[0]!, (s) => {
+      inbox = new Inbox(s);
+      s.on('envelopes', (batch) => {
+        const last = batch.at(-1)?.seq;
+        if (last !== undefined) s.emit('ack', { upTo: last }, () => undefined);
+      });
+    });
     const spread = await Promise.all(cluster.nodes.map(async (node) => (await node.app.io.fetchSockets()).length));
     expect(spread.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
     for (const [i, s] of senders.entries()) expect((await send(s, envelopeTo(bob.devices[0]!, `via ${i}`))).ok).toBe(true);
@@ -89,15 +112,21 @@ describe('the documented HAProxy configuration in front of three nodes', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i += 1) {
       const target = (await makeAccount()).devices[0]!.id;
-      const response = await fetch(`${url}/v2/provisioning/${target}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i}` },
-        body: JSON.stringify({ body: 'AAAA' }),
-      });
-      statuses.push(response.status);
+      statuses.push(await putFrom('127.0.0.2', `/v2/provisioning/${target}`, { 'x-forwarded-for': `203.0.113.${i}` }, JSON.stringify({ body: 'AAAA' })));
     }
     // The suite's two registrations and these puts share one budget of IP_LIMIT requests a minute.
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 204).length).toBeLessThanOrEqual(IP_LIMIT);
+  });
+
+  it('shares the per-IP counters between nodes: requests spread evenly over three nodes meet one budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const target = (await makeAccount()).devices[0]!.id;
+      statuses.push(await putFrom('127.0.0.3', `/v2/provisioning/${target}`, {}, JSON.stringify({ body: 'AAAA' }), cluster.nodes[i % 3]!.url));
+    }
+    // Four requests per node: under each node's own budget of IP_LIMIT, over the shared one.
+    expect(statuses.filter((s) => s === 204)).toHaveLength(IP_LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(12 - IP_LIMIT);
   });
 });
