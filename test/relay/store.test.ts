@@ -1,4 +1,7 @@
-/** SQLite store: migrations step by step, hot queries on their indexes, durability ordering. */
+/**
+ * SQLite store: migrations step by step, hot queries on their indexes, durability ordering, and
+ * what survives a reopen. Behaviour every Store shares is in store-contract.test.ts.
+ */
 import { existsSync, fdatasyncSync, fstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,23 +208,6 @@ describe('SqliteStore', () => {
     return { store, deviceId: device.deviceId };
   };
 
-  it('numbers each device queue, never reuses a sequence number, and counts bytes', async () => {
-    const store = new SqliteStore(file());
-    const device = someDevice('d'.repeat(43), 'someone');
-    expect(await store.createAccount(someAccount('someone', device.deviceId), device, [])).toBe(true);
-    const limits = { maxEnvelopes: 10, maxBytes: 1000 };
-    const item = (id: string) => ({ to: device.deviceId, id, body: new Uint8Array(10), expiresAt: Date.now() + 10_000 });
-    const first = await store.enqueue([item('a'), item('b'), item('a')], limits);
-    expect(first).toEqual([{ status: 'stored', seq: 1 }, { status: 'stored', seq: 2 }, { status: 'duplicate' }]);
-    expect(await store.queueStats(device.deviceId)).toEqual({ envelopes: 2, bytes: 20 });
-    expect(await store.ackUpTo(device.deviceId, 2)).toBe(2);
-    expect(await store.enqueue([item('c')], limits)).toEqual([{ status: 'stored', seq: 3 }]);
-    expect(await store.queueStats(device.deviceId)).toEqual({ envelopes: 1, bytes: 10 });
-    expect(await store.enqueue([{ ...item('z'), to: 'nobody' }], limits)).toEqual([{ status: 'unknown_device' }]);
-    expect(await store.isWritable()).toBe(true);
-    await store.close();
-  });
-
   it('never reuses a sequence number after the process dies, even with the queue empty', async () => {
     const path = file();
     const { store, deviceId } = await withDevice(path, 'fay');
@@ -240,16 +226,6 @@ describe('SqliteStore', () => {
     expect(next).toMatchObject({ status: 'stored' });
     expect(next!.status === 'stored' && next!.seq).toBeGreaterThan(Math.max(...seqs));
     await reopened.close();
-    await store.close();
-  });
-
-  it('reports a duplicate without using a number or quota, also when the queue is full', async () => {
-    const { store, deviceId } = await withDevice(file(), 'gus');
-    const full = { maxEnvelopes: 2, maxBytes: 1000 };
-    expect(await store.enqueue([item(deviceId, 'a'), item(deviceId, 'b')], full)).toEqual([{ status: 'stored', seq: 1 }, { status: 'stored', seq: 2 }]);
-    expect(await store.enqueue([item(deviceId, 'a'), item(deviceId, 'c')], full)).toEqual([{ status: 'duplicate' }, { status: 'quota_exceeded' }]);
-    expect(await store.enqueue([item(deviceId, 'b'), item(deviceId, 'c')], limits)).toEqual([{ status: 'duplicate' }, { status: 'stored', seq: 3 }]);
-    expect(await store.queueStats(deviceId)).toEqual({ envelopes: 3, bytes: 30 });
     await store.close();
   });
 

@@ -1,0 +1,127 @@
+/**
+ * Numbered schema migrations of the PostgreSQL store, applied in order, each in its own
+ * transaction that also records it in `schema_migrations`. Never edit a released migration:
+ * add one. Several relay processes may start at once against one database: every step holds a
+ * transaction-scoped advisory lock and re-reads the applied version under it, so each migration
+ * runs exactly once and a process that waited finds nothing left to do.
+ *
+ * The tables hold what the SQLite store holds (DESIGN.md "What the relay stores") — no sender,
+ * no IP address, no timestamp other than an envelope's expiry.
+ */
+import type { PgPool } from './pool.js';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'accounts and devices',
+    sql: `
+      CREATE TABLE accounts (
+        handle       text PRIMARY KEY,
+        identity_key text NOT NULL,
+        -- The latest signed device list as JSON text: jsonb would reorder its keys.
+        device_list  text NOT NULL
+      );
+      CREATE TABLE devices (
+        device_id      text PRIMARY KEY,
+        handle         text NOT NULL REFERENCES accounts(handle) ON DELETE CASCADE,
+        spk_key_id     bigint NOT NULL, -- key ids go up to 2^32 - 1
+        spk_public_key text NOT NULL,
+        spk_signature  text NOT NULL,
+        -- The queue's bookkeeping, changed only by a transaction that holds this row's lock: the
+        -- next sequence number (never reused, so "ack up to N" never deletes a later envelope)
+        -- and the totals the quotas and the metrics read without scanning the queue.
+        next_seq       bigint NOT NULL DEFAULT 1,
+        queue_count    integer NOT NULL DEFAULT 0,
+        queue_bytes    bigint NOT NULL DEFAULT 0
+      );
+      CREATE INDEX devices_by_handle ON devices (handle);`,
+  },
+  {
+    version: 2,
+    name: 'one-time prekeys',
+    sql: `
+      CREATE TABLE one_time_prekeys (
+        inserted   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- the oldest key goes first
+        device_id  text NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+        key_id     bigint NOT NULL,
+        public_key text NOT NULL,
+        UNIQUE (device_id, key_id)
+      );
+      CREATE INDEX one_time_prekeys_by_device ON one_time_prekeys (device_id, inserted);`,
+  },
+  {
+    version: 3,
+    name: 'envelope queue',
+    sql: `
+      CREATE TABLE queue (
+        device_id   text NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+        seq         bigint NOT NULL,
+        envelope_id text NOT NULL,
+        body        bytea NOT NULL,
+        size        integer NOT NULL,
+        expires_at  bigint NOT NULL, -- milliseconds since the epoch
+        PRIMARY KEY (device_id, seq),
+        UNIQUE (device_id, envelope_id)
+      );
+      -- Sealed bodies are random bytes: compressing them only costs CPU.
+      ALTER TABLE queue ALTER COLUMN body SET STORAGE EXTERNAL;
+      CREATE INDEX queue_by_expiry ON queue (expires_at);`,
+  },
+  {
+    version: 4,
+    name: 'state shared by cluster nodes: nonces and link blobs',
+    sql: `
+      -- Handshake and signed-request nonces (server/cluster/pg-nonces.ts): a replay to any node is refused.
+      CREATE TABLE nonces (
+        signer     text NOT NULL,
+        nonce      text NOT NULL,
+        expires_at bigint NOT NULL, -- milliseconds since the epoch
+        PRIMARY KEY (signer, nonce)
+      );
+      CREATE INDEX nonces_by_expiry ON nonces (expires_at);
+      -- Link blobs sealed to a device being linked (server/cluster/pg-mailbox.ts); no address is stored.
+      CREATE TABLE link_blobs (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        device_id  text NOT NULL,
+        body       text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX link_blobs_by_device ON link_blobs (device_id, id);
+      CREATE INDEX link_blobs_by_expiry ON link_blobs (expires_at);`,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+/** Any constant: what matters is that every relay process takes the same one. */
+const MIGRATION_LOCK = 0x5ea1_9057;
+
+/**
+ * Applies every migration newer than the database's, one transaction each; refuses a database
+ * written by a newer relay. Returns the version the database is at.
+ */
+export async function migrate(pool: PgPool, migrations: readonly PgMigration[] = MIGRATIONS): Promise<number> {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  const latest = ordered.at(-1)?.version ?? 0;
+  for (;;) {
+    const step = await pool.transaction(async (client): Promise<{ done: number } | { applied: number }> => {
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL)');
+      const { rows } = await client.query<{ version: number }>('SELECT COALESCE(max(version), 0) AS version FROM schema_migrations');
+      const current = rows[0]?.version ?? 0;
+      if (current > latest) throw new Error(`database schema version ${current} is newer than this relay (${latest}); upgrade the relay`);
+      const next = ordered.find((m) => m.version > current);
+      if (!next) return { done: current };
+      await client.query(next.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [next.version, next.name]);
+      return { applied: next.version };
+    });
+    if ('done' in step) return step.done;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * What only the PostgreSQL store has to show (the shared behaviour is store-contract.test.ts):
+ * sessions that commit synchronously, several relay processes (each with its own pool)
+ * numbering one device's queue at once, and PostgreSQL going away and coming back under an open
+ * store.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgPool } from '../../server/store/postgres/pool.js';
+import { PostgresStore } from '../../server/store/postgres/postgres-store.js';
+import { StoreUnavailableError, type EnqueueItem, type EnqueueOutcome } from '../../server/store/store.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { someAccount, someDevice, someList } from '../support/store-records.js';
+
+let cluster: TestPostgres;
+beforeAll(async () => {
+  cluster = await startTestPostgres();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const [A, B] = ['a', 'b'].map((c) => c.repeat(43)) as [string, string];
+const roomy = { maxEnvelopes: 10_000, maxBytes: 1e8 };
+const item = (to: string, id: string): EnqueueItem => ({ to, id, body: new Uint8Array(10), expiresAt: Date.now() + 60_000 });
+const seqOf = (o: EnqueueOutcome): number => (o.status === 'stored' ? o.seq : NaN);
+const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('sessions', () => {
+  it('commit synchronously whatever the database default says, keeping the options the URL gives', async () => {
+    const url = await cluster.createDatabase();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
+    await admin.end();
+    const settings = "SELECT current_setting('synchronous_commit') AS commit, current_setting('application_name') AS name";
+    const plain = new pg.Client({ connectionString: `${url}?application_name=plain` });
+    await plain.connect();
+    expect((await plain.query(settings)).rows).toEqual([{ commit: 'off', name: 'plain' }]);
+    await plain.end();
+    const pool = new PgPool(`${url}?options=${encodeURIComponent('-c application_name=node-7')}`);
+    expect(await pool.query({ text: settings })).toEqual([{ commit: 'on', name: 'node-7' }]);
+    await pool.end();
+  });
+});
+
+describe('several processes at once', () => {
+  it('numbers one device contiguously from three pools, commits in sequence order, and never deadlocks', async () => {
+    const url = await cluster.createDatabase();
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url, { maxConnections: 4 })));
+    const [first] = stores as [PostgresStore];
+    expect(await first.createAccount(someAccount('ann', A), someDevice(A, 'ann'), [])).toBe(true);
+    expect(await first.addDevice(someDevice(B, 'ann'), [], someList('ann', [A, B], 2), 6)).toMatchObject({ status: 'added' });
+
+    // A reader polling all along: commit order = sequence order means every page it reads is
+    // 1..k with no hole, however the writers' transactions interleave.
+    let writing = true;
+    const holes: number[][] = [];
+    const reader = (async () => {
+      while (writing) {
+        const seqs = (await first.readQueue(A, 0, 10_000, Date.now())).map((e) => e.seq);
+        if (seqs.some((seq, i) => seq !== i + 1)) holes.push(seqs);
+      }
+    })();
+    // Batches name the two devices in both orders: locks taken in id order cannot deadlock.
+    const PER_STORE = 40;
+    const batches = stores.flatMap((store, s) =>
+      Array.from({ length: PER_STORE }, (_, i) => {
+        const pair = [item(A, `${s}-${i}`), item(B, `${s}-${i}`)];
+        return { store, items: i % 2 ? pair : pair.reverse() };
+      }),
+    );
+    const outcomes = await Promise.all(batches.map((b) => b.store.enqueue(b.items, roomy))).finally(() => (writing = false));
+    await reader;
+
+    const total = stores.length * PER_STORE;
+    const seqsOf = (deviceId: string) => batches.flatMap((b, k) => b.items.flatMap((it, j) => (it.to === deviceId ? [seqOf(outcomes[k]![j]!)] : [])));
+    expect(seqsOf(A).sort((x, y) => x - y)).toEqual(oneToN(total));
+    expect(seqsOf(B).sort((x, y) => x - y)).toEqual(oneToN(total));
+    expect((await first.readQueue(A, 0, 10_000, Date.now())).map((e) => e.seq)).toEqual(oneToN(total));
+    expect(holes).toEqual([]);
+    expect(await first.queueStats(A)).toEqual({ envelopes: total, bytes: 10 * total });
+    // The next number continues where the three processes left off.
+    expect(await stores[2]!.enqueue([item(A, 'last')], roomy)).toEqual([{ status: 'stored', seq: total + 1 }]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});
+
+describe('PostgreSQL going away', () => {
+  const PASSWORD = 'hunter2-do-not-print';
+  const withPassword = (url: string) => url.replace('postgres@', `postgres:${PASSWORD}@`);
+  const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+  function expectUnavailable(error: unknown): void {
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    const { code, message, cause } = error as StoreUnavailableError;
+    expect(code).toBe('unavailable');
+    expect(message).toMatch(/^PostgreSQL is unavailable \(.+\); try again later$/);
+    expect(`${message} ${String(cause)} ${JSON.stringify(cause)}`).not.toContain(PASSWORD);
+  }
+
+  it('refuses with unavailable while PostgreSQL is down and works again once it is back, without reopening', async () => {
+    const url = withPassword(await cluster.createDatabase());
+    const store = await PostgresStore.open(url);
+    expect(await store.createAccount(someAccount('ann', A), someDevice(A, 'ann'), [{ keyId: 1, publicKey: 'p' }])).toBe(true);
+    expect(await store.enqueue([item(A, 'before')], roomy)).toEqual([{ status: 'stored', seq: 1 }]);
+
+    // Three enqueues in flight when the server goes: each waits, inside its transaction, for the
+    // device row that another session holds locked.
+    const holder = new pg.Client({ connectionString: url });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM devices WHERE device_id = $1 FOR UPDATE', [A]);
+    const inFlight = [1, 2, 3].map((i) => refusal(store.enqueue([item(A, `held-${i}`)], roomy)));
+    const waiting = async () => {
+      // pg_stat_activity is read once per transaction unless the snapshot is cleared.
+      await holder.query('SELECT pg_stat_clear_snapshot()');
+      return Number((await holder.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n);
+    };
+    await expect.poll(waiting).toBe(3);
+
+    await cluster.stopPostgres();
+    try {
+      const attempts = [
+        store.enqueue([item(A, 'during')], roomy),
+        store.readQueue(A, 0, 10, Date.now()),
+        store.ackUpTo(A, 1),
+        store.getAccount('ann'),
+        store.claimBundle(A),
+        store.publishDeviceList('ann', someList('ann', [A], 2)),
+        store.relayStats(),
+        store.isWritable(),
+        PostgresStore.open(url),
+      ];
+      for (const error of await Promise.all([...inFlight, ...attempts.map(refusal)])) expectUnavailable(error);
+    } finally {
+      await cluster.startPostgres();
+    }
+
+    expect(await store.isWritable()).toBe(true);
+    // Nothing refused above was half-written: the next number is 2, the prekey is still there.
+    // (Had a connection's 'error' event gone unheard when the server left, the process had died.)
+    expect(await store.enqueue([item(A, 'after')], roomy)).toEqual([{ status: 'stored', seq: 2 }]);
+    expect((await store.readQueue(A, 0, 10, Date.now())).map((e) => e.id)).toEqual(['before', 'after']);
+    expect((await store.claimBundle(A))?.oneTimePrekey).toEqual({ keyId: 1, publicKey: 'p' });
+    await store.close();
+  });
+
+  it('says what is wrong with a URL without repeating it', async () => {
+    const error = await refusal(PostgresStore.open(`postgres://postgres:${PASSWORD}@[not-a-host/db`));
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe('the PostgreSQL URL is not a valid postgres:// URL');
+    expect((error as Error).cause).toBeUndefined();
+    expect(((await refusal(PostgresStore.open('mysql://localhost/db'))) as Error).message).toMatch(/must start with postgres:\/\//);
+  });
+});
