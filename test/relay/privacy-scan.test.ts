@@ -1,10 +1,11 @@
 /**
  * The privacy scan (test/support/privacy-scan.ts) can fail: it finds a needle a real relay wrote
  * into its queue log, needles planted in a WAL file and other files in every encoding, in a
- * PostgreSQL dump and in every kind of Redis key — and a walk that finds no database or no
- * queue-log file fails by itself.
+ * PostgreSQL dump (test/support/postgres.ts) and in every kind of Redis key — and a walk that
+ * finds no database or no queue-log file fails by itself.
  */
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { makeAccount, randomId, registerAll } from '../support/identity.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { dataDirSources, expectNoNeedles, relaySources, scanForNeedles, storedBodies, type ScanReport } from '../support/privacy-scan.js';
 import { startRedis, type RedisHandle } from '../support/redis.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
@@ -20,9 +22,11 @@ const NEEDLE = 'PRIVACY-SCAN-NEEDLE-4b1e';
 const dirs: string[] = [];
 let relay: RelayHandle | undefined;
 let redis: RedisHandle | undefined;
+let postgres: TestPostgres | undefined;
 afterAll(async () => {
   await relay?.close();
   await redis?.stop();
+  await postgres?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,6 +99,34 @@ describe('the privacy scan', () => {
     // A shared directory is never walked, and a needle too short to search encoded is refused.
     await expect(scanForNeedles({ dataDir: tmpdir() }, [NEEDLE])).rejects.toThrow(/refusing to walk/);
     await expect(scanForNeedles({ captured: { x: '' } }, ['alice'])).rejects.toThrow(/at least 6/);
+  });
+
+  it('finds a needle in a PostgreSQL dump: text as is, bytea as hex, jsonb escaped', async () => {
+    postgres = await startTestPostgres();
+    const url = await postgres.createDatabase('privacy_scan');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE clean (id int, body bytea)');
+      await client.query('INSERT INTO clean VALUES (1, $1)', [randomBytes(64)]);
+      const clean = await expectNoNeedles({ postgresUrl: url }, [NEEDLE]);
+      expect(clean.scanned).toEqual(['pg_dump privacy_scan (1 tables)']);
+
+      const quoted = `say "${NEEDLE}"`;
+      await client.query('CREATE TABLE envelopes (id text, body bytea, note text, meta jsonb)');
+      await client.query('INSERT INTO envelopes VALUES ($1, $2, NULL, NULL)', ['e1', Buffer.from(`..${NEEDLE}..`)]);
+      await client.query('INSERT INTO envelopes VALUES ($1, NULL, $2, NULL)', ['e2', `a note with ${NEEDLE} in it`]);
+      await client.query('INSERT INTO envelopes VALUES ($1, NULL, NULL, $2)', ['e3', JSON.stringify({ q: quoted })]);
+      const report = await scanForNeedles({ postgresUrl: url }, [NEEDLE, { name: 'quoted', bytes: quoted }]);
+      expect(report.hits.map((hit) => `${hit.needle === NEEDLE ? 'needle' : hit.needle} ${hit.encoding} ${hit.where}`).sort()).toEqual([
+        'needle hex pg_dump privacy_scan table public.envelopes',
+        'needle utf8 pg_dump privacy_scan table public.envelopes',
+        'quoted json pg_dump privacy_scan table public.envelopes',
+      ]);
+      await expect(expectNoNeedles({ postgresUrl: url }, [NEEDLE])).rejects.toThrow(/as hex in pg_dump privacy_scan table public\.envelopes/);
+    } finally {
+      await client.end();
+    }
   });
 
   it('finds a needle in every kind of Redis key, and in key names', async () => {

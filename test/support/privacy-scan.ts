@@ -107,14 +107,8 @@ export async function scanForNeedles(sources: ScanSources, needleInputs: readonl
     }
   };
 
-  const files = new Set<string>();
-  if (sources.dataDir !== undefined) {
-    const walked = walk(sources.dataDir);
-    expectWalkCovers(sources.dataDir, walked, sources.required);
-    for (const file of walked) files.add(file);
-  }
-  for (const file of sources.files ?? []) files.add(resolve(file));
-  for (const file of files) {
+  const walked = sources.dataDir === undefined ? [] : walk(sources.dataDir);
+  for (const file of new Set([...walked, ...(sources.files ?? []).map((f) => resolve(f))])) {
     let data: Buffer;
     try {
       data = readFileSync(file);
@@ -126,6 +120,8 @@ export async function scanForNeedles(sources: ScanSources, needleInputs: readonl
     scanned.push(file);
     search(data, file);
   }
+  // Checked against the files actually read, so a walk that missed them fails.
+  if (sources.dataDir !== undefined) expectWalkCovers(sources.dataDir, walked.filter((file) => scanned.includes(file)), sources.required);
 
   for (const [name, value] of Object.entries(sources.captured ?? {})) {
     const data = typeof value === 'string' ? Buffer.from(value) : isBytes(value) ? Buffer.from(value) : Buffer.from(value.join('\n'));
@@ -251,13 +247,17 @@ function expectWalkCovers(dir: string, walked: readonly string[], required: Scan
   }
 }
 
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
 async function pgDump(url: string): Promise<{ data: Buffer; tables: number; tableAt(offset: number): string }> {
   const { stdout } = await promisify(execFile)('pg_dump', ['--data-only', '--format=plain', '--no-password', `--dbname=${url}`], {
     encoding: 'buffer',
     maxBuffer: 1024 ** 3,
     env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
   });
-  const data = stdout as Buffer;
+  // COPY's text format escapes backslashes and control characters in every value (jsonb's
+  // quotes come out as \\"): searched with those undone, so text looks as it was stored.
+  const data = Buffer.from((stdout as Buffer).toString('latin1').replace(/\\([\\bfnrtv])/g, (_, c: string) => COPY_ESCAPES[c] ?? c), 'latin1');
   // Plain dumps hold each table's rows after a `COPY <table> (…) FROM stdin;` line.
   const copies: Array<{ at: number; table: string }> = [];
   for (const match of data.toString('latin1').matchAll(/^COPY (\S+) /gm)) copies.push({ at: match.index, table: match[1]! });
