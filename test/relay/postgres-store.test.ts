@@ -147,6 +147,19 @@ describe('PostgreSQL going away', () => {
     await store.close();
   });
 
+  it('tells a lost, refused or full server from a failure, and masks the password', async () => {
+    const pool = new PgPool(`postgres://postgres:${PASSWORD}@127.0.0.1:1/db`);
+    const refused = Object.assign(new AggregateError([], ''), { code: 'ECONNREFUSED' });
+    expect(pool.translate(refused)).toMatchObject({ code: 'unavailable', message: 'PostgreSQL is unavailable (ECONNREFUSED); try again later' });
+    expectUnavailable(pool.translate(Object.assign(new Error(`getaddrinfo ENOTFOUND ${PASSWORD}@db`), { code: 'ENOTFOUND' })));
+    expectUnavailable(pool.translate(Object.assign(new pg.DatabaseError('could not extend file: No space left on device', 0, 'error'), { code: '53100' })));
+    const taken = Object.assign(new pg.DatabaseError('duplicate key value violates unique constraint', 0, 'error'), { code: '23505' });
+    const bug = new TypeError('x is undefined');
+    expect(pool.translate(taken)).toBe(taken);
+    expect(pool.translate(bug)).toBe(bug);
+    await pool.end();
+  });
+
   it('says what is wrong with a URL without repeating it', async () => {
     const error = await refusal(PostgresStore.open(`postgres://postgres:${PASSWORD}@[not-a-host/db`));
     expect(error).toBeInstanceOf(Error);

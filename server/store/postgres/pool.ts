@@ -6,7 +6,7 @@
  * The pool mends itself: a connection that fails is destroyed rather than returned, an idle one
  * that PostgreSQL closes is dropped, and the next query opens a new connection. So a restarted or
  * failed-over server is used again without reopening the store. No message built here contains
- * the URL; a stray copy of its password in a driver message is masked as well.
+ * the URL; a stray copy of its password in a driver error is masked, and that error not chained.
  */
 import pg from 'pg';
 import { StoreUnavailableError } from '../store.js';
@@ -85,12 +85,21 @@ export class PgPool {
   /** `error` as thrown to callers: StoreUnavailableError when PostgreSQL cannot be reached now. */
   translate(error: unknown): unknown {
     if (error instanceof StoreUnavailableError || !isUnavailable(error)) return error;
-    const reason = this.#mask(error instanceof Error ? error.message : String(error));
-    return new StoreUnavailableError(`PostgreSQL is unavailable (${reason}); try again later`, { cause: error });
+    const cause = error as Error;
+    // A connection tried on several addresses fails with an AggregateError whose message is empty.
+    const reason = this.#mask(cause.message || String((cause as { code?: unknown }).code));
+    // A driver error that repeats the password (a mistyped URL can put it in the host name) is
+    // not chained: loggers print causes with their fields.
+    return new StoreUnavailableError(`PostgreSQL is unavailable (${reason}); try again later`, this.#mentionsPassword(cause) ? undefined : { cause });
   }
 
   #mask(text: string): string {
     return this.#password ? text.split(this.#password).join('***') : text;
+  }
+
+  #mentionsPassword(error: Error): boolean {
+    const texts = [error.message, error.stack ?? '', ...Object.values(error).filter((v): v is string => typeof v === 'string')];
+    return this.#password !== '' && texts.some((text) => text.includes(this.#password));
   }
 
   /** One statement, outside any transaction (atomic on its own). */
