@@ -21,7 +21,7 @@ import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
 import { bindRelayConfig, hostGuardPlugin, startupWarnings } from './http/public-origin.js';
 import { ratePolicy } from './limits/rate-policy.js';
-import { KeyedBuckets } from './limits/token-bucket.js';
+import { localBuckets } from './limits/token-bucket.js';
 import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from '../protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -77,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (cluster) app.addHook('onClose', async () => cluster.close());
   const nonces = cluster?.nonces ?? new NonceCache(config.handshakeSkewMs, config.noncesPerDevice);
   const limits = ratePolicy(config);
+  const buckets = cluster?.buckets ?? localBuckets;
   const nonceFile = cluster ? undefined : noncesPath(config.db);
   if (nonceFile && nonces instanceof NonceCache) {
     const journal = new NonceJournal(nonceFile, nonces, app.log);
@@ -94,7 +95,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     nonces,
     // The store plugin registers later; a scrape reads app.store lazily.
     metrics: createMetrics(() => app.store.relayStats()),
-    signers: new KeyedBuckets(limits.signedRequests),
+    signers: buckets('signed-requests', limits.signedRequests),
+    buckets,
     limits,
     mailbox: cluster?.mailbox ?? new ProvisioningMailbox(),
   });

@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import type { Delivery } from './delivery/delivery.js';
 import type { NonceRegistry } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
-import type { KeyedBuckets } from './limits/token-bucket.js';
+import type { Buckets, BucketsFactory } from './limits/token-bucket.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
 import type { LinkMailbox } from './routes/provisioning-mailbox.js';
@@ -18,7 +18,9 @@ export interface RelayContext {
   /** Nonces of signed HTTP requests and handshakes, per signer (prefixed so the two never collide). */
   nonces: NonceRegistry;
   /** Signed requests per signing key (token buckets; signed-request.ts). */
-  signers: KeyedBuckets;
+  signers: Buckets;
+  /** Token buckets keyed to who asks: this process's memory, or Redis shared by a cluster's nodes. */
+  buckets: BucketsFactory;
   metrics: RelayMetrics;
   /** Per-IP and per-socket limits, shared by routes (@fastify/rate-limit) and the gateway. */
   limits: RatePolicy;

@@ -4,16 +4,18 @@
  * (server/store/postgres/), and the state one process would keep in memory that must hold across
  * nodes: handshake and request nonces (a replay to another node is still a replay) and the link
  * mailbox (a blob put through one node is claimed through another). Redis is only the notice bus
- * between nodes (redis-bus.ts) and the shared counters of the HTTP rate limits; with Redis down
- * sends still succeed and delivery goes on by reading the store.
+ * between nodes (redis-bus.ts) and the shared counters of the rate limits (per-IP routes, and the
+ * token buckets keyed to who asks: redis-buckets.ts); with Redis down sends still succeed,
+ * delivery goes on by reading the store, and each node counts alone.
  *
- * Limits counted by the gateway itself (sockets per IP, event and per-pair rates, failed
- * handshakes) stay per node: see docs/self-hosting.md "Cluster".
+ * Limits counted by the gateway per connection (sockets and unauthenticated connections per IP,
+ * event rates per socket, per-pair and inbound budgets) stay per node: see docs/cluster.md.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { localBuckets, type BucketsFactory } from '../limits/token-bucket.js';
 import type { NoticeBus } from '../delivery/notice-bus.js';
 import { SoloBus } from '../delivery/notice-bus.js';
 import { PgPool } from '../store/postgres/pool.js';
@@ -21,6 +23,7 @@ import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { PgMailbox } from './pg-mailbox.js';
 import { PgNonces } from './pg-nonces.js';
 import type { Queryable, Rows } from './queryable.js';
+import { redisBuckets } from './redis-buckets.js';
 import { RedisBus } from './redis-bus.js';
 
 export interface ClusterParts {
@@ -32,6 +35,8 @@ export interface ClusterParts {
   newestSeqs: (deviceIds: readonly string[]) => Promise<Map<string, number>>;
   /** Shared counters for @fastify/rate-limit; undefined without Redis (then each node counts alone). */
   rateLimitRedis: Redis | undefined;
+  /** Token buckets keyed to who asks, shared through Redis (or this node's own without Redis). */
+  buckets: BucketsFactory;
   /** Deletes expired nonces and link blobs (with the envelope sweeper). */
   sweep(now: number): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +78,7 @@ export async function openCluster(config: Config, log: FastifyBaseLogger): Promi
     nonces,
     mailbox,
     rateLimitRedis,
+    buckets: rateLimitRedis ? redisBuckets(rateLimitRedis) : localBuckets,
     async newestSeqs(deviceIds) {
       const rows = await db.query('SELECT device_id, max(seq) AS seq FROM queue WHERE device_id = ANY($1) GROUP BY device_id', [deviceIds]);
       return new Map(rows.map((row) => [String(row.device_id), Number(row.seq)]));

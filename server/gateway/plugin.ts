@@ -17,11 +17,11 @@ import { Server } from 'socket.io';
 import { Delivery } from '../delivery/delivery.js';
 import { SoloBus, type NoticeBus } from '../delivery/notice-bus.js';
 import type { RelayServer } from '../types.js';
+import type { RelaySocket } from './event-guard.js';
 import { onConnection } from './connection.js';
 import { allowFullFrames, limitPolling, singleWriteWsServer } from './ws-engine.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { InboundLimits } from '../limits/inbound-limits.js';
-import { KeyedBuckets } from '../limits/token-bucket.js';
 import { relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
@@ -127,10 +127,15 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
   };
   // Refused handshakes cost the IP a token: guessing or replaying signatures, or a client stuck
   // on a bad key, soon stops costing the relay a signature check per attempt.
-  const failures = new KeyedBuckets(limits.failedHandshakes);
+  const failures = app.relay.buckets('failed-handshakes', limits.failedHandshakes);
   io.use((socket, next) => {
     const ip = clientIp(socket.handshake.address, socket.handshake.headers);
-    if (!failures.has(ip)) return next(new HandshakeError('rate_limited'));
+    void Promise.resolve(failures.has(ip)).then(
+      (allowed) => (allowed ? admit(socket, ip, next) : next(new HandshakeError('rate_limited'))),
+      () => admit(socket, ip, next),
+    );
+  });
+  const admit = (socket: RelaySocket, ip: string, next: (error?: Error) => void): void => {
     const open = perIp.get(ip) ?? 0;
     if (open >= limits.maxConnectionsPerIp) return next(new HandshakeError('rate_limited'));
     perIp.set(ip, open + 1);
@@ -154,7 +159,7 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
       (error: unknown) => {
         releaseOnce();
         if (error instanceof HandshakeError) {
-          failures.take(ip);
+          void Promise.resolve(failures.take(ip)).catch(() => undefined);
           app.log.debug({ event: 'handshake_refused', code: error.code }, 'handshake refused');
           return next(error);
         }
@@ -162,7 +167,7 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
         next(new HandshakeError('internal'));
       },
     );
-  });
+  };
 
   const delivery = new Delivery({ io, store: app.store, config, metrics, log: app.log, bus: options.bus ?? new SoloBus(), ...(options.newestSeqs ? { newestSeqs: options.newestSeqs } : {}) });
 

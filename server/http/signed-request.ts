@@ -15,7 +15,7 @@ import type { FastifyRequest } from 'fastify';
 import { toBase64Url } from '../../crypto/encoding.js';
 import { verifyRequest } from '../../crypto/statements.js';
 import { RelayError } from '../errors.js';
-import type { KeyedBuckets } from '../limits/token-bucket.js';
+import type { Buckets } from '../limits/token-bucket.js';
 import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, Key32 } from '../../protocol/http.js';
 import type { Store } from '../store/store.js';
 import { isNonce, signatureBytes, signingKey } from './keys.js';
@@ -27,7 +27,7 @@ export interface SignedRequestGuard {
   readonly config: { readonly handshakeSkewMs: number; readonly publicOrigin?: string | undefined };
   readonly nonces: NonceRegistry;
   /** Signed requests per signer (token buckets keyed by the signer's public key). */
-  readonly signers: KeyedBuckets;
+  readonly signers: Buckets;
 }
 
 /** A nonce the cache would not take, as the refusal a client sees. */
@@ -73,10 +73,10 @@ export async function verifySignedRequest(request: FastifyRequest, devicePublicK
   if (!verifyRequest(fields, signature, devicePublicKey)) throw new RelayError('bad_signature', `${HEADER_DEVICE_SIGNATURE} does not verify`);
   // Only a request whose signature verifies spends its budget and nonce: garbage cannot burn a client's.
   const signer = toBase64Url(devicePublicKey);
-  if (!guard.signers.has(signer, now)) throw new RelayError('rate_limited', 'this key signs too many requests; retry in a minute');
+  if (!(await guard.signers.has(signer, now))) throw new RelayError('rate_limited', 'this key signs too many requests; retry in a minute');
   const outcome = await guard.nonces.remember(signer, `request:${nonce}`, now);
   if (outcome !== 'fresh') throw nonceRefusal(outcome);
-  guard.signers.take(signer, now);
+  await guard.signers.take(signer, now);
 }
 
 /**

@@ -1,27 +1,27 @@
 /**
- * Budgets of prekey-bundle claims, in memory (per relay process): one per requesting device, so
+ * Budgets of prekey-bundle claims (in memory, or in Redis across a cluster's nodes): one per requesting device, so
  * one registered device cannot sweep the directory's one-time prekeys, and one per target
  * device, so many requesters together cannot drain one device's prekeys either. A claim costs a
  * token from both or, if either is empty, from neither.
  */
 import type { BucketPolicy } from './rate-policy.js';
-import { KeyedBuckets } from './token-bucket.js';
+import { localBuckets, type Buckets, type BucketsFactory } from './token-bucket.js';
 
 export class ClaimLimits {
-  readonly #byRequester: KeyedBuckets;
-  readonly #byTarget: KeyedBuckets;
+  readonly #byRequester: Buckets;
+  readonly #byTarget: Buckets;
 
-  constructor(policy: { perRequester: BucketPolicy; perTarget: BucketPolicy }) {
-    this.#byRequester = new KeyedBuckets(policy.perRequester);
-    this.#byTarget = new KeyedBuckets(policy.perTarget);
+  constructor(policy: { perRequester: BucketPolicy; perTarget: BucketPolicy }, buckets: BucketsFactory = localBuckets) {
+    this.#byRequester = buckets('claims-by-requester', policy.perRequester);
+    this.#byTarget = buckets('claims-by-target', policy.perTarget);
   }
 
   /** Which budget is spent, if one is; otherwise takes a token from each and returns undefined. */
-  take(requester: string, target: string, now = Date.now()): 'requester' | 'target' | undefined {
-    if (!this.#byRequester.has(requester, now)) return 'requester';
-    if (!this.#byTarget.has(target, now)) return 'target';
-    this.#byRequester.take(requester, now);
-    this.#byTarget.take(target, now);
+  async take(requester: string, target: string, now = Date.now()): Promise<'requester' | 'target' | undefined> {
+    if (!(await this.#byRequester.has(requester, now))) return 'requester';
+    if (!(await this.#byTarget.has(target, now))) return 'target';
+    await this.#byRequester.take(requester, now);
+    await this.#byTarget.take(target, now);
     return undefined;
   }
 }

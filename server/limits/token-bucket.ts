@@ -36,11 +36,23 @@ export class TokenBucket {
   }
 }
 
+/** Token buckets per key, wherever they are kept: this process (KeyedBuckets) or Redis for a cluster (server/cluster/redis-buckets.ts). */
+export interface Buckets {
+  /** Whether the key's bucket has a token left, without taking it. */
+  has(key: string, now?: number): boolean | Promise<boolean>;
+  take(key: string, now?: number): void | Promise<void>;
+}
+
+/** Makes the buckets of one policy; `name` keeps different policies' keys apart where they share a store. */
+export type BucketsFactory = (name: string, policy: { ratePerSecond: number; burst: number }) => Buckets;
+
+export const localBuckets: BucketsFactory = (_name, policy) => new KeyedBuckets(policy);
+
 /**
  * Token buckets per key (a client IP), in memory only. A key is forgotten once its bucket has
  * refilled; past `maxKeys` the oldest key is dropped, so a flood of addresses cannot grow it.
  */
-export class KeyedBuckets {
+export class KeyedBuckets implements Buckets {
   readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(

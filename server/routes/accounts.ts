@@ -14,7 +14,6 @@ import { RelayError } from '../errors.js';
 import { signingKey } from '../http/keys.js';
 import { generateSigningKeyPair } from '../../crypto/keys.js';
 import { verifyRegisteredRequester, verifySignedRequest } from '../http/signed-request.js';
-import { KeyedBuckets } from '../limits/token-bucket.js';
 import {
   AccountView,
   AddDeviceBody,
@@ -48,7 +47,7 @@ function publicDevices(account: AccountRecord, devices: readonly DeviceRecord[])
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { config, limits } = app.relay;
   const ipLimit = { rateLimit: limits.perIpRoute };
-  const lookupsByDevice = new KeyedBuckets(limits.lookups.perDevice);
+  const lookupsByDevice = app.relay.buckets('lookups-by-device', limits.lookups.perDevice);
   // A key nobody holds (its private half is dropped here): an unknown handle's recovery lookup
   // is checked against it, so it fails exactly as a wrong signature does.
   const decoyKey = generateSigningKeyPair().publicKey;
@@ -91,8 +90,8 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     { schema: { params: HandleParams, response: { 200: AccountView, ...errors } }, config: { rateLimit: limits.lookups.perIp } },
     async (request): Promise<AccountViewJson> => {
       const requester = await verifyRegisteredRequester(request, app.store, app.relay, 'a lookup');
-      if (!lookupsByDevice.has(requester)) throw new RelayError('rate_limited', 'this device looks up too many accounts; retry in a minute');
-      lookupsByDevice.take(requester);
+      if (!(await lookupsByDevice.has(requester))) throw new RelayError('rate_limited', 'this device looks up too many accounts; retry in a minute');
+      await lookupsByDevice.take(requester);
       const account = await accountOf(request.params.handle);
       const devices = await app.store.listDevices(account.handle);
       return { handle: account.handle, identityKey: account.identityKey, deviceList: account.deviceList, devices: publicDevices(account, devices) };

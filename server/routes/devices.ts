@@ -27,7 +27,7 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
 
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.relay;
-  const claims = new ClaimLimits(app.relay.limits.bundleClaims);
+  const claims = new ClaimLimits(app.relay.limits.bundleClaims, app.relay.buckets);
 
   app.post<{ Params: { deviceId: string } }>(
     '/devices/:deviceId/bundle',
@@ -38,7 +38,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     async (request): Promise<PrekeyBundleJson> => {
       const { deviceId } = request.params;
       const requester = await verifyRegisteredRequester(request, app.store, app.relay, 'a bundle claim');
-      const spent = claims.take(requester, deviceId);
+      const spent = await claims.take(requester, deviceId);
       if (spent === 'requester') throw new RelayError('rate_limited', 'this device claims too many bundles; retry in a minute');
       if (spent === 'target') throw new RelayError('rate_limited', "this device's bundle is claimed too often; retry in a minute");
       const bundle = await app.store.claimBundle(deviceId);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveredEnvelope } from '../../protocol/events.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
 import { envelopeTo, send } from '../support/envelopes.js';
-import { connectDevice, makeAccount, randomId, registerAll, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
+import { connectDevice, lookup, makeAccount, randomId, registerAll, type ClientSocket, type TestAccount, type TestDevice } from '../support/identity.js';
 
 let cluster: TestCluster;
 beforeAll(async () => {
@@ -143,4 +143,14 @@ describe('a cluster of three relay nodes', () => {
     a.close();
     recipient.socket.close();
   }, 60_000);
+
+  it('holds a budget keyed to the asking device across nodes (lookups per device, in Redis)', async () => {
+    const strict = await Promise.all([0, 1, 2].map(() => cluster.addNode({ lookupsPerDevice: 4 })));
+    const { alice, bob } = await twoAccounts();
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i += 1) statuses.push((await lookup(strict[i % 3]!.url, alice.devices[0]!, bob.handle)).status);
+    // Three lookups per node: each node's own budget of 4 would let all nine through.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+  });
 });
