@@ -25,6 +25,7 @@ import { InboundLimits } from '../limits/inbound-limits.js';
 import { relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
+import { isPublicHost } from '../http/public-origin.js';
 
 /** Largest frame (or polling body) of a connection whose handshake has not verified: a signed CONNECT is ~300 bytes. */
 export const UNAUTHENTICATED_FRAME_BYTES = 16 * 1024;
@@ -73,6 +74,8 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
     allowRequest: (req, callback) => {
       const allowed = isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins);
       if (!allowed) return callback('forbidden', false);
+      // With --public-origin, a connection for another Host is refused before it costs a socket (as HTTP requests are).
+      if (!isPublicHost(req.headers.host, config)) return callback('invalid', false);
       // Refused before the upgrade when the IP is at its cap (the 'connection' hook below is the authoritative count).
       const ip = clientIp(req.socket.remoteAddress ?? '', req.headers);
       if ((unauthenticated.get(ip) ?? 0) >= config.maxUnauthenticatedPerIp) return callback('rate_limited', false);

@@ -128,12 +128,17 @@ describe('--public-origin binds signatures to the configured host', () => {
     expect((await raw(relay.url, { method: 'GET', path: '/healthz', host: publicHost.toUpperCase() })).status).toBe(200);
   });
 
-  it('refuses a socket handshake signed for another host, whatever Host the socket sends', async () => {
+  it('refuses a socket handshake signed for another host; a socket with a foreign Host is refused before any handshake', async () => {
     const account = await makeAccount();
     expect((await registerAccount(relay.url, account)).status).toBe(201);
     const device = account.devices[0]!;
     expect(await connectOutcome(relay.url, handshakeAuth(relay.url, device, { relayHost: foreignHost }))).toBe('bad_signature');
-    expect(await connectOutcome(relay.url, handshakeAuth(relay.url, device, { relayHost: foreignHost }), { host: foreignHost })).toBe('bad_signature');
+    // Refused at the WebSocket upgrade (no Engine.IO session, no signature check), even when signed for that host.
+    for (const relayHost of [foreignHost, publicHost]) {
+      const outcome = await connectOutcome(relay.url, handshakeAuth(relay.url, device, { relayHost }), { host: foreignHost });
+      expect(outcome).not.toBe('connected');
+      expect(outcome).not.toBe('bad_signature');
+    }
     expect(await connectOutcome(relay.url, handshakeAuth(relay.url, device))).toBe('connected');
   });
 
