@@ -10,7 +10,11 @@ export type CryptoErrorCode =
   | 'bad_padding'
   | 'unsupported_version'
   /** A prekey message names a signed or one-time prekey the receiver does not hold. */
-  | 'unknown_prekey';
+  | 'unknown_prekey'
+  /** An attachment blob that ends early or lacks its final chunk. */
+  | 'truncated'
+  /** An attachment blob that decrypts but is not the one its pointer's digest names. */
+  | 'digest_mismatch';
 
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';

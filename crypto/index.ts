@@ -30,3 +30,8 @@ export { createLinkSecret, sealLinkBundle, openLinkBundle, encodeLinkCode, decod
 export type { DeviceListBody, DeviceListDevice, DeviceListHead, SignedDeviceList } from './device-list.js';
 export { signDeviceList, verifyDeviceList, deviceListHead, deviceListStatement, sameHead, MAX_LIST_DEVICES } from './device-list.js';
 export { encodeRecoveryKey, decodeRecoveryKey } from './recovery-key.js';
+export type { AttachmentSecrets, AttachmentKeys, AttachmentCiphertext } from './attachment.js';
+export {
+  createAttachmentSecrets, encryptAttachment, decryptAttachment, paddedAttachmentSize, attachmentCiphertextSize,
+  ATTACHMENT_KEY_BYTES, ATTACHMENT_DIGEST_BYTES, ATTACHMENT_CHUNK_BYTES,
+} from './attachment.js';

@@ -11,6 +11,7 @@ import { deriveInitiatorSecret, deriveResponderSecret } from '../../crypto/x3dh.
 import { encryptWithNonce, initiateSessionWithKeys } from '../../crypto/session.js';
 import { associatedData } from '../../crypto/session-state.js';
 import { KDF_LABELS, deriveKey } from '../../crypto/kdf.js';
+import { attachmentCiphertextSize, encryptAttachment, paddedAttachmentSize, type AttachmentCiphertext } from '../../crypto/attachment.js';
 import {
   acceptSession, concatBytes, decodeRecoveryKey, deviceIdOf, deviceListHead, deviceListStatement, encodeLinkCode,
   encodeRecoveryKey, padContent, ready, safetyFingerprint, safetyNumber, signBytes, signDeviceList, signHandshake,
@@ -41,7 +42,7 @@ function statement(label: string, ...fields: Uint8Array[]): Uint8Array {
   return concatBytes(utf8(label), new Uint8Array([0]), ...fields.flatMap((f) => [uintBE(f.length, 2), f]));
 }
 
-function buildVectors(): Array<[string, string]> {
+async function buildVectors(): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
   const add = (name: string, value: Uint8Array | string): void => {
     out.push([name, typeof value === 'string' ? value : hex(value)]);
@@ -204,7 +205,31 @@ function buildVectors(): Array<[string, string]> {
   expect(decodeRecoveryKey(recoveryKey)).toEqual(aliceIdentity);
   add('recoveryKey check = first 2 bytes of KDF("sealpost/v2/recovery-check", none, [0x02 ‖ alice.identity seed], 16)', deriveKey(KDF_LABELS.recoveryCheck, null, [concatBytes(new Uint8Array([2]), fill(0x01))], 16).slice(0, 2));
   add('encodeRecoveryKey(alice.identity) (seed 0x01*32)', recoveryKey);
+
+  // Attachments (§22): key and stream header fixed here; random per file in real use.
+  for (const size of [0, 541, 542, 65_536, 1_000_000, 104_857_600]) {
+    add(`attachment.paddedSize(${size}) / ciphertextSize(${size})`, `${paddedAttachmentSize(size)} / ${attachmentCiphertextSize(size)}`);
+  }
+  const secrets = { key: fill(0x0e), header: fill(0x0f, 24) };
+  const small = encryptAttachment(once(utf8('hello, attachment')), 17, secrets);
+  add('attachment(key=0x0e*32, header=0x0f*24, plaintext "hello, attachment") blob (header ‖ one final chunk of 541 padded bytes)', await readAll(small));
+  add('attachment(same).digest = BLAKE2b-256(blob)', small.digest());
+  const large = encryptAttachment(once(fill(0x61, 150_000)), 150_000, secrets);
+  const largeBlob = await readAll(large);
+  add('attachment(key=0x0e*32, header=0x0f*24, plaintext 0x61*150000) blob length', String(largeBlob.length));
+  add('attachment(same) blob bytes 131130…131193 (the first 64 of the third chunk, at 24 + 2 × 65553)', largeBlob.slice(131_130, 131_194));
+  add('attachment(same).digest', large.digest());
   return out;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function readAll(ciphertext: AttachmentCiphertext): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of ciphertext) parts.push(part);
+  return concatBytes(...parts);
 }
 
 function signingKeyOf(deviceId: string): Uint8Array {
@@ -217,13 +242,13 @@ function renderBlock(vectors: Array<[string, string]>): string {
 }
 
 describe('documented test vectors', () => {
-  it('docs/PROTOCOL.md lists exactly what the code produces', () => {
+  it('docs/PROTOCOL.md lists exactly what the code produces', async () => {
     const doc = readFileSync(DOC, 'utf8');
     const start = doc.indexOf(BEGIN);
     const end = doc.indexOf(END);
     expect(start).toBeGreaterThanOrEqual(0);
     expect(end).toBeGreaterThan(start);
-    const block = renderBlock(buildVectors());
+    const block = renderBlock(await buildVectors());
     if (process.env.UPDATE_VECTORS === '1') {
       writeFileSync(DOC, doc.slice(0, start) + block + doc.slice(end + END.length));
       return;
