@@ -158,3 +158,52 @@ export const HandleDeviceParams = Type.Object({ handle: Handle, deviceId: Key32 
 
 export type ProvisioningPutRequest = Static<typeof ProvisioningPutBody>;
 export type ProvisioningClaimedJson = Static<typeof ProvisioningClaimed>;
+
+// --- Attachments (docs/relay-api.md §"Attachments"): opaque encrypted blobs under random ids. ---
+
+/** An attachment id or upload token: base64url of 32 random bytes. */
+export const AttachmentId = Type.String({ pattern: B64, minLength: 43, maxLength: 43 });
+export const UploadToken = Type.String({ pattern: B64, minLength: 43, maxLength: 43 });
+
+/** PATCH bodies: raw bytes of the blob from the offset in `Upload-Offset`. */
+export const UPLOAD_CONTENT_TYPE = 'application/offset+octet-stream';
+export const HEADER_UPLOAD_OFFSET = 'upload-offset';
+export const HEADER_UPLOAD_LENGTH = 'upload-length';
+/** Most body bytes one PATCH may carry (clients send 4 MiB). */
+export const ATTACHMENT_PATCH_MAX_BYTES = 8 * 1024 * 1024;
+/** How long an unfinished upload is kept after its POST (at most the blob's own expiry). */
+export const ATTACHMENT_UPLOAD_WINDOW_MS = 24 * 3600 * 1000;
+
+/** POST /v2/attachments — signed by a registered device (named in x-sealpost-device-id). */
+export const CreateAttachmentBody = Type.Object(
+  { size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) },
+  { additionalProperties: false },
+);
+
+/** 201 reply: where to upload, with what, and when the blob expires (ms since the epoch). */
+export const AttachmentCreated = Type.Object({ id: AttachmentId, uploadToken: UploadToken, expiresAt: Timestamp });
+
+export const AttachmentParams = Type.Object({ id: AttachmentId }, { additionalProperties: false });
+
+/** Headers of a signed request naming its device (checked by the handler; shapes only here). */
+export const SignedRequestHeaders = Type.Object({
+  [HEADER_DEVICE_ID]: Type.Optional(Type.String({ maxLength: 200 })),
+  [HEADER_TIMESTAMP]: Type.Optional(Type.String({ maxLength: 200 })),
+  [HEADER_NONCE]: Type.Optional(Type.String({ maxLength: 200 })),
+  [HEADER_DEVICE_SIGNATURE]: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+/** HEAD /v2/attachments/:id — `Authorization: Bearer <uploadToken>` (a missing one is 401, not 400). */
+export const UploadTokenHeaders = Type.Object({ authorization: Type.Optional(Type.String({ maxLength: 200 })) });
+
+/** PATCH /v2/attachments/:id */
+export const UploadChunkHeaders = Type.Object({
+  authorization: Type.Optional(Type.String({ maxLength: 200 })),
+  [HEADER_UPLOAD_OFFSET]: Type.String({ pattern: '^[0-9]{1,16}$' }),
+});
+
+/** GET /v2/attachments/:id — an optional single byte range. */
+export const DownloadHeaders = Type.Object({ range: Type.Optional(Type.String({ maxLength: 200 })) });
+
+export type CreateAttachmentRequest = Static<typeof CreateAttachmentBody>;
+export type AttachmentCreatedJson = Static<typeof AttachmentCreated>;

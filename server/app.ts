@@ -24,6 +24,7 @@ import { ratePolicy } from './limits/rate-policy.js';
 import { localBuckets } from './limits/token-bucket.js';
 import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from '../protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
@@ -33,6 +34,7 @@ import { securityHeaders } from './routes/security-headers.js';
 import { staticRoutes } from './routes/static.js';
 import { openCluster } from './cluster/cluster.js';
 import { startSweeper } from './sweeper.js';
+import { blobsDecorator } from './blobs/plugin.js';
 import { storeDecorator } from './store/plugin.js';
 import type { Store } from './store/store.js';
 import './types.js';
@@ -94,7 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     config,
     nonces,
     // The store plugin registers later; a scrape reads app.store lazily.
-    metrics: createMetrics(() => app.store.relayStats()),
+    metrics: createMetrics(() => app.store.relayStats(), () => app.blobs.stats()),
     signers: buckets('signed-requests', limits.signedRequests),
     buckets,
     limits,
@@ -122,6 +124,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const store = options.store ?? cluster?.store;
   await app.register(storeDecorator, { ...(store ? { store } : {}) });
+  await app.register(blobsDecorator);
   await app.register(gatewayPlugin, { ...(cluster ? { bus: cluster.bus, newestSeqs: cluster.newestSeqs } : {}) });
   // Socket handshakes verify their signature against --public-origin's host (gateway/handshake.ts).
   bindRelayConfig(app.io, config);
@@ -130,6 +133,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v2.register(accountRoutes);
       await v2.register(deviceRoutes);
       await v2.register(provisioningRoutes);
+      await v2.register(attachmentRoutes);
     },
     { prefix: `/v${PROTOCOL_VERSION}` },
   );

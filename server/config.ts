@@ -104,6 +104,18 @@ export interface Config {
   readonly minFreeDiskBytes: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Largest attachment blob (encrypted and padded) in bytes. */
+  readonly maxAttachmentBytes: number;
+  /** Live attachment blobs one account may hold, unfinished uploads included. */
+  readonly maxAttachmentsPerAccount: number;
+  /** Sum of the sizes of one account's live attachment blobs. */
+  readonly maxAttachmentBytesPerAccount: number;
+  /** Attachment blobs expire this long after their upload began. */
+  readonly attachmentTtlMs: number;
+  /** Attachment uploads begun per minute by one device (token bucket). */
+  readonly attachmentUploadsPerDevice: number;
+  /** Attachment downloads per minute from one client IP. */
+  readonly attachmentDownloadsPerIp: number;
   /** Cluster mode: a postgres:// URL; the relay's data lives in PostgreSQL instead of the SQLite file. May hold a password: never log it unredacted. */
   readonly postgres: string | undefined;
   /** Cluster mode: a redis:// URL of the notice bus between relay processes (needs postgres). May hold a password. */
@@ -314,6 +326,12 @@ export const FLAGS: readonly AnyOption[] = [
   { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', type: int(100), default: 30_000, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
   { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', type: int(0), default: 64 * MiB, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'SEALPOST_METRICS_TOKEN', type: text('TOKEN'), default: undefined, help: 'require "Authorization: Bearer TOKEN" on GET /metrics' },
+  { key: 'maxAttachmentBytes', flag: 'max-attachment-bytes', env: 'SEALPOST_MAX_ATTACHMENT_BYTES', type: int(1), default: 110 * MiB, help: 'largest attachment blob in bytes, as uploaded (encrypted and padded: 110 MiB holds a 100 MiB file); larger ones are refused too_large' },
+  { key: 'maxAttachmentsPerAccount', flag: 'max-attachments-per-account', env: 'SEALPOST_MAX_ATTACHMENTS_PER_ACCOUNT', type: int(1), default: 1000, help: 'unexpired attachment blobs one account may hold, unfinished uploads included; past it refused quota_exceeded' },
+  { key: 'maxAttachmentBytesPerAccount', flag: 'max-attachment-bytes-per-account', env: 'SEALPOST_MAX_ATTACHMENT_BYTES_PER_ACCOUNT', type: int(1), default: 2 * GiB, help: 'bytes of unexpired attachment blobs one account may hold, unfinished uploads included; past it refused quota_exceeded' },
+  { key: 'attachmentTtlMs', flag: 'attachment-ttl-ms', env: 'SEALPOST_ATTACHMENT_TTL_MS', type: int(1), default: 30 * 24 * 3600 * 1000, help: 'attachment blobs are deleted this many ms after their upload began (30 days); unfinished uploads after 24 h' },
+  { key: 'attachmentUploadsPerDevice', flag: 'attachment-uploads-per-device', env: 'SEALPOST_ATTACHMENT_UPLOADS_PER_DEVICE', type: int(1), default: 60, help: 'attachment uploads one device may begin per minute (token bucket)' },
+  { key: 'attachmentDownloadsPerIp', flag: 'attachment-downloads-per-ip', env: 'SEALPOST_ATTACHMENT_DOWNLOADS_PER_IP', type: int(1), default: 600, help: 'attachment downloads per minute from one client IP' },
   { key: 'postgres', flag: 'postgres', env: 'SEALPOST_POSTGRES', type: serviceUrl(['postgres:', 'postgresql:']), default: undefined, help: 'cluster mode: keep the relay\'s data in this PostgreSQL database (postgres://USER:PASSWORD@HOST/DB) instead of the SQLite file, so several relay processes can serve it; not with --db' },
   { key: 'redis', flag: 'redis', env: 'SEALPOST_REDIS', type: serviceUrl(['redis:', 'rediss:']), default: undefined, help: 'cluster mode: the Redis server (redis:// or rediss:// for TLS) the relay processes use as a notice bus, to wake the process holding a recipient\'s socket; needs --postgres' },
 ];

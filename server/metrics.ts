@@ -27,10 +27,18 @@ export interface RelayMetrics {
   eventDuration: Record<'send' | 'ack', HistogramSeries>;
   sockets: Gauge;
   refuse(code: ErrorCode, envelopes?: number): void;
+  /** Attachment uploads (POST and PATCH) refused, by the error code answered. */
+  attachmentUploadsRefused: Counter<'reason'>;
 }
 
-/** `stats` is read at scrape time, so the gauges cost nothing between scrapes. */
-export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
+/** What the attachment gauges show: blobs held (live or awaiting the sweeper) and their bytes received. */
+export interface AttachmentStats {
+  blobs: number;
+  bytes: number;
+}
+
+/** `stats` and `attachmentStats` are read at scrape time, so the gauges cost nothing between scrapes. */
+export function createMetrics(stats?: () => Promise<RelayStats>, attachmentStats?: () => Promise<AttachmentStats>): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sealpost_' });
   const registers = [registry];
@@ -55,6 +63,28 @@ export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
   statGauge('sealpost_queue_envelopes', 'undelivered envelopes held, all devices', (s) => s.envelopes);
   statGauge('sealpost_queue_bytes', 'undelivered body bytes held, all devices', (s) => s.bytes);
 
+  // One blob-store read per scrape feeds both attachment gauges.
+  let blobsPending: Promise<AttachmentStats> | undefined;
+  const readBlobs = (): Promise<AttachmentStats> => {
+    blobsPending ??= (attachmentStats ? attachmentStats() : Promise.resolve({ blobs: 0, bytes: 0 })).finally(() => {
+      setImmediate(() => (blobsPending = undefined));
+    });
+    return blobsPending;
+  };
+  for (const [name, help, pick] of [
+    ['sealpost_attachments_stored', 'attachment blobs held, unfinished uploads included', (s: AttachmentStats) => s.blobs],
+    ['sealpost_attachment_bytes_stored', 'bytes of attachment blobs held', (s: AttachmentStats) => s.bytes],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(pick(await readBlobs()));
+      },
+    });
+  }
+
   const eventDuration = new LeanHistogram('sealpost_event_duration_seconds', 'socket event handling time, arrival to ack', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registry);
   const envelopesRefused = new Counter({ name: 'sealpost_envelopes_refused_total', help: 'envelopes refused, by error code', labelNames: ['code'] as const, registers });
   return {
@@ -72,5 +102,6 @@ export function createMetrics(stats?: () => Promise<RelayStats>): RelayMetrics {
     refuse(code, envelopes = 1) {
       envelopesRefused.inc({ code }, envelopes);
     },
+    attachmentUploadsRefused: new Counter({ name: 'sealpost_attachment_uploads_refused_total', help: 'attachment uploads refused, by reason (error code)', labelNames: ['reason'] as const, registers }),
   };
 }

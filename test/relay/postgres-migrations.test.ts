@@ -57,6 +57,10 @@ describe('PostgreSQL migrations', () => {
       expect(await columns(pool, 'nonces')).toEqual(['signer', 'nonce', 'expires_at']);
       expect(await columns(pool, 'link_blobs')).toEqual(['id', 'device_id', 'body', 'expires_at']);
 
+      // Attachment blobs (columns and the chunk table: attachments-migrations.test.ts).
+      expect(await migrate(pool, MIGRATIONS.slice(0, 5))).toBe(5);
+      expect(await tables(pool)).toEqual(['accounts', 'attachment_chunks', 'attachments', 'devices', 'link_blobs', 'nonces', 'one_time_prekeys', 'queue', 'schema_migrations']);
+
       expect(await applied(pool)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       expect(await migrate(pool)).toBe(LATEST_VERSION);
       expect(await applied(pool)).toHaveLength(LATEST_VERSION);

@@ -95,6 +95,33 @@ export const MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX link_blobs_by_device ON link_blobs (device_id, id);
       CREATE INDEX link_blobs_by_expiry ON link_blobs (expires_at);`,
   },
+  {
+    version: 5,
+    name: 'attachment blobs',
+    sql: `
+      -- One row per attachment blob (server/blobs/pg-blob-store.ts): no key, file name or type.
+      CREATE TABLE attachments (
+        id                text PRIMARY KEY,
+        owner             text NOT NULL, -- the uploading account's handle, for its quota
+        size              bigint NOT NULL,
+        received          bigint NOT NULL DEFAULT 0,
+        expires_at        bigint NOT NULL, -- milliseconds since the epoch
+        upload_expires_at bigint NOT NULL, -- an unfinished upload is deleted then
+        token_hash        bytea NOT NULL    -- SHA-256 of the upload token
+      );
+      CREATE INDEX attachments_by_owner ON attachments (owner, expires_at);
+      CREATE INDEX attachments_by_expiry ON attachments (expires_at);
+      CREATE INDEX attachments_by_upload_expiry ON attachments (upload_expires_at) WHERE received < size;
+      -- The bytes, in pieces of up to 1 MiB keyed by where each starts; contiguous from 0.
+      CREATE TABLE attachment_chunks (
+        attachment_id text NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+        start_offset  bigint NOT NULL,
+        data          bytea NOT NULL,
+        PRIMARY KEY (attachment_id, start_offset)
+      );
+      -- Encrypted bytes do not compress.
+      ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
