@@ -5,7 +5,7 @@
  * from our own account's devices.
  * Returns the events to emit once the batch is committed, and the delivered receipt to send.
  */
-import type { GroupContent, TextContent } from './content.js';
+import type { AttachmentContent, GroupContent, TextContent } from './content.js';
 import type { GroupEvent, SealpostEvents } from './events.js';
 import { groupReceipt, judgeGroupUpdate } from './group-rules.js';
 import { applyStateEvent, type StateEvent } from './message-state.js';
@@ -27,6 +27,7 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
   const { content, senderHandle, senderDeviceId } = received;
   switch (content.type) {
     case 'text':
+    case 'attachment':
       return applyText(store, ownHandle, received, content);
     case 'receipt': {
       const events: PendingEvent[] = [{ event: 'receipt', payload: { from: senderHandle, device: senderDeviceId, receipt: content.receipt, messageIds: content.messageIds } }];
@@ -69,7 +70,10 @@ export function applyContent(store: LocalStore, ownHandle: string, received: Rec
   }
 }
 
-function applyText(store: LocalStore, ownHandle: string, received: Received, content: TextContent): Applied {
+/** A text, or a file (a text whose body is its caption, with the pointer beside it). */
+function applyText(store: LocalStore, ownHandle: string, received: Received, content: TextContent | AttachmentContent): Applied {
+  const text = content.type === 'text' ? content.text : content.caption ?? '';
+  const attachment = content.type === 'attachment' ? { attachment: content.attachment } : {};
   const outgoing = received.senderHandle === ownHandle;
   let conversation: Conversation;
   if (content.groupId !== undefined) {
@@ -83,7 +87,7 @@ function applyText(store: LocalStore, ownHandle: string, received: Received, con
   }
   const record: MessageRecord = {
     id: content.id, conversation, from: received.senderHandle, fromDevice: received.senderDeviceId,
-    text: content.text, ts: content.ts, n: content.n, storedAt: Date.now(), outgoing, state: outgoing ? 'stored' : 'received',
+    text, ...attachment, ts: content.ts, n: content.n, storedAt: Date.now(), outgoing, state: outgoing ? 'stored' : 'received',
   };
   if (store.get('messages', content.id)) return { events: [] };
   received.batch.put('messages', content.id, record);
@@ -91,7 +95,7 @@ function applyText(store: LocalStore, ownHandle: string, received: Received, con
   const applied: Applied = {
     events: [{
       event: 'message',
-      payload: { id: content.id, conversation, from: received.senderHandle, device: received.senderDeviceId, text: content.text, ts: content.ts, outgoing },
+      payload: { id: content.id, conversation, from: received.senderHandle, device: received.senderDeviceId, text, ...attachment, ts: content.ts, outgoing },
     }],
   };
   if (!outgoing) applied.deliveredReceipt = { handle: received.senderHandle, messageIds: [content.id] };

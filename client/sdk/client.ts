@@ -34,6 +34,9 @@ import { buildSync, knownConversations } from './sync.js';
 import { ReceiptBatcher } from './receipt-batcher.js';
 import { SerialQueue } from './serial-queue.js';
 import { messagesOf, missingIn, notArrivedIn, type MissingMessages } from './history.js';
+import { BlobHttp } from './attachment-http.js';
+import { AttachmentUpload, checkPointer, downloadAttachment, type AttachmentFile, type TransferOptions } from './attachments.js';
+import type { AttachmentPointer } from './content.js';
 
 /** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
 const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
@@ -167,6 +170,37 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   async sendToGroup(groupId: string, text: string): Promise<OutgoingMessage> {
     const group = this.groupOps.require(groupId);
     return this.sendText(this.groupOps.othersIn(group), { kind: 'group', groupId }, text);
+  }
+
+  /**
+   * Encrypts and uploads a file ONCE, then sends its pointer like a text to every device of the
+   * conversation and our own (docs/sdk.md "Files"). Rejects before uploading what cannot be sent
+   * (`too_large` over 100 MiB); `cancelled` when `signal` aborts.
+   */
+  async sendFile(target: { handle: string } | { groupId: string }, file: AttachmentFile, options: TransferOptions & { caption?: string } = {}): Promise<OutgoingMessage & { attachment: AttachmentPointer }> {
+    const attachment = await this.prepareUpload(file).start(options);
+    return { ...(await this.sendAttachment(target, attachment, options)), attachment };
+  }
+
+  /** An upload to `start()`; after a failure or a cancel, `start()` again resumes where the relay stands. */
+  prepareUpload(file: AttachmentFile): AttachmentUpload {
+    const { http } = this.context();
+    return new AttachmentUpload(file, (size) => http.createAttachment(size, deviceSigner(this.requireAccount())), this.blobs());
+  }
+
+  /** Sends an uploaded file's pointer (from `prepareUpload(…).start()`, or one received) with an optional caption. */
+  sendAttachment(target: { handle: string } | { groupId: string }, attachment: AttachmentPointer, options: { caption?: string } = {}): Promise<OutgoingMessage> {
+    const pointer = checkPointer(attachment);
+    return this.serial(() => {
+      const conversation: Conversation = 'handle' in target ? { kind: 'direct', handle: target.handle } : { kind: 'group', groupId: target.groupId };
+      const recipients = 'handle' in target ? [target.handle] : this.groupOps.othersIn(this.groupOps.require(target.groupId));
+      return this.wire().outgoing.text(recipients, conversation, options.caption ?? '', pointer);
+    });
+  }
+
+  /** A received file's bytes, decrypted as they arrive; the digest is checked before the last ones are given. */
+  downloadAttachment(attachment: AttachmentPointer, options: TransferOptions = {}): AsyncIterable<Uint8Array> {
+    return downloadAttachment(this.blobs(), checkPointer(attachment), options);
   }
 
   /** Ephemeral: pushed only to devices online now that already have a session, never stored, no lookups; best effort. */
@@ -343,6 +377,10 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
       lookup: (handle) => this.lookup(handle),
       confirmation: (deviceId) => this.once('device_linked', (e) => e.deviceId === deviceId),
     };
+  }
+
+  private blobs(): BlobHttp {
+    return new BlobHttp(this.requireAccount().relayUrl, this.options.fetch);
   }
 
   private http(relayUrl: string): RelayHttp {

@@ -11,6 +11,9 @@
  * - `text`: a message. `to` names the 1:1 recipient (so the sender's own other devices, which
  *   get the same content, know the conversation); `groupId` marks a group message.
  * - `receipt`: delivered / read, about message ids the receiver got.
+ * - `attachment`: a file as a message (counted, ordered and confirmed like a text): a pointer to
+ *   its encrypted blob on the relay (id, key, digest, size, type, name, image size, thumbnail;
+ *   Signal's AttachmentPointer is the model) and an optional caption.
  * - `typing`: sent as an ephemeral envelope (never stored by the relay).
  * - `group`: the full state of a group after a change (epoch, members, admins), sent to old and
  *   new members.
@@ -45,6 +48,44 @@ export const TextContent = Type.Object({
    */
   n: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   text: Type.String({ maxLength: MAX_TEXT }),
+  to: Type.Optional(HandleText),
+  groupId: Type.Optional(Id),
+});
+
+/** The largest file the SDK sends (the relay caps blobs at 110 MiB: this plus padding and framing). */
+export const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
+/** Inline thumbnails are small JPEGs: they travel inside the message, under the 64 KiB envelope cap. */
+export const MAX_THUMBNAIL_BYTES = 8 * 1024;
+const Base64Url = (bytes: number) => Type.String({ pattern: `^[A-Za-z0-9_-]{1,${Math.ceil((bytes * 4) / 3)}}$` });
+
+/**
+ * Where a file's encrypted blob is and how to open it (docs/PROTOCOL.md §22.4). Lengths are
+ * checked here; the key and digest are decoded (canonical base64url, 32 bytes) when used.
+ */
+export const AttachmentPointer = Type.Object({
+  /** The relay's blob id (a capability: whoever has it may download the blob). */
+  id: Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$' }),
+  key: Key,
+  /** BLAKE2b-256 of the whole blob. */
+  digest: Key,
+  /** The file's true size in bytes (the blob is padded). */
+  size: Type.Integer({ minimum: 0, maximum: MAX_ATTACHMENT_BYTES }),
+  contentType: Type.String({ pattern: "^[A-Za-z0-9!#$&^_.+-]{1,63}/[A-Za-z0-9!#$&^_.+-]{1,63}$" }),
+  /** Shown and used as a suggestion only: a receiver never writes to a path it names. */
+  fileName: Type.String({ pattern: '^[^\\u0000-\\u001f\\u007f]{1,255}$' }),
+  width: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+  height: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+  /** A JPEG of at most 8 KiB, inline (so the app can show it before downloading). */
+  thumbnail: Type.Optional(Base64Url(MAX_THUMBNAIL_BYTES)),
+}, { additionalProperties: false });
+
+export const AttachmentContent = Type.Object({
+  ...Base,
+  type: Type.Literal('attachment'),
+  /** Counted with the texts of the conversation (one count per sending device): see TextContent. */
+  n: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  attachment: AttachmentPointer,
+  caption: Type.Optional(Type.String({ maxLength: MAX_TEXT })),
   to: Type.Optional(HandleText),
   groupId: Type.Optional(Id),
 });
@@ -114,9 +155,11 @@ export const SyncContent = Type.Object({
   deviceNames: Type.Array(Type.Object({ deviceId: Key, name: Type.String({ minLength: 1, maxLength: 64 }), at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), { maxItems: 64 }),
 });
 
-export const Content = Type.Union([TextContent, ReceiptContent, TypingContent, GroupContent, LinkedContent, SyncContent, DecryptionErrorContent]);
+export const Content = Type.Union([TextContent, AttachmentContent, ReceiptContent, TypingContent, GroupContent, LinkedContent, SyncContent, DecryptionErrorContent]);
 
 export type TextContent = Static<typeof TextContent>;
+export type AttachmentContent = Static<typeof AttachmentContent>;
+export type AttachmentPointer = Static<typeof AttachmentPointer>;
 export type ReceiptContent = Static<typeof ReceiptContent>;
 export type TypingContent = Static<typeof TypingContent>;
 export type GroupContent = Static<typeof GroupContent>;

@@ -40,7 +40,21 @@ export type SdkErrorCode =
   /** Another client has this profile open (one writer per profile: no message key is ever used twice). */
   | 'profile_locked'
   /** The relay's answer does not match the documented shape. */
-  | 'invalid_reply';
+  | 'invalid_reply'
+  /** Attachments: a file over the 100 MiB limit (refused before uploading), or the relay's size cap. */
+  | 'too_large'
+  /** Attachments: the account's attachment quota on the relay is spent (expiry frees it). */
+  | 'quota_exceeded'
+  /** Attachments: the blob is not on the relay (never uploaded, or expired). */
+  | 'not_found'
+  /** Attachments: the blob is not the one the pointer names (its digest differs). */
+  | 'digest_mismatch'
+  /** Attachments: the blob ends early (cut off, or its final chunk missing). */
+  | 'truncated'
+  /** Attachments: the file gave another number of bytes than its size (it changed while being sent). */
+  | 'file_changed'
+  /** An upload or download stopped by its AbortSignal; an upload can be started again and resumes. */
+  | 'cancelled';
 
 export class SdkError extends Error {
   override readonly name = 'SdkError';

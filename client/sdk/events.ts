@@ -2,6 +2,7 @@
 import type { ConnectionState } from './connection.js';
 import type { DeviceListHead } from '../../crypto/index.js';
 import type { DeviceListRefusal, DeviceRefusal, DevicesChanged, IdentityChange } from './directory.js';
+import type { AttachmentPointer } from './content.js';
 import type { SdkError } from './errors.js';
 import type { Conversation, MessageState } from './store/records.js';
 
@@ -10,7 +11,10 @@ export interface MessageEvent {
   conversation: Conversation;
   from: string;
   device: string;
+  /** The text, or a file's caption ('' without one). */
   text: string;
+  /** A file: download it with `client.downloadAttachment(attachment)`. */
+  attachment?: AttachmentPointer;
   ts: number;
   /** Sent by this account (a copy from one of our other devices). */
   outgoing: boolean;

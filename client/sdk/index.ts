@@ -14,4 +14,5 @@ export { MemoryPersistence, type Persistence } from './store/persistence.js';
 export { IndexedDbPersistence } from './store/indexeddb-persistence.js';
 export type * from './store/records.js';
 export { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-export { CONTENT_VERSION, type Content } from './content.js';
+export { CONTENT_VERSION, MAX_ATTACHMENT_BYTES, type Content, type AttachmentPointer } from './content.js';
+export { AttachmentUpload, fileFromBlob, type AttachmentFile, type TransferOptions, type TransferProgress } from './attachments.js';

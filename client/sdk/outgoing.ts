@@ -15,7 +15,7 @@
  *   is reported as a typed `send_problem` event; none is swallowed.
  */
 import { fromBase64Url } from '../../crypto/index.js';
-import type { ContentDraft } from './content.js';
+import type { AttachmentPointer, ContentDraft } from './content.js';
 import type { ClientContext } from './context.js';
 import { SdkError } from './errors.js';
 import type { Emit } from './events.js';
@@ -27,11 +27,11 @@ import type { Conversation, MessageRecord, PendingContentRecord } from './store/
 import { conversationKey } from './sync.js';
 import { unconfirmedTo } from './history.js';
 
-function textDraft(m: { id: string; ts: number; n: number; text: string; conversation: Conversation }): ContentDraft {
-  return {
-    type: 'text', id: m.id, ts: m.ts, n: m.n, text: m.text,
-    ...(m.conversation.kind === 'direct' ? { to: m.conversation.handle } : { groupId: m.conversation.groupId }),
-  };
+/** A text, or a file (`attachment`, captioned by a non-empty text): both are counted messages. */
+function textDraft(m: { id: string; ts: number; n: number; text: string; conversation: Conversation; attachment?: AttachmentPointer | undefined }): ContentDraft {
+  const where = m.conversation.kind === 'direct' ? { to: m.conversation.handle } : { groupId: m.conversation.groupId };
+  if (m.attachment) return { type: 'attachment', id: m.id, ts: m.ts, n: m.n, attachment: m.attachment, ...(m.text ? { caption: m.text } : {}), ...where };
+  return { type: 'text', id: m.id, ts: m.ts, n: m.n, text: m.text, ...where };
 }
 
 const MAX_RESTARTS = 3;
@@ -70,19 +70,19 @@ export class Outgoing {
 
   constructor(private readonly ctx: ClientContext, private readonly emit: Emit) {}
 
-  /** A text to a direct or group conversation, copied to our own other devices. */
-  async text(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
+  /** A text (or a file's pointer, already uploaded) to a direct or group conversation, copied to our own other devices. */
+  async text(recipients: string[], conversation: Conversation, text: string, attachment?: AttachmentPointer): Promise<OutgoingMessage> {
     const account = this.ctx.account();
     const id = randomId();
     const ts = Date.now();
     const counterKey = conversationKey(conversation);
     const n = this.ctx.store.get('sendCounts', counterKey)?.next ?? 1;
-    const draft = textDraft({ id, ts, n, text, conversation });
+    const draft = textDraft({ id, ts, n, text, conversation, attachment });
     const pending: Pending = { id, draft, recipients, includeOwnDevices: true, messageId: id };
     const fanout = await this.fanout(pending, conversation.kind === 'direct');
     if (!fanout.envelopes.some((e) => e.toRecipient)) throw new SdkError('no_devices', 'no recipient device can be sent to');
     const record: MessageRecord = {
-      id, conversation, from: account.handle, fromDevice: account.deviceId, text, ts, n, storedAt: Date.now(), outgoing: true, state: 'sending',
+      id, conversation, from: account.handle, fromDevice: account.deviceId, text, ...(attachment ? { attachment } : {}), ts, n, storedAt: Date.now(), outgoing: true, state: 'sending',
     };
     fanout.batch.put('sendCounts', counterKey, { next: n + 1 });
     fanout.batch.put('messages', id, record);
@@ -102,7 +102,7 @@ export class Outgoing {
     const message = this.ctx.store.get('messages', messageId);
     if (!message?.outgoing || message.n === undefined) throw new SdkError('unknown_message', `no message ${messageId} of ours to send again`);
     if (this.ctx.store.get('pendingContents', messageId)) return; // still on its way
-    const draft = textDraft({ id: message.id, ts: message.ts, n: message.n, text: message.text, conversation: message.conversation });
+    const draft = textDraft({ id: message.id, ts: message.ts, n: message.n, text: message.text, conversation: message.conversation, attachment: message.attachment });
     const pending: Pending = { id: messageId, draft, recipients, includeOwnDevices: false, messageId };
     this.track(messageId);
     await this.queue(await this.fanout(pending, false), pending);

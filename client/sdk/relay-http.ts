@@ -8,7 +8,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
-  DeviceCreated, DeviceListPublished, Handle, RecoveryView, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
+  AttachmentCreated, DeviceCreated, DeviceListPublished, Handle, RecoveryView, HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE,
   HEADER_TIMESTAMP, Key32, PrekeyBundle, PrekeyStatus, ProvisioningClaimed, SignedDeviceList,
   type AddDeviceRequest, type CreateAccountRequest, type PublishDeviceListRequest, type UploadPrekeysRequest,
 } from '../../protocol/http.js';
@@ -81,6 +81,14 @@ export class RelayHttp {
 
   uploadPrekeys(deviceId: string, body: UploadPrekeysRequest, signer: RequestSigner): Promise<Static<typeof PrekeyStatus>> {
     return this.request('PUT', `/v2/devices/${deviceId}/prekeys`, PrekeyStatus, body, signer);
+  }
+
+  /**
+   * Begins an attachment upload of `size` bytes (the encrypted, padded blob); signed by our
+   * device, so uploads count against this account's quota. The bytes go through attachment-http.ts.
+   */
+  createAttachment(size: number, signer: RequestSigner): Promise<Static<typeof AttachmentCreated>> {
+    return this.request('POST', '/v2/attachments', AttachmentCreated, { size }, signer, { [HEADER_DEVICE_ID]: signer.deviceId });
   }
 
   /** Drops a sealed link bundle in the new device's provisioning mailbox (unauthenticated, short-lived). */

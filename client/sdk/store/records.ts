@@ -6,6 +6,7 @@
  */
 import type { DeviceListHead } from '../../../crypto/index.js';
 import type { SignedDeviceListJson } from '../../../protocol/http.js';
+import type { AttachmentPointer } from '../content.js';
 
 export interface KeyPairRecord {
   publicKey: string;
@@ -101,6 +102,8 @@ export interface MessageRecord {
   storedAt: number;
   outgoing: boolean;
   state: MessageState;
+  /** A file message: where its blob is and how to open it (`text` is then its caption, or ''). */
+  attachment?: AttachmentPointer;
   failure?: string;
   /** Group messages we sent: who confirmed delivery and reading (the state moves when all members have). */
   deliveredBy?: string[];
