@@ -8,6 +8,7 @@ import { SdkError, type MessageEvent, type SealpostClient } from '../sdk/node.js
 import type { CliIo } from './output.js';
 import { untilStopped } from './output.js';
 import { openProfile } from './profile.js';
+import { saveAttachment, sendFile } from './attachments.js';
 
 export interface CommandInput {
   profile: string;
@@ -124,11 +125,17 @@ export async function recoveryKey({ profile, io }: CommandInput): Promise<number
   });
 }
 
-export async function send({ profile, positionals, io }: CommandInput): Promise<number> {
+export async function send({ profile, positionals, flags, io }: CommandInput): Promise<number> {
   const [handle, ...words] = positionals;
-  if (!handle || words.length === 0) throw new UsageError('send needs HANDLE and TEXT');
+  const file = flags.file;
+  if (!handle || (words.length === 0 && typeof file !== 'string')) throw new UsageError('send needs HANDLE and TEXT, or HANDLE --file PATH');
   return withClient(profile, async (client) => {
     requireRegistered(client);
+    if (typeof file === 'string') {
+      const id = await sendFile(client, handle, file, words.join(' '), io, () => connected(client));
+      io.out(JSON.stringify({ id, state: 'stored' }));
+      return 0;
+    }
     await connected(client);
     const outgoing = await client.send(handle, words.join(' '));
     await outgoing.stored;
@@ -140,11 +147,14 @@ export async function send({ profile, positionals, io }: CommandInput): Promise<
 /**
  * Prints each decrypted message as one JSON line. The SDK acks an envelope only after its
  * `message` event, which is where the line is printed. Messages that reached this profile
- * while another command was connected (e.g. `send`) are printed first, once.
+ * while another command was connected (e.g. `send`) are printed first, once. A file is
+ * described (name, type, size); with --save-dir it is downloaded there first and its line says
+ * where (`saved`), and `listen` exits only once every file it began saving is written.
  */
 export async function listen({ profile, flags, io }: CommandInput): Promise<number> {
   const limit = flags.count === undefined ? Infinity : Number(flags.count);
   if (!(limit > 0)) throw new UsageError('--count must be a positive number');
+  const saveDir = typeof flags['save-dir'] === 'string' ? flags['save-dir'] : undefined;
   const cursorPath = join(profile, 'listen-cursor.json');
   return withClient(profile, async (client) => {
     requireRegistered(client);
@@ -152,11 +162,24 @@ export async function listen({ profile, flags, io }: CommandInput): Promise<numb
     let count = 0;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
-    const print = (m: Pick<MessageEvent, 'id' | 'from' | 'device' | 'text' | 'ts'>) => {
+    const saving: Array<Promise<void>> = [];
+    const print = (m: Pick<MessageEvent, 'id' | 'from' | 'device' | 'text' | 'ts' | 'attachment'>) => {
       if (printed.has(m.id) || count >= limit) return;
       printed.add(m.id);
       count++;
-      io.out(JSON.stringify({ from: m.from, device: m.device, text: m.text, ts: m.ts }));
+      const line = { from: m.from, device: m.device, text: m.text, ts: m.ts };
+      const file = m.attachment;
+      if (!file) io.out(JSON.stringify(line));
+      else {
+        const described = { ...line, file: { name: file.fileName, type: file.contentType, size: file.size } };
+        if (saveDir === undefined) io.out(JSON.stringify(described));
+        else {
+          saving.push(saveAttachment(client, file, saveDir).then(
+            (saved) => io.out(JSON.stringify({ ...described, saved })),
+            (error: unknown) => io.err(`could not save ${file.fileName} from ${m.from}: ${(error as Error).message}${error instanceof SdkError ? ` [${error.code}]` : ''}`),
+          ));
+        }
+      }
       if (count >= limit) finish();
     };
     for (const m of client.messages()) if (!m.outgoing || m.fromDevice !== client.deviceId) print({ ...m, device: m.fromDevice });
@@ -166,6 +189,7 @@ export async function listen({ profile, flags, io }: CommandInput): Promise<numb
       client.connect();
       await Promise.race([done, untilStopped(io)]);
     }
+    await Promise.all(saving);
     await writeFile(cursorPath, JSON.stringify([...printed]), { mode: 0o600 });
     return 0;
   });

@@ -70,8 +70,15 @@ export const recover = command(
   'Every other device of the account is removed; your contacts see a device change.',
 );
 export const recoveryKey = command([''], {}, commands.recoveryKey);
-export const send = command(['HANDLE TEXT'], {}, commands.send);
-export const listen = command(['[--count N]'], { count: { value: 'N', help: 'exit after N messages (default: run until stopped)' } }, commands.listen);
+export const send = command(
+  ['HANDLE TEXT', 'HANDLE --file PATH [CAPTION]'],
+  { file: { value: 'PATH', help: 'send this file (up to 100 MiB), encrypted; progress on stderr' } },
+  commands.send,
+);
+export const listen = command(['[--count N] [--save-dir DIR]'], {
+  count: { value: 'N', help: 'exit after N messages (default: run until stopped)' },
+  'save-dir': { value: 'DIR', help: 'save received files in DIR (new files only: a suffix instead of overwriting) and print where' },
+}, commands.listen);
 export const safetyNumber = command(['HANDLE'], {}, commands.safetyNumber);
 export const devices = command(
   ['', 'remove DEVICE_ID', 'name DEVICE_ID NAME'],
