@@ -258,6 +258,7 @@ async function* blobBytes(blobs: BlobHttp, id: string, total: number, { signal, 
           throw signal?.aborted ? cancelled(cause) : new SdkError('network', 'the download was cut off', { cause });
         }
         if (next.done) return;
+        throwIfAborted(signal);
         const piece = next.value.subarray(0, total + 1 - received);
         received += piece.length;
         onProgress?.({ done: Math.min(received, total), total });

@@ -54,12 +54,31 @@ describe('attachments between SDK clients', () => {
   const files = tempDir('sealpost-sdk-files-src-');
   const devices: Record<string, TestDevice> = {};
   /** What the flaky network below did to erin's requests. */
-  const network = { cutNextPatch: false, heads: 0, posts: 0 };
+  const network = { cutNextPatch: false, cutNextDownload: false, heads: 0, posts: 0, ranges: [] as string[] };
 
   /** erin's network: forwards everything, but can deliver half of one PATCH and then fail as a cut connection does. */
   const flaky: typeof fetch = async (input, init) => {
     if (init?.method === 'HEAD') network.heads++;
     if (init?.method === 'POST' && String(input).endsWith('/v2/attachments')) network.posts++;
+    const range = new Headers(init?.headers).get('range');
+    if (range) network.ranges.push(range);
+    if ((init?.method ?? 'GET') === 'GET' && network.cutNextDownload) {
+      // The first MiB arrives, then the connection breaks.
+      network.cutNextDownload = false;
+      const reader = (await fetch(input, init)).body!.getReader();
+      let sent = 0;
+      return new Response(new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done || sent >= MiB) {
+            await reader.cancel();
+            return controller.error(new TypeError('terminated'));
+          }
+          sent += value.length;
+          controller.enqueue(value);
+        },
+      }));
+    }
     if (init?.method === 'PATCH' && network.cutNextPatch) {
       network.cutNextPatch = false;
       const body = init.body as Uint8Array;
@@ -148,7 +167,7 @@ describe('attachments between SDK clients', () => {
     }
   });
 
-  it('resumes by itself after a PATCH is cut off halfway (HEAD, then the rest of the chunk)', async () => {
+  it('resumes by itself after a PATCH is cut off halfway (HEAD, then the rest of the chunk), and a cut download with a Range', async () => {
     const { erin } = devices as Record<string, TestDevice>;
     const source = randomFile(files.path, 'flaky.bin', 10 * MiB);
     const upload = erin!.client.prepareUpload(await fileFromPath(source.path));
@@ -163,7 +182,17 @@ describe('attachments between SDK clients', () => {
     expect(network.heads).toBe(1);
     expect(network.posts).toBe(1);
     expect(offsets).toEqual([0, 4 * MiB, 8 * MiB, upload.total]);
+
+    // A download cut after its first MiB goes on with a Range from where it stopped.
+    network.cutNextDownload = true;
     expect(await sha256Of(erin!.client.downloadAttachment(pointer))).toBe(source.sha256);
+    expect(network.cutNextDownload).toBe(false);
+    expect(network.ranges).toHaveLength(1);
+    expect(Number(/^bytes=(\d+)-$/.exec(network.ranges[0]!)?.[1])).toBeGreaterThanOrEqual(MiB);
+
+    // Cancelled downloads stop with their own code.
+    const stop = new AbortController();
+    expect(await failure(erin!.client.downloadAttachment(pointer, { signal: stop.signal, onProgress: ({ done }) => done > MiB && stop.abort() }))).toBe('cancelled');
   });
 
   it('resumes a cancelled upload when it is started again, sending only what the relay lacks', async () => {
