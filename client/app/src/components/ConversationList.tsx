@@ -30,7 +30,7 @@ export function ConversationList({ summaries, selected, navigate }: { summaries:
             </span>
             {summary.last && <time class="conversation-time">{when(summary.last.ts)}</time>}
             <span class="conversation-last">
-              {summary.last ? `${summary.last.outgoing ? 'You: ' : summary.conversation.kind === 'group' ? `${summary.last.from}: ` : ''}${summary.last.text}` : 'No messages yet'}
+              {summary.last ? `${summary.last.outgoing ? 'You: ' : summary.conversation.kind === 'group' ? `${summary.last.from}: ` : ''}${summary.last.text || (summary.last.attachment ? `File: ${summary.last.attachment.fileName}` : '')}` : 'No messages yet'}
             </span>
             {summary.unread > 0 && <span class="unread" aria-label={`${summary.unread} unread`}>{summary.unread}</span>}
           </button>

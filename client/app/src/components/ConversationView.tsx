@@ -4,9 +4,11 @@ import type { Navigate } from '../route.js';
 import { Composer } from './Composer.js';
 import { IdentityWarning } from './IdentityWarning.js';
 import { MessageList } from './MessageList.js';
+import { PendingUploads } from './PendingUploads.js';
 import { TypingIndicator } from './TypingIndicator.js';
+import { useFileDrop } from './use-file-drop.js';
 
-/** One conversation: header, trust warnings, timeline, typing line and composer. */
+/** One conversation: header, trust warnings, timeline, files being sent, typing line and composer; files dropped on it are sent. */
 export function ConversationView({ model, conversation, navigate, onBack }: { model: AppModel; conversation: Conversation; navigate: Navigate; onBack: () => void }) {
   const group = conversation.kind === 'group' ? model.group(conversation.groupId) : undefined;
   const people = conversation.kind === 'direct' ? [conversation.handle] : (group?.members ?? []).filter((m) => m !== model.handle);
@@ -17,9 +19,10 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
   const blockedReason = !member
     ? 'You are no longer a member of this group.'
     : conversation.kind === 'direct' && changed.length > 0 ? 'Sending is paused until you accept the new safety number.' : undefined;
+  const drop = useFileDrop((files) => model.attachments.attach(conversation, files), blockedReason === undefined);
 
   return (
-    <section class="conversation" aria-label={`Conversation with ${model.title(conversation)}`}>
+    <section class={`conversation${drop.dragging ? ' dragging' : ''}`} aria-label={`Conversation with ${model.title(conversation)}`} {...drop.handlers}>
       <header class="pane-header">
         <button type="button" class="back" onClick={onBack} aria-label="Back to conversations">‹</button>
         <h2>
@@ -38,6 +41,8 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
         <IdentityWarning key={handle} handle={handle} inGroup={conversation.kind === 'group'} onCompare={() => navigate({ screen: 'safety', handle })} />
       ))}
       <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} />
+      {drop.dragging && <p class="drop-hint" aria-hidden="true">Drop files to send them to {model.title(conversation)}</p>}
+      <PendingUploads model={model} conversation={conversation} />
       <TypingIndicator people={model.typingIn(conversation)} />
       <Composer model={model} conversation={conversation} blockedReason={blockedReason} />
     </section>

@@ -1,6 +1,7 @@
 import type { MessageState } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
 import { timeLabel, type TimelineItem } from '../model/timeline.js';
+import { AttachmentView } from './AttachmentView.js';
 import { NotDelivered } from './NotDelivered.js';
 
 const STATE_LABELS: Record<MessageState, string> = {
@@ -9,7 +10,7 @@ const STATE_LABELS: Record<MessageState, string> = {
 
 type BubbleItem = Extract<TimelineItem, { kind: 'message' | 'unsent' }>;
 
-/** One message. Its text is a text node: markup in it is shown, never parsed. */
+/** One message (a file's message shows the file, and its caption if any). Its text is a text node: markup in it is shown, never parsed. */
 export function MessageBubble({ model, item, showSender }: { model: AppModel; item: BubbleItem; showSender: boolean }) {
   const message = item.kind === 'message' ? item.message : undefined;
   const outgoing = message ? message.outgoing : true;
@@ -25,7 +26,8 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
   return (
     <li class={`bubble ${outgoing ? 'outgoing' : 'incoming'} state-${state}${notArrived ? ' not-arrived' : ''}`} data-state={state} data-id={message?.id}>
       {showSender && !outgoing && message && <span class="sender">{message.from}</span>}
-      <p class="text">{text}</p>
+      {message?.attachment && <AttachmentView model={model} pointer={message.attachment} />}
+      {(text || !message?.attachment) && <p class="text">{text}</p>}
       <span class="meta">
         <time>{timeLabel(ts)}</time>
         {outgoing && <span class="state">{queued ? 'Queued — will send when connected' : STATE_LABELS[state]}</span>}

@@ -8,6 +8,7 @@ import {
   type MessageEvent, type PendingLink,
 } from '../../../sdk/index.js';
 import { AppMemory } from './app-memory.js';
+import { Attachments } from './attachments.js';
 import { conversationKey, sameConversation } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
 import { describeError } from './describe-error.js';
@@ -70,6 +71,8 @@ export class AppModel {
 
   /** This account's devices, names, recovery key and link approvals. */
   readonly devices: OwnDevices;
+  /** Files being sent from this tab, and downloads. */
+  readonly attachments: Attachments;
 
   private constructor(
     readonly client: SealpostClient,
@@ -78,6 +81,7 @@ export class AppModel {
     private readonly persistence: FencedPersistence,
   ) {
     this.devices = new OwnDevices(client, memory, () => this.changed());
+    this.attachments = new Attachments(client, () => this.changed());
   }
 
   /**
@@ -240,7 +244,7 @@ export class AppModel {
   private onMessage(event: MessageEvent): void {
     const key = conversationKey(event.conversation);
     this.typing.remoteSent(key, event.from);
-    if (!event.outgoing) showMessageNotification(titleOf(event.conversation, this.client.groups()), event.from, event.text, key);
+    if (!event.outgoing) showMessageNotification(titleOf(event.conversation, this.client.groups()), event.from, event.text || (event.attachment ? `File: ${event.attachment.fileName}` : ''), key);
     this.markSeen();
     this.gapRedraws.afterArrival();
     this.changed();

@@ -71,6 +71,21 @@ export function describeError(error: unknown): string {
         return 'That message is not one this device sent (or it is gone), so it cannot be sent again from here.';
       case 'already_registered':
         return 'This browser already holds an account. Erase it under Devices first.';
+      // Files (docs/sdk.md "Files").
+      case 'too_large':
+        return error.details.relayCode ? 'The relay does not accept a file this large.' : `Too large to send: ${error.message}.`;
+      case 'quota_exceeded':
+        return 'The relay holds as many of your files as it allows. They are deleted 30 days after sending; try again later.';
+      case 'not_found':
+        return 'This file is no longer on the relay (files are kept 30 days).';
+      case 'truncated':
+        return 'The file arrived incomplete; it was not opened. Try again.';
+      case 'digest_mismatch':
+        return 'The file did not arrive intact; it was not opened.';
+      case 'file_changed':
+        return 'The file changed on this device while it was being sent. Attach it again.';
+      case 'cancelled':
+        return 'Cancelled.';
       default:
         return `${error.message} (${error.code})`;
     }
