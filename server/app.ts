@@ -29,6 +29,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { ProvisioningMailbox } from './routes/provisioning-mailbox.js';
 import { provisioningRoutes } from './routes/provisioning.js';
+import { pushRoutes } from './routes/push.js';
 import { retiredVersionRoutes } from './routes/retired-versions.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { staticRoutes } from './routes/static.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v2.register(deviceRoutes);
       await v2.register(provisioningRoutes);
       await v2.register(attachmentRoutes);
+      await v2.register(pushRoutes);
     },
     { prefix: `/v${PROTOCOL_VERSION}` },
   );

@@ -116,6 +116,14 @@ export interface Config {
   readonly attachmentUploadsPerDevice: number;
   /** Attachment downloads per minute from one client IP. */
   readonly attachmentDownloadsPerIp: number;
+  /** Web Push: wake devices with no live socket by a content-free push (--no-push turns it off). */
+  readonly push: boolean;
+  /** At most one push per device within this many ms. */
+  readonly pushMinIntervalMs: number;
+  /** VAPID `sub` (mailto: or https:); unset = the https:// --public-origin, else a placeholder. */
+  readonly pushSubject: string | undefined;
+  /** Development and tests only: accept http:// push endpoints on this machine's loopback address. */
+  readonly pushAllowInsecureEndpoints: boolean;
   /** Cluster mode: a postgres:// URL; the relay's data lives in PostgreSQL instead of the SQLite file. May hold a password: never log it unredacted. */
   readonly postgres: string | undefined;
   /** Cluster mode: a redis:// URL of the notice bus between relay processes (needs postgres). May hold a password. */
@@ -230,6 +238,16 @@ function parsePublicOrigin(raw: string, source: string): string {
 
 const origin: ValueType<string> = { value: 'URL', parse: parsePublicOrigin };
 
+/** --push-subject: a mailto: or https: URL, as VAPID (RFC 8292) asks. */
+const contact: ValueType<string> = {
+  value: 'URL',
+  parse(raw, source) {
+    const protocol = URL.canParse(raw) ? new URL(raw).protocol : undefined;
+    if (protocol !== 'mailto:' && protocol !== 'https:') throw new ConfigError(`${source}: expected a mailto: or https: URL, e.g. mailto:admin@example.org`);
+    return raw;
+  },
+};
+
 /**
  * The URL of a service of cluster mode (--postgres, --redis). It may hold a password, so an
  * error never quotes it: it names the scheme at most, and only of a value shaped scheme://…
@@ -332,6 +350,10 @@ export const FLAGS: readonly AnyOption[] = [
   { key: 'attachmentTtlMs', flag: 'attachment-ttl-ms', env: 'SEALPOST_ATTACHMENT_TTL_MS', type: int(1), default: 30 * 24 * 3600 * 1000, help: 'attachment blobs are deleted this many ms after their upload began (30 days); unfinished uploads after 24 h' },
   { key: 'attachmentUploadsPerDevice', flag: 'attachment-uploads-per-device', env: 'SEALPOST_ATTACHMENT_UPLOADS_PER_DEVICE', type: int(1), default: 60, help: 'attachment uploads one device may begin per minute (token bucket)' },
   { key: 'attachmentDownloadsPerIp', flag: 'attachment-downloads-per-ip', env: 'SEALPOST_ATTACHMENT_DOWNLOADS_PER_IP', type: int(1), default: 600, help: 'attachment downloads per minute from one client IP' },
+  { key: 'push', flag: 'push', env: 'SEALPOST_PUSH', type: onOff, default: true, help: 'Web Push: wake devices with no live socket by a content-free push (no sender, no text); --no-push turns it off, and the /v2/push routes answer 404 not_found' },
+  { key: 'pushMinIntervalMs', flag: 'push-min-interval-ms', env: 'SEALPOST_PUSH_MIN_INTERVAL_MS', type: int(0), default: 5_000, help: 'at most one push per device within this many ms (a burst of messages is one notification)' },
+  { key: 'pushSubject', flag: 'push-subject', env: 'SEALPOST_PUSH_SUBJECT', type: contact, default: undefined, shownDefault: 'the https:// --public-origin, else mailto:postmaster@localhost', help: 'a mailto: or https: URL where push services can reach the operator (VAPID "sub")' },
+  { key: 'pushAllowInsecureEndpoints', flag: 'push-allow-insecure-endpoints', env: 'SEALPOST_PUSH_ALLOW_INSECURE_ENDPOINTS', type: onOff, default: false, help: 'development and tests only: also accept http:// push endpoints on this machine (127.0.0.1, ::1, localhost)' },
   { key: 'postgres', flag: 'postgres', env: 'SEALPOST_POSTGRES', type: serviceUrl(['postgres:', 'postgresql:']), default: undefined, help: 'cluster mode: keep the relay\'s data in this PostgreSQL database (postgres://USER:PASSWORD@HOST/DB) instead of the SQLite file, so several relay processes can serve it; not with --db' },
   { key: 'redis', flag: 'redis', env: 'SEALPOST_REDIS', type: serviceUrl(['redis:', 'rediss:']), default: undefined, help: 'cluster mode: the Redis server (redis:// or rediss:// for TLS) the relay processes use as a notice bus, to wake the process holding a recipient\'s socket; needs --postgres' },
 ];

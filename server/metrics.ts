@@ -29,6 +29,8 @@ export interface RelayMetrics {
   refuse(code: ErrorCode, envelopes?: number): void;
   /** Attachment uploads (POST and PATCH) refused, by the error code answered. */
   attachmentUploadsRefused: Counter<'reason'>;
+  /** Web Push requests by how they ended: sent, gone, rejected, failed, dropped (server/push/notifier.ts). */
+  pushSent: Counter<'result'>;
 }
 
 /** What the attachment gauges show: blobs held (live or awaiting the sweeper) and their bytes received. */
@@ -103,5 +105,6 @@ export function createMetrics(stats?: () => Promise<RelayStats>, attachmentStats
       envelopesRefused.inc({ code }, envelopes);
     },
     attachmentUploadsRefused: new Counter({ name: 'sealpost_attachment_uploads_refused_total', help: 'attachment uploads refused, by reason (error code)', labelNames: ['reason'] as const, registers }),
+    pushSent: new Counter({ name: 'sealpost_push_sent_total', help: 'Web Push requests to push services, by result (sent, gone, rejected, failed, dropped)', labelNames: ['result'] as const, registers }),
   };
 }

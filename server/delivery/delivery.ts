@@ -51,6 +51,8 @@ export class Delivery {
   readonly #live: LiveSockets;
   /** Sockets on this node per subscribed device, and the subscription's confirmation. */
   readonly #subscribed = new Map<string, { sockets: number; ready: Promise<void> }>();
+  /** Told of devices that got stored envelopes with no socket on this node (server/push/). */
+  readonly #withoutSocket: ((deviceId: string) => void)[] = [];
   #checkTimer: NodeJS.Timeout | undefined;
   #checking = false;
   #lastCheck = 0;
@@ -151,6 +153,14 @@ export class Delivery {
     }
   }
 
+  /**
+   * Called for each device that had envelopes stored while none of its sockets is on this node,
+   * after the commit (Web Push wakes such a device; other nodes' sockets are its own question).
+   */
+  onStoredWithoutSocket(listener: (deviceId: string) => void): void {
+    this.#withoutSocket.push(listener);
+  }
+
   /** Resolves once everything submitted so far is committed, pushed and durable. */
   flush(): Promise<void> {
     return this.groupCommit.flush();
@@ -173,6 +183,7 @@ export class Delivery {
       if (sockets > 0) this.options.metrics.envelopesPushed.inc(envelopes.length * sockets);
       const last = envelopes.at(-1)?.seq;
       if (last !== undefined) this.options.bus.publish(deviceId, { kind: 'stored', seq: last });
+      if (this.#withoutSocket.length > 0 && this.#live.ofDevice(deviceId).length === 0) for (const listener of this.#withoutSocket) listener(deviceId);
     }
   }
 

@@ -61,6 +61,11 @@ describe('PostgreSQL migrations', () => {
       expect(await migrate(pool, MIGRATIONS.slice(0, 5))).toBe(5);
       expect(await tables(pool)).toEqual(['accounts', 'attachment_chunks', 'attachments', 'devices', 'link_blobs', 'nonces', 'one_time_prekeys', 'queue', 'schema_migrations']);
 
+      // Web Push: subscriptions per device, and the VAPID key pair every node shares.
+      expect(await migrate(pool, MIGRATIONS.slice(0, 6))).toBe(6);
+      expect(await columns(pool, 'push_subscriptions')).toEqual(['device_id', 'endpoint', 'p256dh', 'auth']);
+      expect(await columns(pool, 'push_vapid')).toEqual(['id', 'public_key', 'private_key']);
+
       expect(await applied(pool)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       expect(await migrate(pool)).toBe(LATEST_VERSION);
       expect(await applied(pool)).toHaveLength(LATEST_VERSION);

@@ -70,7 +70,8 @@ describe('what the relay keeps', () => {
       expect(Buffer.isBuffer(row.body) && row.size === (row.body as Buffer).length).toBe(true);
     }
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name).sort();
-    expect(tables).toEqual(['accounts', 'devices', 'one_time_prekeys', 'queue']);
+    // push_subscriptions: a device's Web Push endpoint and keys, only once it enabled push (none here).
+    expect(tables).toEqual(['accounts', 'devices', 'one_time_prekeys', 'push_subscriptions', 'queue']);
     db.close();
 
     // The logs: structured, no markers, no device ids or handles, no IP addresses.

@@ -122,6 +122,25 @@ export const MIGRATIONS: readonly PgMigration[] = [
       -- Encrypted bytes do not compress.
       ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;`,
   },
+  {
+    version: 6,
+    name: 'push subscriptions and the VAPID key pair',
+    sql: `
+      -- Web Push (server/push/pg-push-store.ts): one subscription per device, deleted with it.
+      CREATE TABLE push_subscriptions (
+        device_id text PRIMARY KEY REFERENCES devices(device_id) ON DELETE CASCADE,
+        endpoint  text NOT NULL,
+        p256dh    text NOT NULL,
+        auth      text NOT NULL
+      );
+      -- The relay's VAPID key pair, one row made by the first node to start: every node signs
+      -- pushes with the same key, which browsers bound the subscriptions to.
+      CREATE TABLE push_vapid (
+        id          smallint PRIMARY KEY CHECK (id = 1),
+        public_key  text NOT NULL,
+        private_key text NOT NULL
+      );`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

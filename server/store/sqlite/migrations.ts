@@ -106,6 +106,21 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE devices DROP COLUMN cert_created_at;
         ALTER TABLE devices DROP COLUMN cert_signature;`),
   },
+  {
+    version: 6,
+    // Web Push (server/push/): the one subscription a device registered, so the relay can wake
+    // it with a content-free push while none of its sockets is connected. Deleted with its
+    // device by the foreign key; no time, no account column.
+    name: 'push subscriptions',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE push_subscriptions (
+          device_id TEXT PRIMARY KEY REFERENCES devices(device_id) ON DELETE CASCADE,
+          endpoint  TEXT NOT NULL, -- the push service's URL for this subscription
+          p256dh    TEXT NOT NULL, -- the subscription's P-256 key, base64url
+          auth      TEXT NOT NULL  -- its auth secret, base64url
+        );`),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
