@@ -3,8 +3,17 @@
  * follow issue 7's counts; BENCH_QUICK=1 (or --quick) scales every count and duration down to a
  * seconds-long smoke run that still exercises every code path.
  */
-export const TARGETS = ['sealpost', 'bare-socketio', 'raw-ws'] as const;
+export const TARGETS = ['sealpost', 'bare-socketio', 'raw-ws', 'cluster'] as const;
 export type TargetName = (typeof TARGETS)[number];
+
+/**
+ * The cluster target: `clusterNodes` sealpost nodes (`serve --postgres --redis`) on one fresh
+ * PostgreSQL database and one Redis. It runs shapes (a) and (b) only, its clients spread over
+ * the nodes with every sender on another node than its recipient; the report sets it beside
+ * single-node sealpost (SQLite) of the same run. BENCH_TARGETS=sealpost,cluster BENCH_SCENARIOS=a,b
+ * runs just that comparison.
+ */
+export const CLUSTER_SCENARIOS: readonly ScenarioName[] = ['a', 'b'];
 
 export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -20,13 +29,21 @@ export interface BenchConfig {
   quick: boolean;
   runs: number;
   targets: readonly TargetName[];
+  /** Relay nodes of the cluster target (BENCH_CLUSTER_NODES, default 3). */
+  clusterNodes: number;
   scenarios: readonly ScenarioName[];
   /** (a) chat-like: many pairs, one message in flight per pair. */
   chat: PairsParams;
   /** (b) bursts: few pairs, 32 messages in flight per pair. */
   burst: PairsParams;
   drain: { devices: number; envelopes: number; senders: number; timeoutMs: number };
-  idle: { connections: number; concurrency: number; settleMs: number };
+  /**
+   * (d): `sourceAddresses` loopback addresses (127.0.0.1…) the connections come from, so that
+   * tens of thousands of them do not exhaust one source's ephemeral ports (BENCH_IDLE_SOURCES;
+   * by default one per 10,000 connections). Each process also needs a file descriptor per
+   * connection: `ulimit -n` bounds N (the runner notes when it is too low).
+   */
+  idle: { connections: number; concurrency: number; settleMs: number; sourceAddresses: number };
   crypto: { seconds: number; maxOps: number };
   /** (f) SDK burst: one SealpostClient sends `messages` texts to a contact with two devices. */
   sdk: { messages: number; timeoutMs: number; stores: readonly SdkStore[] };
@@ -83,10 +100,12 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
   const warmupSeconds = quick ? 0.3 : 1;
   const parser = setting(argv, env, 'parser') ?? 'msgpack';
   if (parser !== 'msgpack' && parser !== 'json') throw new Error(`bench: parser must be msgpack or json, got ${parser}`);
+  const idleConnections = Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle'));
   const config: BenchConfig = {
     quick,
     runs: Math.round(positiveNumber(setting(argv, env, 'runs'), quick ? 1 : 3, 'runs')),
     targets: list(setting(argv, env, 'targets'), TARGETS, 'target'),
+    clusterNodes: Math.round(positiveNumber(setting(argv, env, 'cluster-nodes'), 3, 'cluster-nodes')),
     scenarios: list(setting(argv, env, 'scenarios'), SCENARIOS, 'scenario'),
     chat: { pairs: quick ? 10 : 100, window: 1, seconds, warmupSeconds, maxPerLane: 1_000_000 },
     burst: { pairs: quick ? 4 : 10, window: 32, seconds, warmupSeconds, maxPerLane: 1_000_000 },
@@ -97,9 +116,10 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       timeoutMs: quick ? 30_000 : 120_000,
     },
     idle: {
-      connections: Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle')),
+      connections: idleConnections,
       concurrency: 100,
       settleMs: quick ? 500 : 1_500,
+      sourceAddresses: Math.round(positiveNumber(setting(argv, env, 'idle-sources'), Math.max(1, Math.ceil(idleConnections / 10_000)), 'idle-sources')),
     },
     crypto: { seconds: quick ? 1 : 3, maxOps: 1_000_000 },
     sdk: {

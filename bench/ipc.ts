@@ -20,6 +20,8 @@ export interface LoadJob {
   target: TargetName;
   /** e.g. http://127.0.0.1:41234 (empty for the in-process crypto scenario). */
   url: string;
+  /** Every relay to spread clients over: the cluster's nodes (absent or [url] for one process). */
+  urls?: string[];
   parser: ParserName;
   config: BenchConfig;
   /** (f) which profile store the clients use. */

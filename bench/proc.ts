@@ -3,7 +3,7 @@
  * (utime + stime) and resident memory. Every child gets a kill timer so nothing outlives a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 
 /** Clock ticks per second for /proc/<pid>/stat; 100 on every Linux this runs on. */
@@ -17,6 +17,64 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLK_TCK;
+}
+
+/** utime, stime, cutime, cstime (ticks) and the parent pid, or undefined once the process is gone. */
+function statTicks(pid: number): { own: number; reaped: number; ppid: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { own: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]), ppid: Number(fields[1]) };
+}
+
+/**
+ * CPU seconds of a process and all its descendants: each live process's own time, plus the
+ * time of the children it has already reaped (cutime + cstime). A child that exits between two
+ * readings moves from the first sum to its parent's second, so differences stay exact — as long
+ * as the parent reaps its children (PostgreSQL's postmaster does).
+ */
+export function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const stat = statTicks(pid);
+    if (stat === undefined) continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push(pid);
+    children.set(stat.ppid, list);
+  }
+  let ticks = 0;
+  const stack = [root];
+  const seen = new Set<number>();
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const stat = statTicks(pid);
+    if (stat === undefined) continue;
+    ticks += stat.own + stat.reaped;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return ticks / CLK_TCK;
+}
+
+/**
+ * The open-file limit (soft, hard) a child of this process starts with: one descriptor per
+ * socket bounds scenario (d). Node raises its own soft limit to the hard one at start-up.
+ */
+export function openFileLimit(): { soft: number; hard: number } | undefined {
+  try {
+    const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const value = (text: string | undefined) => (text === undefined || text === 'unlimited' ? Infinity : Number(text));
+    return match ? { soft: value(match[1]), hard: value(match[2]) } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resident set size in KiB. */

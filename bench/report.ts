@@ -2,7 +2,7 @@
  * Turns per-run records into medians, per-run ratios (sealpost ÷ baseline, measured in the same
  * run, then the median of those), the issue's targets as pass/fail, and a plain-text table.
  */
-import { SDK_STORES, type ScenarioName, type SdkStore, type TargetName } from './config.js';
+import { CLUSTER_SCENARIOS, SDK_STORES, type ScenarioName, type SdkStore, type TargetName } from './config.js';
 import type { LoadResult } from './ipc.js';
 import { median, round } from './stats.js';
 
@@ -13,8 +13,15 @@ export interface RunRecord {
   /** (f) the clients' profile store. */
   store?: SdkStore;
   result?: LoadResult;
-  /** Target process CPU over the measured interval, % of one core. */
+  /** Target process CPU over the measured interval, % of one core (the cluster: its relay nodes summed). */
   serverCpuPct?: number;
+  /**
+   * (a), (b): CPU seconds over the measured interval per probe of the target — `relay` (the
+   * relay process, or the cluster's nodes summed), and for the cluster `node 1`…, `postgres`, `redis`.
+   */
+  cpuSeconds?: Record<string, number>;
+  /** (a), (b) on the cluster: PostgreSQL's counters over the measured interval (WAL bytes, flushes, commits, row writes). */
+  postgres?: Record<string, number>;
   rssBeforeKiB?: number;
   rssAfterKiB?: number;
   perConnectionKiB?: number;
@@ -23,6 +30,13 @@ export interface RunRecord {
   /** (c) rows left in the sealpost queue after the drain. */
   queueLeft?: number;
   error?: string;
+}
+
+/** CPU µs of one probe (`relay`, `node 2`, `postgres`, …) per message completed in the measured interval. */
+export function cpuPerMessageUs(r: RunRecord, probe: string): number | undefined {
+  const seconds = r.cpuSeconds?.[probe];
+  const completed = r.result?.completed;
+  return seconds === undefined || !completed ? undefined : (seconds / completed) * 1e6;
 }
 
 export interface MetricSpec {
@@ -42,11 +56,13 @@ export const METRICS: readonly MetricSpec[] = [
   { scenario: 'a', key: 'relayAckP50Ms', label: 'p50 ms (sender ack)', pick: (r) => r.result?.relayAckP50Ms, digits: 2 },
   { scenario: 'a', key: 'relayAckP99Ms', label: 'p99 ms (sender ack)', pick: (r) => r.result?.relayAckP99Ms, digits: 2 },
   { scenario: 'a', key: 'serverCpuPct', label: 'server CPU %', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'a', key: 'serverCpuUsPerMsg', label: 'server CPU µs/msg', pick: (r) => cpuPerMessageUs(r, 'relay'), digits: 0 },
   { scenario: 'a', key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0 },
   { scenario: 'b', key: 'msgPerSec', label: 'msg/s', pick: (r) => r.result?.msgPerSec, digits: 0 },
   { scenario: 'b', key: 'p50Ms', label: 'p50 ms (complete)', pick: (r) => r.result?.p50Ms, digits: 2 },
   { scenario: 'b', key: 'p99Ms', label: 'p99 ms (complete)', pick: (r) => r.result?.p99Ms, digits: 2 },
   { scenario: 'b', key: 'serverCpuPct', label: 'server CPU %', pick: (r) => r.serverCpuPct, digits: 0 },
+  { scenario: 'b', key: 'serverCpuUsPerMsg', label: 'server CPU µs/msg', pick: (r) => cpuPerMessageUs(r, 'relay'), digits: 0 },
   { scenario: 'b', key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0 },
   { scenario: 'c', key: 'msgPerSec', label: 'drained msg/s', pick: (r) => r.result?.msgPerSec, digits: 0 },
   { scenario: 'c', key: 'seconds', label: 'time to empty s', pick: (r) => r.result?.seconds, digits: 2 },
@@ -92,21 +108,21 @@ export const METRICS: readonly MetricSpec[] = [
 export interface Check {
   scenario: ScenarioName;
   store?: SdkStore;
+  /** A check about one target only (the cluster's): shown when that target ran. */
+  target?: TargetName;
   description: string;
   value: number | undefined;
   limit: number;
   pass: boolean | undefined;
 }
 
-type Baseline = Exclude<TargetName, 'sealpost'>;
-
-/** Median over runs of sealpost ÷ baseline, each ratio taken within one run. */
-export function ratio(records: readonly RunRecord[], spec: MetricSpec, baseline: Baseline): number | undefined {
+/** Median over runs of ours (sealpost, or the cluster) ÷ baseline, each ratio taken within one run. */
+export function ratio(records: readonly RunRecord[], spec: MetricSpec, baseline: TargetName, over: TargetName = 'sealpost'): number | undefined {
   const runs = [...new Set(records.map((r) => r.run))];
   return median(
     runs.map((run) => {
       const find = (t: TargetName) => records.find((r) => r.run === run && r.scenario === spec.scenario && r.target === t && !r.error);
-      const ours = find('sealpost');
+      const ours = find(over);
       const theirs = find(baseline);
       const a = ours ? spec.pick(ours) : undefined;
       const b = theirs ? spec.pick(theirs) : undefined;
@@ -144,6 +160,10 @@ export function checks(records: readonly RunRecord[]): Check[] {
     atLeast('b', 'msg/s ≥ 1.0 × bare Socket.IO', ratio(records, spec('b', 'msgPerSec'), 'bare-socketio'), 1.0),
     atMost('b', 'p99 ≤ 1.5 × bare Socket.IO', ratio(records, spec('b', 'p99Ms'), 'bare-socketio'), 1.5),
     atLeast('b', 'msg/s ≥ 0.5 × raw ws', ratio(records, spec('b', 'msgPerSec'), 'raw-ws'), 0.5),
+    ...CLUSTER_SCENARIOS.map((s): Check => ({
+      ...atMost(s, 'cluster: relay CPU/msg (all nodes) ≤ 1.5 × sealpost (1 node)', ratio(records, spec(s, 'serverCpuUsPerMsg'), 'sealpost', 'cluster'), 1.5),
+      target: 'cluster',
+    })),
     atLeast('c', 'drained ≥ 30,000 msg/s', medianOf(records, spec('c', 'msgPerSec'), 'sealpost'), 30_000),
     atMost('c', 'queue empty afterwards (rows left, worst run)', queueLeft, 0),
     atMost('d', 'RSS/connection ≤ 1.1 × bare Socket.IO', ratio(records, spec('d', 'perConnectionKiB'), 'bare-socketio'), 1.1),
@@ -196,9 +216,110 @@ export function renderTables(records: readonly RunRecord[], scenarios: readonly 
   }
   const checkRows = [['scenario', 'target', 'measured', 'result']];
   for (const c of checks(records)) {
-    if (!scenarios.includes(c.scenario) || !ran(c.store)) continue;
+    if (!scenarios.includes(c.scenario) || !ran(c.store) || (c.target !== undefined && !records.some((r) => r.target === c.target))) continue;
     checkRows.push([SCENARIO_NAMES[c.scenario], c.description, fmt(c.value, c.value !== undefined && c.value < 10 ? 2 : 0), c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'FAIL']);
   }
   const errors = records.filter((r) => r.error).map((r) => `run ${r.run} ${r.scenario}${r.store ? `/${r.store}` : ''} ${r.target}: ${r.error}`);
-  return [table(rows), '', table(checkRows), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
+  const cluster = renderCluster(records, scenarios);
+  return [table(rows), ...(cluster ? ['', cluster] : []), '', table(checkRows), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
+}
+
+/** One row of the cluster table: a figure of single-node sealpost and of the cluster (undefined: does not apply). */
+interface ClusterRow {
+  key: string;
+  label: string;
+  pick: (r: RunRecord) => number | undefined;
+  digits: number;
+  /** Also shown for single-node sealpost. */
+  both: boolean;
+}
+
+/** The cluster's probes (`node 1`…, `postgres`, `redis`) in the order the records name them. */
+function clusterProbes(records: readonly RunRecord[]): string[] {
+  const names = new Set<string>();
+  for (const r of records) if (r.target === 'cluster') for (const name of Object.keys(r.cpuSeconds ?? {})) if (name !== 'relay') names.add(name);
+  return [...names];
+}
+
+function clusterRows(records: readonly RunRecord[]): ClusterRow[] {
+  const label = (probe: string) => (probe === 'postgres' ? 'PostgreSQL' : probe === 'redis' ? 'Redis' : probe);
+  const probes = clusterProbes(records);
+  return [
+    { key: 'msgPerSec', label: 'msg/s', pick: (r) => r.result?.msgPerSec, digits: 0, both: true },
+    { key: 'p50Ms', label: 'p50 ms (complete)', pick: (r) => r.result?.p50Ms, digits: 2, both: true },
+    { key: 'p99Ms', label: 'p99 ms (complete)', pick: (r) => r.result?.p99Ms, digits: 2, both: true },
+    { key: 'relayAckP99Ms', label: 'p99 ms (sender ack)', pick: (r) => r.result?.relayAckP99Ms, digits: 2, both: true },
+    { key: 'cpu.relay', label: 'relay CPU µs/msg (all nodes)', pick: (r) => cpuPerMessageUs(r, 'relay'), digits: 0, both: true },
+    ...probes.map((p): ClusterRow => ({ key: `cpu.${p}`, label: `${label(p)} CPU µs/msg`, pick: (r) => cpuPerMessageUs(r, p), digits: 0, both: false })),
+    { key: 'serverCpuPct', label: 'relay CPU % (all nodes)', pick: (r) => r.serverCpuPct, digits: 0, both: true },
+    ...probes
+      .filter((p) => !p.startsWith('node'))
+      .map((p): ClusterRow => ({
+        key: `pct.${p}`,
+        label: `${label(p)} CPU %`,
+        pick: (r) => (r.cpuSeconds?.[p] === undefined || !r.result?.seconds ? undefined : ((r.cpuSeconds[p] ?? 0) / r.result.seconds) * 100),
+        digits: 0,
+        both: false,
+      })),
+    ...(records.some((r) => r.postgres !== undefined)
+      ? [
+          { key: 'pg.walBytes', label: 'PostgreSQL WAL bytes/msg', pick: perMessage('walBytes'), digits: 0, both: false },
+          { key: 'pg.walFlushes', label: 'PostgreSQL WAL flushes/msg (≈)', pick: perMessage('walFlushes'), digits: 2, both: false },
+          { key: 'pg.commits', label: 'PostgreSQL commits/msg (≈)', pick: perMessage('commits'), digits: 2, both: false },
+          { key: 'pg.rows', label: 'PostgreSQL rows written/msg (≈)', pick: perMessage('rowsInserted', 'rowsUpdated', 'rowsDeleted'), digits: 2, both: false },
+        ]
+      : []),
+    { key: 'loadCpuPct', label: 'load CPU %', pick: (r) => r.result?.loadCpuPct, digits: 0, both: true },
+  ];
+}
+
+/** Sum of PostgreSQL counters over the interval per message completed in it. */
+function perMessage(...keys: string[]): (r: RunRecord) => number | undefined {
+  return (r) => {
+    const completed = r.result?.completed;
+    if (r.postgres === undefined || !completed) return undefined;
+    return keys.reduce((sum, k) => sum + (r.postgres?.[k] ?? 0), 0) / completed;
+  };
+}
+
+function clusterMedian(records: readonly RunRecord[], scenario: ScenarioName, target: TargetName, pick: (r: RunRecord) => number | undefined): number | undefined {
+  return median(records.filter((r) => r.scenario === scenario && r.target === target && !r.error).map(pick));
+}
+
+/** Medians of the cluster table for the JSON: per scenario, per target, per row key. */
+export function clusterSummary(records: readonly RunRecord[]): Record<string, Record<string, Record<string, number | undefined>>> | undefined {
+  if (!records.some((r) => r.target === 'cluster')) return undefined;
+  const rows = clusterRows(records);
+  const out: Record<string, Record<string, Record<string, number | undefined>>> = {};
+  for (const scenario of CLUSTER_SCENARIOS) {
+    if (!records.some((r) => r.scenario === scenario && r.target === 'cluster')) continue;
+    out[scenario] = {};
+    for (const target of ['sealpost', 'cluster'] as const) {
+      const figures: Record<string, number | undefined> = {};
+      for (const row of rows) if (row.both || target === 'cluster') figures[row.key] = clusterMedian(records, scenario, target, row.pick);
+      out[scenario][target] = figures;
+    }
+  }
+  return out;
+}
+
+/** (a) and (b) on the cluster beside single-node sealpost of the same run; undefined when the cluster did not run. */
+function renderCluster(records: readonly RunRecord[], scenarios: readonly ScenarioName[]): string | undefined {
+  if (!records.some((r) => r.target === 'cluster')) return undefined;
+  const nodes = clusterProbes(records).filter((p) => p.startsWith('node')).length;
+  const rows = [['scenario', 'metric', 'sealpost (1 node, SQLite)', `cluster (${nodes} nodes, PostgreSQL + Redis)`, 'cluster ÷ sealpost']];
+  for (const scenario of CLUSTER_SCENARIOS) {
+    if (!scenarios.includes(scenario) || !records.some((r) => r.scenario === scenario && r.target === 'cluster')) continue;
+    for (const row of clusterRows(records)) {
+      const m: MetricSpec = { scenario, key: row.key, label: row.label, pick: row.pick, digits: row.digits };
+      rows.push([
+        SCENARIO_NAMES[scenario],
+        row.label,
+        row.both ? fmt(clusterMedian(records, scenario, 'sealpost', row.pick), row.digits) : '—',
+        fmt(clusterMedian(records, scenario, 'cluster', row.pick), row.digits),
+        row.both ? fmt(ratio(records, m, 'sealpost', 'cluster'), 2) : '—',
+      ]);
+    }
+  }
+  return table(rows);
 }

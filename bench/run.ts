@@ -9,10 +9,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { loadConfig, type BenchConfig, type ScenarioName, type SdkStore, type TargetName } from './config.js';
+import { clusterServicesMissing } from './cluster-services.js';
+import { CLUSTER_SCENARIOS, loadConfig, type BenchConfig, type ScenarioName, type SdkStore, type TargetName } from './config.js';
 import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
-import { cpuPressureMicros, cpuSeconds, rssKiB, supervise } from './proc.js';
-import { checks, renderTables, type RunRecord } from './report.js';
+import { cpuPressureMicros, cpuSeconds, openFileLimit, rssKiB, supervise } from './proc.js';
+import { checks, clusterSummary, renderTables, type RunRecord } from './report.js';
 import { databaseDirectoryNote, sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
 const LOAD_MAIN = join(import.meta.dirname, 'load', 'main.js');
@@ -77,6 +78,11 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
   const load = supervise(child, loadLifetimeMs(config, job.scenario));
   const pid = target?.child.pid;
   let cpuAt: { cpu: number; wall: number } | undefined;
+  // Over (a) and (b)'s measured interval: every probe of the target (one relay, or the cluster's
+  // nodes, PostgreSQL and Redis).
+  const probes = target?.probes ?? [];
+  let probesAt: { cpu: number[]; wall: number } | undefined;
+  let countersAt: Record<string, number> | undefined;
   try {
     return await new Promise<LoadResult>((resolve, reject) => {
       child.on('message', (message: LoadToRunner) => {
@@ -85,11 +91,40 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
         else if (message.type === 'error') reject(new Error(message.message));
         else if (pid === undefined) reply();
         else if (message.phase === 'measure-start') {
-          cpuAt = { cpu: cpuSeconds(pid), wall: performance.now() };
-          reply();
+          probesAt = { cpu: probes.map((p) => p.cpuSeconds()), wall: performance.now() };
+          // The CPU is sampled first: the counters' query must not delay the interval's start.
+          if (target?.counters) {
+            void target.counters().then(
+              (counters) => {
+                countersAt = counters;
+                reply();
+              },
+              () => reply(),
+            );
+          } else reply();
         } else if (message.phase === 'measure-end') {
-          if (cpuAt) record.serverCpuPct = ((cpuSeconds(pid) - cpuAt.cpu) / ((performance.now() - cpuAt.wall) / 1000)) * 100;
-          reply();
+          if (probesAt) {
+            const wall = (performance.now() - probesAt.wall) / 1000;
+            const used: Record<string, number> = {};
+            let relay = 0;
+            probes.forEach((p, i) => {
+              const seconds = p.cpuSeconds() - (probesAt?.cpu[i] ?? 0);
+              used[p.name] = seconds;
+              if (p.relay) relay += seconds;
+            });
+            record.cpuSeconds = { ...used, relay };
+            record.serverCpuPct = (relay / wall) * 100;
+          }
+          const before = countersAt;
+          if (target?.counters && before) {
+            void target.counters().then(
+              (after) => {
+                record.postgres = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+                reply();
+              },
+              () => reply(),
+            );
+          } else reply();
         } else if (message.phase === 'before-connect') {
           void settledRss(pid, config.idle.settleMs).then((rss) => {
             record.rssBeforeKiB = rss;
@@ -119,8 +154,8 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
   let target: RunningTarget | undefined;
   const pressureAt = { micros: cpuPressureMicros(), wall: performance.now() };
   try {
-    if (!IN_PROCESS.includes(scenario)) target = await startTarget(targetName, parser);
-    const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', parser, config, ...(store === undefined ? {} : { store }) };
+    if (!IN_PROCESS.includes(scenario)) target = await startTarget(targetName, parser, config.clusterNodes);
+    const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', urls: target?.urls ?? [], parser, config, ...(store === undefined ? {} : { store }) };
     record.result = await drive(job, target, config, record);
     if (record.rssBeforeKiB !== undefined && record.rssAfterKiB !== undefined && record.result.connections) {
       record.perConnectionKiB = (record.rssAfterKiB - record.rssBeforeKiB) / record.result.connections;
@@ -130,7 +165,7 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
     record.error = error instanceof Error ? error.message : String(error);
   } finally {
     if (target) {
-      await target.child.stop();
+      await target.stop();
       if (scenario === 'c' && target.dbFile) record.queueLeft = queueRows(target.dbFile);
       target.cleanup();
     }
@@ -159,11 +194,31 @@ async function main(): Promise<void> {
     targets = targets.filter((t) => t !== 'sealpost');
     notes.push('sealpost skipped: dist/bin/sealpost.js is not built');
   }
-  if (targets.includes('sealpost')) notes.push(databaseDirectoryNote());
+  if (targets.includes('cluster')) {
+    const missing = existsSync(SEALPOST_CLI) ? clusterServicesMissing() : 'dist/bin/sealpost.js is not built';
+    if (missing !== undefined) {
+      targets = targets.filter((t) => t !== 'cluster');
+      notes.push(`cluster skipped: ${missing}`);
+    } else if (config.scenarios.some((s) => CLUSTER_SCENARIOS.includes(s))) {
+      notes.push(
+        `cluster: ${config.clusterNodes} sealpost nodes (serve --postgres --redis, the same limits as sealpost) on one fresh PostgreSQL database (durability defaults: fsync and synchronous_commit on) and one Redis (no persistence), all in ${tmpdir()} on 127.0.0.1; ` +
+          `in (a) and (b) sender p connects to node p mod ${config.clusterNodes} and its recipient to node p+1 mod ${config.clusterNodes}; CPU per message = CPU seconds over the measured interval / messages completed in it`,
+      );
+    }
+  }
+  if (targets.includes('sealpost') || targets.includes('cluster')) notes.push(databaseDirectoryNote());
   if (targets.includes('sealpost') && config.scenarios.includes('f')) {
     notes.push(`(f) the clients' file profile stores were in ${tmpdir()} too; layout: relay, sender (alice) and recipient (bob's two devices) in three processes`);
     if (config.sealpostParser !== 'msgpack') notes.push('(f) ran the relay with the msgpack parser: the SDK speaks only msgpack');
     if (process.env['BENCH_SDK_YIELD'] === '1') notes.push('(f) BENCH_SDK_YIELD=1: the sender let the event loop turn between two send() calls');
+  }
+  if (config.scenarios.includes('d')) {
+    const limit = openFileLimit();
+    // The target holds one descriptor per connection, the load generator another: both start with this limit.
+    if (limit !== undefined && config.idle.connections + 200 > limit.hard) {
+      notes.push(`(d) ${config.idle.connections} connections need as many open files per process, but this machine allows ${limit.hard} (ulimit -n); raise the limit (prlimit, LimitNOFILE) or lower BENCH_IDLE`);
+    }
+    if (config.idle.sourceAddresses > 1) notes.push(`(d) connections came from ${Math.min(config.idle.sourceAddresses, 254)} loopback source addresses (127.0.0.1…), round robin`);
   }
   const records: RunRecord[] = [];
   for (let run = 1; run <= config.runs; run++) {
@@ -173,7 +228,11 @@ async function main(): Promise<void> {
     }
     for (const scenario of config.scenarios) {
       // Rotate the order each run so no target always runs first (or last) on a warm machine.
-      const order = IN_PROCESS.includes(scenario) ? ['sealpost' as const] : SEALPOST_ONLY.includes(scenario) ? targets.filter((t) => t === 'sealpost') : rotate(targets, run - 1);
+      const order = IN_PROCESS.includes(scenario)
+        ? ['sealpost' as const]
+        : SEALPOST_ONLY.includes(scenario)
+          ? targets.filter((t) => t === 'sealpost')
+          : rotate(targets, run - 1).filter((t) => t !== 'cluster' || CLUSTER_SCENARIOS.includes(scenario));
       // (f) runs once per profile store, the order rotated like the targets'.
       const stores: ReadonlyArray<SdkStore | undefined> = scenario === 'f' ? rotate(config.sdk.stores, run - 1) : [undefined];
       for (const [target, store] of order.flatMap((t) => stores.map((s) => [t, s] as const))) {
@@ -196,7 +255,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\n${text}\n\n${notes.map((n) => `note: ${n}\n`).join('')}medians of ${config.runs} run(s); ${seconds.toFixed(0)} s; machine ${JSON.stringify(machine())}\n`);
   mkdirSync(dirname(config.outFile), { recursive: true });
-  writeFileSync(config.outFile, `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds, machine: machine(), config, notes, checks: checks(records), table: text, records }, null, 2)}\n`);
+  writeFileSync(config.outFile, `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds, machine: machine(), config, notes, checks: checks(records), cluster: clusterSummary(records), table: text, records }, null, 2)}\n`);
   process.stdout.write(`results: ${config.outFile}\n`);
 }
 

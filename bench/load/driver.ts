@@ -6,6 +6,8 @@ import type { AckRequest, AckResult, DeliveredEnvelope, OutgoingEnvelope, SendAc
 
 export interface BenchDevice {
   id: string;
+  /** Which relay node to connect to (an index into the driver's URLs, modulo their count); 0 when absent. */
+  node?: number;
 }
 
 export interface BenchClient {
@@ -21,6 +23,15 @@ export interface Driver {
   createDevices(count: number): Promise<BenchDevice[]>;
   /** Resolves once connected (authenticated); the handler is attached before the connection opens. */
   connect(device: BenchDevice, onEnvelopes?: EnvelopeHandler): Promise<BenchClient>;
+}
+
+/**
+ * Loopback source address number `index` of `count` (127.0.0.1, 127.0.0.2, …), or undefined
+ * for one: one source address reaches one port of the target through at most as many
+ * connections as there are ephemeral ports (ip_local_port_range, ~28,000 by default).
+ */
+export function loopbackSource(index: number, count: number): string | undefined {
+  return count > 1 ? `127.0.0.${1 + (index % Math.min(count, 254))}` : undefined;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight, keeping results in order. */

@@ -19,13 +19,17 @@ import { socketIoDriver } from './socketio-driver.js';
 const WATCHDOG_MS = 5 * 60_000;
 
 function driverFor(job: LoadJob): Driver {
+  // Only (d) opens enough sockets to need more than one loopback source address.
+  const sourceAddresses = job.scenario === 'd' ? job.config.idle.sourceAddresses : 1;
   switch (job.target) {
     case 'sealpost':
-      return socketIoDriver({ url: job.url, parser: job.parser, authenticated: true });
+    case 'cluster':
+      // The cluster's only difference: several URLs, each device on the node pairs.ts placed it.
+      return socketIoDriver({ urls: job.urls?.length ? job.urls : [job.url], parser: job.parser, authenticated: true, sourceAddresses });
     case 'bare-socketio':
-      return socketIoDriver({ url: job.url, parser: 'json', authenticated: false });
+      return socketIoDriver({ urls: [job.url], parser: 'json', authenticated: false, sourceAddresses });
     case 'raw-ws':
-      return rawWsDriver(job.url);
+      return rawWsDriver(job.url, sourceAddresses);
   }
 }
 

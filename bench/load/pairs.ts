@@ -36,7 +36,11 @@ export async function runPairs(driver: Driver, params: PairsParams, bodyBytes: n
     }
   };
 
-  const devices = await driver.createDevices(params.pairs * 2);
+  const created = await driver.createDevices(params.pairs * 2);
+  // Where a driver has several relay nodes (the cluster target), sender p connects to node p and
+  // its recipient to node p + 1 (modulo the count): every message crosses from one node to another.
+  // A driver with one relay ignores the placement.
+  const devices = created.map((device, i) => ({ ...device, node: i < params.pairs ? i : i - params.pairs + 1 }));
   const recipients = await mapLimit(devices.slice(params.pairs), 50, (device) =>
     driver.connect(device, (client, batch) => {
       // Ack everything received so far in one cumulative ack, as a real client would.

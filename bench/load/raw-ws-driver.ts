@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { AckRequest, AckResult, OutgoingEnvelope, SendAck } from '../../protocol/events.js';
 import { FRAME, decodeFrame, encodeFrame } from '../targets/raw-frames.js';
-import { BenchError, type BenchClient, type BenchDevice, type Driver, type EnvelopeHandler } from './driver.js';
+import { BenchError, loopbackSource, type BenchClient, type BenchDevice, type Driver, type EnvelopeHandler } from './driver.js';
 
 class RawWsClient implements BenchClient {
   private nextReq = 1;
@@ -60,14 +60,16 @@ class RawWsClient implements BenchClient {
   }
 }
 
-export function rawWsDriver(url: string): Driver {
+export function rawWsDriver(url: string, sourceAddresses = 1): Driver {
   const wsUrl = url.replace(/^http/, 'ws');
+  let connects = 0;
   return {
     async createDevices(count: number): Promise<BenchDevice[]> {
       return Array.from({ length: count }, () => ({ id: randomBytes(32).toString('base64url') }));
     },
     connect(device: BenchDevice, onEnvelopes?: EnvelopeHandler): Promise<BenchClient> {
-      const ws = new WebSocket(`${wsUrl}/?device=${encodeURIComponent(device.id)}`, { perMessageDeflate: false });
+      const localAddress = loopbackSource(connects++, sourceAddresses);
+      const ws = new WebSocket(`${wsUrl}/?device=${encodeURIComponent(device.id)}`, { perMessageDeflate: false, ...(localAddress === undefined ? {} : { localAddress }) });
       const client = new RawWsClient(device.id, ws, onEnvelopes);
       return new Promise((resolve, reject) => {
         ws.once('open', () => resolve(client));

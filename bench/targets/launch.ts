@@ -1,23 +1,46 @@
 /**
  * How the runner starts each target as its own process on 127.0.0.1. Sealpost runs with its
  * defaults (synchronous=FULL: an acked envelope survives power loss) except the abuse limits,
- * raised so the load generator — one IP sending as fast as it can — is not rate-limited.
+ * raised so the load generator — one IP sending as fast as it can — is not rate-limited. The
+ * cluster target is several such relays in cluster mode (--postgres, --redis) on a throwaway
+ * PostgreSQL and Redis (../cluster-services.ts), every one of them probed for CPU.
  */
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParserName, TargetName } from '../config.js';
-import { freePort, spawnNode, waitForPort, type Child } from '../proc.js';
+import { startPostgres, startRedis, type BenchPostgres, type BenchRedis } from '../cluster-services.js';
+import { cpuSeconds, freePort, spawnNode, waitForPort, type Child } from '../proc.js';
 
 export interface RunningTarget {
   name: TargetName;
+  /** The first (or only) relay's URL. */
   url: string;
+  /** Every relay's URL: one, or the cluster's nodes. */
+  urls: string[];
+  /** The first (or only) relay process: scenario (d) samples its RSS. */
   child: Child;
+  /** What the runner reads CPU time from over a measured interval. */
+  probes: CpuProbe[];
+  /** Cumulative counters of a service (the cluster's PostgreSQL), read at both ends of the interval. */
+  counters?: () => Promise<Record<string, number>>;
   /** SQLite file (sealpost only). */
   dbFile?: string;
-  /** Removes the temporary files (after `child.stop()`). */
+  /** The cluster's database (bench/cluster-disk.ts reads table sizes from it). */
+  postgresUrl?: string;
+  /** Stops every process of the target. */
+  stop(): Promise<void>;
+  /** Removes the temporary files (after `stop()`). */
   cleanup(): void;
+}
+
+export interface CpuProbe {
+  /** e.g. `relay`, `node 2`, `postgres`, `redis`. */
+  name: string;
+  /** A relay process (summed into the relay's CPU per message) rather than a service behind it. */
+  relay: boolean;
+  cpuSeconds(): number;
 }
 
 const DIST = join(import.meta.dirname, '..', '..');
@@ -89,7 +112,8 @@ export function databaseDirectoryNote(): string {
     : `sealpost's database was in ${dir} (TMPDIR moves it)`;
 }
 
-export async function startTarget(name: TargetName, parser: ParserName): Promise<RunningTarget> {
+export async function startTarget(name: TargetName, parser: ParserName, clusterNodes = 3): Promise<RunningTarget> {
+  if (name === 'cluster') return startCluster(parser, clusterNodes);
   const port = await freePort();
   let dir: string | undefined;
   let dbFile: string | undefined;
@@ -97,11 +121,7 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
   if (name === 'sealpost') {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
     dbFile = join(dir, 'bench.db');
-    const overrides = sealpostOverrides();
-    const cli = overrides.cli ?? join(DIST, 'bin', 'sealpost.js');
-    const args = [...NODE_FLAGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--db', dbFile, '--static-dir', dir, ...overrides.args];
-    const env = { ...process.env, ...sealpostLimitEnv(), SEALPOST_PARSER: parser };
-    child = spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });
+    child = spawnSealpost(parser, port, ['--db', dbFile, '--static-dir', dir]);
   } else {
     child = spawnNode([...NODE_FLAGS, join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });
   }
@@ -111,13 +131,82 @@ export async function startTarget(name: TargetName, parser: ParserName): Promise
     await child.stop(1000);
     throw new Error(`${name} did not start: ${error instanceof Error ? error.message : String(error)}\n${child.stderrTail()}`);
   }
+  const url = `http://127.0.0.1:${port}`;
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url,
+    urls: [url],
     child,
+    probes: [{ name: 'relay', relay: true, cpuSeconds: () => cpuSeconds(child.pid) }],
     ...(dbFile !== undefined ? { dbFile } : {}),
+    stop: async () => void (await child.stop()),
     cleanup() {
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `sealpost serve` on 127.0.0.1:port with the bench's loose limits; `store` names its data (--db or --postgres/--redis). */
+function spawnSealpost(parser: ParserName, port: number, store: string[]): Child {
+  const overrides = sealpostOverrides();
+  const cli = overrides.cli ?? join(DIST, 'bin', 'sealpost.js');
+  const args = [...NODE_FLAGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), ...store, ...overrides.args];
+  const env = { ...process.env, ...sealpostLimitEnv(), SEALPOST_PARSER: parser };
+  return spawnNode(args, { env, maxLifetimeMs: MAX_LIFETIME_MS });
+}
+
+/**
+ * `nodes` sealpost nodes in cluster mode on one fresh PostgreSQL database and one Redis, each
+ * node its own process with the same loose limits as the single relay. The probes cover every
+ * node, PostgreSQL (postmaster and all its children) and Redis.
+ */
+async function startCluster(parser: ParserName, nodes: number): Promise<RunningTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-cluster-'));
+  const services = await Promise.allSettled([startPostgres(), startRedis()]);
+  const [postgres, redis] = services.map((s) => (s.status === 'fulfilled' ? s.value : undefined)) as [BenchPostgres | undefined, BenchRedis | undefined];
+  const children: Child[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(children.map((c) => c.stop()));
+    await redis?.stop();
+    await postgres?.stop();
+  };
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    const failed = services.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed || !postgres || !redis) throw failed?.reason ?? new Error('cluster services did not start');
+    const ports: number[] = [];
+    while (ports.length < nodes) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    for (const port of ports) children.push(spawnSealpost(parser, port, ['--postgres', postgres.url, '--redis', redis.url, '--static-dir', dir]));
+    // Migrations run under an advisory lock, so the nodes may start together.
+    await Promise.all(
+      ports.map((port, i) =>
+        waitForPort(port, 30_000, (children[i] as Child).process).catch((error: unknown) => {
+          throw new Error(`cluster node ${i + 1} did not start: ${error instanceof Error ? error.message : String(error)}\n${children[i]?.stderrTail() ?? ''}`);
+        }),
+      ),
+    );
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    return {
+      name: 'cluster',
+      url: urls[0] as string,
+      urls,
+      child: children[0] as Child,
+      probes: [
+        ...children.map((c, i): CpuProbe => ({ name: `node ${i + 1}`, relay: true, cpuSeconds: () => cpuSeconds(c.pid) })),
+        { name: 'postgres', relay: false, cpuSeconds: () => postgres.cpuSeconds() },
+        { name: 'redis', relay: false, cpuSeconds: () => redis.cpuSeconds() },
+      ],
+      counters: () => postgres.counters(),
+      postgresUrl: postgres.url,
+      stop,
+      cleanup,
+    };
+  } catch (error) {
+    await stop();
+    cleanup();
+    throw error;
+  }
 }

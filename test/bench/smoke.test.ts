@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterServicesMissing } from '../../bench/cluster-services.js';
 import type { RunRecord } from '../../bench/report.js';
 
 const run = promisify(execFile);
@@ -60,6 +61,8 @@ describe('npm run bench (quick smoke run)', () => {
     const sealpost = existsSync(join(outDir, 'bin', 'sealpost.js'));
     const expected = ['a', 'b', 'd'].flatMap((s) => [...(sealpost ? ['sealpost'] : []), 'bare-socketio', 'raw-ws'].map((t) => `${s}:${t}`));
     if (sealpost) expected.push('c:sealpost', 'f/file:sealpost', 'f/memory:sealpost');
+    // The cluster target (three nodes on PostgreSQL and Redis) runs shapes (a) and (b) only.
+    if (sealpost && clusterServicesMissing() === undefined) expected.push('a:cluster', 'b:cluster');
     expected.push('e:sealpost', 'g:sealpost');
     expect(seen).toEqual(expected.sort());
     expect(parsed.records.filter((r) => r.error).map((r) => `${r.scenario} ${r.target}: ${r.error}`)).toEqual([]);
@@ -71,6 +74,20 @@ describe('npm run bench (quick smoke run)', () => {
       expect(r.result?.p50Ms).toBeGreaterThan(0);
       expect(r.result?.p99Ms).toBeGreaterThanOrEqual(r.result?.p50Ms ?? Infinity);
       expect(r.serverCpuPct).toBeGreaterThan(0);
+    }
+  });
+
+  it('sets the cluster beside single-node sealpost with CPU per message of every node, PostgreSQL and Redis', () => {
+    const cluster = parsed.records.filter((r) => r.target === 'cluster');
+    if (!existsSync(join(outDir, 'bin', 'sealpost.js')) || clusterServicesMissing() !== undefined) return;
+    expect(stdout).toContain('cluster ÷ sealpost');
+    expect(cluster.map((r) => r.scenario).sort()).toEqual(['a', 'b']);
+    for (const r of cluster) {
+      const cpu = r.cpuSeconds ?? {};
+      expect(Object.keys(cpu).sort(), r.scenario).toEqual(['node 1', 'node 2', 'node 3', 'postgres', 'redis', 'relay']);
+      // Redis may use less than one clock tick (10 ms) in half a second: only its presence is checked.
+      expect(cpu['relay']).toBeGreaterThan(0);
+      expect(cpu['postgres']).toBeGreaterThan(0);
     }
   });
 
