@@ -19,6 +19,8 @@ interface WireNotice {
   n: string;
   k: Notice['kind'];
   s?: number;
+  /** Stored envelopes of the commit: [id, seq, body] each. */
+  e?: [string, number, Uint8Array][];
   c?: number;
   i?: string;
   b?: Uint8Array;
@@ -27,7 +29,9 @@ interface WireNotice {
 function toWire(node: string, notice: Notice): WireNotice {
   switch (notice.kind) {
     case 'stored':
-      return { n: node, k: 'stored', s: notice.seq };
+      return notice.envelopes
+        ? { n: node, k: 'stored', s: notice.seq, e: notice.envelopes.map((e) => [e.id, e.seq ?? 0, e.body]) }
+        : { n: node, k: 'stored', s: notice.seq };
     case 'prekeys':
       return { n: node, k: 'prekeys', c: notice.count };
     case 'removed':
@@ -37,8 +41,23 @@ function toWire(node: string, notice: Notice): WireNotice {
   }
 }
 
+/** The envelopes of a notice, or undefined when any is malformed (the notice then counts as content-free). */
+function storedEnvelopes(wire: unknown[]): DeliveredEnvelope[] | undefined {
+  const envelopes: DeliveredEnvelope[] = [];
+  for (const entry of wire) {
+    if (!Array.isArray(entry)) return undefined;
+    const [id, seq, body] = entry as unknown[];
+    if (typeof id !== 'string' || typeof seq !== 'number' || !(body instanceof Uint8Array)) return undefined;
+    envelopes.push({ id, seq, body });
+  }
+  return envelopes;
+}
+
 function fromWire(wire: WireNotice): Notice | undefined {
-  if (wire.k === 'stored' && typeof wire.s === 'number') return { kind: 'stored', seq: wire.s };
+  if (wire.k === 'stored' && typeof wire.s === 'number') {
+    const envelopes = Array.isArray(wire.e) ? storedEnvelopes(wire.e) : undefined;
+    return envelopes ? { kind: 'stored', seq: wire.s, envelopes } : { kind: 'stored', seq: wire.s };
+  }
   if (wire.k === 'prekeys' && typeof wire.c === 'number') return { kind: 'prekeys', count: wire.c };
   if (wire.k === 'removed') return { kind: 'removed' };
   if (wire.k === 'ephemeral' && typeof wire.i === 'string' && wire.b instanceof Uint8Array) {

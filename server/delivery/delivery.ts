@@ -9,10 +9,12 @@
  * envelopes strictly in sequence after its cursor — by a drain read after the cursor, or by a
  * live push that starts right after it — and anything else sends it back to draining.
  *
- * In a cluster, the node that committed publishes a notice (only the last seq) after the commit,
- * and a node holding sockets of the device subscribes to its channel before the first drain
- * read. Stored envelopes never travel through the bus or a Socket.IO adapter (those are
- * at-most-once and know nothing of sequence numbers). A lost notice only delays: a periodic check
+ * In a cluster, the node that committed publishes a notice after the commit: the last seq and,
+ * when small, the committed envelopes. A node holding sockets of the device subscribes to its
+ * channel before the first drain read, and pushes a notice's envelopes under the same rule as
+ * its own commits (only to sockets whose cursor they follow); every other socket reads the
+ * store. The bus is never trusted for completeness: it is at-most-once, like a Socket.IO
+ * adapter, and only the store's sequence decides. A lost notice only delays: a periodic check
  * compares each live device's newest seq in the store with its sockets' cursors — every few
  * seconds, and every second while the bus is down — and the bus's recovery triggers one at once.
  */
@@ -32,6 +34,8 @@ import { SocketDrain } from './socket-drain.js';
 /** How often live devices are checked against the store while the bus is healthy, and while it is not. */
 export const CHECK_INTERVAL_MS = 5_000;
 export const CHECK_INTERVAL_UNHEALTHY_MS = 1_000;
+/** Stored envelopes ride in their notice when their bodies come to at most this much (else the notice carries only the seq). */
+const NOTICE_ENVELOPE_BYTES = 64 * 1024;
 /** A socket's first drain waits at most this long for its device's subscription (then relies on the checks). */
 const SUBSCRIBE_WAIT_MS = 2_000;
 
@@ -182,7 +186,9 @@ export class Delivery {
       const sockets = this.#live.push(deviceId, envelopes);
       if (sockets > 0) this.options.metrics.envelopesPushed.inc(envelopes.length * sockets);
       const last = envelopes.at(-1)?.seq;
-      if (last !== undefined) this.options.bus.publish(deviceId, { kind: 'stored', seq: last });
+      if (last === undefined) continue;
+      const bytes = envelopes.reduce((n, e) => n + e.body.byteLength, 0);
+      this.options.bus.publish(deviceId, bytes <= NOTICE_ENVELOPE_BYTES ? { kind: 'stored', seq: last, envelopes } : { kind: 'stored', seq: last });
       if (this.#withoutSocket.length > 0 && this.#live.ofDevice(deviceId).length === 0) for (const listener of this.#withoutSocket) listener(deviceId);
     }
   }
@@ -190,6 +196,12 @@ export class Delivery {
   /** A notice from another node. */
   #heard(deviceId: string, notice: Notice): void {
     if (notice.kind === 'stored') {
+      // Committed already: pushed to the live sockets whose cursor they follow (others drain);
+      // then every socket of the device learns how far the queue goes.
+      if (notice.envelopes && notice.envelopes.length > 0) {
+        const sockets = this.#live.push(deviceId, notice.envelopes);
+        if (sockets > 0) this.options.metrics.envelopesPushed.inc(notice.envelopes.length * sockets);
+      }
       for (const drain of this.#live.ofDevice(deviceId)) drain.noticed(notice.seq);
     } else if (notice.kind === 'ephemeral') this.#live.pushEphemeral(deviceId, notice.envelope);
     else this.#act(deviceId, notice);

@@ -2,17 +2,19 @@
  * How the nodes of a cluster tell each other about a device (issue: relays in a cluster). A
  * node publishes a notice on the device's channel after the fact (after the commit, for stored
  * envelopes); the node holding a socket of that device subscribes before the socket's first
- * drain read and acts on what it hears. Notices carry no stored envelope: a notice of a stored
- * envelope is only its sequence number, and the node reads the store after its cursor. A lost
- * notice can therefore delay delivery, never lose or reorder it (delivery.ts catches up).
+ * drain read and acts on what it hears. A notice of stored envelopes carries their last sequence
+ * number and, when they are small, the envelopes themselves, already committed: a node pushes
+ * them only to sockets whose cursor they follow, and any other socket reads the store after its
+ * cursor. A lost notice can therefore delay delivery, never lose or reorder it (delivery.ts
+ * catches up).
  *
  * One relay process alone has no peers: `SoloBus` hears nothing and says so.
  */
 import type { DeliveredEnvelope } from '../../protocol/events.js';
 
 export type Notice =
-  /** Envelopes up to `seq` were committed for the device. */
-  | { kind: 'stored'; seq: number }
+  /** Envelopes up to `seq` were committed for the device; `envelopes`, when small, are those of this commit, in seq order. */
+  | { kind: 'stored'; seq: number; envelopes?: DeliveredEnvelope[] }
   /** An ephemeral envelope for the device's live sockets (never stored). */
   | { kind: 'ephemeral'; envelope: DeliveredEnvelope }
   /** The device's one-time prekeys ran low. */

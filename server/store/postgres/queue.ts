@@ -49,7 +49,7 @@ export const QUEUE_SQL = {
             UPDATE devices SET queue_count = queue_count - g.n, queue_bytes = queue_bytes - g.bytes
             FROM (SELECT count(*) AS n, COALESCE(sum(size), 0) AS bytes FROM gone) AS g
             WHERE device_id = $1 AND g.n > 0
-            RETURNING g.n`,
+            RETURNING g.n, g.bytes`,
   ackIds: `WITH gone AS (
              DELETE FROM queue
              WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $1 FOR NO KEY UPDATE) AND envelope_id = ANY($2::text[])
@@ -57,7 +57,7 @@ export const QUEUE_SQL = {
            UPDATE devices SET queue_count = queue_count - g.n, queue_bytes = queue_bytes - g.bytes
            FROM (SELECT count(*) AS n, COALESCE(sum(size), 0) AS bytes FROM gone) AS g
            WHERE device_id = $1 AND g.n > 0
-           RETURNING g.n`,
+           RETURNING g.n, g.bytes`,
   // ARRAY(…) runs once, first: it locks every device with an expired envelope, in id order.
   sweepExpired: `WITH gone AS (
                    DELETE FROM queue
@@ -69,11 +69,18 @@ export const QUEUE_SQL = {
                  per_device AS (SELECT device_id, count(*) AS n, sum(size) AS bytes FROM gone GROUP BY device_id)
                  UPDATE devices AS d SET queue_count = d.queue_count - p.n, queue_bytes = d.queue_bytes - p.bytes
                  FROM per_device AS p WHERE d.device_id = p.device_id
-                 RETURNING p.n`,
+                 RETURNING p.n, p.bytes`,
   queueStats: 'SELECT queue_count AS envelopes, queue_bytes AS bytes FROM devices WHERE device_id = $1',
   relayStats: `SELECT count(*) AS devices, COALESCE(sum(queue_count), 0)::bigint AS envelopes,
                       COALESCE(sum(queue_bytes), 0)::bigint AS bytes FROM devices`,
 } as const;
+
+/**
+ * How long this process trusts the relay-wide queue total it read (plus what it stored since).
+ * Summing every device row on each commit would cost a scan of the devices table per send; the
+ * cap is soft across nodes anyway (see enqueue).
+ */
+const TOTAL_REFRESH_MS = 5_000;
 
 /** Rows per INSERT: 6 parameters each, far below PostgreSQL's 65,535 per statement. */
 const INSERT_ROWS = 1000;
@@ -103,23 +110,37 @@ async function insertEnvelopes(client: pg.PoolClient, stored: readonly Stored[])
       const n = values.push(item.to, seq, item.id, body, body.byteLength, item.expiresAt);
       return `($${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
     });
-    await client.query(`INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES ${rows.join(', ')}`, values);
+    // Prepared once per connection for the common small batches; a big batch's text is one-off.
+    const text = `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES ${rows.join(', ')}`;
+    await client.query(chunk.length <= 32 ? { name: `sealpost_insert_${chunk.length}`, text, values } : { text, values });
   }
 }
 
 export class PgQueue {
+  #total = { bytes: 0, readAt: -Infinity };
+
   constructor(private readonly pool: PgPool) {}
+
+  /** The relay-wide queued bytes: read again at most every TOTAL_REFRESH_MS, else this process's running figure. */
+  async #totalBytes(client: pg.PoolClient): Promise<number> {
+    const now = Date.now();
+    if (now - this.#total.readAt >= TOTAL_REFRESH_MS) {
+      const bytes = (await client.query<{ bytes: number }>({ name: 'sealpost_total_bytes', text: QUEUE_SQL.totalBytes })).rows[0]?.bytes ?? 0;
+      this.#total = { bytes, readAt: now };
+    }
+    return this.#total.bytes;
+  }
 
   /** See the top of this file. Outcomes are decided as SqliteStore decides them. */
   enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     const deviceIds = [...new Set(items.map((i) => i.to))].sort();
     return this.pool.transaction(async (client) => {
-      const locked = (await client.query<LockedDevice>(QUEUE_SQL.lockDevices, [deviceIds])).rows;
+      const locked = (await client.query<LockedDevice>({ name: 'sealpost_lock_devices', text: QUEUE_SQL.lockDevices, values: [deviceIds] })).rows;
       const devices = new Map(locked.map((d) => [d.device_id, d]));
       const queued = await this.#queuedPairs(client, items, devices);
-      // The relay-wide total as committed when read: exact within this process's transaction,
-      // and another node's enqueue in flight at the same moment can pass it by its own batch.
-      let total = limits.maxTotalBytes === undefined ? 0 : ((await client.query<{ bytes: number }>(QUEUE_SQL.totalBytes)).rows[0]?.bytes ?? 0);
+      // The relay-wide total, read at most every few seconds (plus what this process stored since):
+      // a soft cap — other nodes' enqueues and acks since the read are not counted until the next one.
+      let total = limits.maxTotalBytes === undefined ? 0 : await this.#totalBytes(client);
       const stored: Stored[] = [];
       const outcomes = items.map((item): EnqueueOutcome => {
         const device = devices.get(item.to);
@@ -139,9 +160,10 @@ export class PgQueue {
       });
       if (stored.length === 0) return outcomes;
       await insertEnvelopes(client, stored);
+      this.#total.bytes = total;
       const touched = new Set(stored.map((s) => s.item.to));
       const changed = locked.filter((d) => touched.has(d.device_id));
-      await client.query(QUEUE_SQL.advance, [changed.map((d) => d.device_id), changed.map((d) => d.next_seq), changed.map((d) => d.queue_count), changed.map((d) => d.queue_bytes)]);
+      await client.query({ name: 'sealpost_advance', text: QUEUE_SQL.advance, values: [changed.map((d) => d.device_id), changed.map((d) => d.next_seq), changed.map((d) => d.queue_count), changed.map((d) => d.queue_bytes)] });
       return outcomes;
     });
   }
@@ -150,8 +172,18 @@ export class PgQueue {
   async #queuedPairs(client: pg.PoolClient, items: readonly EnqueueItem[], devices: ReadonlyMap<string, LockedDevice>): Promise<Set<string>> {
     const asked = items.filter((i) => (devices.get(i.to)?.queue_count ?? 0) > 0);
     if (asked.length === 0) return new Set();
-    const { rows } = await client.query<{ device_id: string; envelope_id: string }>(QUEUE_SQL.queuedIds, [asked.map((i) => i.to), asked.map((i) => i.id)]);
+    const { rows } = await client.query<{ device_id: string; envelope_id: string }>({ name: 'sealpost_queued_ids', text: QUEUE_SQL.queuedIds, values: [asked.map((i) => i.to), asked.map((i) => i.id)] });
     return new Set(rows.map((r) => pairKey(r.device_id, r.envelope_id)));
+  }
+
+  /** Envelopes deleted (by ack or expiry): counted out of the running total; returns how many. */
+  #released(rows: readonly { n: number; bytes: number }[]): number {
+    let n = 0;
+    for (const row of rows) {
+      n += Number(row.n);
+      this.#total.bytes = Math.max(0, this.#total.bytes - Number(row.bytes));
+    }
+    return n;
   }
 
   /**
@@ -159,24 +191,24 @@ export class PgQueue {
    * as a string, so asking for binary results would hand back bodies mangled by UTF-8 decoding.
    */
   async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
-    const rows = await this.pool.query<{ seq: number; envelope_id: string; body: Buffer }>({ text: QUEUE_SQL.readQueue, values: [deviceId, afterSeq, now, limit] });
+    const rows = await this.pool.query<{ seq: number; envelope_id: string; body: Buffer }>({ name: 'sealpost_read_queue', text: QUEUE_SQL.readQueue, values: [deviceId, afterSeq, now, limit] });
     return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
   }
 
   async ackUpTo(deviceId: string, upTo: number): Promise<number> {
-    const rows = await this.pool.query<{ n: number }>({ text: QUEUE_SQL.ackUpTo, values: [deviceId, upTo] });
-    return rows[0]?.n ?? 0;
+    const rows = await this.pool.query<{ n: number; bytes: number }>({ name: 'sealpost_ack_up_to', text: QUEUE_SQL.ackUpTo, values: [deviceId, upTo] });
+    return this.#released(rows);
   }
 
   async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.pool.query<{ n: number }>({ text: QUEUE_SQL.ackIds, values: [deviceId, ids] });
-    return rows[0]?.n ?? 0;
+    const rows = await this.pool.query<{ n: number; bytes: number }>({ name: 'sealpost_ack_ids', text: QUEUE_SQL.ackIds, values: [deviceId, ids] });
+    return this.#released(rows);
   }
 
   async sweepExpired(now: number): Promise<number> {
-    const rows = await this.pool.query<{ n: number }>({ text: QUEUE_SQL.sweepExpired, values: [now] });
-    return rows.reduce((sum, r) => sum + r.n, 0);
+    const rows = await this.pool.query<{ n: number; bytes: number }>({ text: QUEUE_SQL.sweepExpired, values: [now] });
+    return this.#released(rows);
   }
 
   async queueStats(deviceId: string): Promise<QueueStats> {
