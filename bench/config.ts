@@ -15,7 +15,7 @@ export type TargetName = (typeof TARGETS)[number];
  */
 export const CLUSTER_SCENARIOS: readonly ScenarioName[] = ['a', 'b'];
 
-export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** (f) runs once per profile store: FilePersistence (fdatasync'd journal, as the CLI) and MemoryPersistence (no disk). */
@@ -49,6 +49,8 @@ export interface BenchConfig {
   sdk: { messages: number; timeoutMs: number; stores: readonly SdkStore[] };
   /** (g) forged envelopes against a device holding `sessions` sessions with the named sender. */
   forgery: { envelopes: number; sessions: number };
+  /** (h) one attachment of `bytes` random bytes (BENCH_ATTACHMENT_MIB), SDK and curl, upload and download. */
+  attachment: { bytes: number };
   bodyBytes: number;
   /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the stock one). */
   sealpostParser: ParserName;
@@ -128,6 +130,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       stores: list(setting(argv, env, 'sdk-stores'), SDK_STORES, 'profile store'),
     },
     forgery: { envelopes: Math.round(positiveNumber(setting(argv, env, 'forgeries'), quick ? 200 : 2_000, 'forgeries')), sessions: 4 },
+    attachment: { bytes: Math.round(positiveNumber(setting(argv, env, 'attachment-mib'), quick ? 8 : 100, 'attachment-mib') * 1024 * 1024) },
     bodyBytes: 1024,
     sealpostParser: parser,
     budgetMs: positiveNumber(setting(argv, env, 'budget'), quick ? 120 : 570, 'budget') * 1000,

@@ -13,7 +13,11 @@ export type Phase =
   /** Devices exist, nothing connected yet — sample the baseline RSS. */
   | 'before-connect'
   /** All idle connections are up — let the target settle, then sample RSS. */
-  | 'connected';
+  | 'connected'
+  /** (h) the transfers begin — sample the baseline RSS, then sample it until 'transfer-end'. */
+  | 'transfer-start'
+  /** (h) the transfers are over — stop sampling, keep the peak. */
+  | 'transfer-end';
 
 export interface LoadJob {
   scenario: ScenarioName;
@@ -72,6 +76,15 @@ export interface LoadResult {
   genuineMeanUs?: number;
   genuineP99Us?: number;
   genuineWallMeanUs?: number;
+  /** (h) file size and its blob (encrypted, padded) size, MiB. */
+  fileMiB?: number;
+  ciphertextMiB?: number;
+  /** (h) SDK encrypt + upload, and download + decrypt, MiB of the file per second. */
+  sdkUploadMiBps?: number;
+  sdkDownloadMiBps?: number;
+  /** (h) curl PATCHes (4 MiB each) and curl GET of as many bytes as the blob, MiB per second. */
+  curlUploadMiBps?: number;
+  curlDownloadMiBps?: number;
 }
 
 export type LoadToRunner =

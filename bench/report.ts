@@ -24,6 +24,8 @@ export interface RunRecord {
   postgres?: Record<string, number>;
   rssBeforeKiB?: number;
   rssAfterKiB?: number;
+  /** (h) the relay's highest RSS sampled during the transfers. */
+  rssPeakKiB?: number;
   perConnectionKiB?: number;
   /** Share of the run's wall time during which some task waited for a CPU (Linux PSI): contention from anything on the machine. */
   cpuPressurePct?: number;
@@ -103,7 +105,19 @@ export const METRICS: readonly MetricSpec[] = [
   { scenario: 'g', key: 'genuineP99Us', label: 'genuine 1 KiB message, CPU µs p99', pick: (r) => r.result?.genuineP99Us, digits: 0 },
   { scenario: 'g', key: 'genuineWallMeanUs', label: 'genuine 1 KiB message, wall µs mean', pick: (r) => r.result?.genuineWallMeanUs, digits: 0 },
   { scenario: 'g', key: 'cpuPressurePct', label: 'CPU pressure % (PSI some)', pick: (r) => r.cpuPressurePct, digits: 0 },
+  { scenario: 'h', key: 'sdkUploadMiBps', label: 'SDK encrypt + upload MiB/s', pick: (r) => r.result?.sdkUploadMiBps, digits: 1 },
+  { scenario: 'h', key: 'sdkDownloadMiBps', label: 'SDK download + decrypt MiB/s', pick: (r) => r.result?.sdkDownloadMiBps, digits: 1 },
+  { scenario: 'h', key: 'curlUploadMiBps', label: 'curl PATCH 4 MiB chunks MiB/s', pick: (r) => r.result?.curlUploadMiBps, digits: 1 },
+  { scenario: 'h', key: 'curlDownloadMiBps', label: 'curl GET MiB/s', pick: (r) => r.result?.curlDownloadMiBps, digits: 1 },
+  { scenario: 'h', key: 'rssGrowthMiB', label: 'relay RSS peak − before, MiB', pick: rssGrowthMiB, digits: 1 },
+  { scenario: 'h', key: 'rssBeforeMiB', label: 'relay RSS before, MiB', pick: (r) => (r.rssBeforeKiB === undefined ? undefined : r.rssBeforeKiB / 1024), digits: 1 },
+  { scenario: 'h', key: 'cpuPressurePct', label: 'CPU pressure % (PSI some)', pick: (r) => r.cpuPressurePct, digits: 0 },
 ];
+
+/** (h) how far the relay's RSS rose during the transfers. */
+function rssGrowthMiB(r: RunRecord): number | undefined {
+  return r.rssPeakKiB === undefined || r.rssBeforeKiB === undefined ? undefined : (r.rssPeakKiB - r.rssBeforeKiB) / 1024;
+}
 
 export interface Check {
   scenario: ScenarioName;
@@ -196,6 +210,7 @@ const SCENARIO_NAMES: Record<ScenarioName, string> = {
   e: '(e) client crypto',
   f: '(f) SDK burst, 1 KiB',
   g: '(g) forged envelope, 4 sessions',
+  h: '(h) one large attachment',
 };
 
 export function renderTables(records: readonly RunRecord[], scenarios: readonly ScenarioName[]): string {
@@ -203,7 +218,7 @@ export function renderTables(records: readonly RunRecord[], scenarios: readonly 
   const ran = (store: SdkStore | undefined) => store === undefined || records.some((r) => r.store === store);
   for (const m of METRICS) {
     if (!scenarios.includes(m.scenario) || !ran(m.store)) continue;
-    const baselines = ['c', 'e', 'f', 'g'].includes(m.scenario);
+    const baselines = ['c', 'e', 'f', 'g', 'h'].includes(m.scenario);
     rows.push([
       SCENARIO_NAMES[m.scenario],
       m.label,

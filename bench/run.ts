@@ -37,13 +37,16 @@ function loadLifetimeMs(config: BenchConfig, scenario: ScenarioName): number {
       return config.sdk.timeoutMs + 90_000;
     case 'g':
       return 180_000;
+    case 'h':
+      // The load process's own watchdog (5 minutes) ends it first.
+      return 290_000;
   }
 }
 
 /** Scenarios without a relay: the load generator runs the protocol code in-process. */
 const IN_PROCESS: readonly ScenarioName[] = ['e', 'g'];
 /** Scenarios that exercise sealpost only (no baseline speaks its protocol). */
-const SEALPOST_ONLY: readonly ScenarioName[] = ['c', 'e', 'f', 'g'];
+const SEALPOST_ONLY: readonly ScenarioName[] = ['c', 'e', 'f', 'g', 'h'];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,6 +86,16 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
   const probes = target?.probes ?? [];
   let probesAt: { cpu: number[]; wall: number } | undefined;
   let countersAt: Record<string, number> | undefined;
+  // (h) the relay's RSS sampled every 100 ms between 'transfer-start' and 'transfer-end'.
+  let rssTimer: NodeJS.Timeout | undefined;
+  const sampleRss = (): void => {
+    if (pid === undefined) return;
+    try {
+      record.rssPeakKiB = Math.max(record.rssPeakKiB ?? 0, rssKiB(pid));
+    } catch {
+      // the relay is gone: the run fails elsewhere
+    }
+  };
   try {
     return await new Promise<LoadResult>((resolve, reject) => {
       child.on('message', (message: LoadToRunner) => {
@@ -125,6 +138,18 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
               () => reply(),
             );
           } else reply();
+        } else if (message.phase === 'transfer-start') {
+          void settledRss(pid, config.idle.settleMs).then((rss) => {
+            record.rssBeforeKiB = rss;
+            record.rssPeakKiB = rss;
+            rssTimer = setInterval(sampleRss, 100);
+            reply();
+          });
+        } else if (message.phase === 'transfer-end') {
+          clearInterval(rssTimer);
+          rssTimer = undefined;
+          sampleRss();
+          reply();
         } else if (message.phase === 'before-connect') {
           void settledRss(pid, config.idle.settleMs).then((rss) => {
             record.rssBeforeKiB = rss;
@@ -143,6 +168,7 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
       child.send({ type: 'job', job } satisfies RunnerToLoad);
     });
   } finally {
+    clearInterval(rssTimer);
     await load.stop(2_000);
   }
 }
@@ -211,6 +237,12 @@ async function main(): Promise<void> {
     notes.push(`(f) the clients' file profile stores were in ${tmpdir()} too; layout: relay, sender (alice) and recipient (bob's two devices) in three processes`);
     if (config.sealpostParser !== 'msgpack') notes.push('(f) ran the relay with the msgpack parser: the SDK speaks only msgpack');
     if (process.env['BENCH_SDK_YIELD'] === '1') notes.push('(f) BENCH_SDK_YIELD=1: the sender let the event loop turn between two send() calls');
+  }
+  if (targets.includes('sealpost') && config.scenarios.includes('h')) {
+    notes.push(
+      `(h) one ${(config.attachment.bytes / 2 ** 20).toFixed(0)} MiB file of random bytes: SDK MiB/s are of the file (encrypt + upload, download + decrypt; two clients in the load process, memory stores), ` +
+        'curl MiB/s of as many bytes as its blob (one curl process per 4 MiB PATCH, then one GET; process start-up included); relay RSS growth = peak (sampled every 100 ms) minus RSS before, after a GC',
+    );
   }
   if (config.scenarios.includes('d')) {
     const limit = openFileLimit();

@@ -5,6 +5,7 @@
  */
 import { ready } from '../../crypto/sodium.js';
 import type { LoadJob, LoadResult, RunnerToLoad } from '../ipc.js';
+import { runAttachments } from './attachments.js';
 import { runCrypto } from './crypto.js';
 import type { Driver } from './driver.js';
 import { runDrain } from './drain.js';
@@ -51,6 +52,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
       return runSdkBurst(job.url, job.store ?? 'file', config.sdk, config.bodyBytes);
     case 'g':
       return runForgery(config.forgery, config.bodyBytes);
+    case 'h':
+      return runAttachments(job.url, config.attachment);
   }
 }
 
