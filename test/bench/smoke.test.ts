@@ -64,6 +64,8 @@ describe('npm run bench (quick smoke run)', () => {
     // The cluster target (three nodes on PostgreSQL and Redis) runs shapes (a) and (b) only.
     if (sealpost && clusterServicesMissing() === undefined) expected.push('a:cluster', 'b:cluster');
     expected.push('e:sealpost', 'g:sealpost');
+    // (h): a 100 MiB attachment (8 MiB in quick mode) through the relay, SDK and curl.
+    if (sealpost) expected.push('h:sealpost');
     expect(seen).toEqual(expected.sort());
     expect(parsed.records.filter((r) => r.error).map((r) => `${r.scenario} ${r.target}: ${r.error}`)).toEqual([]);
   });
