@@ -98,6 +98,10 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   /** Bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (they wait in its queue). */
   readonly maxSocketBufferBytes: number;
+  /** Bytes per second one connection may make the relay read (sustained; WebSocket frames, before any decoding). */
+  readonly inboundBytesPerSecond: number;
+  /** Bytes one connection may send at once above that rate (at least one full send batch). */
+  readonly inboundBurstBytes: number;
   /** A socket over maxSocketBufferBytes that does not drain to half of it within this long is closed. */
   readonly socketDrainTimeoutMs: number;
   /** Free disk space kept in reserve: below it, sends and registrations are refused `unavailable`. */
@@ -340,6 +344,8 @@ export const FLAGS: readonly AnyOption[] = [
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'SEALPOST_HEADERS_TIMEOUT_MS', type: int(100), default: 10_000, help: 'close an HTTP connection that has not sent complete request headers by then (also one that sends nothing)' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'SEALPOST_REQUEST_TIMEOUT_MS', type: int(100), default: 30_000, help: 'close an HTTP connection whose request (headers and body) has not fully arrived by then' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'SEALPOST_KEEP_ALIVE_TIMEOUT_MS', type: int(100), default: 5_000, help: 'close an idle keep-alive HTTP connection after this long (behind a load balancer, set it above the balancer\'s idle timeout)' },
+  { key: 'inboundBytesPerSecond', flag: 'inbound-bytes-per-second', env: 'SEALPOST_INBOUND_BYTES_PER_SECOND', type: int(64 * KiB), default: 8 * MiB, help: 'bytes per second one connection may make the relay read; past it the relay stops reading that connection until its budget refills (TCP pushes back on the sender)' },
+  { key: 'inboundBurstBytes', flag: 'inbound-burst-bytes', env: 'SEALPOST_INBOUND_BURST_BYTES', type: int(64 * KiB), default: 16 * MiB, help: 'bytes one connection may send at once above --inbound-bytes-per-second (one full batch of 100 maximal envelopes is ~6.5 MB)' },
   { key: 'maxSocketBufferBytes', flag: 'max-socket-buffer-bytes', env: 'SEALPOST_MAX_SOCKET_BUFFER_BYTES', type: int(64 * KiB), default: 4 * MiB, help: 'bytes a socket may hold unsent in the relay; past it the socket gets no live pushes (its envelopes stay queued and are drained once it catches up)' },
   { key: 'socketDrainTimeoutMs', flag: 'socket-drain-timeout-ms', env: 'SEALPOST_SOCKET_DRAIN_TIMEOUT_MS', type: int(100), default: 30_000, help: 'close a socket over --max-socket-buffer-bytes that has not drained to half of it by then (pings do not count; an ack after the client read some does)' },
   { key: 'minFreeDiskBytes', flag: 'min-free-disk-bytes', env: 'SEALPOST_MIN_FREE_DISK_BYTES', type: int(0), default: 64 * MiB, help: 'free space kept in reserve on the database disk: below it sends, registrations and prekey uploads are refused unavailable (reads and acks go on); 0 = no reserve' },

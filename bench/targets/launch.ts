@@ -89,6 +89,9 @@ export function sealpostLimitEnv(): Record<string, string> {
     SEALPOST_PAIR_RATE: lots,
     SEALPOST_PAIR_BURST: lots,
     SEALPOST_INBOUND_BYTES_PER_DEVICE: String(2 ** 50),
+    // One load-generator connection sends for many people at once.
+    SEALPOST_INBOUND_BYTES_PER_SECOND: String(2 ** 40),
+    SEALPOST_INBOUND_BURST_BYTES: String(2 ** 40),
     SEALPOST_MAX_TOTAL_QUEUE_BYTES: String(2 ** 50),
     SEALPOST_LOG_LEVEL: 'warn',
   };

@@ -64,7 +64,7 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
     parser: relayParser(config.maxBatch, config.parser),
     transports: config.longPolling ? ['polling', 'websocket'] : ['websocket'],
     // ws, writing each small binary frame in one write, and small frames only before the handshake (ws-engine.ts).
-    wsEngine: singleWriteWsServer(UNAUTHENTICATED_FRAME_BYTES),
+    wsEngine: singleWriteWsServer(UNAUTHENTICATED_FRAME_BYTES, { bytesPerSecond: config.inboundBytesPerSecond, burstBytes: config.inboundBurstBytes }),
     // A batch of maximal bodies must fit in one packet (once authenticated).
     maxHttpBufferSize: fullFrameBytes,
     // A client that opened a connection but never sends its signed CONNECT is dropped.

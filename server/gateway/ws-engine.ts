@@ -41,6 +41,41 @@ interface FrameReceiver {
   _maxPayload: number;
 }
 
+/** Per-connection read budget (bytes per second, burst); 0 = unlimited. */
+export interface InboundBudget {
+  bytesPerSecond: number;
+  burstBytes: number;
+}
+
+interface NetSocket {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  destroyed?: boolean;
+}
+
+/** Pauses `socket` whenever it has read more than its budget allows, and resumes it once the budget is back above zero. */
+function throttleReads(socket: NetSocket, budget: InboundBudget): void {
+  if (budget.bytesPerSecond <= 0) return;
+  let tokens = budget.burstBytes;
+  let last = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  socket.on('data', (chunk) => {
+    const now = Date.now();
+    tokens = Math.min(budget.burstBytes, tokens + ((now - last) / 1000) * budget.bytesPerSecond) - chunk.length;
+    last = now;
+    if (tokens >= 0) return;
+    // Paused again on every chunk read while in debt: ws resumes the socket itself when its own buffer drains.
+    socket.pause();
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (!socket.destroyed) socket.resume();
+    }, Math.ceil((-tokens / budget.bytesPerSecond) * 1000));
+  });
+  socket.once('close', () => clearTimeout(timer));
+}
+
 class SingleWriteWebSocket extends WebSocket {
   /** Whether no extension (permessage-deflate) was negotiated: known once open, asked once. */
   #plain: boolean | undefined;
@@ -49,9 +84,12 @@ class SingleWriteWebSocket extends WebSocket {
 
   /** The limit before the handshake verifies (0 = the server's); set by singleWriteWsServer's subclass. */
   protected readonly unauthenticatedMaxPayload: number = 0;
+  /** The connection's read budget (0 = unlimited); set by singleWriteWsServer's subclass. */
+  protected readonly inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 };
 
   /** ws's server calls this once, right after the upgrade; the limit of its options is the server's. */
   setSocket(socket: unknown, head: unknown, options: { maxPayload?: number }): void {
+    throttleReads(socket as NetSocket, this.inbound);
     this.#fullMaxPayload = options.maxPayload ?? 0;
     const small = this.unauthenticatedMaxPayload;
     const first = small > 0 && (this.#fullMaxPayload === 0 || small < this.#fullMaxPayload) ? small : this.#fullMaxPayload;
@@ -88,10 +126,11 @@ export class SingleWriteWsServer extends WebSocketServer {
   }
 }
 
-/** Pass as Socket.IO's (Engine.IO's) `wsEngine`: frames before the handshake are limited to `unauthenticatedMaxPayload` bytes. */
-export function singleWriteWsServer(unauthenticatedMaxPayload: number) {
+/** Pass as Socket.IO's (Engine.IO's) `wsEngine`: frames before the handshake are limited to `unauthenticatedMaxPayload` bytes, and reads to `inbound`. */
+export function singleWriteWsServer(unauthenticatedMaxPayload: number, inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 }) {
   class LimitedWebSocket extends SingleWriteWebSocket {
     protected override readonly unauthenticatedMaxPayload = unauthenticatedMaxPayload;
+    protected override readonly inbound = inbound;
   }
   return class LimitedWsServer extends SingleWriteWsServer {
     constructor(options: ServerOptions, callback?: () => void) {

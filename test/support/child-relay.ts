@@ -23,7 +23,7 @@ export const LOOSE_LIMITS = [
   '--ip-rate-limit', '1000000', '--max-connections-per-ip', '100000', '--send-rate', '100000', '--send-burst', '100000',
   '--event-rate', '100000', '--event-burst', '100000', '--max-unauthenticated-per-ip', '10000', '--nonces-per-device', '100000',
   '--signed-requests-per-device', '100000', '--lookups-per-device', '100000', '--lookups-per-ip', '100000',
-  '--pair-rate', '100000', '--pair-burst', '100000',
+  '--pair-rate', '100000', '--pair-burst', '100000', '--inbound-bytes-per-second', '1099511627776', '--inbound-burst-bytes', '1099511627776',
 ];
 
 export function assertBuilt(): void {

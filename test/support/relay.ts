@@ -48,6 +48,8 @@ const TEST_DEFAULTS: Partial<Config> = {
   lookupsPerIp: 100_000,
   pairRatePerSecond: 100_000,
   pairBurst: 100_000,
+  inboundBytesPerSecond: 2 ** 40,
+  inboundBurstBytes: 2 ** 40,
   inboundBytesPerDevice: 2 ** 40,
   maxTotalQueueBytes: 2 ** 44,
   staticDir: join(tmpdir(), 'sealpost-no-client'),
