@@ -112,12 +112,12 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
   });
   /** The handshake verified: the connection leaves the unauthenticated count and may send full frames, on this and any later transport. */
   const lifted = new WeakSet<object>();
-  const authenticated = (conn: EngineConnection): void => {
+  const authenticated = (conn: EngineConnection, deviceId: string): void => {
     pendingSlots.get(conn)?.();
-    allowFullFrames(conn.transport, fullFrameBytes);
+    allowFullFrames(conn.transport, fullFrameBytes, deviceId);
     if (lifted.has(conn)) return;
     lifted.add(conn);
-    conn.on('upgrade', (transport: unknown) => allowFullFrames(transport as EngineConnection['transport'], fullFrameBytes));
+    conn.on('upgrade', (transport: unknown) => allowFullFrames(transport as EngineConnection['transport'], fullFrameBytes, deviceId));
   };
 
   // Per-IP connection counts live in memory only (IPs are never logged or stored). A slot is
@@ -156,7 +156,7 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
       (deviceId) => {
         socket.data.deviceId = deviceId;
         socket.once('disconnect', releaseOnce);
-        authenticated(socket.conn as unknown as EngineConnection);
+        authenticated(socket.conn as unknown as EngineConnection, deviceId);
         next();
       },
       (error: unknown) => {

@@ -55,23 +55,60 @@ interface NetSocket {
   destroyed?: boolean;
 }
 
-/** Pauses `socket` whenever it has read more than its budget allows, and resumes it once the budget is back above zero. */
-function throttleReads(socket: NetSocket, budget: InboundBudget): void {
+/** A read budget's tokens: one connection's, or — once its handshake verified — its device's, shared by all the device's connections. */
+interface BudgetState {
+  tokens: number;
+  last: number;
+}
+
+/**
+ * Budgets shared per device: a device that reconnects to send again (each bad frame closes its
+ * connection) meets the same budget instead of a fresh burst. Bounded: past `MAX_SHARED` keys,
+ * budgets back at their burst are dropped (nothing to remember).
+ */
+const MAX_SHARED = 100_000;
+class SharedBudgets {
+  readonly #states = new Map<string, BudgetState>();
+  constructor(private readonly budget: InboundBudget) {}
+
+  get(key: string): BudgetState {
+    let state = this.#states.get(key);
+    if (!state) {
+      if (this.#states.size >= MAX_SHARED) this.#prune();
+      state = { tokens: this.budget.burstBytes, last: Date.now() };
+      this.#states.set(key, state);
+    }
+    return state;
+  }
+
+  #prune(): void {
+    const now = Date.now();
+    for (const [key, state] of this.#states) {
+      if (state.tokens + ((now - state.last) / 1000) * this.budget.bytesPerSecond >= this.budget.burstBytes) this.#states.delete(key);
+    }
+    if (this.#states.size >= MAX_SHARED) this.#states.delete(this.#states.keys().next().value as string);
+  }
+}
+
+/**
+ * Pauses `socket` whenever it has read more than its budget allows, and resumes it once the
+ * budget is back above zero. `holder.state` may be swapped for a shared one (shareBudget).
+ */
+function throttleReads(socket: NetSocket, budget: InboundBudget, holder: { state: BudgetState }): void {
   if (budget.bytesPerSecond <= 0) return;
-  let tokens = budget.burstBytes;
-  let last = Date.now();
   let timer: NodeJS.Timeout | undefined;
   socket.on('data', (chunk) => {
     const now = Date.now();
-    tokens = Math.min(budget.burstBytes, tokens + ((now - last) / 1000) * budget.bytesPerSecond) - chunk.length;
-    last = now;
-    if (tokens >= 0) return;
+    const state = holder.state;
+    state.tokens = Math.min(budget.burstBytes, state.tokens + (Math.max(0, now - state.last) / 1000) * budget.bytesPerSecond) - chunk.length;
+    state.last = now;
+    if (state.tokens >= 0) return;
     // Paused again on every chunk read while in debt: ws resumes the socket itself when its own buffer drains.
     socket.pause();
     timer ??= setTimeout(() => {
       timer = undefined;
       if (!socket.destroyed) socket.resume();
-    }, Math.ceil((-tokens / budget.bytesPerSecond) * 1000));
+    }, Math.ceil((-state.tokens / budget.bytesPerSecond) * 1000));
   });
   socket.once('close', () => clearTimeout(timer));
 }
@@ -84,22 +121,26 @@ class SingleWriteWebSocket extends WebSocket {
 
   /** The limit before the handshake verifies (0 = the server's); set by singleWriteWsServer's subclass. */
   protected readonly unauthenticatedMaxPayload: number = 0;
-  /** The connection's read budget (0 = unlimited); set by singleWriteWsServer's subclass. */
+  /** The connection's read budget (0 = unlimited) and the per-device budgets; set by singleWriteWsServer's subclass. */
   protected readonly inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 };
+  protected readonly shared: SharedBudgets | undefined = undefined;
+  readonly #budget = { state: { tokens: 0, last: 0 } };
 
   /** ws's server calls this once, right after the upgrade; the limit of its options is the server's. */
   setSocket(socket: unknown, head: unknown, options: { maxPayload?: number }): void {
-    throttleReads(socket as NetSocket, this.inbound);
+    this.#budget.state = { tokens: this.inbound.burstBytes, last: Date.now() };
+    throttleReads(socket as NetSocket, this.inbound, this.#budget);
     this.#fullMaxPayload = options.maxPayload ?? 0;
     const small = this.unauthenticatedMaxPayload;
     const first = small > 0 && (this.#fullMaxPayload === 0 || small < this.#fullMaxPayload) ? small : this.#fullMaxPayload;
     (WebSocket.prototype as unknown as { setSocket: (s: unknown, h: unknown, o: unknown) => void }).setSocket.call(this, socket, head, { ...options, maxPayload: first });
   }
 
-  /** Lifts the frame limit to the server's: the socket's handshake verified. */
-  allowFullFrames(): void {
+  /** Lifts the frame limit to the server's: the socket's handshake verified; from now on it reads on its device's budget. */
+  allowFullFrames(deviceId?: string): void {
     const receiver = (this as unknown as { _receiver?: FrameReceiver | null })._receiver;
     if (receiver) receiver._maxPayload = this.#fullMaxPayload;
+    if (deviceId !== undefined && this.shared) this.#budget.state = this.shared.get(deviceId);
   }
 
   override send(data: unknown, options?: unknown, cb?: unknown): void {
@@ -128,9 +169,11 @@ export class SingleWriteWsServer extends WebSocketServer {
 
 /** Pass as Socket.IO's (Engine.IO's) `wsEngine`: frames before the handshake are limited to `unauthenticatedMaxPayload` bytes, and reads to `inbound`. */
 export function singleWriteWsServer(unauthenticatedMaxPayload: number, inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 }) {
+  const shared = inbound.bytesPerSecond > 0 ? new SharedBudgets(inbound) : undefined;
   class LimitedWebSocket extends SingleWriteWebSocket {
     protected override readonly unauthenticatedMaxPayload = unauthenticatedMaxPayload;
     protected override readonly inbound = inbound;
+    protected override readonly shared = shared;
   }
   return class LimitedWsServer extends SingleWriteWsServer {
     constructor(options: ServerOptions, callback?: () => void) {
@@ -150,9 +193,9 @@ interface EngineTransport {
  * Lifts an Engine.IO connection's frame limit to the server's (the handshake verified); for
  * long-polling, sets its POST body cap. `limitPolling` puts the small cap on a polling transport.
  */
-export function allowFullFrames(transport: EngineTransport | undefined, fullBytes: number): void {
+export function allowFullFrames(transport: EngineTransport | undefined, fullBytes: number, deviceId?: string): void {
   if (!transport) return;
-  if (transport.socket instanceof SingleWriteWebSocket) transport.socket.allowFullFrames();
+  if (transport.socket instanceof SingleWriteWebSocket) transport.socket.allowFullFrames(deviceId);
   else if (transport.name === 'polling') transport.maxHttpBufferSize = fullBytes;
 }
 
