@@ -55,6 +55,9 @@ interface NetSocket {
   destroyed?: boolean;
 }
 
+/** What a connection may make the relay read before its handshake verifies. */
+const UNAUTHENTICATED_BUDGET: InboundBudget = { bytesPerSecond: 64 * 1024, burstBytes: 64 * 1024 };
+
 /** A read budget's tokens: one connection's, or — once its handshake verified — its device's, shared by all the device's connections. */
 interface BudgetState {
   tokens: number;
@@ -94,12 +97,12 @@ class SharedBudgets {
  * Pauses `socket` whenever it has read more than its budget allows, and resumes it once the
  * budget is back above zero. `holder.state` may be swapped for a shared one (shareBudget).
  */
-function throttleReads(socket: NetSocket, budget: InboundBudget, holder: { state: BudgetState }): void {
-  if (budget.bytesPerSecond <= 0) return;
+function throttleReads(socket: NetSocket, holder: { state: BudgetState; budget: InboundBudget }): void {
+  if (holder.budget.bytesPerSecond <= 0) return;
   let timer: NodeJS.Timeout | undefined;
   socket.on('data', (chunk) => {
     const now = Date.now();
-    const state = holder.state;
+    const { state, budget } = holder;
     state.tokens = Math.min(budget.burstBytes, state.tokens + (Math.max(0, now - state.last) / 1000) * budget.bytesPerSecond) - chunk.length;
     state.last = now;
     if (state.tokens >= 0) return;
@@ -124,12 +127,20 @@ class SingleWriteWebSocket extends WebSocket {
   /** The connection's read budget (0 = unlimited) and the per-device budgets; set by singleWriteWsServer's subclass. */
   protected readonly inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 };
   protected readonly shared: SharedBudgets | undefined = undefined;
-  readonly #budget = { state: { tokens: 0, last: 0 } };
+  #budget: { state: BudgetState; budget: InboundBudget } = { state: { tokens: 0, last: 0 }, budget: { bytesPerSecond: 0, burstBytes: 0 } };
+  #authenticated = false;
 
   /** ws's server calls this once, right after the upgrade; the limit of its options is the server's. */
   setSocket(socket: unknown, head: unknown, options: { maxPayload?: number }): void {
-    this.#budget.state = { tokens: this.inbound.burstBytes, last: Date.now() };
-    throttleReads(socket as NetSocket, this.inbound, this.#budget);
+    // Before its handshake a connection has a small budget of its own (a signed CONNECT is ~300 bytes).
+    const before = this.inbound.bytesPerSecond > 0 ? UNAUTHENTICATED_BUDGET : this.inbound;
+    this.#budget = { state: { tokens: before.burstBytes, last: Date.now() }, budget: before };
+    throttleReads(socket as NetSocket, this.#budget);
+    // A refused frame before the handshake (too long, malformed) drops the connection at once:
+    // ws would otherwise read and discard whatever the client keeps sending while it closes.
+    this.on('error', () => {
+      if (!this.#authenticated) this.terminate();
+    });
     this.#fullMaxPayload = options.maxPayload ?? 0;
     const small = this.unauthenticatedMaxPayload;
     const first = small > 0 && (this.#fullMaxPayload === 0 || small < this.#fullMaxPayload) ? small : this.#fullMaxPayload;
@@ -140,7 +151,11 @@ class SingleWriteWebSocket extends WebSocket {
   allowFullFrames(deviceId?: string): void {
     const receiver = (this as unknown as { _receiver?: FrameReceiver | null })._receiver;
     if (receiver) receiver._maxPayload = this.#fullMaxPayload;
-    if (deviceId !== undefined && this.shared) this.#budget.state = this.shared.get(deviceId);
+    this.#authenticated = true;
+    if (this.inbound.bytesPerSecond <= 0) return;
+    // Mutated, not replaced: throttleReads holds this object.
+    this.#budget.state = deviceId !== undefined && this.shared ? this.shared.get(deviceId) : { tokens: this.inbound.burstBytes, last: Date.now() };
+    this.#budget.budget = this.inbound;
   }
 
   override send(data: unknown, options?: unknown, cb?: unknown): void {
