@@ -38,7 +38,8 @@ export interface BenchRedis {
 }
 
 /** The newest installed server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's. */
-function pgBinDir(): string {
+/** The newest installed PostgreSQL server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's (tests use it too). */
+export function pgBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
   const candidates = versions.map((v) => join(root, v, 'bin'));
@@ -48,7 +49,7 @@ function pgBinDir(): string {
     // No pg_config on PATH: only the Debian layout is left to try.
   }
   const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
-  if (!found) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's `postgresql` package");
+  if (!found) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin or `pg_config --bindir`: install Debian's `postgresql` package (apt-get install postgresql)");
   return found;
 }
 
@@ -63,13 +64,15 @@ export function clusterServicesMissing(): string | undefined {
 }
 
 /** PostgreSQL refuses to run as root: root runs its binaries as `postgres`. */
-function runAs(): { uid: number; gid: number } | undefined {
+/** Root runs PostgreSQL's binaries as `postgres` (uid/gid); anyone else runs them as themselves. */
+export function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync('id', [flag, PG_USER], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
 }
 
-function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
+/** Runs a binary to its exit. */
+export function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { ...as, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C' } });
     let stderr = '';
@@ -190,7 +193,8 @@ export async function startRedis(): Promise<BenchRedis> {
   return { url: `redis://127.0.0.1:${port}`, pid, cpuSeconds: () => cpuSeconds(pid), stop };
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** Whether a Redis server on 127.0.0.1:port answers PING. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -208,11 +212,12 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/** SIGTERM (redis-server saves nothing with `--save ''`), SIGKILL if it is still there after `killAfterMs`. */
+export async function terminate(child: ChildProcess, killAfterMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   await exited;
   clearTimeout(timer);
 }

@@ -8,11 +8,12 @@
  * (fsync off): tests check the store's transactions, not the disk. `stopPostgres` and
  * `startPostgres` stop and restart the same cluster (same port and data) for outage tests.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { pgBinDir as binDir, run, runAs } from '../../bench/cluster-services.js';
 import { freePort } from '../../bench/proc.js';
 
 export interface TestPostgres {
@@ -30,39 +31,6 @@ export interface TestPostgres {
 }
 
 const USER = 'postgres';
-
-/** The newest installed server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's. */
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
-  const candidates = versions.map((v) => join(root, v, 'bin'));
-  try {
-    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
-  } catch {
-    // No pg_config on PATH: only the Debian layout is left to try.
-  }
-  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
-  if (!found) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin or `pg_config --bindir`: install Debian's `postgresql` package (apt-get install postgresql)");
-  return found;
-}
-
-/** Root runs the binaries as `postgres` (uid/gid); anyone else runs them as themselves. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-/** Runs a binary to its exit ('exit', not 'close': pg_ctl leaves a server behind that must not hold our pipes). */
-function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { ...as, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`))));
-  });
-}
 
 export async function startTestPostgres(): Promise<TestPostgres> {
   const bin = binDir();

@@ -12,9 +12,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answersPing, terminate } from '../../bench/cluster-services.js';
 import { freePort } from '../../bench/proc.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -49,7 +49,7 @@ export async function startRedis(options: { binary?: string } = {}): Promise<Red
   const stopChild = async (): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running) await terminate(running);
+    if (running) await terminate(running, STOP_TIMEOUT_MS);
   };
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -86,7 +86,7 @@ async function launchServer(binary: string, port: number, dir: string): Promise<
       throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before answering PING: ${output.join('')}`);
     }
     if (Date.now() > deadline) {
-      await terminate(child);
+      await terminate(child, STOP_TIMEOUT_MS);
       throw new Error(`redis-server did not answer PING on 127.0.0.1:${port} within ${START_TIMEOUT_MS} ms: ${output.join('')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -95,30 +95,3 @@ async function launchServer(binary: string, port: number, dir: string): Promise<
 }
 
 /** True when a server on 127.0.0.1:port answers an inline PING with +PONG. */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d: Buffer) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}
-
-/** SIGTERM (redis-server saves nothing with `--save ''`), SIGKILL if it is still there after a while. */
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-}
