@@ -128,7 +128,6 @@ class SingleWriteWebSocket extends WebSocket {
   protected readonly inbound: InboundBudget = { bytesPerSecond: 0, burstBytes: 0 };
   protected readonly shared: SharedBudgets | undefined = undefined;
   #budget: { state: BudgetState; budget: InboundBudget } = { state: { tokens: 0, last: 0 }, budget: { bytesPerSecond: 0, burstBytes: 0 } };
-  #authenticated = false;
 
   /** ws's server calls this once, right after the upgrade; the limit of its options is the server's. */
   setSocket(socket: unknown, head: unknown, options: { maxPayload?: number }): void {
@@ -136,11 +135,6 @@ class SingleWriteWebSocket extends WebSocket {
     const before = this.inbound.bytesPerSecond > 0 ? UNAUTHENTICATED_BUDGET : this.inbound;
     this.#budget = { state: { tokens: before.burstBytes, last: Date.now() }, budget: before };
     throttleReads(socket as NetSocket, this.#budget);
-    // A refused frame before the handshake (too long, malformed) drops the connection at once:
-    // ws would otherwise read and discard whatever the client keeps sending while it closes.
-    this.on('error', () => {
-      if (!this.#authenticated) this.terminate();
-    });
     this.#fullMaxPayload = options.maxPayload ?? 0;
     const small = this.unauthenticatedMaxPayload;
     const first = small > 0 && (this.#fullMaxPayload === 0 || small < this.#fullMaxPayload) ? small : this.#fullMaxPayload;
@@ -151,7 +145,6 @@ class SingleWriteWebSocket extends WebSocket {
   allowFullFrames(deviceId?: string): void {
     const receiver = (this as unknown as { _receiver?: FrameReceiver | null })._receiver;
     if (receiver) receiver._maxPayload = this.#fullMaxPayload;
-    this.#authenticated = true;
     if (this.inbound.bytesPerSecond <= 0) return;
     // Mutated, not replaced: throttleReads holds this object.
     this.#budget.state = deviceId !== undefined && this.shared ? this.shared.get(deviceId) : { tokens: this.inbound.burstBytes, last: Date.now() };
