@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
-import { queueLogFiles } from '../../server/store/sqlite/queue-log.js';
+import { queueLogFiles } from '../../server/store/sqlite/log-files.js';
 import { someAccount, someDevice } from '../support/store-records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealpost-retired-sync-'));

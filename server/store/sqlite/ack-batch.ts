@@ -3,8 +3,8 @@
  * it, but it need not survive power loss: a lost delete only redelivers an envelope, which
  * clients drop by id (at-least-once on the wire). So the deletes of one tick from the queue table
  * are applied together, in one transaction committed without waiting for fsync (a later sync or
- * SQLite checkpoint makes it durable). Envelopes still in the queue log (hot-queues.ts) are not
- * deleted here: they leave memory at once.
+ * SQLite checkpoint makes it durable). Used by the queue table (sqlite-tables.ts); envelopes still
+ * in the queue log (hot-queues.ts) never get here: they leave memory at once.
  */
 export interface PendingAck {
   deviceId: string;

@@ -3,23 +3,22 @@
  * loaded on first use, and every envelope there (for relayStats), counted once at open. Every
  * write to the table keeps them up to date, so quotas and stats never count rows on the hot
  * path. They hold only while the store's connection is the table's one writer; after a failed
- * write the store calls `reload`, because SQLite rolled back what the totals may already hold.
+ * write the store (sqlite-tables.ts) calls `reload`, because SQLite rolled back what the totals
+ * may already hold.
  */
-import type { Totals } from './hot-queues.js';
 import type { Statements } from './directory.js';
+
+/** Envelopes and their body bytes. */
+export interface Totals {
+  count: number;
+  bytes: number;
+}
 
 export class ColdTotals {
   readonly #devices = new Map<string, Totals>();
   #all: Totals;
 
-  /**
-   * `nextSeq` is the store's map of each device's next sequence number: a device's first load
-   * seeds it from the device row, unless numbers were handed out since (then the map knows better).
-   */
-  constructor(
-    private readonly s: Statements,
-    private readonly nextSeq: Map<string, number>,
-  ) {
+  constructor(private readonly s: Statements) {
     this.#all = s.allQueueTotals.get() as Totals;
   }
 
@@ -32,11 +31,9 @@ export class ColdTotals {
   of(deviceId: string): Totals | undefined {
     let cold = this.#devices.get(deviceId);
     if (cold) return cold;
-    const row = this.s.reservedSeq.get(deviceId) as { next_seq: number } | undefined;
-    if (!row) return undefined;
+    if (!this.s.reservedSeq.get(deviceId)) return undefined;
     cold = this.s.queueTotals.get(deviceId) as Totals;
     this.#devices.set(deviceId, cold);
-    if (!this.nextSeq.has(deviceId)) this.nextSeq.set(deviceId, row.next_seq);
     return cold;
   }
 

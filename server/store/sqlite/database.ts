@@ -6,10 +6,13 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
 
+/** SQLite's names for a database held in memory (nothing is written to disk). */
+export const isInMemory = (path: string): boolean => path === ':memory:' || path === '';
+
 export function openDatabase(path: string): Database.Database {
   // A new database is readable by the relay's user only; SQLite gives its -wal and -shm files the
   // database file's mode. An existing file keeps the mode its operator gave it.
-  if (path !== ':memory:' && path !== '') closeSync(openSync(path, 'a', 0o600));
+  if (!isInMemory(path)) closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // Commits never fsync on the event loop; durability comes from WalSync (see wal-sync.ts).

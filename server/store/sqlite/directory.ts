@@ -1,7 +1,7 @@
 /**
  * The directory half of the SQLite store: accounts with their device lists, devices and their
  * prekeys. Plain SQLite transactions; a write resolves once durable (`onceDurable`, the store's
- * WAL sync). The queue half (envelopes, the queue log, checkpoints) stays in sqlite-store.ts:
+ * WAL sync). The queue half stays in sqlite-tables.ts (and the queue log layer in front of it):
  * a device list that leaves devices out deletes them here, and the store passes `dropQueue`
  * so that their queues leave its bookkeeping in the same transaction.
  */
@@ -127,7 +127,7 @@ export class Directory {
     return row && toDevice(row);
   }
 
-  /** Synchronous: the caller (sqlite-store.ts) settles the removed queues and waits for durability. */
+  /** Synchronous: the caller (sqlite-tables.ts) settles the removed queues and waits for durability. */
   addDevice(device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[], list: SignedDeviceListJson, maxDevices: number, dropQueue: DropQueue): AddDeviceOutcome {
     return this.db.transaction((): AddDeviceOutcome => {
       const admitted = this.admitList(device.handle, list, device.deviceId);

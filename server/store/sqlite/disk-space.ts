@@ -8,6 +8,7 @@
  * is kept for. Checked with statfs at most every CHECK_MS.
  */
 import { statfsSync } from 'node:fs';
+import { StoreUnavailableError } from '../store.js';
 
 const CHECK_MS = 250;
 
@@ -69,5 +70,35 @@ export class DiskSpace {
   /** Whether `bytes` more can be written while keeping the reserve. */
   room(bytes: number): boolean {
     return this.free - bytes >= this.reserve;
+  }
+
+  /** Refuses a write that adds data while the disk is full or below the reserve. */
+  checkRoom(): void {
+    const shortage = this.shortage();
+    if (shortage) throw new StoreUnavailableError(`${shortage}; try again later`);
+  }
+
+  /**
+   * A write's error as the store reports it. One that found the disk full (SQLITE_FULL, ENOSPC)
+   * rolled back and changed nothing: it becomes `unavailable`, and writes that add data wait for space.
+   */
+  refusal(error: unknown): unknown {
+    if (error instanceof StoreUnavailableError) {
+      this.markFull();
+      return error;
+    }
+    if (!isDiskFull(error)) return error;
+    this.markFull();
+    return new StoreUnavailableError('the disk is full; try again later', { cause: error });
+  }
+
+  /** Runs a store write, turning a full disk into `unavailable`; `adds`: refused early below the reserve. */
+  async guard<T>(adds: boolean, write: () => Promise<T>): Promise<T> {
+    if (adds) this.checkRoom();
+    try {
+      return await write();
+    } catch (error) {
+      throw this.refusal(error);
+    }
   }
 }

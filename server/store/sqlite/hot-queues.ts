@@ -9,6 +9,8 @@
  * Map survives into V8's old space: that churn alone brought a full collection, and a stall of
  * every socket, about once a second under load.
  */
+import type { Totals } from './cold-totals.js';
+
 export interface HotEnvelope {
   seq: number;
   id: string;
@@ -102,11 +104,6 @@ class DeviceQueue {
       this.#head = 0;
     }
   }
-}
-
-export interface Totals {
-  count: number;
-  bytes: number;
 }
 
 export class HotQueues {

@@ -2,27 +2,26 @@
  * The queue log: an append-only file of stored and removed envelopes in front of SQLite
  * (docs/self-hosting.md "Durability"). A batch of envelopes costs one write and one shared
  * fdatasync here instead of B-tree inserts, and an envelope acknowledged before the next
- * checkpoint never reaches SQLite at all — in chat, almost every envelope. The store moves what
- * is still queued into SQLite at a checkpoint, then retires the file; at open it replays any
- * file left by a crash (sqlite-store.ts).
+ * checkpoint never reaches SQLite at all — in chat, almost every envelope. The store's queue log
+ * layer (logged-store.ts) moves what is still queued into SQLite at a checkpoint, then retires
+ * the file; at open it replays any file left by a crash (queue-replay.ts).
  *
- * Files are `<db>-queue-<generation>`, 0600, written in generation order and appended to only.
+ * Files (log-files.ts) are written in generation order and appended to only.
  * A retired file is reused as the next generation's file: renamed, then overwritten from its
  * start. Its blocks are already allocated, so a batch's fdatasync flushes data only, and nothing
  * has to be zero-filled and flushed alongside the batches' own syncs. Records are sealed with
  * their file's generation (log-records.ts), so the older records further on never replay.
  */
-import { closeSync, fdatasync, openSync, readdirSync, unlinkSync, write, writeSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../store.js';
 import { isDiskFull, type DiskSpace } from './disk-space.js';
 import { fsyncDirectory } from './files.js';
+import { isMissing, LogFile, logFilePath, preallocated, removeFile } from './log-files.js';
 import { seal } from './log-records.js';
-import { SyncBarrier, type SyncFile } from './sync-barrier.js';
+import type { SyncFile } from './sync-barrier.js';
 
-const PREALLOCATE_CHUNK = 1024 * 1024;
-const PREALLOCATE_PAUSE_MS = 5;
 /**
  * How long a removal record may wait for a batch to ride with before it is written alone. Under
  * load it always rides (one system call fewer per loop iteration); a crash loses at most this
@@ -32,88 +31,6 @@ export const LATER_FLUSH_MS = 50;
 
 /** Buffers per writev call (Linux accepts at most 1024). */
 const IOV_MAX = 1024;
-
-export interface LogFileName {
-  generation: number;
-  path: string;
-}
-
-/** The queue log files next to `dbPath`, oldest first. */
-export function queueLogFiles(dbPath: string): LogFileName[] {
-  const prefix = `${basename(dbPath)}-queue-`;
-  return readdirSync(dirname(dbPath))
-    .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
-    .map((name) => ({ generation: Number(name.slice(prefix.length)), path: join(dirname(dbPath), name) }))
-    .sort((a, b) => a.generation - b.generation);
-}
-
-const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
-
-/** Deletes a file that another store on the same database may have replayed and deleted already. */
-function removeFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-  }
-}
-
-const writeAt = (fd: number, data: Buffer, position: number): Promise<void> =>
-  new Promise((resolve, reject) => write(fd, data, 0, data.length, position, (error) => (error ? reject(error) : resolve())));
-
-const syncData = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-
-/**
- * Creates a file of `size` zeros, on disk with its name, off the event loop. Appends then
- * overwrite allocated blocks: the file's size and extents do not change with each batch, so an
- * fdatasync flushes data only, not a journal commit (half the time here). Recovery stops at the
- * zeros: a zero length is no record.
- */
-async function preallocated(path: string, size: number, space: DiskSpace | undefined): Promise<number> {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
-    // A chunk at a time, each flushed, with a pause: one large flush would hold up the batches'
-    // own syncs on the same disk for its whole length.
-    for (let at = 0; at < size; at += zeros.length) {
-      // Never at the cost of the appends: give up when the rest would eat into the reserve.
-      if (space && !space.room(size - at)) throw new Error('no room to preallocate the next queue log file');
-      await writeAt(fd, zeros, at);
-      await syncData(fd);
-      await new Promise((resolve) => setTimeout(resolve, PREALLOCATE_PAUSE_MS));
-    }
-    await fsyncDirectory(dirname(path));
-    return fd;
-  } catch (error) {
-    closeSync(fd);
-    removeFile(path);
-    throw error;
-  }
-}
-
-/** One generation's file. */
-class LogFile {
-  /** Absent without durability (synchronous=NORMAL): writes are final once written. */
-  readonly sync: SyncBarrier | undefined;
-  size = 0;
-  /**
-   * Set when the file is rotated out: the one sync that covers everything ever written to it
-   * (nothing is written after). `durable()` waits for this instead of starting syncs of its own,
-   * so no sync can start after `retire` closed the descriptor.
-   */
-  final: Promise<void> | undefined;
-
-  /** `fd` from `preallocated` or a reused file (durable mode), or a plain new file. */
-  constructor(
-    readonly generation: number,
-    readonly path: string,
-    readonly fd: number,
-    syncFile: SyncFile | undefined,
-  ) {
-    this.sync = syncFile && new SyncBarrier(() => syncFile(fd), 'queue log');
-  }
-}
 
 interface Spare {
   generation: number;
@@ -153,7 +70,7 @@ export class QueueLog {
     const { dbPath, syncFile } = options;
     // The first file grows as it is written; every later one is a prepared spare.
     if (dbPath !== undefined) {
-      const path = `${dbPath}-queue-${this.#generation}`;
+      const path = logFilePath(dbPath, this.#generation);
       this.#current = new LogFile(this.#generation, path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
     }
     this.#prepareSpare();
@@ -172,7 +89,7 @@ export class QueueLog {
     const { dbPath, syncFile, preallocate } = this.options;
     if (dbPath === undefined || this.#closing || this.#spare) return;
     const generation = this.#generation + 1;
-    const path = `${dbPath}-queue-${generation}`;
+    const path = logFilePath(dbPath, generation);
     const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
     if (syncFile === undefined) {
       spare.ready = new LogFile(generation, path, openSync(path, 'wx', 0o600), undefined);
@@ -203,7 +120,7 @@ export class QueueLog {
     const { dbPath, syncFile } = this.options;
     if (dbPath === undefined || this.#closing) return false;
     const generation = this.#generation + 1;
-    const path = `${dbPath}-queue-${generation}`;
+    const path = logFilePath(dbPath, generation);
     try {
       const file = new LogFile(generation, path, openSync(path, 'wx', 0o600), syncFile && this.#withDirectorySync(path, syncFile));
       this.#spare = { generation, ready: file, prepared: Promise.resolve() };
@@ -292,8 +209,8 @@ export class QueueLog {
     // once it settled the descriptor can be closed or handed on.
     await file.final?.catch(() => undefined);
     try {
-      const { syncFile, preallocate } = this.options;
-      if (syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) return await this.#reuse(file, syncFile);
+      const { dbPath, syncFile, preallocate } = this.options;
+      if (dbPath !== undefined && syncFile !== undefined && !this.#closing && this.#spare === undefined && file.size <= 2 * preallocate) return await this.#reuse(file, dbPath, syncFile);
       closeSync(file.fd);
       // Off the event loop: freeing a large file's blocks takes a while.
       await unlink(file.path).catch((error: unknown) => {
@@ -306,9 +223,9 @@ export class QueueLog {
   }
 
   /** Renames a retired file to the next generation and makes it the spare. */
-  async #reuse(file: LogFile, syncFile: SyncFile): Promise<void> {
+  async #reuse(file: LogFile, dbPath: string, syncFile: SyncFile): Promise<void> {
     const generation = this.#generation + 1;
-    const path = `${this.options.dbPath}-queue-${generation}`;
+    const path = logFilePath(dbPath, generation);
     const spare: Spare = { generation, ready: undefined, prepared: Promise.resolve() };
     this.#spare = spare;
     // The new name must be on disk before a record sealed for it is: after a crash, a file

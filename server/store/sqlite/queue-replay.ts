@@ -3,26 +3,22 @@
  * checkpoint (a crash, a kill, a power loss). Each file is read up to its first torn record; the
  * envelopes still queued at the end go into SQLite, every device's next_seq is raised above the
  * numbers the log handed out (acknowledged envelopes included: a number is never reused), the
- * result is made durable, and only then are the files deleted.
+ * result is made durable, and only then are the files deleted. It runs at every open of a file
+ * database, with the queue log layer or without it (sqlite-store.ts), so switching the layer off
+ * after a crash loses nothing either.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type Database from 'better-sqlite3';
 import { syncDirectory } from './files.js';
+import { queueLogFiles } from './log-files.js';
 import { decodeRecords, type StoredRecord } from './log-records.js';
-import { queueLogFiles } from './queue-log.js';
-import { SQL } from './sql.js';
+import type { SqliteTables } from './sqlite-tables.js';
 
-export interface Replayed {
-  /** The generation the new log starts at. */
-  nextGeneration: number;
-  envelopes: number;
-}
-
-export function replayQueueLog(db: Database.Database, dbPath: string): Replayed {
+/** Replays and deletes the queue log files next to `dbPath`; returns the generation the new log starts at. */
+export function replayQueueLog(tables: SqliteTables, dbPath: string): number {
   const files = queueLogFiles(dbPath);
   const last = files.at(-1);
-  if (last === undefined) return { nextGeneration: 1, envelopes: 0 };
+  if (last === undefined) return 1;
   const queued = new Map<string, Map<number, StoredRecord>>();
   const topSeq = new Map<string, number>();
   for (const file of files) {
@@ -35,21 +31,12 @@ export function replayQueueLog(db: Database.Database, dbPath: string): Replayed 
       else for (const seq of record.seqs) device.delete(seq);
     }
   }
-  const insert = db.prepare(SQL.insertEnvelope);
-  const known = db.prepare(SQL.reservedSeq);
-  const raise = db.prepare(SQL.raiseNextSeq);
-  let envelopes = 0;
-  db.transaction(() => {
-    for (const [deviceId, top] of topSeq) {
-      // A device removed since (left out of a device list, or deleted by migration 5 with every
-      // v1 device): its envelopes went with it, and none may come back.
-      if (!known.get(deviceId)) continue;
-      for (const r of queued.get(deviceId)?.values() ?? []) {
-        envelopes += insert.run(deviceId, r.seq, r.id, r.body, r.body.byteLength, r.expiresAt).changes;
-      }
-      raise.run(top + 1, deviceId);
-    }
-  })();
+  // Devices removed since (left out of a device list, or deleted by migration 5 with every v1
+  // device) are skipped: their envelopes went with them, and none may come back.
+  tables.insertQueued(
+    [...queued].map(([deviceId, records]) => [deviceId, records.values()] as const),
+    [...topSeq].map(([deviceId, top]) => [deviceId, top + 1] as const),
+  );
   // On disk before the log files go: fsync the WAL (this runs once, at open, before serving).
   const wal = `${dbPath}-wal`;
   if (existsSync(wal)) {
@@ -62,5 +49,5 @@ export function replayQueueLog(db: Database.Database, dbPath: string): Replayed 
   }
   for (const file of files) unlinkSync(file.path);
   syncDirectory(dirname(dbPath));
-  return { nextGeneration: last.generation + 1, envelopes };
+  return last.generation + 1;
 }

@@ -13,8 +13,8 @@ export const SQL = {
   oldestOneTimePrekey: 'SELECT inserted, key_id, public_key FROM one_time_prekeys WHERE device_id = ? ORDER BY inserted LIMIT 1',
   deleteOneTimePrekey: 'DELETE FROM one_time_prekeys WHERE inserted = ?',
   countOneTimePrekeys: 'SELECT COUNT(*) AS n FROM one_time_prekeys WHERE device_id = ?',
-  // devices.next_seq bounds every number handed out for the device before the last checkpoint;
-  // the queue log holds those handed out since (see SqliteStore #nextSeq).
+  // devices.next_seq bounds the numbers handed out for the device: raised a block ahead by the
+  // tables' own enqueue, or at each checkpoint of the queue log, which holds those handed out since.
   reservedSeq: 'SELECT next_seq FROM devices WHERE device_id = ?',
   raiseNextSeq: 'UPDATE devices SET next_seq = MAX(next_seq, ?) WHERE device_id = ?',
   // When a device's queue is first used or removed. INDEXED BY: the planner would walk
@@ -22,10 +22,12 @@ export const SQL = {
   queueTotals: 'SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM queue INDEXED BY sqlite_autoindex_queue_1 WHERE device_id = ?',
   // Only for a device with envelopes in SQLite: is a new envelope a duplicate of one of them?
   envelopeExists: 'SELECT 1 FROM queue WHERE device_id = ? AND envelope_id = ?',
+  // An enqueue without the queue log, after its duplicate check: a conflict here is a bug, and fails.
+  insertEnvelope: 'INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
   // From the queue log, at a checkpoint or when replaying after a crash (a replayed envelope may
   // already be here: the crash came between the checkpoint and the deletion of its log file).
-  insertEnvelope: `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT DO NOTHING`,
+  insertFromLog: `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                  ON CONFLICT DO NOTHING`,
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
   ackUpTo: 'DELETE FROM queue WHERE device_id = ? AND seq <= ? RETURNING size',
