@@ -26,7 +26,10 @@ export { sealEnvelope, openEnvelope } from './seal.js';
 export { padContent, unpadContent, PADDING_BLOCK } from './padding.js';
 export type { SafetyParty } from './safety-number.js';
 export { safetyNumber, safetyFingerprint } from './safety-number.js';
-export { createLinkSecret, sealLinkBundle, openLinkBundle, encodeLinkCode, decodeLinkCode, LINK_SECRET_BYTES } from './link.js';
+export {
+  createLinkSecret, sealLinkBundle, openLinkBundle, encodeLinkCode, decodeLinkCode, typedLinkCode, typedLinkCodeCharacters,
+  TYPED_LINK_CODE_CHARACTERS, LINK_SECRET_BYTES,
+} from './link.js';
 export type { DeviceListBody, DeviceListDevice, DeviceListHead, SignedDeviceList } from './device-list.js';
 export { signDeviceList, verifyDeviceList, deviceListHead, deviceListStatement, sameHead, MAX_LIST_DEVICES } from './device-list.js';
 export { encodeRecoveryKey, decodeRecoveryKey } from './recovery-key.js';

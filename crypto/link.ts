@@ -8,6 +8,7 @@
  * the code could have made it). The relay sees neither the secret nor the bundle, so it can
  * neither read the identity key nor substitute its own. docs/PROTOCOL.md §"Device linking".
  */
+import { fromBase32, toBase32 } from './base32.js';
 import { BytesReader } from './bytes-reader.js';
 import { concatBytes, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
@@ -88,13 +89,44 @@ export function encodeLinkCode(deviceId: string, linkSecret: Uint8Array): string
   return LINK_CODE_PREFIX + toBase64Url(concatBytes(payload, linkCodeCheck(payload)));
 }
 
-export function decodeLinkCode(code: string): { deviceId: string; linkSecret: Uint8Array } {
-  const text = typeof code === 'string' ? code.trim() : '';
-  if (!text.startsWith(LINK_CODE_PREFIX)) {
-    if (/^spl\d+\./.test(text)) throw new CryptoError('unsupported_version', 'unknown link code version');
-    throw new CryptoError('invalid_encoding', 'not a Sealpost link code');
+/**
+ * The same 50 bytes for people to type: Crockford base32 in 16 groups of 5, e.g.
+ * "7Q2M4-…-K9ZTA" (95 characters). Case, spaces and dashes do not matter when it is decoded, and
+ * its characters are all in a QR code's compact alphanumeric mode.
+ */
+export function typedLinkCode(code: string): string {
+  const groups = toBase32(linkCodeBytes(code)).match(/.{1,5}/g) ?? [];
+  return groups.join('-');
+}
+
+/** How many characters a typed code has without its dashes (80). */
+export const TYPED_LINK_CODE_CHARACTERS = Math.ceil(((32 + LINK_SECRET_BYTES + LINK_CODE_CHECK_BYTES) * 8) / 5);
+
+/**
+ * What is left of a typed code once everything that does not matter is dropped: whitespace
+ * (line breaks from copying), dashes and case. Undefined if it is not made of base32 at all.
+ */
+export function typedLinkCodeCharacters(code: string): string | undefined {
+  const text = code.replace(/[\s\-\u2010-\u2015]+/g, '').toUpperCase();
+  return /^[0-9A-Z]*$/.test(text) && !/U/.test(text) ? text : undefined;
+}
+
+/** The payload and check of either form; the check is not verified here. */
+function linkCodeBytes(code: string): Uint8Array {
+  // Whitespace anywhere is dropped: a code copied from a wrapped line or a chat gains some.
+  const text = typeof code === 'string' ? code.replace(/\s+/g, '') : '';
+  if (/^spl\d+\./i.test(text)) {
+    if (!text.startsWith(LINK_CODE_PREFIX)) throw new CryptoError('unsupported_version', 'unknown link code version');
+    return fromBase64Url(text.slice(LINK_CODE_PREFIX.length), 32 + LINK_SECRET_BYTES + LINK_CODE_CHECK_BYTES);
   }
-  const bytes = fromBase64Url(text.slice(LINK_CODE_PREFIX.length), 32 + LINK_SECRET_BYTES + LINK_CODE_CHECK_BYTES);
+  const typed = typedLinkCodeCharacters(text);
+  if (typed === undefined || typed.length === 0) throw new CryptoError('invalid_encoding', 'not a Sealpost link code');
+  return fromBase32(typed, 32 + LINK_SECRET_BYTES + LINK_CODE_CHECK_BYTES);
+}
+
+/** Either form: "spl2." + base64url (whitespace ignored) or the typed form (case, spaces, dashes ignored). */
+export function decodeLinkCode(code: string): { deviceId: string; linkSecret: Uint8Array } {
+  const bytes = linkCodeBytes(code);
   const payload = bytes.slice(0, 32 + LINK_SECRET_BYTES);
   if (!sodium().memcmp(linkCodeCheck(payload), bytes.slice(32 + LINK_SECRET_BYTES))) {
     throw new CryptoError('invalid_encoding', 'link code checksum does not match (mistyped?)');
