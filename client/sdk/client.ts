@@ -31,6 +31,7 @@ import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
 import type { AccountRecord, ContactRecord, Conversation, ConversationRecord, GroupRecord, MessageRecord } from './store/records.js';
 import { buildSync, knownConversations } from './sync.js';
+import { nameRecord } from './device-names.js';
 import { ReceiptBatcher } from './receipt-batcher.js';
 import { SerialQueue } from './serial-queue.js';
 import { messagesOf, missingIn, notArrivedIn, type MissingMessages } from './history.js';
@@ -317,10 +318,9 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Names one of this account's devices; the name is sent (end-to-end encrypted) only to own devices. */
   setDeviceName(deviceId: string, name: string): Promise<void> {
-    const trimmed = name.trim();
-    if (trimmed.length < 1 || trimmed.length > 64) throw new SdkError('invalid_content', 'a device name has 1 to 64 characters');
     return this.serial(async () => {
-      await this.store.commit([{ collection: 'deviceNames', key: deviceId, value: { deviceId, name: trimmed, at: Date.now() } }]);
+      const record = nameRecord(this.store, this.requireAccount(), deviceId, name);
+      await this.store.commit([{ collection: 'deviceNames', key: deviceId, value: record }]);
       await this.toOwnDevices(buildSync(this.store, this.requireAccount().handle, true));
     });
   }

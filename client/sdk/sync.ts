@@ -7,6 +7,7 @@
  */
 import { SYNC_CHUNK, type ContentDraft, type SyncContent } from './content.js';
 import type { PendingEvent } from './apply-content.js';
+import { isNewerName, namesToShare } from './device-names.js';
 import { normalizeGroup } from './group-rules.js';
 import { randomId } from './random.js';
 import type { LocalStore, StoreBatch } from './store/local-store.js';
@@ -37,7 +38,7 @@ export function buildSync(store: LocalStore, ownHandle: string, namesOnly = fals
     .map((c) => ({ handle: c.handle, identityKey: c.identityKey, verified: c.verified === true }));
   const groups = namesOnly ? [] : store.all('groups').map((g) => ({ groupId: g.groupId, epoch: g.epoch, name: g.name, members: g.members, admins: g.admins, updatedAt: g.updatedAt }));
   const conversations = namesOnly ? [] : knownConversations(store).map((r) => r.conversation);
-  const deviceNames = store.all('deviceNames').map((n) => ({ deviceId: n.deviceId, name: n.name, at: n.at }));
+  const deviceNames = namesToShare(store, store.get('account', 'self'));
   const chunks = Math.max(1, Math.ceil(Math.max(contacts.length, groups.length, conversations.length) / SYNC_CHUNK));
   const drafts: SyncDraft[] = [];
   for (let i = 0; i < chunks; i++) {
@@ -72,8 +73,7 @@ export function applySync(batch: StoreBatch, content: SyncContent): PendingEvent
   }
   const renamed: DeviceNameRecord[] = [];
   for (const n of content.deviceNames) {
-    const existing = batch.get('deviceNames', n.deviceId);
-    if (!existing || existing.at < n.at) {
+    if (isNewerName(batch.get('deviceNames', n.deviceId), n)) {
       batch.put('deviceNames', n.deviceId, n);
       renamed.push(n);
     }
