@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { AppModel } from './model/app-model.js';
+import { AppVersion, AppVersionContext } from './model/app-version.js';
 import { ProfileLock } from './model/profile-lock.js';
 import { App } from './components/App.js';
 import { LoadFailure } from './components/LoadFailure.js';
@@ -11,6 +12,8 @@ const RELAY_URL = location.origin;
 
 const root = document.getElementById('app');
 const lock = new ProfileLock();
+/** The pinned bundle and the relay's offers (model/app-version.ts); its worker is also the offline shell. */
+const version = new AppVersion();
 let model: AppModel | undefined;
 let opening = false;
 
@@ -32,7 +35,7 @@ async function boot(target: HTMLElement, takeOver: boolean): Promise<void> {
     // Taken by another tab while this one was still opening (lost() showed that): let go now.
     if (!lock.held) return void opened.shutDown((handover) => lock.announceReleased(handover));
     model = opened;
-    render(<App model={opened} />, target);
+    render(<AppVersionContext.Provider value={version}><App model={opened} /></AppVersionContext.Provider>, target);
   } catch (error) {
     if (!lock.held) return lock.announceReleased();
     render(<LoadFailure error={error} />, target);
@@ -54,5 +57,7 @@ function lost(target: HTMLElement): void {
 
 if (root) {
   lock.onLost = () => lost(root);
-  void boot(root, false);
+  // The worker registers once the page is up, so that its install (which downloads the bundle
+  // to pin it) never competes with the first load for a slow link.
+  void boot(root, false).finally(() => void version.start());
 }

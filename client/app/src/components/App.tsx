@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { Shell } from './Shell.js';
+import { UpdatePrompt } from './UpdatePrompt.js';
 import { Welcome } from './Welcome.js';
 
 /** Redraws on every model change; first run until this device has an account. */
@@ -13,5 +14,10 @@ export function App({ model }: { model: AppModel }) {
     setVersion((v) => v + 1);
     return unsubscribe;
   }, [model]);
-  return model.handle ? <Shell model={model} /> : <Welcome model={model} />;
+  return (
+    <>
+      {model.handle ? <Shell model={model} /> : <Welcome model={model} />}
+      <UpdatePrompt />
+    </>
+  );
 }

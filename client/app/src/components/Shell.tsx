@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { conversationKey } from '../model/conversation-key.js';
+import { AboutApp } from './AboutApp.js';
 import { ConversationList } from './ConversationList.js';
 import { ConversationView } from './ConversationView.js';
 import { DevicesScreen } from './DevicesScreen.js';
@@ -28,6 +29,7 @@ export function Shell({ model }: { model: AppModel }) {
         <NewConversationForm model={model} navigate={setRoute} />
         <button type="button" class="new-group" onClick={() => setRoute({ screen: 'new-group' })}>New group</button>
         <ConversationList summaries={model.conversations()} selected={chat} navigate={setRoute} />
+        <AboutApp />
       </aside>
       <main class="pane">
         {route.screen === 'home' && (
