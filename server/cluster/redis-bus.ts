@@ -126,8 +126,11 @@ export class RedisBus implements NoticeBus {
     this.#subscriber.unsubscribe(CHANNEL_PREFIX + deviceId).catch(() => undefined);
   }
 
-  publish(deviceId: string, notice: Notice): void {
-    this.#publisher.publish(CHANNEL_PREFIX + deviceId, Buffer.from(encode(toWire(this.#node, notice)))).catch(() => undefined);
+  publish(deviceId: string, notice: Notice): Promise<number | undefined> {
+    return this.#publisher.publish(CHANNEL_PREFIX + deviceId, Buffer.from(encode(toWire(this.#node, notice)))).then(
+      (receivers) => Number(receivers),
+      () => undefined,
+    );
   }
 
   onNotice(listener: (deviceId: string, notice: Notice) => void): void {

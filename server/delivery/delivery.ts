@@ -140,26 +140,26 @@ export class Delivery {
   /** An ephemeral envelope: to the device's live sockets here and on every other node. */
   ephemeral(deviceId: string, envelope: DeliveredEnvelope): void {
     this.#live.pushEphemeral(deviceId, envelope);
-    this.options.bus.publish(deviceId, { kind: 'ephemeral', envelope });
+    void this.options.bus.publish(deviceId, { kind: 'ephemeral', envelope });
   }
 
   /** The device's one-time prekeys ran low: tell its sockets, wherever they are. */
   prekeysLow(deviceId: string, count: number): void {
     this.#act(deviceId, { kind: 'prekeys', count });
-    this.options.bus.publish(deviceId, { kind: 'prekeys', count });
+    void this.options.bus.publish(deviceId, { kind: 'prekeys', count });
   }
 
   /** Devices that left their account's list: close their sockets, wherever they are. */
   removed(deviceIds: readonly string[]): void {
     for (const deviceId of deviceIds) {
       this.#act(deviceId, { kind: 'removed' });
-      this.options.bus.publish(deviceId, { kind: 'removed' });
+      void this.options.bus.publish(deviceId, { kind: 'removed' });
     }
   }
 
   /**
-   * Called for each device that had envelopes stored while none of its sockets is on this node,
-   * after the commit (Web Push wakes such a device; other nodes' sockets are its own question).
+   * Called for each device that had envelopes stored while no node holds a socket of it (or the
+   * bus could not say), after the commit: Web Push wakes such a device.
    */
   onStoredWithoutSocket(listener: (deviceId: string) => void): void {
     this.#withoutSocket.push(listener);
@@ -188,8 +188,14 @@ export class Delivery {
       const last = envelopes.at(-1)?.seq;
       if (last === undefined) continue;
       const bytes = envelopes.reduce((n, e) => n + e.body.byteLength, 0);
-      this.options.bus.publish(deviceId, bytes <= NOTICE_ENVELOPE_BYTES ? { kind: 'stored', seq: last, envelopes } : { kind: 'stored', seq: last });
-      if (this.#withoutSocket.length > 0 && this.#live.ofDevice(deviceId).length === 0) for (const listener of this.#withoutSocket) listener(deviceId);
+      const listening = this.options.bus.publish(deviceId, bytes <= NOTICE_ENVELOPE_BYTES ? { kind: 'stored', seq: last, envelopes } : { kind: 'stored', seq: last });
+      // No socket here: the publish's answer says whether another node holds one (a device
+      // nobody holds is woken by Web Push; when the bus cannot say, it is woken anyway).
+      if (this.#withoutSocket.length > 0 && this.#live.ofDevice(deviceId).length === 0) {
+        void listening.then((nodes) => {
+          if (nodes === undefined || nodes === 0) for (const listener of this.#withoutSocket) listener(deviceId);
+        });
+      }
     }
   }
 

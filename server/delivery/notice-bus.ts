@@ -28,8 +28,12 @@ export interface NoticeBus {
   /** Resolves once notices of this device reach this node (or rejects, e.g. when the bus is down). */
   subscribe(deviceId: string): Promise<void>;
   unsubscribe(deviceId: string): void;
-  /** Fire and forget: a notice that cannot be sent is lost (delivery does not depend on it). */
-  publish(deviceId: string, notice: Notice): void;
+  /**
+   * Never rejects: a notice that cannot be sent is lost (delivery does not depend on it). Resolves
+   * with how many nodes were listening on the device's channel, i.e. hold a socket of it (Redis
+   * answers PUBLISH with that count), or undefined when the bus could not say.
+   */
+  publish(deviceId: string, notice: Notice): Promise<number | undefined>;
   /** Notices of other nodes, for devices this node subscribed to. */
   onNotice(listener: (deviceId: string, notice: Notice) => void): void;
   /** The bus came back after an outage: notices sent meanwhile are lost, so delivery catches up. */
@@ -43,7 +47,10 @@ export class SoloBus implements NoticeBus {
     return Promise.resolve();
   }
   unsubscribe(): void {}
-  publish(): void {}
+  /** No peers: nobody else holds a socket. */
+  publish(): Promise<number | undefined> {
+    return Promise.resolve(0);
+  }
   onNotice(): void {}
   onRecovered(): void {}
   close(): Promise<void> {

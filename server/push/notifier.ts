@@ -1,12 +1,11 @@
 /**
  * Decides when a device gets a push. Delivery tells it of every device that had envelopes stored
- * while none of its sockets is on this node (delivery.ts `onStoredWithoutSocket`); it pushes when
+ * while no node holds a socket of it (delivery.ts `onStoredWithoutSocket`: in a cluster, the
+ * answer to the stored notice's PUBLISH says how many nodes listen for the device); it pushes when
  *   1. this node has not pushed to the device within --push-min-interval-ms (a burst of
  *      envelopes is one push: the notification it shows stands for all of them),
- *   2. no other node holds a socket of the device (cluster mode: presence.ts; asked only when
- *      this node has none, and skipped while Redis is away: then it pushes),
- *   3. the device registered a subscription,
- *   4. no other node pushed to it within the interval (presence.ts `claim`),
+ *   2. the device registered a subscription,
+ *   3. no other node pushed to it within the interval (push-gate.ts `claim`),
  * and at most MAX_IN_FLIGHT pushes wait on push services at once (more are dropped and counted:
  * the stored envelopes are not lost, only that wake-up).
  *
@@ -16,7 +15,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
-import type { RedisPresence } from './presence.js';
+import type { RedisPushGate } from './push-gate.js';
 import type { PushStore } from './push-store.js';
 import type { PushOutcome, PushSender } from './sender.js';
 
@@ -29,8 +28,8 @@ export interface NotifierOptions {
   store: PushStore;
   sender: PushSender;
   minIntervalMs: number;
-  /** Cluster mode with Redis: who else holds the device's sockets, and the shared gate. */
-  presence?: RedisPresence | undefined;
+  /** Cluster mode with Redis: the push gate shared by the nodes. */
+  gate?: RedisPushGate | undefined;
   sent: Counter<'result'>;
   log: FastifyBaseLogger;
 }
@@ -69,13 +68,12 @@ export class PushNotifier {
   }
 
   async #decide(deviceId: string): Promise<void> {
-    const { store, presence, minIntervalMs } = this.options;
-    if ((await presence?.connected(deviceId)) === true) return;
-    // From here the device is offline: whatever follows, the interval starts now.
+    const { store, gate, minIntervalMs } = this.options;
+    // The device is offline: whatever follows, the interval starts now.
     this.#remember(deviceId, Date.now());
     const subscription = await store.get(deviceId);
     if (!subscription || this.#stop.signal.aborted) return;
-    if (presence && !(await presence.claim(deviceId, minIntervalMs))) return;
+    if (gate && !(await gate.claim(deviceId, minIntervalMs))) return;
     if (this.#inFlight >= MAX_IN_FLIGHT) return this.#count('dropped');
     this.#inFlight += 1;
     let outcome: PushOutcome;

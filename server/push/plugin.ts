@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { MemoryPushStore, type PushStore } from './push-store.js';
 import { PushNotifier } from './notifier.js';
 import { PgPushStore } from './pg-push-store.js';
-import { RedisPresence } from './presence.js';
+import { RedisPushGate } from './push-gate.js';
 import { PushSender } from './sender.js';
 import { SqlitePushStore } from './sqlite-push-store.js';
 import { loadOrCreateVapidFile, newVapidKeys, vapidPath, type VapidKeys } from './vapid.js';
@@ -43,12 +43,12 @@ export async function openPush(app: FastifyInstance): Promise<PushService> {
   const store = await openStore(app);
   const keys = await store.vapidKeys();
   const sender = new PushSender({ keys, subject: pushSubject(config), allowInsecure: config.pushAllowInsecureEndpoints });
-  const presence = config.redis ? new RedisPresence(config.redis) : undefined;
-  const notifier = new PushNotifier({ store, sender, presence, minIntervalMs: config.pushMinIntervalMs, sent: metrics.pushSent, log: app.log });
+  const gate = config.redis ? new RedisPushGate(config.redis) : undefined;
+  const notifier = new PushNotifier({ store, sender, gate, minIntervalMs: config.pushMinIntervalMs, sent: metrics.pushSent, log: app.log });
   app.delivery.onStoredWithoutSocket((deviceId) => notifier.stored(deviceId));
   app.addHook('onClose', async () => {
     await notifier.close();
-    presence?.close();
+    gate?.close();
     await store.close();
   });
   return { store, keys };

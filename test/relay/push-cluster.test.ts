@@ -1,7 +1,7 @@
 /**
  * Web Push in cluster mode (two nodes on one PostgreSQL and one Redis): every node serves the
  * same VAPID key (one row in PostgreSQL); a device connected to node 2 gets no push when node 1
- * stores its envelope (node 1 asks Redis who listens on the device's notice channel), and one
+ * stores its envelope (Redis answers node 1's notice PUBLISH with the nodes listening on the device's channel), and one
  * push once it disconnected; a removed device's subscription goes with it (foreign key); while
  * Redis is down the relay pushes anyway.
  */

@@ -258,5 +258,21 @@ describe.each(STORES)('Store contract: $name', ({ open }) => {
       // Numbers are never reused, whatever left the queue.
       expect(await store.enqueue([item(A, 'f')], roomy)).toEqual([{ status: 'stored', seq: 6 }]);
     });
+
+    it('answers acks made at once, of one device or several, each with what it deleted', async () => {
+      await accountWithTwo();
+      await store.enqueue([item(A, 'a'), item(A, 'b'), item(A, 'c'), item(A, 'd'), item(A, 'e'), item(B, 'x'), item(B, 'y')], roomy);
+      // Not awaited one by one: a store may write them together (PostgreSQL does, ack-batch.ts).
+      const counts = await Promise.all([store.ackUpTo(A, 4), store.ackUpTo(A, 2), store.ackUpTo(B, 1), store.ackUpTo(A, 2), store.ackUpTo(B, 9), store.ackUpTo('nobody', 3)]);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
+      // Whatever order they ran in, A's acks deleted 4 envelopes between them and B's 2.
+      expect(counts[0]! + counts[1]! + counts[3]!).toBe(4);
+      expect(counts[2]! + counts[4]!).toBe(2);
+      expect(counts[5]).toBe(0);
+      expect(await store.queueStats(A)).toEqual({ envelopes: 1, bytes: 10 });
+      expect(await store.queueStats(B)).toEqual({ envelopes: 0, bytes: 0 });
+      expect(await store.relayStats()).toEqual({ devices: 2, envelopes: 1, bytes: 10 });
+      expect((await store.readQueue(A, 0, 10, Date.now())).map((e) => e.id)).toEqual(['e']);
+    });
   });
 });

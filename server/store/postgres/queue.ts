@@ -24,6 +24,7 @@
  */
 import type pg from 'pg';
 import type { EnqueueItem, EnqueueOutcome, QueueLimits, QueuedEnvelope, QueueStats, RelayStats } from '../store.js';
+import { AckBatch } from './ack-batch.js';
 import type { PgPool } from './pool.js';
 
 export const QUEUE_SQL = {
@@ -39,17 +40,10 @@ export const QUEUE_SQL = {
             WHERE d.device_id = v.device_id`,
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = $1 AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4`,
-  // Acks and the sweep are single statements. The device rows are locked (the subquery in the
-  // DELETE's condition, evaluated before any queue row can match) before any queue row is
-  // deleted, as the lock order wants; the totals then drop by exactly what was deleted.
-  ackUpTo: `WITH gone AS (
-              DELETE FROM queue
-              WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $1 FOR NO KEY UPDATE) AND seq <= $2
-              RETURNING size)
-            UPDATE devices SET queue_count = queue_count - g.n, queue_bytes = queue_bytes - g.bytes
-            FROM (SELECT count(*) AS n, COALESCE(sum(size), 0) AS bytes FROM gone) AS g
-            WHERE device_id = $1 AND g.n > 0
-            RETURNING g.n, g.bytes`,
+  // Acks by id and the sweep are single statements (cumulative acks: ack-batch.ts). The device
+  // rows are locked (the subquery in the DELETE's condition, evaluated before any queue row can
+  // match) before any queue row is deleted, as the lock order wants; the totals then drop by
+  // exactly what was deleted.
   ackIds: `WITH gone AS (
              DELETE FROM queue
              WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $1 FOR NO KEY UPDATE) AND envelope_id = ANY($2::text[])
@@ -118,8 +112,13 @@ async function insertEnvelopes(client: pg.PoolClient, stored: readonly Stored[])
 
 export class PgQueue {
   #total = { bytes: 0, readAt: -Infinity };
+  readonly #acks: AckBatch;
 
-  constructor(private readonly pool: PgPool) {}
+  constructor(private readonly pool: PgPool) {
+    this.#acks = new AckBatch(pool, (bytes) => {
+      this.#total.bytes = Math.max(0, this.#total.bytes - bytes);
+    });
+  }
 
   /** The relay-wide queued bytes: read again at most every TOTAL_REFRESH_MS, else this process's running figure. */
   async #totalBytes(client: pg.PoolClient): Promise<number> {
@@ -195,9 +194,8 @@ export class PgQueue {
     return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
   }
 
-  async ackUpTo(deviceId: string, upTo: number): Promise<number> {
-    const rows = await this.pool.query<{ n: number; bytes: number }>({ name: 'sealpost_ack_up_to', text: QUEUE_SQL.ackUpTo, values: [deviceId, upTo] });
-    return this.#released(rows);
+  ackUpTo(deviceId: string, upTo: number): Promise<number> {
+    return this.#acks.ackUpTo(deviceId, upTo);
   }
 
   async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {

@@ -1,10 +1,9 @@
 /**
- * Cluster mode: does any node hold a socket of this device? The relay asks Redis rather than
- * keeping presence of its own. A node subscribes to a device's notice channel while it holds a
- * socket of the device and unsubscribes when the last one leaves (server/delivery/delivery.ts),
- * so `PUBSUB NUMSUB` of that channel counts the nodes that have the device connected, right now,
- * with nothing written, refreshed or expired. (A per-device presence key with a TTL would say
- * the same thing late, and cost a write per device per refresh.)
+ * Cluster mode: the push gate shared by the nodes (Redis). Whether any node holds a socket of a device
+ * is not asked here: the stored notice's PUBLISH is answered with the number of nodes listening
+ * on the device's channel (a node subscribes while it holds a socket of the device), which
+ * delivery.ts reads before it calls for a push. That used to be a PUBSUB NUMSUB per stored
+ * envelope, one Redis round trip per message for nothing new.
  *
  * Redis also holds the cluster-wide push gate: one short key per device that was just pushed
  * to, expiring after --push-min-interval-ms, so several nodes storing envelopes for one device
@@ -14,11 +13,9 @@
  */
 import { Redis } from 'ioredis';
 
-/** The notice bus's channel of a device (server/cluster/redis-bus.ts CHANNEL_PREFIX). */
-const NOTICE_CHANNEL = 'sealpost:device:';
 const GATE_PREFIX = 'sealpost-push:';
 
-export class RedisPresence {
+export class RedisPushGate {
   readonly #redis: Redis;
 
   constructor(url: string) {
@@ -26,16 +23,6 @@ export class RedisPresence {
     this.#redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1000, commandTimeout: 1000 });
     // ioredis reconnects by itself; an 'error' without a listener would end the process.
     this.#redis.on('error', () => undefined);
-  }
-
-  /** True when some node holds a socket of the device, false when none does, undefined when Redis cannot say. */
-  async connected(deviceId: string): Promise<boolean | undefined> {
-    try {
-      const reply = (await this.#redis.pubsub('NUMSUB', NOTICE_CHANNEL + deviceId)) as [string, number];
-      return Number(reply[1]) > 0;
-    } catch {
-      return undefined;
-    }
   }
 
   /** Takes the device's push slot for `ms` across the cluster: false when another node took it; true when Redis cannot say. */
