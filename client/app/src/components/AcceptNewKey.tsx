@@ -40,7 +40,12 @@ export function AcceptNewKey({ model, handle, onAccepted }: { model: AppModel; h
     );
   }
   return (
-    <div class="accept-confirm stack" onKeyDown={(event) => event.key === 'Escape' && cancel()}>
+    <div class="accept-confirm stack" onKeyDown={(event) => {
+      // Handled here: the Escape that closes the safety number screen (Shell) must not also run.
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      cancel();
+    }}>
       <label class="check">
         <input type="checkbox" ref={checkboxRef} checked={compared} onChange={(event) => setCompared(event.currentTarget.checked)} />
         I compared the numbers with {handle} and they match

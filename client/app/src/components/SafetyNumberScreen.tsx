@@ -2,7 +2,6 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
 import { loadSafety, setVerified, type SafetyView } from '../model/safety.js';
-import type { Navigate } from '../route.js';
 import { AcceptNewKey } from './AcceptNewKey.js';
 import { ErrorText } from './ErrorText.js';
 import { QrImage } from './QrImage.js';
@@ -11,8 +10,9 @@ import { useFocus } from './use-focus.js';
 /**
  * The 60-digit safety number and its QR code; marking it verified after comparing. While a key
  * change is pending, the number is the NEW key's, and accepting that key needs a confirmation.
+ * `onClose` goes back to where it was opened from (a group's warning, or the conversation).
  */
-export function SafetyNumberScreen({ model, handle, navigate }: { model: AppModel; handle: string; navigate: Navigate }) {
+export function SafetyNumberScreen({ model, handle, onClose }: { model: AppModel; handle: string; onClose: () => void }) {
   const [view, setView] = useState<SafetyView | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [accepted, setAccepted] = useState(false);
@@ -31,7 +31,6 @@ export function SafetyNumberScreen({ model, handle, navigate }: { model: AppMode
     };
   }, [model, handle, revision]);
 
-  const back = () => navigate({ screen: 'chat', conversation: { kind: 'direct', handle } });
   const toggle = async () => {
     if (!view) return;
     await setVerified(model.client, handle, !view.verified);
@@ -41,7 +40,7 @@ export function SafetyNumberScreen({ model, handle, navigate }: { model: AppMode
   return (
     <section class="screen safety" aria-label={`Safety number with ${handle}`}>
       <header class="pane-header">
-        <button type="button" class="back always" onClick={back} aria-label="Back to the conversation">‹</button>
+        <button type="button" class="back always" onClick={onClose} aria-label="Back to the conversation">‹</button>
         <h2 ref={focusRef} tabIndex={-1}>Safety number · {handle}</h2>
       </header>
       <div class="screen-body">

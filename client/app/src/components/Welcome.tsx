@@ -4,6 +4,8 @@ import { describeError } from '../model/describe-error.js';
 import { ErrorText } from './ErrorText.js';
 import { LinkThisDevice } from './LinkThisDevice.js';
 import { RecoverAccount } from './RecoverAccount.js';
+import { ThemeSwitch } from './ThemeSwitch.js';
+import { useFocus } from './use-focus.js';
 
 const HANDLE_PATTERN = '[a-z0-9_.\\-]{3,32}';
 
@@ -13,6 +15,8 @@ export function Welcome({ model }: { model: AppModel }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const [mode, setMode] = useState<'register' | 'link' | 'recover'>('register');
+  // On every return to this step too (Cancel on linking or recovering), not only on first load as autofocus.
+  const handleRef = useFocus<HTMLInputElement>(mode);
 
   if (mode === 'link') return <LinkThisDevice model={model} onCancel={() => setMode('register')} />;
   if (mode === 'recover') return <RecoverAccount model={model} onCancel={() => setMode('register')} />;
@@ -38,6 +42,7 @@ export function Welcome({ model }: { model: AppModel }) {
           <label for="handle-input">Pick a handle</label>
           <input
             id="handle-input"
+            ref={handleRef}
             name="handle"
             autoComplete="username"
             autoCapitalize="none"
@@ -48,7 +53,6 @@ export function Welcome({ model }: { model: AppModel }) {
             value={handle}
             onInput={(e) => setHandle(e.currentTarget.value.toLowerCase())}
             disabled={busy}
-            autoFocus
           />
           <p class="hint">3–32 characters: lowercase letters, digits, “.”, “-”, “_”.</p>
           <ErrorText error={error} />
@@ -57,6 +61,7 @@ export function Welcome({ model }: { model: AppModel }) {
         <div class="divider"><span>or</span></div>
         <button type="button" onClick={() => setMode('link')} disabled={busy}>Link to an existing account</button>
         <button type="button" onClick={() => setMode('recover')} disabled={busy}>Recover an account</button>
+        <ThemeSwitch />
       </div>
     </main>
   );
