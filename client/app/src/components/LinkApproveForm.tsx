@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { ErrorText } from './ErrorText.js';
+import { QrScanner } from './QrScanner.js';
 
 /**
- * On the device holding the account authority: enter the code a new device shows. Success is
+ * On the device holding the account authority: enter the code a new device shows (typed, pasted
+ * or scanned from its QR code; case, spaces and dashes do not matter). Success is
  * reported only once the new device confirmed (it registered and announced itself), which can
  * take until its code expires.
  */
@@ -25,18 +27,21 @@ export function LinkApproveForm({ model }: { model: AppModel }) {
     );
   }
 
-  const submit = (event: Event) => {
-    event.preventDefault();
-    if (!code.trim() || waiting) return;
-    void devices.approveLink(code).then(() => {
+  const approve = (text: string) => {
+    if (!text.trim() || waiting) return;
+    void devices.approveLink(text).then(() => {
       if (devices.approval?.state === 'linked') setCode('');
     });
+  };
+  const submit = (event: Event) => {
+    event.preventDefault();
+    approve(code);
   };
 
   return (
     <form class="stack link-approve" onSubmit={submit} aria-labelledby="link-approve-heading">
       <h3 id="link-approve-heading">Link a new device</h3>
-      <p class="hint">On the new device choose “Link to an existing account”, then enter the code it shows. Only enter a code from a device you hold.</p>
+      <p class="hint">On the new device choose “Link to an existing account”, then enter the code it shows or scan its QR code. Only link a device you hold.</p>
       <label for="link-code-input">Link code</label>
       <div class="row">
         <input
@@ -52,6 +57,13 @@ export function LinkApproveForm({ model }: { model: AppModel }) {
           disabled={waiting}
         />
         <button type="submit" class="primary" disabled={waiting || !code.trim()}>Link device</button>
+        <QrScanner
+          disabled={waiting}
+          onCode={(text) => {
+            setCode(text);
+            approve(text);
+          }}
+        />
       </div>
       <div role="status" aria-live="polite" class="link-status">
         {waiting && <p class="hint waiting" data-testid="link-waiting">Waiting for the new device to confirm…</p>}

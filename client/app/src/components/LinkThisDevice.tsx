@@ -1,29 +1,53 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { SdkError, type PendingLink } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
 import { describeError } from '../model/describe-error.js';
+import { expiryText, shownLinkCode } from '../model/link-code.js';
 import { LINK_CODE_LIFETIME_MS } from '../model/own-devices.js';
-import { timeLabel } from '../model/timeline.js';
 import { CopyButton } from './CopyButton.js';
+import { DeviceNameInput } from './DeviceNameForm.js';
 import { ErrorText } from './ErrorText.js';
 import { QrImage } from './QrImage.js';
 import { useFocus } from './use-focus.js';
 
 interface Shown {
   link: PendingLink;
+  /** The typed form: what is shown, copied and put in the QR code. */
+  code: string;
   expiresAt: number;
 }
 
+/** How often "in 9 minutes" is brought up to date. */
+const TICK_MS = 5_000;
+
+/** The current time, updated every `everyMs` while `active`. */
+function useNow(everyMs: number, active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return undefined;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs, active]);
+  return now;
+}
+
 /**
- * On a NEW device: shows a link code to enter on the device that created the account. The code
- * is good for 10 minutes; once it expired the user can ask for a new one.
+ * On a NEW device: shows a link code (with a copy button and a QR code) to enter or scan on the
+ * device that created the account, and when it expires. The user can name this device meanwhile;
+ * the name is set once the link is done. Once the code expired the user can ask for a new one.
  */
 export function LinkThisDevice({ model, onCancel }: { model: AppModel; onCancel: () => void }) {
   const [attempt, setAttempt] = useState(0);
   const [shown, setShown] = useState<Shown | undefined>(undefined);
   const [expired, setExpired] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
-  const focusRef = useFocus<HTMLButtonElement>(`${shown?.link.code}:${expired}`);
+  const [name, setName] = useState(() => model.devices.suggestedName());
+  // Read when the link completes, so a name typed while waiting is the one used.
+  const nameRef = useRef(name);
+  nameRef.current = name;
+  const focusRef = useFocus<HTMLButtonElement>(`${shown?.code}:${expired}`);
+  const now = useNow(TICK_MS, shown !== undefined && !expired);
 
   useEffect(() => {
     let live = true;
@@ -36,8 +60,8 @@ export function LinkThisDevice({ model, onCancel }: { model: AppModel; onCancel:
       setError(describeError(err));
       return undefined;
     }
-    setShown({ link, expiresAt: Date.now() + LINK_CODE_LIFETIME_MS });
-    model.finishLink(link).catch((err: unknown) => {
+    setShown({ link, code: shownLinkCode(link.code), expiresAt: Date.now() + LINK_CODE_LIFETIME_MS });
+    model.finishLink(link, () => nameRef.current).catch((err: unknown) => {
       if (!live) return;
       if (err instanceof SdkError && err.code === 'link_timeout') setExpired(true);
       else setError(describeError(err));
@@ -53,19 +77,23 @@ export function LinkThisDevice({ model, onCancel }: { model: AppModel; onCancel:
       <div class="card">
         <h1 class="brand">Link this device</h1>
         <p class="lede">
-          On the device that created your account, open <strong>Devices</strong> and enter this code (or scan it).
+          On the device that created your account, open <strong>Devices</strong>, then scan this QR code or enter the code below.
         </p>
         {shown && !expired && (
           <>
-            <QrImage text={shown.link.code} label="Link code as a QR code" />
+            <QrImage text={shown.code} label="Link code as a QR code" />
             <label for="link-code-output">Link code</label>
-            <output id="link-code-output" class="code" data-testid="link-code">{shown.link.code}</output>
+            <output id="link-code-output" class="code link-code" data-testid="link-code">{shown.code}</output>
             <div class="row">
-              <CopyButton text={shown.link.code} label="Copy code" buttonRef={focusRef} />
+              <CopyButton text={shown.code} label="Copy code" buttonRef={focusRef} />
             </div>
             <p class="hint" data-testid="link-code-expiry">
-              This code expires at {timeLabel(shown.expiresAt)} (10 minutes after it was shown).
+              This code {expiryText(shown.expiresAt, now)}. Capitals, spaces and dashes do not matter when typing it.
             </p>
+            <div class="stack link-name">
+              <DeviceNameInput id="link-device-name" label="Name for this device" hidden={false} value={name} onInput={setName} />
+              <p class="hint">Only your own devices see this name.</p>
+            </div>
             <p class="hint waiting" role="status" aria-live="polite">Waiting for approval…</p>
           </>
         )}

@@ -138,6 +138,7 @@ export class AppModel {
   async register(handle: string): Promise<void> {
     await this.client.register(this.relayUrl, handle);
     this.start();
+    void this.devices.nameThisDevice();
   }
 
   /** On a new device: a link code, good for LINK_CODE_LIFETIME_MS. */
@@ -145,9 +146,11 @@ export class AppModel {
     return this.client.startLink(this.relayUrl, { pollMs: 1000, timeoutMs: LINK_CODE_LIFETIME_MS });
   }
 
-  async finishLink(pending: PendingLink): Promise<void> {
+  /** `name`: what the user chose to call this device while the code was shown (read once linked). */
+  async finishLink(pending: PendingLink, name?: () => string): Promise<void> {
     await pending.completed;
     this.start();
+    void this.devices.nameThisDevice(name?.());
   }
 
   /** On a fresh profile: takes the account back with its recovery key (its other devices are dropped). */
@@ -156,6 +159,7 @@ export class AppModel {
     // They just typed it in, so they have it written down.
     this.memory.markRecoveryKeySeen();
     this.start();
+    void this.devices.nameThisDevice();
   }
 
   /** Wires the SDK's events and connects; once, after the device has an account. */

@@ -7,6 +7,8 @@
 import { SdkError, type OwnDevice, type SealpostClient } from '../../../sdk/index.js';
 import type { AppMemory } from './app-memory.js';
 import { describeError } from './describe-error.js';
+import { deviceNameProblem, suggestDeviceName, thisPlatform } from './device-name.js';
+import { linkCodeProblem } from './link-code.js';
 
 /** How long a link code shown on a new device stays good (the SDK waits as long to approve). */
 export const LINK_CODE_LIFETIME_MS = 10 * 60_000;
@@ -66,6 +68,30 @@ export class OwnDevices {
     this.changed();
   }
 
+  /** What this browser suggests calling itself ("Chromium on Linux"). */
+  suggestedName(): string {
+    return suggestDeviceName(thisPlatform());
+  }
+
+  /**
+   * Names the device this app runs on, right after it joined the account (registered, linked or
+   * recovered): the name the user chose, or the suggestion. Only then, never on a later start:
+   * a rename made meanwhile on another device must not be overwritten by a default. Best effort:
+   * if it fails the device is unnamed until someone names it under Devices.
+   */
+  async nameThisDevice(chosen?: string): Promise<void> {
+    const deviceId = this.client.deviceId;
+    if (!deviceId || this.nameOf(deviceId) !== undefined) return;
+    const name = chosen !== undefined && deviceNameProblem(chosen) === undefined ? chosen : this.suggestedName();
+    await this.client.setDeviceName(deviceId, name).then(
+      () => {
+        this.revision++;
+        this.changed();
+      },
+      () => undefined,
+    );
+  }
+
   async remove(deviceId: string): Promise<void> {
     await this.client.removeDevice(deviceId);
     this.revision++;
@@ -87,10 +113,17 @@ export class OwnDevices {
   /** Adds the device showing `code`; the outcome lands in `approval` once that device confirmed. */
   async approveLink(code: string): Promise<void> {
     if (this.approval?.state === 'waiting') return;
+    // A mistyped code is answered here, in words, without asking the relay anything.
+    const problem = linkCodeProblem(code);
+    if (problem) {
+      this.approval = { state: 'failed', timedOut: false, message: problem };
+      this.changed();
+      return;
+    }
     this.approval = { state: 'waiting' };
     this.changed();
     try {
-      const deviceId = await this.client.approveLink(code.trim(), { timeoutMs: LINK_CODE_LIFETIME_MS });
+      const deviceId = await this.client.approveLink(code, { timeoutMs: LINK_CODE_LIFETIME_MS });
       this.approval = { state: 'linked', deviceId };
       this.revision++;
     } catch (error) {
