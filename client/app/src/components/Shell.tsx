@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { conversationKey } from '../model/conversation-key.js';
 import { routeFromHash, routeToHash, type Route } from '../route.js';
+import { AboutApp } from './AboutApp.js';
 import { Announcer } from './Announcer.js';
 import { ConversationList } from './ConversationList.js';
 import { ConversationView } from './ConversationView.js';
@@ -63,6 +64,7 @@ export function Shell({ model }: { model: AppModel }) {
           <button type="button" class="new-group" onClick={() => setRoute({ screen: 'new-group' })}>New group</button>
           <ConversationList summaries={model.conversations()} selected={chat} navigate={setRoute} />
           <ThemeSwitch />
+          <AboutApp />
         </section>
         <div class="pane" ref={pane}>
           {route.screen === 'home' && (
