@@ -13,7 +13,7 @@ import type { ClientContext } from './context.js';
 import { Directory, markVerified } from './directory.js';
 import { TypedEmitter } from './emitter.js';
 import { SdkError } from './errors.js';
-import type { ContentDraft } from './content.js';
+import { MAX_TEXT_LENGTH, type ContentDraft } from './content.js';
 import type { Emit, SealpostEvents } from './events.js';
 import { Groups, type GroupChange } from './groups.js';
 import { deviceSigner, localIdentityOf } from './local-identity.js';
@@ -342,7 +342,9 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private sendText(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
+  private async sendText(recipients: string[], conversation: Conversation, text: string): Promise<OutgoingMessage> {
+    // Receivers drop a longer text as invalid_content: refuse it here, before it is stored as sent.
+    if (text.length > MAX_TEXT_LENGTH) throw new SdkError('too_large', `a text is at most ${MAX_TEXT_LENGTH} characters; this one has ${text.length}`);
     return this.serial(() => this.wire().outgoing.text(recipients, conversation, text));
   }
 

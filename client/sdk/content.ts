@@ -28,7 +28,8 @@ import { fromUtf8, utf8 } from '../../crypto/index.js';
 import { SdkError } from './errors.js';
 
 export const CONTENT_VERSION = 2;
-const MAX_TEXT = 16_000;
+/** The longest text (or caption) a receiver accepts, in UTF-16 code units (JavaScript's `length`). */
+export const MAX_TEXT_LENGTH = 16_000;
 /** Sync chunks: small enough that one content stays far below the relay's 64 KiB envelope cap. */
 export const SYNC_CHUNK = 100;
 
@@ -47,7 +48,7 @@ export const TextContent = Type.Object({
    * find gaps by it (a message the relay dropped shows as missing), not by arrival.
    */
   n: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-  text: Type.String({ maxLength: MAX_TEXT }),
+  text: Type.String({ maxLength: MAX_TEXT_LENGTH }),
   to: Type.Optional(HandleText),
   groupId: Type.Optional(Id),
 });
@@ -85,7 +86,7 @@ export const AttachmentContent = Type.Object({
   /** Counted with the texts of the conversation (one count per sending device): see TextContent. */
   n: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   attachment: AttachmentPointer,
-  caption: Type.Optional(Type.String({ maxLength: MAX_TEXT })),
+  caption: Type.Optional(Type.String({ maxLength: MAX_TEXT_LENGTH })),
   to: Type.Optional(HandleText),
   groupId: Type.Optional(Id),
 });

@@ -14,6 +14,6 @@ export { MemoryPersistence, type Persistence } from './store/persistence.js';
 export { IndexedDbPersistence } from './store/indexeddb-persistence.js';
 export type * from './store/records.js';
 export { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-export { CONTENT_VERSION, MAX_ATTACHMENT_BYTES, type Content, type AttachmentPointer } from './content.js';
+export { CONTENT_VERSION, MAX_ATTACHMENT_BYTES, MAX_TEXT_LENGTH, type Content, type AttachmentPointer } from './content.js';
 export { AttachmentUpload, fileFromBlob, type AttachmentFile, type TransferOptions, type TransferProgress } from './attachments.js';
 export { enablePush, disablePush, fetchPushKey, type PushSubscriptionInput, type PushOptions } from './push.js';

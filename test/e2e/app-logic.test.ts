@@ -131,7 +131,7 @@ describe('errors in words', () => {
       .toBe('Could not send to one of bob’s devices (its keys do not match what bob’s account signed).');
     expect(describeSendProblem({ handle: 'bob', code: 'quota_exceeded' }, 'alice')).toBe('Could not send to bob (their inbox on the relay is full of undelivered messages).');
     expect(describeSendProblem({ handle: 'alice', deviceId: 'd2', code: 'unknown_device' }, 'alice')).toContain('one of your other devices');
-    expect(describeSendProblem({ handle: 'bob', code: 'something_new' }, 'alice')).toBe('Could not send to bob (something_new).');
+    expect(describeSendProblem({ handle: 'bob', code: 'something_new' }, 'alice')).toBe('Could not send to bob (the relay gave a reason this version of the app does not know).');
     const problems = new SendProblems();
     expect(problems.add({ handle: 'bob', deviceId: 'd1', code: 'untrusted_device' }, 'alice')).toBe(true);
     expect(problems.add({ handle: 'bob', deviceId: 'd2', code: 'untrusted_device' }, 'alice')).toBe(false);

@@ -1,6 +1,6 @@
 /**
- * The web client's side of Web Push, in Chromium: with notifications allowed the top bar offers
- * "Notify me when Sealpost is closed"; choosing it registers the built app's service worker at
+ * The web client's side of Web Push, in Chromium: with notifications allowed the notification
+ * settings (from the top bar) offer "Notify me when Sealpost is closed"; choosing it registers the built app's service worker at
  * /sw.js; a push delivered to that worker (through the DevTools protocol, as a push service
  * would deliver it) shows "New message" and nothing else.
  *
@@ -58,6 +58,7 @@ describe('notifications while the app is closed (Chromium)', () => {
 
   it('offers closed-app notifications once notifications are allowed, and registers the service worker', async () => {
     await register(page, `push${Date.now().toString(36)}`);
+    await page.getByRole('button', { name: 'Notifications', exact: true }).click();
     const offer = page.getByRole('button', { name: 'Notify me when Sealpost is closed' });
     await offer.click();
     // No push service in a headless incognito context: the app says so instead of failing silently.

@@ -1,5 +1,7 @@
+import { useState } from 'preact/hooks';
 import type { Conversation } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
+import { conversationKey } from '../model/conversation-key.js';
 import type { Navigate } from '../route.js';
 import { Composer } from './Composer.js';
 import { IdentityWarning } from './IdentityWarning.js';
@@ -19,13 +21,15 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
   const blockedReason = !member
     ? 'You are no longer a member of this group.'
     : conversation.kind === 'direct' && changed.length > 0 ? 'Sending is paused until you accept the new safety number.' : undefined;
+  // What was read before opening (marked read as soon as it shows): where "New messages" goes.
+  const [readUpTo] = useState(() => model.memory.readUpTo(conversationKey(conversation)));
   const drop = useFileDrop((files) => model.attachments.attach(conversation, files), blockedReason === undefined);
 
   return (
     <section class={`conversation${drop.dragging ? ' dragging' : ''}`} aria-label={`Conversation with ${model.title(conversation)}`} {...drop.handlers}>
       <header class="pane-header">
         <button type="button" class="back" onClick={onBack} aria-label="Back to conversations">‹</button>
-        <h2>
+        <h2 title={model.title(conversation)}>
           {model.title(conversation)}
           {verified && <span class="verified" title="You verified this safety number">✓ verified</span>}
         </h2>
@@ -40,7 +44,7 @@ export function ConversationView({ model, conversation, navigate, onBack }: { mo
       {changed.map((handle) => (
         <IdentityWarning key={handle} handle={handle} inGroup={conversation.kind === 'group'} onCompare={() => navigate({ screen: 'safety', handle })} />
       ))}
-      <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} />
+      <MessageList model={model} items={model.timeline(conversation)} group={conversation.kind === 'group'} readUpTo={readUpTo} />
       {drop.dragging && <p class="drop-hint" aria-hidden="true">Drop files to send them to {model.title(conversation)}</p>}
       <PendingUploads model={model} conversation={conversation} />
       <TypingIndicator people={model.typingIn(conversation)} />

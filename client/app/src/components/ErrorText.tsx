@@ -1,5 +1,5 @@
-/** An inline error under a form; announced to screen readers. */
-export function ErrorText({ error }: { error: string | undefined }) {
+/** An inline error under a form; announced to screen readers. `id`: for the field's aria-describedby. */
+export function ErrorText({ error, id }: { error: string | undefined; id?: string }) {
   if (!error) return null;
-  return <p class="error-text" role="alert">{error}</p>;
+  return <p class="error-text" role="alert" id={id}>{error}</p>;
 }

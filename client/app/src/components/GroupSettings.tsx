@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { describeError } from '../model/describe-error.js';
+import { describeError, describeHandleInput } from '../model/describe-error.js';
+import { parseHandle } from '../model/handle-input.js';
 import type { Navigate } from '../route.js';
 import { ErrorText } from './ErrorText.js';
 
@@ -29,7 +30,7 @@ export function GroupSettings({ model, groupId, navigate }: { model: AppModel; g
     <section class="screen" aria-label="Group members">
       <header class="pane-header">
         <button type="button" class="back always" onClick={back} aria-label="Back to the group">‹</button>
-        <h2>{group?.name ?? 'Group'} · members</h2>
+        <h2 title={group?.name}>{group?.name ?? 'Group'} · members</h2>
       </header>
       <div class="screen-body">
         {!group && <p class="empty">This group is not known on this device yet.</p>}
@@ -52,16 +53,18 @@ export function GroupSettings({ model, groupId, navigate }: { model: AppModel; g
             class="stack"
             onSubmit={(event) => {
               event.preventDefault();
-              const wanted = handle.trim().toLowerCase();
-              if (wanted) void run(async () => {
-                await model.addMember(groupId, wanted);
+              const parsed = parseHandle(handle);
+              if (!parsed.ok) return setError(describeHandleInput(parsed, handle));
+              if (group.members.includes(parsed.handle)) return setError(`@${parsed.handle} is already a member.`);
+              void run(async () => {
+                await model.addMember(groupId, parsed.handle);
                 setHandle('');
               });
             }}
           >
             <label for="add-member-handle">Add a member</label>
             <div class="row">
-              <input id="add-member-handle" placeholder="handle" autoCapitalize="none" spellcheck={false} value={handle} onInput={(e) => setHandle(e.currentTarget.value)} disabled={busy} />
+              <input id="add-member-handle" placeholder="@handle" autoCapitalize="none" spellcheck={false} value={handle} onInput={(e) => setHandle(e.currentTarget.value)} disabled={busy} />
               <button type="submit" disabled={busy || !handle.trim()}>Add</button>
             </div>
           </form>

@@ -1,5 +1,6 @@
 import type { MessageState } from '../../../sdk/index.js';
 import type { AppModel } from '../model/app-model.js';
+import { describeFailure, isPermanentFailure } from '../model/describe-error.js';
 import { timeLabel, type TimelineItem } from '../model/timeline.js';
 import { AttachmentView } from './AttachmentView.js';
 import { NotDelivered } from './NotDelivered.js';
@@ -17,11 +18,16 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
   const text = message ? message.text : item.kind === 'unsent' ? item.unsent.text : '';
   // A send refused only because the relay was unreachable waits for the reconnect like a queued one.
   const state: MessageState = message ? message.state : item.kind === 'unsent' && item.unsent.retryOnReconnect ? 'sending' : 'failed';
-  const reason = message ? message.failure : item.kind === 'unsent' ? item.unsent.reason : undefined;
+  // A stored message keeps the relay's or the SDK's code; an unsent one was put in words already.
+  const reason = message ? describeFailure(message.failure) : item.kind === 'unsent' ? item.unsent.reason : undefined;
+  // Sending again cannot fix some failures (too large for the relay): then only Delete is offered.
+  const permanent = message ? isPermanentFailure(message.failure) : item.kind === 'unsent' && item.unsent.permanent === true;
   const ts = message ? message.ts : item.at;
   const queued = state === 'sending' && model.connection !== 'connected';
   const notArrived = item.kind === 'message' && item.notArrived;
-  const retry = () => void model.retry(message ? { messageId: message.id } : { localId: item.kind === 'unsent' ? item.unsent.localId : '' });
+  const which = message ? { messageId: message.id } : { localId: item.kind === 'unsent' ? item.unsent.localId : '' };
+  const retry = () => void model.retry(which);
+  const discard = () => void model.discardFailed(which);
 
   return (
     <li class={`bubble ${outgoing ? 'outgoing' : 'incoming'} state-${state}${notArrived ? ' not-arrived' : ''}`} data-state={state} data-id={message?.id}>
@@ -35,7 +41,8 @@ export function MessageBubble({ model, item, showSender }: { model: AppModel; it
       {state === 'failed' && (
         <span class="failure">
           <span class="reason">{reason ?? 'Not sent.'}</span>
-          <button type="button" class="link" onClick={retry}>Retry</button>
+          {!permanent && <button type="button" class="link" onClick={retry}>Retry</button>}
+          <button type="button" class="link" onClick={discard} aria-label="Delete this unsent message">Delete</button>
         </span>
       )}
       {notArrived && message && <NotDelivered model={model} messageId={message.id} />}

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { dayLabel, dayOf, gapText, type TimelineItem } from '../model/timeline.js';
 import { MessageBubble } from './MessageBubble.js';
@@ -10,22 +10,65 @@ function itemKey(item: TimelineItem): string {
   return `u:${item.unsent.localId}`;
 }
 
-/** The timeline with a separator at each new day; follows the newest item. */
-export function MessageList({ model, items, group }: { model: AppModel; items: TimelineItem[]; group: boolean }) {
+/** Within this many pixels of the end counts as "at the newest message". */
+const AT_BOTTOM_PX = 40;
+
+/** The first incoming message stored after `readUpTo` (where "New messages" goes when a conversation opens). */
+function firstUnread(items: TimelineItem[], readUpTo: number): string | undefined {
+  const item = items.find((i) => i.kind === 'message' && !i.message.outgoing && i.message.storedAt > readUpTo);
+  return item ? itemKey(item) : undefined;
+}
+
+/**
+ * The timeline with a separator at each new day. Follows the newest item only while the reader
+ * is at it (or just sent something): reading history further up, an arriving message does not
+ * move the view; a "New messages" line marks where unread ones start and a button jumps down.
+ * When the list gets shorter (a phone's keyboard opening), a reader at the end stays at the end.
+ * `readUpTo`: what was read when the conversation opened (for the unread line).
+ */
+export function MessageList({ model, items, group, readUpTo }: { model: AppModel; items: TimelineItem[]; group: boolean; readUpTo: number }) {
   const list = useRef<HTMLOListElement>(null);
-  // Whether the reader is at the newest item: then it stays in view when lines change above it
-  // (a late message slotted into its place, a "did not arrive" line); a new last item always shows.
   const atBottom = useRef(true);
-  const shownLast = useRef('');
-  const last = items.length > 0 ? itemKey(items[items.length - 1]!) : '';
+  const shownKeys = useRef<Set<string> | undefined>(undefined);
+  const [divider, setDivider] = useState<string | undefined>(() => firstUnread(items, readUpTo));
+  const [unseen, setUnseen] = useState(0);
+  const toBottom = () => {
+    const element = list.current;
+    if (element) element.scrollTop = element.scrollHeight;
+    atBottom.current = true;
+  };
+
+  // Before paint, so an arriving message never flashes the view somewhere else.
+  useLayoutEffect(() => {
+    const shown = shownKeys.current;
+    shownKeys.current = new Set(items.map(itemKey));
+    if (!shown) return toBottom(); // first render: open at the newest
+    const added = items.filter((item) => !shown.has(itemKey(item)));
+    // Something this account just sent (here or on another of its devices) is worth following.
+    const sentByMe = added.some((item) => item.kind === 'unsent' || (item.kind === 'message' && item.message.outgoing));
+    if (atBottom.current || sentByMe) return toBottom();
+    const arrived = added.filter((item) => item.kind === 'message' && !item.message.outgoing);
+    if (arrived.length === 0) return;
+    setUnseen((count) => count + arrived.length);
+    setDivider((current) => current ?? itemKey(arrived[0]!));
+  });
+
+  // The list's own height changes without a scroll event (keyboard, window, composer growing).
   useEffect(() => {
     const element = list.current;
-    if (element && (atBottom.current || last !== shownLast.current)) element.scrollTop = element.scrollHeight;
-    shownLast.current = last;
-  });
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [items.length === 0]);
+
   const onScroll = () => {
     const element = list.current;
-    if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    if (!element) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < AT_BOTTOM_PX;
+    if (atBottom.current && unseen > 0) setUnseen(0);
   };
 
   if (items.length === 0) {
@@ -33,23 +76,39 @@ export function MessageList({ model, items, group }: { model: AppModel; items: T
   }
   let previousDay = '';
   return (
-    <ol class="timeline" ref={list} aria-label="Messages" onScroll={onScroll}>
-      {items.flatMap((item) => {
-        const day = dayOf(item.at);
-        const rows = [];
-        if (day !== previousDay) {
-          previousDay = day;
-          rows.push(<li key={`day:${day}`} class="day-separator"><span>{dayLabel(item.at)}</span></li>);
-        }
-        if (item.kind === 'note') {
-          rows.push(<li key={itemKey(item)} class="note">{item.note.text}</li>);
-        } else if (item.kind === 'gap') {
-          rows.push(<li key={itemKey(item)} class="note gap" data-count={item.gap.count}>{gapText(item.gap, model.handle)}</li>);
-        } else {
-          rows.push(<MessageBubble key={itemKey(item)} model={model} item={item} showSender={group} />);
-        }
-        return rows;
-      })}
-    </ol>
+    <div class="timeline-frame">
+      <ol class="timeline" ref={list} aria-label="Messages" onScroll={onScroll} tabIndex={0}>
+        {items.flatMap((item) => {
+          const day = dayOf(item.at);
+          const key = itemKey(item);
+          const rows = [];
+          if (day !== previousDay) {
+            previousDay = day;
+            rows.push(<li key={`day:${day}`} class="day-separator"><span>{dayLabel(item.at)}</span></li>);
+          }
+          if (key === divider) rows.push(<li key="unread-divider" class="unread-divider"><span>New messages</span></li>);
+          if (item.kind === 'note') {
+            rows.push(<li key={key} class="note">{item.note.text}</li>);
+          } else if (item.kind === 'gap') {
+            rows.push(<li key={key} class="note gap" data-count={item.gap.count}>{gapText(item.gap, model.handle)}</li>);
+          } else {
+            rows.push(<MessageBubble key={key} model={model} item={item} showSender={group} />);
+          }
+          return rows;
+        })}
+      </ol>
+      {unseen > 0 && (
+        <button
+          type="button"
+          class="jump-new"
+          onClick={() => {
+            toBottom();
+            setUnseen(0);
+          }}
+        >
+          {unseen === 1 ? 'New message ↓' : `${unseen} new messages ↓`}
+        </button>
+      )}
+    </div>
   );
 }

@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { describeError } from '../model/describe-error.js';
+import { describeError, describeHandleInput } from '../model/describe-error.js';
+import { parseHandle } from '../model/handle-input.js';
 import type { Navigate } from '../route.js';
 import { ErrorText } from './ErrorText.js';
 
-/** Start a 1:1 conversation by handle (the handle is looked up and its devices verified first). */
+/**
+ * Start a 1:1 conversation by handle ("@Bob" works: see handle-input.ts); the handle is checked
+ * here, then looked up and its devices verified.
+ */
 export function NewConversationForm({ model, navigate }: { model: AppModel; navigate: Navigate }) {
   const [handle, setHandle] = useState('');
   const [busy, setBusy] = useState(false);
@@ -12,8 +16,12 @@ export function NewConversationForm({ model, navigate }: { model: AppModel; navi
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const wanted = handle.trim().toLowerCase();
-    if (!wanted) return;
+    const parsed = parseHandle(handle);
+    if (!parsed.ok) {
+      setError(describeHandleInput(parsed, handle));
+      return;
+    }
+    const wanted = parsed.handle;
     if (wanted === model.handle) {
       setError('That is you. Your other devices see every conversation already.');
       return;
@@ -37,16 +45,18 @@ export function NewConversationForm({ model, navigate }: { model: AppModel; navi
       <div class="row">
         <input
           id="new-conversation-handle"
-          placeholder="handle"
+          placeholder="@handle"
           autoCapitalize="none"
           spellcheck={false}
           value={handle}
+          aria-invalid={error !== undefined}
+          aria-describedby={error ? 'new-conversation-error' : undefined}
           onInput={(e) => setHandle(e.currentTarget.value)}
           disabled={busy}
         />
         <button type="submit" disabled={busy || !handle.trim()}>Start</button>
       </div>
-      <ErrorText error={error} />
+      <ErrorText error={error} id="new-conversation-error" />
     </form>
   );
 }

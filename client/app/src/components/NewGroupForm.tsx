@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { describeError } from '../model/describe-error.js';
+import { describeError, describeHandleInput } from '../model/describe-error.js';
+import { parseHandles } from '../model/handle-input.js';
 import type { Navigate } from '../route.js';
 import { ErrorText } from './ErrorText.js';
 
@@ -13,7 +14,15 @@ export function NewGroupForm({ model, navigate, onBack }: { model: AppModel; nav
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const handles = [...new Set(members.toLowerCase().split(/[\s,]+/).filter((h) => h && h !== model.handle))];
+    const parsed = parseHandles(members);
+    const typed = members.split(/[\s,]+/).filter((part) => part !== '');
+    const wrong = parsed.findIndex((input) => !input.ok);
+    const firstWrong = parsed[wrong];
+    if (firstWrong && !firstWrong.ok) {
+      setError(describeHandleInput(firstWrong, typed[wrong] ?? ''));
+      return;
+    }
+    const handles = [...new Set(parsed.flatMap((input) => (input.ok && input.handle !== model.handle ? [input.handle] : [])))];
     if (!name.trim() || handles.length === 0) {
       setError('Give the group a name and at least one other member.');
       return;
@@ -39,7 +48,7 @@ export function NewGroupForm({ model, navigate, onBack }: { model: AppModel; nav
         <label for="group-name">Group name</label>
         <input id="group-name" value={name} maxLength={200} onInput={(e) => setName(e.currentTarget.value)} disabled={busy} />
         <label for="group-members">Members</label>
-        <input id="group-members" placeholder="bob, carol" autoCapitalize="none" spellcheck={false} value={members} onInput={(e) => setMembers(e.currentTarget.value)} disabled={busy} />
+        <input id="group-members" placeholder="@bob, @carol" autoCapitalize="none" spellcheck={false} value={members} onInput={(e) => setMembers(e.currentTarget.value)} disabled={busy} />
         <p class="hint">Every message is encrypted separately for each member’s devices.</p>
         <ErrorText error={error} />
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating…' : 'Create group'}</button>

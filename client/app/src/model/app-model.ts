@@ -11,9 +11,10 @@ import { AppMemory } from './app-memory.js';
 import { Attachments } from './attachments.js';
 import { conversationKey, sameConversation } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
-import { describeError } from './describe-error.js';
+import { describeDeviceRefusal, describeError, describeListRefusal, describeRejection, isPermanentSendError } from './describe-error.js';
 import { FencedPersistence } from './fenced-persistence.js';
 import { GapRedraws } from './gap-redraws.js';
+import { lookupHandle } from './handle-input.js';
 import { readHandover } from './handover.js';
 import { showMessageNotification } from './notifications.js';
 import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
@@ -63,6 +64,8 @@ export class AppModel {
   private shutDownStarted = false;
   private readonly onVisibility = () => this.markSeen();
   connection: ConnectionState = 'offline';
+  /** Whether this tab was ever connected: before that the status says "Connecting…", not "Reconnecting…". */
+  everConnected = false;
   /** Why the connection is not up (the relay's refusal code or the transport's reason), if known. */
   connectionReason: string | undefined;
   /** The last problem worth telling the user about (shown until dismissed). */
@@ -177,6 +180,7 @@ export class AppModel {
       this.connection = state;
       this.connectionReason = state === 'connected' ? undefined : reason;
       if (state === 'connected') {
+        this.everConnected = true;
         if (this.noticeClearsOnReconnect) this.notice = undefined;
         this.retryUnsentAfterReconnect();
       }
@@ -215,10 +219,10 @@ export class AppModel {
       this.changed();
     });
     client.on('device_refused', (refusal) => {
-      this.setNotice(`The relay lists a device for ${refusal.handle} that their account did not sign for (${refusal.reason}); nothing is sent to it.`);
+      this.setNotice(describeDeviceRefusal(refusal.handle, refusal.reason));
     });
     client.on('device_list_refused', (refusal) => {
-      this.setNotice(`The relay served a device list for ${refusal.handle} that cannot be trusted (${refusal.reason === 'rollback' ? 'an older list than one already seen' : refusal.reason}); nothing is sent to those devices.`);
+      this.setNotice(describeListRefusal(refusal.handle, refusal.reason));
     });
     client.on('device_list_mismatch', (mismatch) => {
       const whose = mismatch.kind === 'sender' ? `${mismatch.handle}'s devices` : 'your devices';
@@ -233,7 +237,7 @@ export class AppModel {
     client.on('decryption_error', ({ handle }) => this.onDecryptionError(handle));
     client.on('rejected', (error) => {
       if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
-      this.setNotice(`A message could not be read and was dropped (${error.code}).`);
+      this.setNotice(describeRejection(error.code));
     });
     client.on('error', (error) => {
       this.setNotice(describeError(error), error instanceof SdkError && error.code === 'network');
@@ -322,7 +326,7 @@ export class AppModel {
 
   /** Checks that the handle exists (a verified lookup) and lists the conversation. */
   async startConversation(handle: string): Promise<Conversation> {
-    await this.client.lookup(handle);
+    await lookupHandle(this.client, handle);
     const conversation: Conversation = { kind: 'direct', handle };
     this.memory.markStarted(conversationKey(conversation));
     this.changed();
@@ -365,7 +369,7 @@ export class AppModel {
     } catch (error) {
       // Cut off because another tab took the profile: that tab sends it (see shutDown).
       const retryOnReconnect = this.shutDownStarted || (error instanceof SdkError && error.code === 'network');
-      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error), retryOnReconnect });
+      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error), retryOnReconnect, permanent: isPermanentSendError(error) });
     }
     this.changed();
   }
@@ -383,6 +387,16 @@ export class AppModel {
     if (!message || message.state !== 'failed') return;
     await this.client.store.batch().delete('messages', message.id).commit();
     await this.send(message.conversation, message.text);
+  }
+
+  /** Drops a failed message (from history, or a send that never got queued) without sending it. */
+  async discardFailed(item: { messageId: string } | { localId: string }): Promise<void> {
+    if ('localId' in item) {
+      this.unsent = this.unsent.filter((u) => u.localId !== item.localId);
+    } else if (this.client.store.get('messages', item.messageId)?.state === 'failed') {
+      await this.client.store.batch().delete('messages', item.messageId).commit();
+    }
+    this.changed();
   }
 
   /** Sends that failed only because the relay was unreachable go out again, in their order. */
@@ -412,7 +426,7 @@ export class AppModel {
   // ── groups ─────────────────────────────────────────────────────────────────
 
   async createGroup(name: string, members: string[]): Promise<Conversation> {
-    for (const member of members) await this.client.lookup(member);
+    for (const member of members) await lookupHandle(this.client, member);
     const group = await this.client.createGroup(name, members);
     const conversation: Conversation = { kind: 'group', groupId: group.groupId };
     const others = group.members.filter((m) => m !== this.handle);
@@ -422,7 +436,7 @@ export class AppModel {
   }
 
   async addMember(groupId: string, handle: string): Promise<void> {
-    await this.client.lookup(handle);
+    await lookupHandle(this.client, handle);
     await this.client.addGroupMembers(groupId, [handle]);
     this.addNote({ kind: 'group', groupId }, `You added ${handle}`);
     this.changed();

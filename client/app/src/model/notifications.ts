@@ -1,6 +1,7 @@
 /**
  * Browser notifications for messages that arrive while the tab is hidden, only once the user
- * allowed them. The text goes in as a plain notification body, never as markup. And, below,
+ * allowed them, as much as their preview choice shows and not while muted. The text goes in as
+ * a plain notification body, never as markup. And, below,
  * notifications while the app is closed (Web Push), which never show any message content.
  */
 import { SdkError, disablePush, enablePush, fetchPushKey, type SealpostClient } from '../../../sdk/index.js';
@@ -20,10 +21,53 @@ export async function askNotificationPermission(): Promise<NotificationPermissio
   return Notification.requestPermission();
 }
 
+// ── The user's choices, kept in this browser only (never sent anywhere) ───────────────────
+
+/** How much a notification shows: sender and text, the sender only, or nothing but "New message". */
+export type NotificationPreview = 'full' | 'sender' | 'none';
+
+export interface NotificationPrefs {
+  preview: NotificationPreview;
+  /** No notifications at all from this tab (the tab title still counts unread messages). */
+  muted: boolean;
+}
+
+const PREFS_KEY = 'sealpost.notifications.v1';
+const DEFAULT_PREFS: NotificationPrefs = { preview: 'full', muted: false };
+
+export function notificationPrefs(storage: Storage | undefined = globalThis.localStorage): NotificationPrefs {
+  try {
+    const saved = JSON.parse(storage?.getItem(PREFS_KEY) ?? 'null') as Partial<NotificationPrefs> | null;
+    const preview = saved?.preview === 'sender' || saved?.preview === 'none' ? saved.preview : 'full';
+    return { preview, muted: saved?.muted === true };
+  } catch {
+    return { ...DEFAULT_PREFS };
+  }
+}
+
+export function saveNotificationPrefs(prefs: NotificationPrefs, storage: Storage | undefined = globalThis.localStorage): void {
+  storage?.setItem(PREFS_KEY, JSON.stringify(prefs));
+}
+
+/** What a notification about a message says, as far as the user's preview choice allows. */
+export function notificationContent(preview: NotificationPreview, title: string, from: string, text: string): { title: string; body: string } {
+  if (preview === 'none') return { title: 'Sealpost', body: 'New message' };
+  if (preview === 'sender') return { title: `Sealpost · ${title}`, body: title === from ? 'New message' : `New message from ${from}` };
+  return { title: `Sealpost · ${title}`, body: (title === from ? text : `${from}: ${text}`).slice(0, 200) };
+}
+
+/** The tab title: "(3) Sealpost" while 3 messages are unread, else "Sealpost". */
+export function unreadTitle(unread: number): string {
+  return unread > 0 ? `(${unread}) Sealpost` : 'Sealpost';
+}
+
 export function showMessageNotification(title: string, from: string, text: string, tag: string): void {
   if (!notificationsSupported() || Notification.permission !== 'granted' || document.visibilityState !== 'hidden') return;
-  const body = title === from ? text : `${from}: ${text}`;
-  const notification = new Notification(`Sealpost · ${title}`, { body: body.slice(0, 200), tag });
+  const prefs = notificationPrefs();
+  if (prefs.muted) return;
+  const content = notificationContent(prefs.preview, title, from, text);
+  // With no preview the conversation is not named either: one tag, so they replace each other.
+  const notification = new Notification(content.title, { body: content.body, tag: prefs.preview === 'none' ? 'sealpost-message' : tag });
   notification.onclick = () => {
     window.focus();
     notification.close();

@@ -16,6 +16,8 @@ export interface UnsentMessage {
   reason: string;
   /** Failed only because the relay was unreachable: sent again automatically on reconnect. */
   retryOnReconnect: boolean;
+  /** Sending it again can never succeed (e.g. too large): no Retry, only Delete. */
+  permanent?: boolean;
 }
 
 /** Texts one of a contact's devices sent here that never arrived (the SDK's `missing`). */

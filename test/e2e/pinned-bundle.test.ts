@@ -1,0 +1,167 @@
+/**
+ * A client the relay cannot change unseen, in Chromium against a real relay: the first load
+ * pins the bundle's hash (About this app shows it, equal to the build's version.json); then the
+ * relay's static folder is altered (a changed JavaScript asset under a new name, index.html
+ * pointing to it, a changed sw.js, version.json rewritten to match, as a relay operator would
+ * ship it) and the relay restarted on it, on the same origin. Reloads and reopening keep running the pinned bundle while the page asks "This relay
+ * offers a different version of the app (version, hash) — update?"; only after Update does the
+ * altered code run.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundle, writeBundleManifest, type BundleManifest } from '../../client/app/bundle-manifest.js';
+import { launchBrowser } from '../support/browser.js';
+import { startRelay, type RelayHandle } from '../support/relay.js';
+import { forgiveNetworkErrors, openPage, register, STEP_TIMEOUT, type WatchedPage } from './helpers.js';
+
+const CLIENT_DIR = resolve('dist/web');
+const ALTERED_VERSION = '0.1.0-altered';
+/** What the altered bundle does that the original never does: mark the document. */
+const ALTERED_CODE = '\ndocument.documentElement.dataset.altered = "yes";\n';
+
+/** The relay's copy of the app, altered in place the way a relay operator could; returns the new manifest. */
+function alterBundle(dir: string): BundleManifest {
+  const assets = join(dir, 'assets');
+  const entry = readFileSync(join(dir, 'index.html'), 'utf8').match(/assets\/(index-[A-Za-z0-9_-]+\.js)/)?.[1];
+  if (!entry) throw new Error('no entry script in index.html');
+  const altered = 'index-AlteredBundle1.js';
+  writeFileSync(join(assets, altered), readFileSync(join(assets, entry), 'utf8') + ALTERED_CODE);
+  writeFileSync(join(dir, 'index.html'), readFileSync(join(dir, 'index.html'), 'utf8').replace(entry, altered));
+  writeFileSync(join(dir, 'sw.js'), `${readFileSync(join(dir, 'sw.js'), 'utf8')}\n// altered by the relay\n`);
+  // The relay serves a .br/.gz copy when one exists: drop those of the changed files.
+  for (const name of ['index.html', 'sw.js']) for (const ext of ['.br', '.gz']) rmSync(join(dir, name + ext), { force: true });
+  expect(readdirSync(assets)).toContain(altered);
+  return writeBundleManifest(dir, ALTERED_VERSION);
+}
+
+/**
+ * Copies dist/web into `dir` and returns its manifest, once the copy is whole (its files hash to
+ * what its version.json says): a build running meanwhile empties and refills dist/web.
+ */
+async function copyBuild(dir: string): Promise<BundleManifest> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      cpSync(CLIENT_DIR, dir, { recursive: true });
+      const listed = JSON.parse(readFileSync(join(dir, 'version.json'), 'utf8')) as BundleManifest;
+      const copied = readBundle(dir, listed.version);
+      if (copied.hash === listed.hash && copied.files['sw.js'] && copied.files['manifest.webmanifest']) return copied;
+    } catch {
+      // not there (yet): try again
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error('dist/web is not built (or has no version.json): run `npm run build:client` first');
+}
+
+async function shownHash(page: Page): Promise<string> {
+  return (await page.getByTestId('bundle-hash').textContent()) ?? '';
+}
+
+async function runsAltered(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.dataset['altered'] === 'yes');
+}
+
+async function waitingWorker(page: Page): Promise<boolean> {
+  return page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting != null);
+}
+
+describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', () => {
+  let dir: string;
+  let relay: RelayHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let alice: WatchedPage;
+  let original: BundleManifest;
+  let altered: BundleManifest;
+  const pages: WatchedPage[] = [];
+  const prompt = () => alice.page.getByRole('region', { name: 'App update' });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-pinned-'));
+    original = await copyBuild(dir);
+    relay = await startRelay({ staticDir: dir });
+    browser = await launchBrowser();
+    context = await browser.newContext();
+    alice = await openPage(context, 'alice', relay.url, pages);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await relay?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pins the bundle on first load and shows its version and hash, equal to the build’s', async () => {
+    await register(alice.page, `pin${Date.now().toString(36)}`);
+    await expect.poll(() => shownHash(alice.page), { timeout: STEP_TIMEOUT }).toBe(original.hash);
+    expect(await alice.page.getByTestId('app-version').textContent()).toBe(JSON.parse(readFileSync(join(dir, 'version.json'), 'utf8')).version);
+    // The worker claimed the page: from now on, what it serves is the pinned copy.
+    expect(await alice.page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${relay.url}/sw.js`);
+    expect(await prompt().count()).toBe(0);
+    expect(await runsAltered(alice.page)).toBe(false);
+  });
+
+  it('keeps running the pinned bundle when the relay serves an altered one, and asks', async () => {
+    altered = alterBundle(dir);
+    expect(altered.hash).not.toBe(original.hash);
+    // The relay lists its static files when it starts: restart it on the same origin, as an
+    // operator deploying a new build would.
+    await forgiveNetworkErrors(pages, async () => {
+      relay = await relay.restart({ port: Number(new URL(relay.url).port) });
+    });
+    // The relay really serves the altered files now.
+    expect(await (await fetch(`${relay.url}/`)).text()).toContain('index-AlteredBundle1.js');
+
+    await alice.page.reload();
+    await prompt().waitFor();
+    const text = (await prompt().textContent()) ?? '';
+    expect(text).toContain('This relay offers a different version of the app');
+    expect(text).toContain(`version ${ALTERED_VERSION}`);
+    expect(text).toContain(altered.hash);
+    expect(text).toContain('update?');
+    expect(await runsAltered(alice.page)).toBe(false);
+    expect(await alice.page.locator('script[src*="AlteredBundle"]').count()).toBe(0);
+    expect(await shownHash(alice.page)).toBe(original.hash);
+    // The browser found the changed sw.js; it waits instead of taking over.
+    await expect.poll(() => waitingWorker(alice.page), { timeout: STEP_TIMEOUT }).toBe(true);
+
+    // "Not now" hides the question for this page only; the next load asks again, still pinned.
+    await prompt().getByRole('button', { name: 'Not now' }).click();
+    expect(await prompt().count()).toBe(0);
+    await alice.page.reload();
+    await prompt().waitFor();
+    expect(await runsAltered(alice.page)).toBe(false);
+  }, 60_000);
+
+  it('still runs the pinned bundle after every tab closed and the changed worker took over', async () => {
+    await alice.page.close();
+    // No page left: the browser activates the waiting (changed) worker, which honours the pin.
+    alice = await openPage(context, 'alice (reopened)', relay.url, pages);
+    await alice.page.locator('.topbar').waitFor();
+    await prompt().waitFor();
+    expect(await runsAltered(alice.page)).toBe(false);
+    expect(await shownHash(alice.page)).toBe(original.hash);
+    expect(await waitingWorker(alice.page)).toBe(false);
+  }, 60_000);
+
+  it('runs the new bundle once the user agrees', async () => {
+    await prompt().getByRole('button', { name: 'Update' }).click();
+    await expect.poll(() => runsAltered(alice.page).catch(() => false), { timeout: STEP_TIMEOUT }).toBe(true);
+    await alice.page.locator('.topbar').waitFor();
+    await expect.poll(() => shownHash(alice.page), { timeout: STEP_TIMEOUT }).toBe(altered.hash);
+    expect(await alice.page.getByTestId('app-version').textContent()).toBe(ALTERED_VERSION);
+    expect(await prompt().count()).toBe(0);
+    // And it stays: the next load runs the newly pinned bundle.
+    await alice.page.reload();
+    await alice.page.locator('.topbar').waitFor();
+    expect(await runsAltered(alice.page)).toBe(true);
+  }, 60_000);
+
+  it('left no console or page errors', () => {
+    expect(pages.flatMap((p) => p.problems)).toEqual([]);
+  });
+});
