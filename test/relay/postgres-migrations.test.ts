@@ -66,6 +66,10 @@ describe('PostgreSQL migrations', () => {
       expect(await columns(pool, 'push_subscriptions')).toEqual(['device_id', 'endpoint', 'p256dh', 'auth']);
       expect(await columns(pool, 'push_vapid')).toEqual(['id', 'public_key', 'private_key']);
 
+      // The enqueue transaction as one function call (queue.ts).
+      expect(await migrate(pool, MIGRATIONS.slice(0, 7))).toBe(7);
+      expect(await pool.query({ text: "SELECT proname FROM pg_proc WHERE proname = 'sealpost_enqueue'" })).toEqual([{ proname: 'sealpost_enqueue' }]);
+
       expect(await applied(pool)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       expect(await migrate(pool)).toBe(LATEST_VERSION);
       expect(await applied(pool)).toHaveLength(LATEST_VERSION);

@@ -188,6 +188,9 @@ describe.each(STORES)('Store contract: $name', ({ open }) => {
       expect(await store.enqueue([item(A, 'a'), item(A, 'c')], full)).toEqual([{ status: 'duplicate' }, { status: 'quota_exceeded' }]);
       expect(await store.enqueue([item(A, 'b'), item(A, 'c')], roomy)).toEqual([{ status: 'duplicate' }, { status: 'stored', seq: 3 }]);
       expect(await store.queueStats(A)).toEqual({ envelopes: 3, bytes: 30 });
+      // Twice in one batch, to a device with an empty queue: the second is the duplicate.
+      expect(await store.createAccount(someAccount('bea', B), someDevice(B, 'bea'), [])).toBe(true);
+      expect(await store.enqueue([item(B, 'x'), item(B, 'x'), item(B, 'y')], roomy)).toEqual([{ status: 'stored', seq: 1 }, { status: 'duplicate' }, { status: 'stored', seq: 2 }]);
     });
 
     it('refuses past a device byte limit and past the relay-wide cap, and takes envelopes again once there is room', async () => {

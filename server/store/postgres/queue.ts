@@ -3,9 +3,10 @@
  * expiry and the totals the quotas and metrics read.
  *
  * Sequence numbers, when several relay processes enqueue for one device at once. `enqueue` is
- * one transaction: it locks the recipients' device rows (SELECT … FOR NO KEY UPDATE, in device
- * id order), takes each device's numbers from its `next_seq`, inserts the envelopes, writes the
- * new `next_seq` and totals, and commits. Another transaction for the same device waits on that
+ * one call of the `sealpost_enqueue` function (migration 7), a transaction of its own: it locks
+ * the recipients' device rows (SELECT … FOR NO KEY UPDATE, in device id order), takes each
+ * device's numbers from its `next_seq`, inserts the envelopes, writes the new `next_seq` and
+ * totals, and commits. Another transaction for the same device waits on that
  * row until the commit and only then reads `next_seq` (READ COMMITTED re-reads a row it waited
  * for), so per device:
  * - numbers are contiguous and never reused — each transaction starts where the last committed
@@ -22,22 +23,13 @@
  * NO KEY UPDATE rather than UPDATE: it still excludes other queue writers of the device, but
  * lets prekey uploads for it through (their foreign-key check takes only a KEY SHARE lock).
  */
-import type pg from 'pg';
 import type { EnqueueItem, EnqueueOutcome, QueueLimits, QueuedEnvelope, QueueStats, RelayStats } from '../store.js';
 import { AckBatch } from './ack-batch.js';
 import type { PgPool } from './pool.js';
 
 export const QUEUE_SQL = {
-  lockDevices: `SELECT device_id, next_seq, queue_count, queue_bytes FROM devices
-                WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR NO KEY UPDATE`,
-  // Run after the locks are held, so it sees every envelope committed for these devices.
-  queuedIds: `SELECT q.device_id, q.envelope_id FROM queue q
-              JOIN unnest($1::text[], $2::text[]) AS t(device_id, envelope_id) USING (device_id, envelope_id)`,
+  enqueue: 'SELECT sealpost_enqueue($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::bytea, $6::integer, $7::bigint, $8::bigint) AS outcome',
   totalBytes: 'SELECT COALESCE(sum(queue_bytes), 0)::bigint AS bytes FROM devices',
-  // Absolute values: this transaction has held the rows' locks since it read them.
-  advance: `UPDATE devices AS d SET next_seq = v.next_seq, queue_count = v.count, queue_bytes = v.bytes
-            FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::bigint[]) AS v(device_id, next_seq, count, bytes)
-            WHERE d.device_id = v.device_id`,
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = $1 AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4`,
   // Acks by id and the sweep are single statements (cumulative acks: ack-batch.ts). The device
@@ -76,39 +68,14 @@ export const QUEUE_SQL = {
  */
 const TOTAL_REFRESH_MS = 5_000;
 
-/** Rows per INSERT: 6 parameters each, far below PostgreSQL's 65,535 per statement. */
-const INSERT_ROWS = 1000;
+/** sealpost_enqueue's answer per item, when it is not a sequence number. */
+const REFUSED: Record<number, EnqueueOutcome> = {
+  0: { status: 'unknown_device' },
+  [-1]: { status: 'duplicate' },
+  [-2]: { status: 'quota_exceeded' },
+};
 
-interface LockedDevice {
-  device_id: string;
-  next_seq: number;
-  queue_count: number;
-  queue_bytes: number;
-}
-
-interface Stored {
-  item: EnqueueItem;
-  seq: number;
-}
-
-/** The pair as one Set key: device ids and envelope ids never contain a newline. */
-const pairKey = (deviceId: string, envelopeId: string): string => `${deviceId}\n${envelopeId}`;
-
-/** Multi-row INSERT: the bodies travel as binary parameters (Buffers), nothing else is binary. */
-async function insertEnvelopes(client: pg.PoolClient, stored: readonly Stored[]): Promise<void> {
-  for (let start = 0; start < stored.length; start += INSERT_ROWS) {
-    const chunk = stored.slice(start, start + INSERT_ROWS);
-    const values: unknown[] = [];
-    const rows = chunk.map(({ item, seq }) => {
-      const body = Buffer.isBuffer(item.body) ? item.body : Buffer.from(item.body.buffer, item.body.byteOffset, item.body.byteLength);
-      const n = values.push(item.to, seq, item.id, body, body.byteLength, item.expiresAt);
-      return `($${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-    });
-    // Prepared once per connection for the common small batches; a big batch's text is one-off.
-    const text = `INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at) VALUES ${rows.join(', ')}`;
-    await client.query(chunk.length <= 32 ? { name: `sealpost_insert_${chunk.length}`, text, values } : { text, values });
-  }
-}
+const asBuffer = (body: Uint8Array): Buffer => (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 
 export class PgQueue {
   #total = { bytes: 0, readAt: -Infinity };
@@ -121,58 +88,46 @@ export class PgQueue {
   }
 
   /** The relay-wide queued bytes: read again at most every TOTAL_REFRESH_MS, else this process's running figure. */
-  async #totalBytes(client: pg.PoolClient): Promise<number> {
+  async #totalBytes(): Promise<number> {
     const now = Date.now();
     if (now - this.#total.readAt >= TOTAL_REFRESH_MS) {
-      const bytes = (await client.query<{ bytes: number }>({ name: 'sealpost_total_bytes', text: QUEUE_SQL.totalBytes })).rows[0]?.bytes ?? 0;
+      const bytes = (await this.pool.query<{ bytes: number }>({ name: 'sealpost_total_bytes', text: QUEUE_SQL.totalBytes }))[0]?.bytes ?? 0;
       this.#total = { bytes, readAt: now };
     }
     return this.#total.bytes;
   }
 
-  /** See the top of this file. Outcomes are decided as SqliteStore decides them. */
-  enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
-    const deviceIds = [...new Set(items.map((i) => i.to))].sort();
-    return this.pool.transaction(async (client) => {
-      const locked = (await client.query<LockedDevice>({ name: 'sealpost_lock_devices', text: QUEUE_SQL.lockDevices, values: [deviceIds] })).rows;
-      const devices = new Map(locked.map((d) => [d.device_id, d]));
-      const queued = await this.#queuedPairs(client, items, devices);
-      // The relay-wide total, read at most every few seconds (plus what this process stored since):
-      // a soft cap — other nodes' enqueues and acks since the read are not counted until the next one.
-      let total = limits.maxTotalBytes === undefined ? 0 : await this.#totalBytes(client);
-      const stored: Stored[] = [];
-      const outcomes = items.map((item): EnqueueOutcome => {
-        const device = devices.get(item.to);
-        if (!device) return { status: 'unknown_device' };
-        const key = pairKey(item.to, item.id);
-        if (queued.has(key)) return { status: 'duplicate' };
-        const size = item.body.byteLength;
-        if (device.queue_count + 1 > limits.maxEnvelopes || device.queue_bytes + size > limits.maxBytes) return { status: 'quota_exceeded' };
-        if (limits.maxTotalBytes !== undefined && total + size > limits.maxTotalBytes) return { status: 'quota_exceeded' };
-        const seq = device.next_seq++;
-        device.queue_count += 1;
-        device.queue_bytes += size;
-        total += size;
-        queued.add(key);
-        stored.push({ item, seq });
-        return { status: 'stored', seq };
-      });
-      if (stored.length === 0) return outcomes;
-      await insertEnvelopes(client, stored);
-      this.#total.bytes = total;
-      const touched = new Set(stored.map((s) => s.item.to));
-      const changed = locked.filter((d) => touched.has(d.device_id));
-      await client.query({ name: 'sealpost_advance', text: QUEUE_SQL.advance, values: [changed.map((d) => d.device_id), changed.map((d) => d.next_seq), changed.map((d) => d.queue_count), changed.map((d) => d.queue_bytes)] });
-      return outcomes;
+  /**
+   * See the top of this file; outcomes are decided as SqliteStore decides them (migration 7).
+   * The relay-wide total is a soft cap: read at most every few seconds (plus what this process
+   * stored since), so other nodes' enqueues and acks since the read are not counted until the next.
+   */
+  async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
+    const budget = limits.maxTotalBytes === undefined ? null : Math.max(0, limits.maxTotalBytes - (await this.#totalBytes()));
+    const bodies = items.map((i) => asBuffer(i.body));
+    const values = [
+      items.map((i) => i.to),
+      items.map((i) => i.id),
+      bodies.map((b) => b.byteLength),
+      items.map((i) => i.expiresAt),
+      Buffer.concat(bodies),
+      limits.maxEnvelopes,
+      limits.maxBytes,
+      budget,
+    ];
+    const [row] = await this.pool.query<{ outcome: number[] }>({ name: 'sealpost_enqueue', text: QUEUE_SQL.enqueue, values });
+    const answers = row?.outcome ?? [];
+    if (answers.length !== items.length) throw new Error(`sealpost_enqueue answered ${answers.length} outcomes for ${items.length} envelopes`);
+    return answers.map((answer, i): EnqueueOutcome => {
+      const seq = Number(answer);
+      if (seq < 1) {
+        const refused = REFUSED[seq];
+        if (!refused) throw new Error(`sealpost_enqueue answered ${seq}, which means nothing`);
+        return refused;
+      }
+      this.#total.bytes += bodies[i]?.byteLength ?? 0;
+      return { status: 'stored', seq };
     });
-  }
-
-  /** The (device, envelope id) pairs of this batch already queued; only devices with a queue are asked. */
-  async #queuedPairs(client: pg.PoolClient, items: readonly EnqueueItem[], devices: ReadonlyMap<string, LockedDevice>): Promise<Set<string>> {
-    const asked = items.filter((i) => (devices.get(i.to)?.queue_count ?? 0) > 0);
-    if (asked.length === 0) return new Set();
-    const { rows } = await client.query<{ device_id: string; envelope_id: string }>({ name: 'sealpost_queued_ids', text: QUEUE_SQL.queuedIds, values: [asked.map((i) => i.to), asked.map((i) => i.id)] });
-    return new Set(rows.map((r) => pairKey(r.device_id, r.envelope_id)));
   }
 
   /** Envelopes deleted (by ack or expiry): counted out of the running total; returns how many. */
