@@ -19,6 +19,10 @@ export interface ScreenResult {
   nodes: Record<Impact, number>;
   /** Rule ids with their impact and how many nodes fail them. */
   rules: Array<{ id: string; impact: Impact; nodes: number; example: string }>;
+  /** Nodes axe could not decide (for colour contrast: text over an image or a gradient); not failures. */
+  incomplete: Array<{ id: string; nodes: number; example: string }>;
+  /** The page's computed background colour, to show the scheme really changed what is drawn. */
+  background: string;
 }
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
@@ -37,7 +41,11 @@ export async function checkScreen(page: Page, screen: string, scheme: Scheme): P
     const first = violation.nodes[0];
     rules.push({ id: violation.id, impact, nodes: violation.nodes.length, example: `${first?.target.join(' ') ?? ''}: ${first?.failureSummary ?? ''}`.slice(0, 300) });
   }
-  return { screen, scheme, nodes, rules };
+  const incomplete = results.incomplete.map((rule) => ({ id: rule.id, nodes: rule.nodes.length, example: `${rule.nodes[0]?.target.join(' ') ?? ''}: ${rule.nodes[0]?.failureSummary ?? ''}`.slice(0, 300) }));
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor === 'rgba(0, 0, 0, 0)'
+    ? getComputedStyle(document.documentElement).backgroundColor
+    : getComputedStyle(document.body).backgroundColor);
+  return { screen, scheme, nodes, rules, incomplete, background };
 }
 
 /** Both schemes, one after the other; the page is left in the light scheme. */

@@ -17,6 +17,19 @@ import { TopBar } from './TopBar.js';
 import { useEscape, useRouteFocus } from './use-focus.js';
 import { useHashRoute } from './use-hash-route.js';
 
+/** The field a screen is for, by id, where it is not the screen's first [autofocus] (use-focus.ts). */
+const MAIN_CONTROL: Partial<Record<Route['screen'], string>> = {
+  home: 'new-conversation-handle', // not even in the pane: the list's field to start a conversation
+  'new-group': 'group-name',
+  'group-settings': 'add-member-handle', // absent once no longer a member: then the heading
+};
+
+function mainControl(screen: Route['screen']): HTMLElement | undefined {
+  const id = MAIN_CONTROL[screen];
+  const element = id ? document.getElementById(id) : null;
+  return element && !(element as HTMLInputElement).disabled ? element : undefined;
+}
+
 /** Where closing a sub-screen goes when it was not opened from another screen (a reload, a link). */
 function parentOf(route: Route): Route | undefined {
   switch (route.screen) {
@@ -44,8 +57,7 @@ export function Shell({ model }: { model: AppModel }) {
   const chat = useMemo(() => (route.screen === 'chat' ? route.conversation : undefined), [chatKey]);
   useEffect(() => model.setActive(chat), [model, chat]);
   const pane = useRef<HTMLDivElement>(null);
-  // The list screen's main control is the field to start a conversation (it is not in the pane).
-  const focus = useRouteFocus(hash, pane, () => (route.screen === 'home' ? document.getElementById('new-conversation-handle') : undefined));
+  const focus = useRouteFocus(hash, pane, () => mainControl(route.screen));
   const home = () => setRoute({ screen: 'home' });
   const parent = parentOf(route);
   const previous = focus.previous();

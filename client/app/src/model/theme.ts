@@ -45,7 +45,7 @@ export function chooseTheme(choice: ThemeChoice): void {
   applyTheme(choice);
 }
 
-/** Another tab changed the theme: follow it. Returns the unsubscribe. */
+/** Another tab changed the theme (public/theme.js applies it in every tab): keep a switch in step. Returns the unsubscribe. */
 export function followOtherTabs(onChange: (choice: ThemeChoice) => void): () => void {
   const listener = (event: StorageEvent) => {
     if (event.key !== THEME_KEY && event.key !== null) return; // null: storage cleared
