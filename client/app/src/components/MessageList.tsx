@@ -13,6 +13,10 @@ function itemKey(item: TimelineItem): string {
 /** Within this many pixels of the end counts as "at the newest message". */
 const AT_BOTTOM_PX = 40;
 
+function distanceToEnd(element: HTMLElement): number {
+  return element.scrollHeight - element.scrollTop - element.clientHeight;
+}
+
 /** The first incoming message stored after `readUpTo` (where "New messages" goes when a conversation opens). */
 function firstUnread(items: TimelineItem[], readUpTo: number): string | undefined {
   const item = items.find((i) => i.kind === 'message' && !i.message.outgoing && i.message.storedAt > readUpTo);
@@ -28,7 +32,10 @@ function firstUnread(items: TimelineItem[], readUpTo: number): string | undefine
  */
 export function MessageList({ model, items, group, readUpTo }: { model: AppModel; items: TimelineItem[]; group: boolean; readUpTo: number }) {
   const list = useRef<HTMLOListElement>(null);
+  /** As of the last scroll event: for resizes, which come without one. */
   const atBottom = useRef(true);
+  /** The reader has been at the end since the line was placed: the next arrival starts a new line. */
+  const caughtUp = useRef(false);
   const shownKeys = useRef<Set<string> | undefined>(undefined);
   const [divider, setDivider] = useState<string | undefined>(() => firstUnread(items, readUpTo));
   const [unseen, setUnseen] = useState(0);
@@ -37,6 +44,9 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
     if (element) element.scrollTop = element.scrollHeight;
     atBottom.current = true;
   };
+  // Read during render, before this update changes the list: where the reader was. (A scroll
+  // event may still be on its way, so atBottom can lag behind a scroll made a moment ago.)
+  const wasAtEnd = list.current ? distanceToEnd(list.current) < AT_BOTTOM_PX : true;
 
   // Before paint, so an arriving message never flashes the view somewhere else.
   useLayoutEffect(() => {
@@ -46,11 +56,13 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
     const added = items.filter((item) => !shown.has(itemKey(item)));
     // Something this account just sent (here or on another of its devices) is worth following.
     const sentByMe = added.some((item) => item.kind === 'unsent' || (item.kind === 'message' && item.message.outgoing));
-    if (atBottom.current || sentByMe) return toBottom();
+    // A line that grew (a "may not have been delivered" under a bubble) keeps a reader at the end there.
+    if (wasAtEnd || sentByMe) return toBottom();
     const arrived = added.filter((item) => item.kind === 'message' && !item.message.outgoing);
     if (arrived.length === 0) return;
     setUnseen((count) => count + arrived.length);
-    setDivider((current) => current ?? itemKey(arrived[0]!));
+    if (caughtUp.current || divider === undefined) setDivider(itemKey(arrived[0]!));
+    caughtUp.current = false;
   });
 
   // The list's own height changes without a scroll event (keyboard, window, composer growing).
@@ -67,8 +79,10 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
   const onScroll = () => {
     const element = list.current;
     if (!element) return;
-    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < AT_BOTTOM_PX;
-    if (atBottom.current && unseen > 0) setUnseen(0);
+    atBottom.current = distanceToEnd(element) < AT_BOTTOM_PX;
+    if (!atBottom.current) return;
+    caughtUp.current = true;
+    if (unseen > 0) setUnseen(0);
   };
 
   if (items.length === 0) {
