@@ -19,7 +19,7 @@ import {
   currentDeviceId, deviceRow, openConversation, openDevices, openPage, register, seeText, sendText, waitConnected, type WatchedPage,
 } from './helpers.js';
 
-const CLIENT_DIR = resolve('dist/web');
+const CLIENT_DIR = resolve(process.env.SEALPOST_WEB_DIR ?? 'dist/web');
 const DESKTOP = { width: 1280, height: 800 };
 
 describe('devices in the web client', () => {
