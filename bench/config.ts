@@ -15,7 +15,7 @@ export type TargetName = (typeof TARGETS)[number];
  */
 export const CLUSTER_SCENARIOS: readonly ScenarioName[] = ['a', 'b'];
 
-export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
+export const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** (f) runs once per profile store: FilePersistence (fdatasync'd journal, as the CLI) and MemoryPersistence (no disk). */
@@ -51,6 +51,8 @@ export interface BenchConfig {
   forgery: { envelopes: number; sessions: number };
   /** (h) one attachment of `bytes` random bytes (BENCH_ATTACHMENT_MIB), SDK and curl, upload and download. */
   attachment: { bytes: number };
+  /** (i) the web app's first load in Chromium on emulated slow 4G: loads measured per run (BENCH_FIRST_LOADS). */
+  firstLoad: { loads: number };
   bodyBytes: number;
   /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the stock one). */
   sealpostParser: ParserName;
@@ -131,6 +133,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     },
     forgery: { envelopes: Math.round(positiveNumber(setting(argv, env, 'forgeries'), quick ? 200 : 2_000, 'forgeries')), sessions: 4 },
     attachment: { bytes: Math.round(positiveNumber(setting(argv, env, 'attachment-mib'), quick ? 8 : 100, 'attachment-mib') * 1024 * 1024) },
+    firstLoad: { loads: Math.round(positiveNumber(setting(argv, env, 'first-loads'), quick ? 2 : 5, 'first-loads')) },
     bodyBytes: 1024,
     sealpostParser: parser,
     budgetMs: positiveNumber(setting(argv, env, 'budget'), quick ? 120 : 570, 'budget') * 1000,

@@ -85,6 +85,12 @@ export interface LoadResult {
   /** (h) curl PATCHes (4 MiB each) and curl GET of as many bytes as the blob, MiB per second. */
   curlUploadMiBps?: number;
   curlDownloadMiBps?: number;
+  /** (i) navigation start → a usable page on emulated slow 4G: median, fastest and slowest load, ms. */
+  firstLoadMs?: number;
+  firstLoadMinMs?: number;
+  firstLoadMaxMs?: number;
+  /** (i) bytes on the wire per load (headers included, as Chromium counts them), median, KiB. */
+  firstLoadKiB?: number;
 }
 
 export type LoadToRunner =

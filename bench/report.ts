@@ -112,6 +112,10 @@ export const METRICS: readonly MetricSpec[] = [
   { scenario: 'h', key: 'rssGrowthMiB', label: 'relay RSS peak − before, MiB', pick: rssGrowthMiB, digits: 1 },
   { scenario: 'h', key: 'rssBeforeMiB', label: 'relay RSS before, MiB', pick: (r) => (r.rssBeforeKiB === undefined ? undefined : r.rssBeforeKiB / 1024), digits: 1 },
   { scenario: 'h', key: 'cpuPressurePct', label: 'CPU pressure % (PSI some)', pick: (r) => r.cpuPressurePct, digits: 0 },
+  { scenario: 'i', key: 'firstLoadMs', label: 'ms to a usable page, median', pick: (r) => r.result?.firstLoadMs, digits: 0 },
+  { scenario: 'i', key: 'firstLoadMinMs', label: 'ms to a usable page, fastest load', pick: (r) => r.result?.firstLoadMinMs, digits: 0 },
+  { scenario: 'i', key: 'firstLoadMaxMs', label: 'ms to a usable page, slowest load', pick: (r) => r.result?.firstLoadMaxMs, digits: 0 },
+  { scenario: 'i', key: 'firstLoadKiB', label: 'KiB on the wire per load', pick: (r) => r.result?.firstLoadKiB, digits: 0 },
 ];
 
 /** (h) how far the relay's RSS rose during the transfers. */
@@ -187,6 +191,7 @@ export function checks(records: readonly RunRecord[]): Check[] {
     ]),
     atMost('g', 'forged message ≤ 1,000 µs (CPU, mean)', sealpost('g', 'forgedMessageMeanUs'), 1000),
     atMost('g', 'forged prekey message ≤ 1,000 µs (CPU, mean)', sealpost('g', 'forgedPrekeyMeanUs'), 1000),
+    atMost('i', 'usable page ≤ 1,500 ms on slow 4G (median)', sealpost('i', 'firstLoadMs'), 1500),
   ];
 }
 
@@ -211,6 +216,7 @@ const SCENARIO_NAMES: Record<ScenarioName, string> = {
   f: '(f) SDK burst, 1 KiB',
   g: '(g) forged envelope, 4 sessions',
   h: '(h) one large attachment',
+  i: '(i) web app first load, slow 4G',
 };
 
 export function renderTables(records: readonly RunRecord[], scenarios: readonly ScenarioName[]): string {
@@ -218,7 +224,7 @@ export function renderTables(records: readonly RunRecord[], scenarios: readonly 
   const ran = (store: SdkStore | undefined) => store === undefined || records.some((r) => r.store === store);
   for (const m of METRICS) {
     if (!scenarios.includes(m.scenario) || !ran(m.store)) continue;
-    const baselines = ['c', 'e', 'f', 'g', 'h'].includes(m.scenario);
+    const baselines = ['c', 'e', 'f', 'g', 'h', 'i'].includes(m.scenario);
     rows.push([
       SCENARIO_NAMES[m.scenario],
       m.label,

@@ -13,6 +13,7 @@ import { clusterServicesMissing } from './cluster-services.js';
 import { CLUSTER_SCENARIOS, loadConfig, type BenchConfig, type ScenarioName, type SdkStore, type TargetName } from './config.js';
 import type { LoadJob, LoadResult, LoadToRunner, RunnerToLoad } from './ipc.js';
 import { cpuPressureMicros, cpuSeconds, openFileLimit, rssKiB, supervise } from './proc.js';
+import { CHROMIUM_PATH, SLOW_4G } from './load/first-load.js';
 import { checks, clusterSummary, renderTables, type RunRecord } from './report.js';
 import { databaseDirectoryNote, sealpostOverrides, startTarget, type RunningTarget } from './targets/launch.js';
 
@@ -40,13 +41,18 @@ function loadLifetimeMs(config: BenchConfig, scenario: ScenarioName): number {
     case 'h':
       // The load process's own watchdog (5 minutes) ends it first.
       return 290_000;
+    case 'i':
+      // Each load is bounded (30 s) by the load generator; slow 4G loads take a few seconds.
+      return (config.firstLoad.loads + 1) * 30_000 + 30_000;
   }
 }
 
 /** Scenarios without a relay: the load generator runs the protocol code in-process. */
 const IN_PROCESS: readonly ScenarioName[] = ['e', 'g'];
 /** Scenarios that exercise sealpost only (no baseline speaks its protocol). */
-const SEALPOST_ONLY: readonly ScenarioName[] = ['c', 'e', 'f', 'g', 'h'];
+const SEALPOST_ONLY: readonly ScenarioName[] = ['c', 'e', 'f', 'g', 'h', 'i'];
+/** (i) needs the built web app (BENCH_WEB_DIR, else dist/web) and Debian's Chromium. */
+const WEB_DIR = process.env['BENCH_WEB_DIR'] ?? join(import.meta.dirname, '..', 'web');
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,7 +186,8 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
   let target: RunningTarget | undefined;
   const pressureAt = { micros: cpuPressureMicros(), wall: performance.now() };
   try {
-    if (!IN_PROCESS.includes(scenario)) target = await startTarget(targetName, parser, config.clusterNodes);
+    // (i) the relay serves the built web app; the others an empty folder.
+    if (!IN_PROCESS.includes(scenario)) target = await startTarget(targetName, parser, config.clusterNodes, scenario === 'i' ? WEB_DIR : undefined);
     const job: LoadJob = { scenario, target: targetName, url: target?.url ?? '', urls: target?.urls ?? [], parser, config, ...(store === undefined ? {} : { store }) };
     record.result = await drive(job, target, config, record);
     if (record.rssBeforeKiB !== undefined && record.rssAfterKiB !== undefined && record.result.connections) {
@@ -244,6 +251,19 @@ async function main(): Promise<void> {
         'curl MiB/s of as many bytes as its blob (one curl process per 4 MiB PATCH, then one GET; process start-up included); relay RSS growth = peak (sampled every 100 ms) minus RSS before, after a GC',
     );
   }
+  let scenarios = config.scenarios;
+  if (scenarios.includes('i')) {
+    const missing = !existsSync(join(WEB_DIR, 'index.html')) ? `${WEB_DIR} is not built (npm run build)` : !existsSync(CHROMIUM_PATH) ? `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium; the bench never downloads one)` : undefined;
+    if (missing !== undefined || !targets.includes('sealpost')) {
+      scenarios = scenarios.filter((s) => s !== 'i');
+      notes.push(`(i) skipped: ${missing ?? 'the sealpost target is not running'}`);
+    } else {
+      notes.push(
+        `(i) Chromium ${CHROMIUM_PATH} on an emulated link of ${SLOW_4G.downloadThroughput * 8e-6} Mbit/s down, ${SLOW_4G.uploadThroughput * 8e-6} Mbit/s up, ${SLOW_4G.latency} ms latency (CDP Network.emulateNetworkConditions), cache disabled, a fresh context per load (no service worker); ` +
+          `time from navigation start to the handle field visible and enabled; median of ${config.firstLoad.loads} loads after one warm-up load, per run`,
+      );
+    }
+  }
   if (config.scenarios.includes('d')) {
     const limit = openFileLimit();
     // The target holds one descriptor per connection, the load generator another: both start with this limit.
@@ -258,7 +278,7 @@ async function main(): Promise<void> {
       notes.push(`runs ${run}..${config.runs} skipped: time budget spent`);
       break;
     }
-    for (const scenario of config.scenarios) {
+    for (const scenario of scenarios) {
       // Rotate the order each run so no target always runs first (or last) on a warm machine.
       const order = IN_PROCESS.includes(scenario)
         ? ['sealpost' as const]
@@ -283,7 +303,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const text = renderTables(records, config.scenarios);
+  const text = renderTables(records, scenarios);
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\n${text}\n\n${notes.map((n) => `note: ${n}\n`).join('')}medians of ${config.runs} run(s); ${seconds.toFixed(0)} s; machine ${JSON.stringify(machine())}\n`);
   mkdirSync(dirname(config.outFile), { recursive: true });

@@ -9,6 +9,7 @@ import { runAttachments } from './attachments.js';
 import { runCrypto } from './crypto.js';
 import type { Driver } from './driver.js';
 import { runDrain } from './drain.js';
+import { runFirstLoad } from './first-load.js';
 import { runForgery } from './forgery.js';
 import { runIdle } from './idle.js';
 import { runPairs } from './pairs.js';
@@ -54,6 +55,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
       return runForgery(config.forgery, config.bodyBytes);
     case 'h':
       return runAttachments(job.url, config.attachment);
+    case 'i':
+      return runFirstLoad(job.url, config.firstLoad);
   }
 }
 

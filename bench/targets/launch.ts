@@ -115,7 +115,8 @@ export function databaseDirectoryNote(): string {
     : `sealpost's database was in ${dir} (TMPDIR moves it)`;
 }
 
-export async function startTarget(name: TargetName, parser: ParserName, clusterNodes = 3): Promise<RunningTarget> {
+/** `staticDir`: what sealpost serves at / (the built web app for (i)); by default its empty temporary folder. */
+export async function startTarget(name: TargetName, parser: ParserName, clusterNodes = 3, staticDir?: string): Promise<RunningTarget> {
   if (name === 'cluster') return startCluster(parser, clusterNodes);
   const port = await freePort();
   let dir: string | undefined;
@@ -124,7 +125,7 @@ export async function startTarget(name: TargetName, parser: ParserName, clusterN
   if (name === 'sealpost') {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
     dbFile = join(dir, 'bench.db');
-    child = spawnSealpost(parser, port, ['--db', dbFile, '--static-dir', dir]);
+    child = spawnSealpost(parser, port, ['--db', dbFile, '--static-dir', staticDir ?? dir]);
   } else {
     child = spawnNode([...NODE_FLAGS, join(DIST, 'bench', 'targets', `${name}.js`), '--port', String(port)], { maxLifetimeMs: MAX_LIFETIME_MS });
   }
