@@ -13,7 +13,7 @@ import { associatedData } from '../../crypto/session-state.js';
 import { KDF_LABELS, deriveKey } from '../../crypto/kdf.js';
 import { attachmentCiphertextSize, encryptAttachment, paddedAttachmentSize, type AttachmentCiphertext } from '../../crypto/attachment.js';
 import {
-  acceptSession, concatBytes, decodeRecoveryKey, deviceIdOf, deviceListHead, deviceListStatement, encodeLinkCode,
+  acceptSession, concatBytes, decodeRecoveryKey, deviceIdOf, deviceListHead, deviceListStatement, encodeLinkCode, typedLinkCode,
   encodeRecoveryKey, padContent, ready, safetyFingerprint, safetyNumber, signBytes, signDeviceList, signHandshake,
   signRequest, signSignedPrekey, sodium, toBase64Url, uintBE, utf8, verifyDeviceList, verifyHandshake, verifyRequest,
   verifySignedPrekey,
@@ -200,6 +200,7 @@ async function buildVectors(): Promise<Array<[string, string]>> {
   add('safetyFingerprint(same)', safetyFingerprint({ handle: 'alice', identityKey: aliceIdentity.publicKey }, { handle: 'bob', identityKey: bobIdentity.publicKey }));
   add('linkBundleKey(secret=0x09*16, bob.device)', deriveKey(KDF_LABELS.linkBundle, fill(0x09, 16), [bobDevice.publicKey]));
   add('encodeLinkCode(bob.deviceId, 0x09*16)', encodeLinkCode(deviceIdOf(bobDevice.publicKey), fill(0x09, 16)));
+  add('typedLinkCode(same) (§14.1, the form people type)', typedLinkCode(encodeLinkCode(deviceIdOf(bobDevice.publicKey), fill(0x09, 16))));
 
   const recoveryKey = encodeRecoveryKey(aliceIdentity);
   expect(decodeRecoveryKey(recoveryKey)).toEqual(aliceIdentity);

@@ -4,7 +4,10 @@
  * converging when two devices rename at once, and never readable by the relay — not in its
  * files, not in its log, even while a rename waits in the queue for a device that is offline.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { utf8 } from '../../crypto/index.js';
+import { decodeContent } from '../../client/sdk/content.js';
 import { isNewerName, nameRecord, normalizeDeviceName } from '../../client/sdk/device-names.js';
 import { SdkError } from '../../client/sdk/errors.js';
 import { expectNoNeedles, relaySources } from '../support/privacy-scan.js';
@@ -42,6 +45,15 @@ describe('device names', () => {
     expect(() => normalizeDeviceName('bell\u0007')).toThrow(/control/);
     await expect(desk.client.setDeviceName(bob.client.deviceId!, 'Not mine')).rejects.toThrow(/not one of this account/);
     expect(nameOn(desk, bob.client.deviceId!)).toBeUndefined();
+  });
+
+  it('the names-only sync shown in docs/PROTOCOL.md §14.6 is a valid content', () => {
+    const doc = readFileSync('docs/PROTOCOL.md', 'utf8');
+    const example = doc.match(/^\{"v":2,"type":"sync".*"full":false.*$/m)?.[0];
+    expect(example).toBeDefined();
+    // The document elides list-head hashes as "…"; any 43-character key stands in for them.
+    const content = decodeContent(utf8(example!.replaceAll('"…"', `"${'A'.repeat(43)}"`)));
+    expect(content).toMatchObject({ type: 'sync', full: false, deviceNames: [{ name: 'Work laptop' }] });
   });
 
   it('takes the newer name, and on the same time the same one on every device', () => {
