@@ -25,6 +25,8 @@ const SHOT_NAMES = [
   'desktop-first-run', 'desktop-conversation', 'desktop-offline-queue', 'desktop-safety-number', 'desktop-group',
   'desktop-identity-warning', 'desktop-devices', 'phone-link-code', 'phone-conversations', 'phone-conversation',
 ];
+// Each screen also in the dark theme (the app follows prefers-color-scheme): `<name>-dark.png`.
+const SHOT_FILES = SHOT_NAMES.flatMap((name) => [name, `${name}-dark`]);
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const XSS = '<img src=x onerror=alert(1)>';
@@ -57,13 +59,18 @@ describe('web client in Chromium', () => {
     contexts.push(context);
     return context;
   };
-  const shot = (name: string, page: WatchedPage) => page.page.screenshot({ path: resolve(SHOTS, `${name}.png`) });
+  const shot = async (name: string, page: WatchedPage) => {
+    await page.page.screenshot({ path: resolve(SHOTS, `${name}.png`) });
+    await page.page.emulateMedia({ colorScheme: 'dark' });
+    await page.page.screenshot({ path: resolve(SHOTS, `${name}-dark.png`) });
+    await page.page.emulateMedia({ colorScheme: 'light' });
+  };
 
   beforeAll(async () => {
     // `npm test` builds first; a missing build must fail loudly, not skip the suite.
     if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
     mkdirSync(SHOTS, { recursive: true });
-    for (const name of SHOT_NAMES) rmSync(resolve(SHOTS, `${name}.png`), { force: true }); // this run's, not an old one
+    for (const name of SHOT_FILES) rmSync(resolve(SHOTS, `${name}.png`), { force: true }); // this run's, not an old one
     relay = await startRelay({ staticDir: CLIENT_DIR });
     relayDir = relay.dir;
     browser = await launchBrowser();
@@ -260,7 +267,7 @@ describe('web client in Chromium', () => {
     await expectNoNeedles(relaySources(relay), [...PLAINTEXTS, 'Sent from my phone']);
   });
 
-  it('wrote a screenshot of every main screen at both widths', () => {
-    for (const name of SHOT_NAMES) expect(statSync(resolve(SHOTS, `${name}.png`)).size, name).toBeGreaterThan(1000);
+  it('wrote a screenshot of every main screen at both widths, light and dark', () => {
+    for (const name of SHOT_FILES) expect(statSync(resolve(SHOTS, `${name}.png`)).size, name).toBeGreaterThan(1000);
   });
 });
