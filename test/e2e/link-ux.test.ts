@@ -7,7 +7,7 @@
  *    with spaces for dashes links;
  *  - scanning: a second Chromium whose camera is a fake one playing a Y4M video of the QR code
  *    (drawn with the `qrcode` library the app draws it with) fills in the code and links;
- *  - a browser with no camera shows no scan button.
+ *  - a browser with no camera shows no scan button; a camera the page may not use is said in words.
  * The name chosen on the new device while its code was shown reaches the approving device.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -170,6 +170,18 @@ describe('linking a device in the web client', () => {
     const ownId = (await phone.page.locator('.devices li[data-current="true"]').getAttribute('data-device-id')) ?? '';
     await deviceRow(bob.page, ownId).locator('.device-name').getByText('Chromium on Linux', { exact: true }).waitFor();
   }, 60_000);
+
+  it('says so in words when the camera may not be used, and goes back to typing', async () => {
+    // No camera permission in this context: Chromium refuses getUserMedia.
+    const carol = await newPage(cameraBrowser!, 'carol (camera refused)', { viewport: PHONE });
+    await register(carol.page, 'carol');
+    await openDevices(carol.page);
+    await carol.page.getByRole('button', { name: 'Scan QR code' }).click();
+    await carol.page.getByRole('alert').getByText(/^Sealpost may not use the camera\. Allow it in the browser’s settings/).waitFor();
+    await carol.page.getByRole('button', { name: 'Stop scanning' }).press('Escape');
+    expect(await carol.page.locator('.scanner').count()).toBe(0);
+    await carol.page.getByLabel('Link code').waitFor();
+  }, 30_000);
 
   it('left no console or page errors', () => {
     for (const page of pages) expect(page.problems, page.name).toEqual([]);
