@@ -3,7 +3,8 @@
  * test: the suite runs as root, locally and in CI) filled with a file: sends and registrations are
  * answered `unavailable`, reads and acks go on, /readyz says why, and once space returns sends
  * succeed again without a restart. A reserve (`--min-free-disk-bytes`) refuses sends before the
- * disk is full.
+ * disk is full. A relay killed and restarted on a full disk starts, delivers what it holds and
+ * takes acks.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ack, connectInbox, envelopeTo, send } from '../support/envelopes.js';
 import { connectDevice, makeAccount, registerAccount, registerAll } from '../support/identity.js';
+import { spawnRelay } from '../support/child-relay.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
 
 const mnt = mkdtempSync(join(tmpdir(), 'sealpost-full-disk-'));
@@ -113,5 +115,51 @@ describe('a full disk', () => {
     expect((await eventually(() => readyz(relay!.url), (r) => r.status === 200)).status).toBe(200);
     expect(await send(sa, envelopeTo(bob!.devices[0]!, 'above it again'))).toMatchObject({ ok: true });
     sa.close();
+  });
+
+  it('starts on a full disk after a SIGKILL, delivers what it holds and takes acks, and takes sends once space returns', async () => {
+    const db = join(mnt, 'killed.db');
+    let child = await spawnRelay(db, ['--min-free-disk-bytes', '0']);
+    const [alice, bob] = await Promise.all([makeAccount(), makeAccount()]);
+    await registerAll(child.url, alice!);
+    await registerAll(child.url, bob!);
+    const b = bob!.devices[0]!;
+    const sa = await connectDevice(child.url, alice!.devices[0]!);
+    expect(await send(sa, [envelopeTo(b, 'one'), envelopeTo(b, 'two'), envelopeTo(b, 'three')])).toEqual({ ok: true, failed: [] });
+    sa.close();
+    child.child.kill('SIGKILL');
+    await child.exited;
+
+    fill();
+    child = await spawnRelay(db, ['--min-free-disk-bytes', '0']);
+    try {
+      expect(await readyz(child.url)).toMatchObject({ status: 503, body: { error: { code: 'unavailable', message: expect.stringMatching(/disk is full/) } } });
+      const { socket: sb, inbox } = await connectInbox(child.url, b);
+      await inbox.waitForCount(3);
+      expect(await ack(sb, { upTo: inbox.envelopes[2]!.seq! })).toEqual({ ok: true, deleted: 3 });
+      const sa2 = await connectDevice(child.url, alice!.devices[0]!);
+      expect(await send(sa2, envelopeTo(b, 'on a full disk'))).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+
+      unlinkSync(filler);
+      const url = child.url;
+      expect((await eventually(() => readyz(url), (r) => r.status === 200)).status).toBe(200);
+      expect(await send(sa2, envelopeTo(b, 'space again'))).toEqual({ ok: true, failed: [] });
+      await inbox.waitForCount(4);
+      sa2.close();
+      sb.close();
+
+      // Killed again: what was acknowledged on the full disk stays gone, the rest comes back.
+      child.child.kill('SIGKILL');
+      await child.exited;
+      child = await spawnRelay(db, ['--min-free-disk-bytes', '0']);
+      const again = await connectInbox(child.url, b);
+      await again.inbox.waitForCount(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(again.inbox.envelopes.map((e) => e.seq)).toEqual([4]);
+      again.socket.close();
+    } finally {
+      child.child.kill('SIGKILL');
+      await child.exited;
+    }
   });
 });

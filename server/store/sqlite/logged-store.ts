@@ -9,7 +9,9 @@
  * here is above every one of the same device in the table, because a checkpoint moves all of
  * them at once, so a device's queue reads as the table's part followed by the hot part. A crash
  * leaves the log files, which the next open replays into the table (queue-replay.ts, run by
- * sqlite-store.ts before this layer starts).
+ * sqlite-store.ts before this layer starts). When that replay found the disk full, this layer
+ * adopts what the files held: their envelopes become hot, their numbers taken, and the files
+ * stay until the first checkpoint has moved it all into SQLite.
  */
 import type { EnqueueItem, EnqueueOutcome, QueueLimits, QueuedEnvelope, QueueStats, RelayStats } from '../store.js';
 import { isDiskFull } from './disk-space.js';
@@ -17,6 +19,8 @@ import { ForwardingStore } from './forwarding-store.js';
 import { HotQueues, type HotEnvelope } from './hot-queues.js';
 import { encodeRemoved, encodeStored } from './log-records.js';
 import { QueueLog } from './queue-log.js';
+import { deleteLogFiles, type LeftoverLog } from './queue-replay.js';
+import type { LogFileName } from './log-files.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
 /** The queue log is checkpointed into SQLite when it grows past this… */
@@ -40,15 +44,33 @@ export class LoggedStore extends ForwardingStore<SqliteTables> {
   readonly #checkpointTimer: NodeJS.Timeout;
   /** A checkpoint that failed: the log files stay for the next start to replay. */
   #checkpointFailure: Error | undefined;
+  /** Log files of an earlier run that could not be replayed (a full disk): deleted after the first checkpoint. */
+  #adoptedFiles: readonly LogFileName[] = [];
 
-  /** `generation`: the first log file's, above every file already replayed. */
-  constructor(tables: SqliteTables, generation: number) {
+  /** `generation`: the first log file's, above every file already replayed or adopted. */
+  constructor(tables: SqliteTables, generation: number, adopted?: LeftoverLog) {
     super(tables);
+    if (adopted) this.#adopt(adopted);
     this.#log = new QueueLog({ dbPath: tables.file, generation, syncFile: tables.syncFile, preallocate: CHECKPOINT_BYTES + 1024 * 1024, space: tables.space });
     tables.onDevicesRemoved((deviceIds) => this.#forgetDevices(deviceIds));
     this.#checkpointTimer = setInterval(() => {
       if (this.#touched.size > 0 || this.#log.size > 0) this.#startCheckpoint();
     }, CHECKPOINT_MS).unref();
+  }
+
+  /** Takes over what an earlier run's log files hold (see the top of this file). */
+  #adopt(leftover: LeftoverLog): void {
+    for (const [deviceId, next] of leftover.nextSeqs) {
+      // A device removed since: its envelopes went with it (the checkpoint would skip them too).
+      if (this.inner.totalsOf(deviceId) === undefined) continue;
+      for (const r of leftover.queued.get(deviceId) ?? []) {
+        // Already in the table (a checkpoint committed before the crash but left its file): once is enough.
+        if (!this.inner.holds(deviceId, r.id)) this.#hot.add(deviceId, { seq: r.seq, id: r.id, body: r.body, expiresAt: r.expiresAt });
+      }
+      this.#nextSeq.set(deviceId, Math.max(next, this.inner.storedNextSeq(deviceId)));
+      this.#touched.add(deviceId);
+    }
+    this.#adoptedFiles = leftover.files;
   }
 
   /** Why writes are refused, if they are: a failed sync, log write or checkpoint. */
@@ -201,9 +223,12 @@ export class LoggedStore extends ForwardingStore<SqliteTables> {
     const retired = this.#log.rotate();
     this.#hot.clear();
     this.#touched = new Set();
+    const adopted = this.#adoptedFiles;
+    this.#adoptedFiles = [];
     const run = (async () => {
       await this.inner.durable();
       await this.#log.retire(retired);
+      if (adopted.length > 0 && this.inner.file !== undefined) deleteLogFiles(this.inner.file, adopted);
     })().finally(() => (this.#checkpointing = undefined));
     this.#checkpointing = run;
     return run;
