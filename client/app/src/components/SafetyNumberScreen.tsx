@@ -40,7 +40,7 @@ export function SafetyNumberScreen({ model, handle, onClose }: { model: AppModel
   return (
     <section class="screen safety" aria-label={`Safety number with ${handle}`}>
       <header class="pane-header">
-        <button type="button" class="back always" onClick={onClose} aria-label="Back to the conversation"><span aria-hidden="true">‹</span></button>
+        <button type="button" class="back always" onClick={onClose} aria-label="Back to the conversation">‹</button>
         <h2 ref={focusRef} tabIndex={-1}>Safety number · {handle}</h2>
       </header>
       <div class="screen-body">
