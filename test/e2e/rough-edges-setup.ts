@@ -19,6 +19,7 @@ export const PHONE = { width: 390, height: 844 };
 export const EXPECTED_NETWORK_NOISE = /status of 404|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/;
 
 export interface Stage {
+  /** Replaced when a test restarts the relay (same port and data). */
   relay: RelayHandle;
   browser: Browser;
   pages: WatchedPage[];
@@ -35,7 +36,7 @@ export async function openStage(relayOptions: Partial<Config> = {}): Promise<Sta
   const browser = await launchBrowser();
   const pages: WatchedPage[] = [];
   const contexts: BrowserContext[] = [];
-  return {
+  const stage: Stage = {
     relay,
     browser,
     pages,
@@ -43,18 +44,19 @@ export async function openStage(relayOptions: Partial<Config> = {}): Promise<Sta
     async person(handle, options = {}) {
       const context = await browser.newContext({ viewport: DESKTOP, ...options });
       contexts.push(context);
-      const watched = await openPage(context, handle, relay.url, pages);
+      const watched = await openPage(context, handle, stage.relay.url, pages);
       await register(watched.page, handle);
       return watched;
     },
     async close() {
       for (const context of contexts) await context.close().catch(() => undefined);
       await browser.close();
-      const dir = relay.dir;
-      await relay.close();
+      const dir = stage.relay.dir;
+      await stage.relay.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return stage;
 }
 
 /** Drops the console errors a step caused on purpose (a 404 lookup, a network cut), keeps any other. */
