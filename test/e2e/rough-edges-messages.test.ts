@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../../client/sdk/index.js';
+import { registerDevice, tempDir } from '../sdk/helpers.js';
 import { bubbleState, openConversation, seeText, sendText, waitConnected, type WatchedPage } from './helpers.js';
 import { PHONE, expectFits, forgive, openStage, rawCodesShown, type Stage } from './rough-edges-setup.js';
 
@@ -88,6 +89,18 @@ describe('rough edges: messages too long to send (Chromium)', () => {
     await seeText(alice.page, 'hi bob');
     expect(await alice.page.locator('.bubble.outgoing[data-state="failed"]').count()).toBe(0);
     expect(await alice.page.locator('.bubble .text', { hasText: 'Ten thousand characters.' }).count()).toBe(0);
+  });
+
+  it('is refused by the SDK itself past MAX_TEXT_LENGTH, before anything is stored or sent', async () => {
+    const root = tempDir('sealpost-rough-edges-');
+    const dave = await registerDevice(root.path, stage.relay.url, 'dave');
+    try {
+      await expect(dave.client.send('bob', 'y'.repeat(MAX_TEXT_LENGTH + 1))).rejects.toMatchObject({ code: 'too_large' });
+      expect(dave.client.messages()).toEqual([]);
+    } finally {
+      await dave.client.close();
+      root.remove();
+    }
   });
 
   it('still sends ordinary messages, and nothing reached bob of the refused one', async () => {
