@@ -5,8 +5,9 @@
  * can verify; it signs one request, the recovery lookup of its own list.
  *
  * Handles must not be enumerable: a lookup is a signed request by a registered device, limited
- * per device and per IP, and the recovery lookup answers an unknown handle exactly like a wrong
- * signature. A device is registered exactly while the stored list names it, so every
+ * per device and per IP; the recovery lookup, adding a device and publishing a list answer an
+ * unknown handle exactly like a wrong signature. (Registration must say that a handle is taken:
+ * it is limited per IP.) A device is registered exactly while the stored list names it, so every
  * list that leaves devices out deletes them (prekeys and queue too) and closes their sockets.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -48,9 +49,16 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { config, limits } = app.relay;
   const ipLimit = { rateLimit: limits.perIpRoute };
   const lookupsByDevice = app.relay.buckets('lookups-by-device', limits.lookups.perDevice);
-  // A key nobody holds (its private half is dropped here): an unknown handle's recovery lookup
-  // is checked against it, so it fails exactly as a wrong signature does.
+  // A key nobody holds (its private half is dropped here): what is signed for an unknown handle
+  // (a recovery lookup, a device list) is checked against it, so it fails exactly as a wrong
+  // signature does, and these routes tell nobody which handles exist.
   const decoyKey = generateSigningKeyPair().publicKey;
+
+  /** The account's authority key, or the decoy for a handle nobody holds. */
+  const authorityOf = async (handle: string): Promise<Uint8Array> => {
+    const account = await app.store.getAccount(handle);
+    return account ? signingKey(account.identityKey, 'identityKey') : decoyKey;
+  };
 
   /** Closes the live sockets of devices a new list removed: they must not keep a session. */
   const disconnect = (request: FastifyRequest, removed: readonly string[]): void => {
@@ -120,8 +128,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { handle } = request.params;
       const { device, deviceList } = request.body;
-      const account = await accountOf(handle);
-      checkDeviceList(deviceList, handle, signingKey(account.identityKey, 'identityKey'));
+      checkDeviceList(deviceList, handle, await authorityOf(handle));
       if (!deviceList.devices.some((d) => d.deviceId === device.deviceId)) throw new RelayError('invalid', 'the device list does not name the new device');
       const { devicePublicKey, record } = checkDeviceRegistration(device, handle);
       await verifySignedRequest(request, devicePublicKey, app.relay);
@@ -143,8 +150,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     async (request): Promise<DeviceListPublishedJson> => {
       const { handle } = request.params;
       const { deviceList } = request.body;
-      const account = await accountOf(handle);
-      checkDeviceList(deviceList, handle, signingKey(account.identityKey, 'identityKey'));
+      checkDeviceList(deviceList, handle, await authorityOf(handle));
       const outcome = await app.store.publishDeviceList(handle, deviceList);
       if (outcome.status !== 'published') throw deviceListRefused(outcome);
       disconnect(request, outcome.removed);

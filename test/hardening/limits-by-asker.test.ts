@@ -16,14 +16,18 @@ import { generateSigningKeyPair } from '../../crypto/keys.js';
 import { DEFAULT_MAILBOX_LIMITS, ProvisioningMailbox, addressKey } from '../../server/routes/provisioning-mailbox.js';
 import type { NonceCache } from '../../server/http/nonce-cache.js';
 import {
+  addDevice,
   call,
   connectDevice,
   handshakeAuth,
   lookup,
+  makeAccount,
   makeDevice,
+  publishList,
   randomId,
   refusalCode,
   registeredDevice,
+  signList,
   type CallResult,
   type TestDevice,
 } from '../support/identity.js';
@@ -127,6 +131,21 @@ describe('handles cannot be enumerated', () => {
     expect(code(await call(relay.url, { method: 'GET', path: path(alice.handle) }))).toBe('unauthorized');
     // A device key is not the authority either.
     expect(code(await call(relay.url, { method: 'GET', path: path(alice.handle), device: alice.devices[0]!.keys }))).toBe('bad_signature');
+  });
+  it('answers a device added, or a list published, for an unknown handle exactly like a list signed by the wrong key', async () => {
+    const { relay, alice } = await setup();
+    const stranger = await makeAccount({ handle: 'nobody_here' });
+    const newcomer = makeDevice(alice);
+    // For alice: a list naming the newcomer, signed by a key that is not alice's authority.
+    const forged = signList(alice, [...alice.devices, newcomer], 2, { signWith: stranger.identity.privateKey });
+    const wrongKeyAdd = await addDevice(relay.url, alice, newcomer, forged);
+    const unknownAdd = await addDevice(relay.url, stranger, stranger.devices[0]!);
+    expect(wrongKeyAdd).toMatchObject({ status: 401, body: { error: { code: 'bad_signature' } } });
+    expect(unknownAdd).toEqual(wrongKeyAdd);
+    const wrongKeyList = await publishList(relay.url, alice, forged);
+    const unknownList = await publishList(relay.url, stranger, signList(stranger, stranger.devices, 2));
+    expect(wrongKeyList).toMatchObject({ status: 401, body: { error: { code: 'bad_signature' } } });
+    expect(unknownList).toEqual(wrongKeyList);
   });
 });
 
