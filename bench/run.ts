@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       notes.push(`(i) skipped: ${missing ?? 'the sealpost target is not running'}`);
     } else {
       notes.push(
-        `(i) Chromium ${CHROMIUM_PATH} on an emulated link of ${SLOW_4G.downloadThroughput * 8e-6} Mbit/s down, ${SLOW_4G.uploadThroughput * 8e-6} Mbit/s up, ${SLOW_4G.latency} ms latency (CDP Network.emulateNetworkConditions), cache disabled, a fresh context per load (no service worker); ` +
+        `(i) Chromium ${CHROMIUM_PATH} on an emulated link of ${(SLOW_4G.downloadThroughput * 8) / 1e6} Mbit/s down, ${(SLOW_4G.uploadThroughput * 8) / 1e6} Mbit/s up, ${SLOW_4G.latency} ms latency (CDP Network.emulateNetworkConditions), cache disabled, a fresh context per load (no service worker); ` +
           `time from navigation start to the handle field visible and enabled; median of ${config.firstLoad.loads} loads after one warm-up load, per run`,
       );
     }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { bundleManifest } from './bundle-manifest.js';
 import { precompress } from './precompress.js';
+import { sodiumWasm } from './sodium-wasm.js';
 import { transferSizeReport } from './transfer-size-report.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -14,7 +15,7 @@ export default defineConfig({
   root,
   base: './',
   // bundleManifest last: version.json lists every file the build wrote (docs/verify-client.md).
-  plugins: [transferSizeReport(), precompress(), bundleManifest(version)],
+  plugins: [sodiumWasm(), transferSizeReport(), precompress(), bundleManifest(version)],
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   // The page knows its own version; its hash it learns from the service worker (a file cannot hold its own hash).
   define: { __SEALPOST_VERSION__: JSON.stringify(version) },

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import QRCode from 'qrcode';
 
 /** A QR code as an <img> with a data: URL (no markup strings, no inline styles: CSP-safe). */
 export function QrImage({ text, label }: { text: string; label: string }) {
   const [src, setSrc] = useState<string | undefined>(undefined);
   useEffect(() => {
     let live = true;
-    QRCode.toDataURL(text, { margin: 1, width: 240, errorCorrectionLevel: 'M' }).then(
+    // Loaded on first use: the first page load (on a slow link) does not need the encoder.
+    import('qrcode').then(({ default: QRCode }) => QRCode.toDataURL(text, { margin: 1, width: 240, errorCorrectionLevel: 'M' })).then(
       (url) => live && setSrc(url),
       () => live && setSrc(undefined),
     );
