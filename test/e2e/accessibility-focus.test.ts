@@ -122,9 +122,15 @@ describe('focus, Escape and announcements in the web client', () => {
     await expectFocus(page, /^button "Safety number"/);
   }, 20_000);
 
-  it('devices: focus on its heading; Escape goes back to the conversation it was opened from, focus on Devices', async () => {
+  it('devices: focus on its heading; Escape closes a panel over it first, then goes back to the conversation it was opened from, focus on Devices', async () => {
     await press(page, '.topbar button:text-is("Devices")');
     await expectFocus(page, /^h2 "Devices"/);
+    // A panel opened over the screen closes first: one Escape closes one thing.
+    await page.locator('.topbar button:text-matches("^Notifications")').click();
+    await page.locator('#notification-settings').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('#notification-settings').waitFor({ state: 'detached' });
+    expect(new URL(page.url()).hash).toBe('#/devices');
     await page.keyboard.press('Escape');
     await page.locator('#composer-text').waitFor();
     expect(new URL(page.url()).hash).toBe('#/chat/d%3Abob');

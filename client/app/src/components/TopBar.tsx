@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { notificationPrefs, unreadTitle } from '../model/notifications.js';
+import { notificationPermission, notificationPrefs, unreadTitle } from '../model/notifications.js';
 import type { Navigate } from '../route.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
 import { NotificationSettings, useRefreshPush } from './NotificationSettings.js';
@@ -16,7 +16,11 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
   }, [unread]);
   useEffect(() => {
     if (!settingsOpen) return;
-    const onKey = (event: KeyboardEvent) => event.key === 'Escape' && setSettingsOpen(false);
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault(); // closes this panel only, not also the screen under it (Shell's Escape)
+      setSettingsOpen(false);
+    };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [settingsOpen]);
@@ -28,7 +32,8 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
       <ConnectionStatus state={model.connection} everConnected={model.everConnected} reason={model.connectionReason} />
       <nav class="topnav" aria-label="Account">
         <button type="button" class="link" aria-expanded={settingsOpen} aria-controls="notification-settings" onClick={() => setSettingsOpen(!settingsOpen)}>
-          {muted ? 'Notifications (muted)' : 'Notifications'}
+          {/* Blocked or muted shows without opening the settings (a blocked site cannot even ask). */}
+          {notificationPermission() === 'denied' ? 'Notifications (blocked)' : muted ? 'Notifications (muted)' : 'Notifications'}
         </button>
         {model.devices.hasAuthority && model.devices.recoveryKeySeenAt() === undefined && (
           <button type="button" class="link warning-link" onClick={() => navigate({ screen: 'devices' })}>Write down your recovery key</button>

@@ -90,7 +90,11 @@ export function useRouteFocus(hash: string, pane: { current: HTMLElement | null 
   return { previous: () => s.trail[s.trail.length - 2]?.hash };
 }
 
-/** Escape runs `close` (a sub-screen's close) unless something nearer handled it, or a modal dialog is open. */
+/**
+ * Escape runs `close` (a sub-screen's close) unless something nearer handled it (preventDefault
+ * or stopPropagation: a panel, a form step, a scanner), or a modal dialog is open. On window, so
+ * it runs after the document-level listeners of panels opened inside the screen.
+ */
 export function useEscape(close: (() => void) | undefined): void {
   const latest = useRef(close);
   latest.current = close;
@@ -101,7 +105,7 @@ export function useEscape(close: (() => void) | undefined): void {
       event.preventDefault();
       run();
     };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
   }, []);
 }
