@@ -93,17 +93,18 @@ describe('rough edges: connection status and notifications (Chromium)', () => {
     await blocked.waitFor();
     expect(await blocked.textContent()).toMatch(/^Notifications are blocked for Sealpost in this browser\. To allow them, open the site settings/);
     expect(await alice.page.getByRole('button', { name: 'Enable notifications' }).count()).toBe(0);
+    await alice.page.getByRole('button', { name: 'Notifications (blocked)' }).waitFor();
     await alice.page.keyboard.press('Escape');
     await alice.page.locator('#notification-settings').waitFor({ state: 'detached' });
     await alice.page.reload();
     await waitConnected(alice.page);
-    await alice.page.getByRole('button', { name: 'Notifications', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Notifications (blocked)' }).click();
     await blocked.waitFor();
     await alice.page.setViewportSize(PHONE);
-    await expectFits(alice.page, ['Devices', 'Notifications']);
+    await expectFits(alice.page, ['Devices', 'Notifications (blocked)']);
     expect(await blocked.evaluate((p) => p.scrollWidth <= p.clientWidth)).toBe(true);
     await alice.page.setViewportSize(DESKTOP);
-    await alice.page.getByRole('button', { name: 'Notifications', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Notifications (blocked)' }).click();
   });
 
   it('counts unread messages in the tab title', async () => {

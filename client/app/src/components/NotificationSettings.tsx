@@ -38,7 +38,7 @@ function PermissionLine({ permission, onAsk }: { permission: ReturnType<typeof n
  * The notification choices: permission, how much a notification shows, mute (both kept in this
  * browser only), and notifications while Sealpost is closed (Web Push, never any content).
  */
-export function NotificationSettings({ model, onPrefs }: { model: AppModel; onPrefs: (prefs: NotificationPrefs) => void }) {
+export function NotificationSettings({ model, onChange }: { model: AppModel; onChange: () => void }) {
   const [permission, setPermission] = useState(notificationPermission());
   const [prefs, setPrefs] = useState(notificationPrefs);
   // Closed-app notifications (Web Push): unknown until the browser said whether it holds a subscription.
@@ -52,7 +52,7 @@ export function NotificationSettings({ model, onPrefs }: { model: AppModel; onPr
   const change = (next: NotificationPrefs) => {
     saveNotificationPrefs(next);
     setPrefs(next);
-    onPrefs(next);
+    onChange();
   };
   const switchPush = (on: boolean) => {
     setPushBusy(true);
@@ -68,7 +68,13 @@ export function NotificationSettings({ model, onPrefs }: { model: AppModel; onPr
 
   return (
     <section id="notification-settings" class="notification-settings stack" aria-label="Notification settings">
-      <PermissionLine permission={permission} onAsk={() => void askNotificationPermission().then(setPermission)} />
+      <PermissionLine
+        permission={permission}
+        onAsk={() => void askNotificationPermission().then((answer) => {
+          setPermission(answer);
+          onChange();
+        })}
+      />
       <fieldset class="previews">
         <legend>A notification shows</legend>
         {PREVIEWS.map((option) => (

@@ -7,7 +7,9 @@ import { NotificationSettings, useRefreshPush } from './NotificationSettings.js'
 
 export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigate }) {
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const [muted, setMuted] = useState(() => notificationPrefs().muted);
+  // Redrawn when the settings change what the button says (muted, blocked).
+  const [, setSettingsVersion] = useState(0);
+  const muted = notificationPrefs().muted;
   useRefreshPush(model);
   // The tab title counts unread messages, so a background tab shows that something arrived.
   const unread = model.conversations().reduce((sum, summary) => sum + summary.unread, 0);
@@ -40,7 +42,7 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
         )}
         <button type="button" class="link" onClick={() => navigate({ screen: 'devices' })}>Devices</button>
       </nav>
-      {settingsOpen && <NotificationSettings model={model} onPrefs={(prefs) => setMuted(prefs.muted)} />}
+      {settingsOpen && <NotificationSettings model={model} onChange={() => setSettingsVersion((v) => v + 1)} />}
     </header>
   );
 }

@@ -16,7 +16,7 @@ import { FencedPersistence } from './fenced-persistence.js';
 import { GapRedraws } from './gap-redraws.js';
 import { lookupHandle } from './handle-input.js';
 import { readHandover } from './handover.js';
-import { showMessageNotification } from './notifications.js';
+import { eraseNotificationPrefs, showMessageNotification } from './notifications.js';
 import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
 import { SendProblems, type ProblemNotice } from './send-problems.js';
@@ -38,6 +38,7 @@ const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid
  */
 export async function eraseLocalData(): Promise<void> {
   new AppMemory().erase();
+  eraseNotificationPrefs();
   await new Promise<void>((resolve) => {
     const request = indexedDB.deleteDatabase(DATABASE_NAME);
     request.onsuccess = request.onerror = request.onblocked = () => resolve();

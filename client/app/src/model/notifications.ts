@@ -45,6 +45,11 @@ export function notificationPrefs(storage: Storage | undefined = globalThis.loca
   }
 }
 
+/** Erasing this device's data forgets the choices too. */
+export function eraseNotificationPrefs(storage: Storage | undefined = globalThis.localStorage): void {
+  storage?.removeItem(PREFS_KEY);
+}
+
 export function saveNotificationPrefs(prefs: NotificationPrefs, storage: Storage | undefined = globalThis.localStorage): void {
   storage?.setItem(PREFS_KEY, JSON.stringify(prefs));
 }
