@@ -1,12 +1,32 @@
+import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { Shell } from './Shell.js';
 import { UpdatePrompt } from './UpdatePrompt.js';
 import { Welcome } from './Welcome.js';
+
+type ShellComponent = ComponentType<{ model: AppModel }>;
+
+/**
+ * The signed-in screens, loaded apart from the first-run screen: a first visit on a slow link
+ * downloads only what it shows (bench (i)), then fetches these in the background. A returning
+ * user gets them from the service worker's pinned shell, without the network.
+ */
+function useShell(): ShellComponent | undefined {
+  const [shell, setShell] = useState<ShellComponent | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    void import('./Shell.js').then((module) => live && setShell(() => module.Shell));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return shell;
+}
 
 /** Redraws on every model change; first run until this device has an account. */
 export function App({ model }: { model: AppModel }) {
   const [, setVersion] = useState(0);
+  const Shell = useShell();
   useEffect(() => {
     const unsubscribe = model.subscribe(() => setVersion((v) => v + 1));
     // The model starts (and may connect) before this first effect runs: redraw once for
@@ -16,7 +36,7 @@ export function App({ model }: { model: AppModel }) {
   }, [model]);
   return (
     <>
-      {model.handle ? <Shell model={model} /> : <Welcome model={model} />}
+      {model.handle ? Shell ? <Shell model={model} /> : <p class="hint loading" role="status">Opening Sealpost…</p> : <Welcome model={model} />}
       <UpdatePrompt />
     </>
   );
