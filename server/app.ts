@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.js';
 import { originGuardPlugin } from './http/origin-guard.js';
 import { bindRelayConfig, hostGuardPlugin, startupWarnings } from './http/public-origin.js';
 import { ratePolicy } from './limits/rate-policy.js';
+import { memoryLeases } from './limits/leases.js';
 import { localBuckets } from './limits/token-bucket.js';
 import { PROTOCOL_VERSION, PROVISIONING_BODY_MAX_CHARS } from '../protocol/http.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics: createMetrics(() => app.store.relayStats(), () => app.blobs.stats()),
     signers: buckets('signed-requests', limits.signedRequests),
     buckets,
+    leases: cluster?.leases ?? memoryLeases,
     limits,
     mailbox: cluster?.mailbox ?? new ProvisioningMailbox(),
   });

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Delivery } from './delivery/delivery.js';
 import type { NonceRegistry } from './http/nonce-cache.js';
 import type { RatePolicy } from './limits/rate-policy.js';
+import type { LeasesFactory } from './limits/leases.js';
 import type { Buckets, BucketsFactory } from './limits/token-bucket.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol/events.js';
@@ -21,6 +22,8 @@ export interface RelayContext {
   signers: Buckets;
   /** Token buckets keyed to who asks: this process's memory, or Redis shared by a cluster's nodes. */
   buckets: BucketsFactory;
+  /** Budgets of things held (sockets per address): this process's memory, or Redis shared by a cluster's nodes. */
+  leases: LeasesFactory;
   metrics: RelayMetrics;
   /** Per-IP and per-socket limits, shared by routes (@fastify/rate-limit) and the gateway. */
   limits: RatePolicy;

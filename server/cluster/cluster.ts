@@ -15,6 +15,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { memoryLeases, type LeasesFactory } from '../limits/leases.js';
 import { localBuckets, type BucketsFactory } from '../limits/token-bucket.js';
 import type { NoticeBus } from '../delivery/notice-bus.js';
 import { SoloBus } from '../delivery/notice-bus.js';
@@ -24,6 +25,7 @@ import { PgMailbox } from './pg-mailbox.js';
 import { PgNonces } from './pg-nonces.js';
 import type { Queryable, Rows } from './queryable.js';
 import { redisBuckets } from './redis-buckets.js';
+import { redisLeases } from './redis-leases.js';
 import { RedisBus } from './redis-bus.js';
 
 export interface ClusterParts {
@@ -37,6 +39,8 @@ export interface ClusterParts {
   rateLimitRedis: Redis | undefined;
   /** Token buckets keyed to who asks, shared through Redis (or this node's own without Redis). */
   buckets: BucketsFactory;
+  /** Budgets of things held (sockets and link blobs per address), shared through Redis (or this node's own without Redis). */
+  leases: LeasesFactory;
   /** Deletes expired nonces and link blobs (with the envelope sweeper). */
   sweep(now: number): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +75,9 @@ export async function openCluster(config: Config, log: FastifyBaseLogger): Promi
   const rateLimitRedis = config.redis ? new Redis(config.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1000 }) : undefined;
   rateLimitRedis?.on('error', () => undefined);
   const nonces = new PgNonces(db, config.handshakeSkewMs, config.noncesPerDevice);
-  const mailbox = new PgMailbox(db);
+  const shared = rateLimitRedis ? redisLeases(rateLimitRedis) : undefined;
+  const leases = shared?.leases ?? memoryLeases;
+  const mailbox = new PgMailbox(db, leases);
   return {
     store,
     bus,
@@ -79,6 +85,7 @@ export async function openCluster(config: Config, log: FastifyBaseLogger): Promi
     mailbox,
     rateLimitRedis,
     buckets: rateLimitRedis ? redisBuckets(rateLimitRedis) : localBuckets,
+    leases,
     async newestSeqs(deviceIds) {
       const rows = await db.query('SELECT device_id, max(seq) AS seq FROM queue WHERE device_id = ANY($1) GROUP BY device_id', [deviceIds]);
       return new Map(rows.map((row) => [String(row.device_id), Number(row.seq)]));
@@ -89,6 +96,7 @@ export async function openCluster(config: Config, log: FastifyBaseLogger): Promi
     },
     async close() {
       await bus.close();
+      shared?.close();
       rateLimitRedis?.disconnect();
       await pool.end();
     },

@@ -4,14 +4,16 @@
  * decided under one transaction-scoped advisory lock: puts are rare (rate-limited per IP) and
  * must not overshoot a budget when two nodes take one at once.
  *
- * The per-address budget stays in each node's memory, because the relay never stores an IP (a
- * hash of an IPv4 address is no protection): an address gets the budget on each node it reaches,
- * and gets it back when its blobs expire (a claim through another node cannot tell this one).
+ * The per-address budget is a lease per blob (server/limits/leases.ts), in Redis across the nodes
+ * (its memory only: the relay never stores an IP, and a hash of an IPv4 address is no protection)
+ * or, without Redis, in this node's memory. An address gets its budget back when its blobs
+ * expire (a claim, through whichever node, does not tell the address's lease).
  *
  * Unlike the single process's mailbox, blobs here reach PostgreSQL's disk. They are sealed to the
  * new device's key (the relay cannot open them) and expire after `ttlMs`; expired rows are
  * deleted by the next put and by the sweeper.
  */
+import { memoryLeases, type Leases, type LeasesFactory } from '../limits/leases.js';
 import { addressKey, DEFAULT_MAILBOX_LIMITS, type LinkMailbox, type MailboxLimits, type PutOutcome } from '../routes/provisioning-mailbox.js';
 import type { Queryable } from './queryable.js';
 
@@ -23,24 +25,36 @@ const USAGE = `
          (SELECT count(*) FROM link_blobs) AS blobs,
          (SELECT coalesce(sum(length(body)), 0) FROM link_blobs) AS bytes`;
 
-/** Blobs one address put through this node that have not expired: their sizes and expiry times. */
-type AddressUsage = { bytes: number; expiresAt: number }[];
-
 export class PgMailbox implements LinkMailbox {
-  readonly #byAddress = new Map<string, AddressUsage>();
+  readonly #byAddress: Leases;
 
   constructor(
     private readonly db: Queryable,
+    leases: LeasesFactory = memoryLeases,
     private readonly limits: MailboxLimits = DEFAULT_MAILBOX_LIMITS,
-  ) {}
+  ) {
+    this.#byAddress = leases('link-blobs', { maxCount: limits.maxBlobsPerIp, maxWeight: limits.maxBytesPerIp, ttlMs: limits.ttlMs });
+  }
 
   async put(deviceId: string, body: string, ip: string, now = Date.now()): Promise<PutOutcome> {
-    const address = addressKey(ip);
-    const held = (this.#byAddress.get(address) ?? []).filter((blob) => blob.expiresAt > now);
-    const heldBytes = held.reduce((sum, blob) => sum + blob.bytes, 0);
-    if (held.length + 1 > this.limits.maxBlobsPerIp || heldBytes + body.length > this.limits.maxBytesPerIp) return 'ip_full';
+    const lease = await this.#byAddress.take(addressKey(ip), body.length);
+    if (!lease) return 'ip_full';
     const expiresAt = now + this.limits.ttlMs;
-    const outcome = await this.db.transaction(async (tx): Promise<PutOutcome> => {
+    let outcome: PutOutcome;
+    try {
+      outcome = await this.#store(deviceId, body, now, expiresAt);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    // Only a stored blob holds the address's budget (until it expires).
+    if (outcome !== 'stored') lease.release();
+    return outcome;
+  }
+
+  /** The shared budgets, under the put lock, and the blob. */
+  #store(deviceId: string, body: string, now: number, expiresAt: number): Promise<PutOutcome> {
+    return this.db.transaction(async (tx): Promise<PutOutcome> => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUT_LOCK]);
       await tx.query('DELETE FROM link_blobs WHERE expires_at <= $1', [now]);
       const usage = (await tx.query(USAGE, [deviceId]))[0] ?? {};
@@ -50,8 +64,6 @@ export class PgMailbox implements LinkMailbox {
       await tx.query('INSERT INTO link_blobs (device_id, body, expires_at) VALUES ($1, $2, $3)', [deviceId, body, expiresAt]);
       return 'stored';
     });
-    if (outcome === 'stored') this.#byAddress.set(address, [...held, { bytes: body.length, expiresAt }]);
-    return outcome;
   }
 
   async claim(deviceId: string, now = Date.now()): Promise<string[]> {
@@ -63,11 +75,6 @@ export class PgMailbox implements LinkMailbox {
   }
 
   async sweep(now = Date.now()): Promise<number> {
-    for (const [address, blobs] of this.#byAddress) {
-      const live = blobs.filter((blob) => blob.expiresAt > now);
-      if (live.length === 0) this.#byAddress.delete(address);
-      else this.#byAddress.set(address, live);
-    }
     const [swept] = await this.db.query('WITH gone AS (DELETE FROM link_blobs WHERE expires_at <= $1 RETURNING 1) SELECT count(*) AS n FROM gone', [now]);
     return Number(swept?.n ?? 0);
   }

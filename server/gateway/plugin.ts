@@ -22,6 +22,7 @@ import { onConnection } from './connection.js';
 import { allowFullFrames, limitPolling, singleWriteWsServer } from './ws-engine.js';
 import { HandshakeError, authenticateHandshake } from './handshake.js';
 import { InboundLimits } from '../limits/inbound-limits.js';
+import type { Lease } from '../limits/leases.js';
 import { relayParser } from './wire.js';
 import { socketClientIp } from '../http/client-ip.js';
 import { isAllowedOrigin } from '../http/origins.js';
@@ -57,8 +58,18 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
   const { config, nonces, metrics, limits } = app.relay;
   const fullFrameBytes = gatewayBufferBytes(config.maxBatch, config.maxBodyBytes);
   const clientIp = (address: string, headers: IncomingHttpHeaders): string => socketClientIp(address, headers, config.trustProxy);
-  // Engine.IO connections per IP whose handshake has not verified yet (memory only, like perIp below).
-  const unauthenticated = new Map<string, number>();
+  // Per-IP budgets of connections held, in memory or (cluster) in Redis across the nodes; IPs are
+  // never logged or stored on disk. Connections whose handshake has not verified yet, and sockets.
+  const unauthenticated = app.relay.leases('unauthenticated', { maxCount: config.maxUnauthenticatedPerIp, ttlMs: Infinity });
+  const sockets = app.relay.leases('sockets', { maxCount: limits.maxConnectionsPerIp, ttlMs: Infinity });
+  // This node's own unverified connections per IP: an IP at the budget here alone is refused
+  // before the WebSocket upgrade, at no cost (the lease decides for the whole cluster after it).
+  const pendingHere = new Map<string, number>();
+  const countPending = (ip: string, delta: 1 | -1): void => {
+    const n = (pendingHere.get(ip) ?? 0) + delta;
+    if (n <= 0) pendingHere.delete(ip);
+    else pendingHere.set(ip, n);
+  };
   const io: RelayServer = new Server(app.server, {
     serveClient: false,
     parser: relayParser(config.maxBatch, config.parser),
@@ -76,39 +87,42 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
       if (!allowed) return callback('forbidden', false);
       // With --public-origin, a connection for another Host is refused before it costs a socket (as HTTP requests are).
       if (!isPublicHost(req.headers.host, config)) return callback('invalid', false);
-      // Refused before the upgrade when the IP is at its cap (the 'connection' hook below is the authoritative count).
       const ip = clientIp(req.socket.remoteAddress ?? '', req.headers);
-      if ((unauthenticated.get(ip) ?? 0) >= config.maxUnauthenticatedPerIp) return callback('rate_limited', false);
+      if ((pendingHere.get(ip) ?? 0) >= config.maxUnauthenticatedPerIp) return callback('rate_limited', false);
       callback(null, true);
     },
     ...(config.corsOrigins.length > 0 ? { cors: { origin: [...config.corsOrigins] } } : {}),
   });
 
-  // Every new Engine.IO connection holds an unauthenticated slot of its IP until its handshake
-  // verifies or it closes; over the cap it is closed at once. Long-polling bodies are capped
-  // like WebSocket frames until then.
+  // Every new Engine.IO connection holds an unauthenticated lease of its IP until its handshake
+  // verifies or it closes; over the budget it is closed as soon as that is known. Long-polling
+  // bodies are capped like WebSocket frames until then.
   const pendingSlots = new WeakMap<object, () => void>();
   io.engine.on('connection', (conn: EngineConnection) => {
     const ip = clientIp(conn.remoteAddress, conn.request.headers);
-    const open = unauthenticated.get(ip) ?? 0;
-    if (open >= config.maxUnauthenticatedPerIp) {
-      conn.close();
-      return;
-    }
-    unauthenticated.set(ip, open + 1);
     limitPolling(conn.transport, UNAUTHENTICATED_FRAME_BYTES);
-    let held = true;
+    countPending(ip, 1);
+    let lease: Lease | undefined;
+    let done = false;
     const releaseSlot = (): void => {
-      if (!held) return;
-      held = false;
+      if (done) return;
+      done = true;
+      countPending(ip, -1);
       conn.off('close', releaseSlot);
       pendingSlots.delete(conn);
-      const left = (unauthenticated.get(ip) ?? 1) - 1;
-      if (left <= 0) unauthenticated.delete(ip);
-      else unauthenticated.set(ip, left);
+      lease?.release();
     };
     pendingSlots.set(conn, releaseSlot);
     conn.once('close', releaseSlot);
+    void unauthenticated.take(ip).then((taken) => {
+      // Closed or verified while the lease was asked for: it is not needed.
+      if (done) return taken?.release();
+      if (!taken) {
+        releaseSlot();
+        return conn.close();
+      }
+      lease = taken;
+    });
   });
   /** The handshake verified: the connection leaves the unauthenticated count and may send full frames, on this and any later transport. */
   const lifted = new WeakSet<object>();
@@ -120,14 +134,6 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
     conn.on('upgrade', (transport: unknown) => allowFullFrames(transport as EngineConnection['transport'], fullFrameBytes, deviceId));
   };
 
-  // Per-IP connection counts live in memory only (IPs are never logged or stored). A slot is
-  // taken before the (async) signature check so concurrent handshakes cannot overshoot the cap.
-  const perIp = new Map<string, number>();
-  const release = (ip: string): void => {
-    const left = (perIp.get(ip) ?? 1) - 1;
-    if (left <= 0) perIp.delete(ip);
-    else perIp.set(ip, left);
-  };
   // Refused handshakes cost the IP a token: guessing or replaying signatures, or a client stuck
   // on a bad key, soon stops costing the relay a signature check per attempt.
   const failures = app.relay.buckets('failed-handshakes', limits.failedHandshakes);
@@ -138,20 +144,31 @@ async function gateway(app: FastifyInstance, options: GatewayOptions): Promise<v
       () => admit(socket, ip, next),
     );
   });
+  // The socket's lease is taken before the (async) signature check, so concurrent handshakes
+  // cannot overshoot the budget.
   const admit = (socket: RelaySocket, ip: string, next: (error?: Error) => void): void => {
-    const open = perIp.get(ip) ?? 0;
-    if (open >= limits.maxConnectionsPerIp) return next(new HandshakeError('rate_limited'));
-    perIp.set(ip, open + 1);
     // Released once: on refusal, on disconnect, or when the connection closes mid-handshake
     // (Socket.IO then drops the socket without a 'disconnect' event).
-    let held = true;
+    let lease: Lease | undefined;
+    let gone = false;
     const releaseOnce = (): void => {
-      if (!held) return;
-      held = false;
+      if (gone) return;
+      gone = true;
       socket.conn.off('close', releaseOnce);
-      release(ip);
+      lease?.release();
     };
     socket.conn.once('close', releaseOnce);
+    void sockets.take(ip).then((taken) => {
+      if (gone) return taken?.release();
+      if (!taken) {
+        releaseOnce();
+        return next(new HandshakeError('rate_limited'));
+      }
+      lease = taken;
+      verify(socket, ip, next, releaseOnce);
+    });
+  };
+  const verify = (socket: RelaySocket, ip: string, next: (error?: Error) => void, releaseOnce: () => void): void => {
     authenticateHandshake(socket, { store: app.store, nonces, skewMs: config.handshakeSkewMs }).then(
       (deviceId) => {
         socket.data.deviceId = deviceId;
