@@ -11,16 +11,32 @@ type ShellComponent = ComponentType<{ model: AppModel }>;
  * downloads only what it shows (bench (i)), then fetches these in the background. A returning
  * user gets them from the service worker's pinned shell, without the network.
  */
-function useShell(): ShellComponent | undefined {
-  const [shell, setShell] = useState<ShellComponent | undefined>(undefined);
+function useShell(): ShellComponent | 'failed' | undefined {
+  const [shell, setShell] = useState<ShellComponent | 'failed' | undefined>(undefined);
   useEffect(() => {
     let live = true;
-    void import('./Shell.js').then((module) => live && setShell(() => module.Shell));
+    // Fails only when the network went away before the service worker kept the app.
+    import('./Shell.js').then(
+      (module) => live && setShell(() => module.Shell),
+      () => live && setShell('failed'),
+    );
     return () => {
       live = false;
     };
   }, []);
   return shell;
+}
+
+function SignedIn({ model, Shell }: { model: AppModel; Shell: ShellComponent | 'failed' | undefined }) {
+  if (Shell === 'failed') {
+    return (
+      <main class="welcome">
+        <p role="alert">Sealpost could not load its screens: the connection to the relay was lost.</p>
+        <button type="button" onClick={() => location.reload()}>Try again</button>
+      </main>
+    );
+  }
+  return Shell ? <Shell model={model} /> : <p class="hint" role="status">Opening Sealpost…</p>;
 }
 
 /** Redraws on every model change; first run until this device has an account. */
@@ -36,7 +52,7 @@ export function App({ model }: { model: AppModel }) {
   }, [model]);
   return (
     <>
-      {model.handle ? Shell ? <Shell model={model} /> : <p class="hint loading" role="status">Opening Sealpost…</p> : <Welcome model={model} />}
+      {model.handle ? <SignedIn model={model} Shell={Shell} /> : <Welcome model={model} />}
       <UpdatePrompt />
     </>
   );
