@@ -1,22 +1,21 @@
 /**
  * Client side of the attack benchmark, from the benchmark's own code (dist/ holds no test/):
- * accounts with a device key (registered by `POST /v2/accounts` signed by that key, as
- * bench/load/sealpost-identity.ts does), signed requests (PROTOCOL.md "Signed requests"),
- * signed socket handshakes on the relay's msgpack wire, and raw HTTP from a chosen loopback
- * source address (127.0.0.0/8 is all local on Linux: every 127.x.y.z is a distinct "client IP"
- * to the relay's per-address limits without any configuration).
+ * accounts with a device key, signed requests (PROTOCOL.md "Signed requests") and signed socket
+ * handshakes, all built by bench/load/sealpost-identity.ts as the load benchmark builds them;
+ * sockets on the relay's msgpack wire; and raw HTTP from a chosen loopback source address
+ * (127.0.0.0/8 is all local on Linux: every 127.x.y.z is a distinct "client IP" to the relay's
+ * per-address limits without any configuration).
  */
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
-import { toBase64Url, utf8 } from '../../crypto/encoding.js';
-import { deviceIdOf, generateDhKeyPair, generateSigningKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
-import { signDeviceList } from '../../crypto/device-list.js';
+import { utf8 } from '../../crypto/encoding.js';
+import type { SigningKeyPair } from '../../crypto/keys.js';
 import { ready } from '../../crypto/sodium.js';
-import { signHandshake, signRequest, signSignedPrekey } from '../../crypto/statements.js';
 import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '../../protocol/events.js';
-import { HEADER_DEVICE_ID, HEADER_DEVICE_SIGNATURE, HEADER_NONCE, HEADER_TIMESTAMP, PROTOCOL_VERSION, type CreateAccountRequest } from '../../protocol/http.js';
+import { HEADER_DEVICE_ID, type CreateAccountRequest } from '../../protocol/http.js';
 import { msgpackParser } from '../../protocol/msgpack-parser.js';
+import { accountRequest, signedHandshake, signedRequestHeaders } from '../load/sealpost-identity.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -90,15 +89,7 @@ export function codeOf(result: HttpResult): string {
 
 /** The three signed-request headers (plus x-sealpost-device-id when `nameDevice`) over `host` of `url`. */
 export function signedHeaders(url: string, keys: SigningKeyPair, method: string, path: string, body: Uint8Array, nameDevice?: string): Record<string, string> {
-  const timestamp = Date.now();
-  const nonce = randomId();
-  const signature = signRequest({ relayHost: new URL(url).host, method, path, timestamp, nonce, body }, keys.privateKey);
-  return {
-    [HEADER_TIMESTAMP]: String(timestamp),
-    [HEADER_NONCE]: nonce,
-    [HEADER_DEVICE_SIGNATURE]: toBase64Url(signature),
-    ...(nameDevice ? { [HEADER_DEVICE_ID]: nameDevice } : {}),
-  };
+  return { ...signedRequestHeaders(url, keys.privateKey, method, path, body), ...(nameDevice ? { [HEADER_DEVICE_ID]: nameDevice } : {}) };
 }
 
 /** A signed request by `keys`; `body` is JSON-encoded. */
@@ -118,26 +109,8 @@ export function newHandle(prefix: string): string {
 /** The body of `POST /v2/accounts` for a new account with one device and `oneTimePrekeys` one-time prekeys. */
 export function newAccount(prefix: string, oneTimePrekeys = 0): { device: Device; request: CreateAccountRequest } {
   const handle = newHandle(prefix);
-  const identity = generateSigningKeyPair();
-  const keys = generateSigningKeyPair();
-  const spk = generateDhKeyPair();
-  const createdAt = Date.now();
-  const deviceId = deviceIdOf(keys.publicKey);
-  const request: CreateAccountRequest = {
-    handle,
-    identityKey: toBase64Url(identity.publicKey),
-    device: {
-      deviceId,
-      signedPrekey: {
-        keyId: 1,
-        publicKey: toBase64Url(spk.publicKey),
-        signature: toBase64Url(signSignedPrekey({ devicePublicKey: keys.publicKey, keyId: 1, publicKey: spk.publicKey }, keys.privateKey)),
-      },
-      oneTimePrekeys: Array.from({ length: oneTimePrekeys }, (_, i) => ({ keyId: i + 1, publicKey: toBase64Url(generateDhKeyPair().publicKey) })),
-    },
-    deviceList: signDeviceList({ handle, version: 1, time: createdAt, devices: [{ deviceId, createdAt }] }, identity.privateKey),
-  };
-  return { device: { id: deviceId, handle, keys }, request };
+  const { request, deviceKey } = accountRequest(handle, oneTimePrekeys);
+  return { device: { id: request.device.deviceId, handle, keys: deviceKey }, request };
 }
 
 /** Registers a new account with one device; throws unless 201. */
@@ -150,10 +123,7 @@ export async function register(url: string, prefix: string, o: { localAddress?: 
 
 /** A fresh signed handshake (nonces are single-use: one per connection attempt). */
 export function handshakeAuth(url: string, device: Device): HandshakeAuth {
-  const timestamp = Date.now();
-  const nonce = randomId();
-  const signature = signHandshake({ relayHost: new URL(url).host, deviceId: device.id, timestamp, nonce }, device.keys.privateKey);
-  return { v: PROTOCOL_VERSION, deviceId: device.id, timestamp, nonce, signature: toBase64Url(signature) };
+  return signedHandshake(url, device.id, device.keys.privateKey);
 }
 
 /**

@@ -29,9 +29,12 @@ function nonce(): string {
   return toBase64Url(randomBytes(16));
 }
 
-export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
-  const relayHost = new URL(baseUrl).host;
-  const handle = `b${runTag}.${counter++}`;
+/**
+ * The body of `POST /v2/accounts` for a new account `handle`: a fresh identity key, one device
+ * key (returned: it signs the account's requests and handshakes), a signed prekey and the first
+ * signed device list, plus `oneTimePrekeys` one-time prekeys. Shared with bench/attacks/client.ts.
+ */
+export function accountRequest(handle: string, oneTimePrekeys = 0): { request: CreateAccountRequest; deviceKey: SigningKeyPair } {
   const identity = generateSigningKeyPair();
   const deviceKey = generateSigningKeyPair();
   const prekey = generateDhKeyPair();
@@ -47,27 +50,33 @@ export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
         publicKey: toBase64Url(prekey.publicKey),
         signature: toBase64Url(signSignedPrekey({ devicePublicKey: deviceKey.publicKey, keyId: 1, publicKey: prekey.publicKey }, deviceKey.privateKey)),
       },
-      oneTimePrekeys: [],
+      oneTimePrekeys: Array.from({ length: oneTimePrekeys }, (_, i) => ({ keyId: i + 1, publicKey: toBase64Url(generateDhKeyPair().publicKey) })),
     },
     deviceList: signDeviceList({ handle, version: 1, time: createdAt, devices: [{ deviceId, createdAt }] }, identity.privateKey),
   };
+  return { request, deviceKey };
+}
+
+/** The three signed-request headers (timestamp, fresh nonce, device signature) for `host` of `baseUrl`. */
+export function signedRequestHeaders(baseUrl: string, privateKey: Uint8Array, method: string, path: string, body: Uint8Array): Record<string, string> {
+  const timestamp = Date.now();
+  const requestNonce = nonce();
+  const signature = signRequest({ relayHost: new URL(baseUrl).host, method, path, timestamp, nonce: requestNonce, body }, privateKey);
+  return { [HEADER_TIMESTAMP]: String(timestamp), [HEADER_NONCE]: requestNonce, [HEADER_DEVICE_SIGNATURE]: toBase64Url(signature) };
+}
+
+export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
+  const handle = `b${runTag}.${counter++}`;
+  const { request, deviceKey } = accountRequest(handle);
   const body = JSON.stringify(request);
   // Thousands of registrations over keep-alive sockets: a socket the server closed at the wrong
   // moment fails the request ("fetch failed"). Retry a few times, each with fresh signatures.
   for (let attempt = 1; ; attempt++) {
-    const timestamp = Date.now();
-    const requestNonce = nonce();
-    const fields = { relayHost, method: 'POST', path: '/v2/accounts', timestamp, nonce: requestNonce, body: utf8(body) };
     let response: Response;
     try {
       response = await fetch(new URL('/v2/accounts', baseUrl), {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [HEADER_TIMESTAMP]: String(timestamp),
-          [HEADER_NONCE]: requestNonce,
-          [HEADER_DEVICE_SIGNATURE]: toBase64Url(signRequest(fields, deviceKey.privateKey)),
-        },
+        headers: { 'content-type': 'application/json', ...signedRequestHeaders(baseUrl, deviceKey.privateKey, 'POST', '/v2/accounts', utf8(body)) },
         body,
       });
     } catch (error) {
@@ -86,8 +95,13 @@ export async function registerDevice(baseUrl: string): Promise<SealpostDevice> {
 
 /** A fresh signed handshake; called for every connection attempt (nonces are single-use). */
 export function handshakeAuth(baseUrl: string, device: SealpostDevice): HandshakeAuth {
+  return signedHandshake(baseUrl, device.id, device.deviceKey.privateKey);
+}
+
+/** A handshake for device `deviceId` signed by its key, with a fresh nonce (also used by bench/attacks/client.ts). */
+export function signedHandshake(baseUrl: string, deviceId: string, privateKey: Uint8Array): HandshakeAuth {
   const timestamp = Date.now();
   const handshakeNonce = nonce();
-  const signature = signHandshake({ relayHost: new URL(baseUrl).host, deviceId: device.id, timestamp, nonce: handshakeNonce }, device.deviceKey.privateKey);
-  return { v: PROTOCOL_VERSION, deviceId: device.id, timestamp, nonce: handshakeNonce, signature: toBase64Url(signature) };
+  const signature = signHandshake({ relayHost: new URL(baseUrl).host, deviceId, timestamp, nonce: handshakeNonce }, privateKey);
+  return { v: PROTOCOL_VERSION, deviceId, timestamp, nonce: handshakeNonce, signature: toBase64Url(signature) };
 }
