@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../../client/sdk/index.js';
 import { registerDevice, tempDir } from '../sdk/helpers.js';
 import { bubbleState, openConversation, seeText, sendText, waitConnected, type WatchedPage } from './helpers.js';
-import { PHONE, expectFits, forgive, openStage, rawCodesShown, type Stage } from './rough-edges-setup.js';
+import { PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 const HUGE = 'All work and no play. '.repeat(3200).slice(0, 70_000);
 /** Under the SDK's limit, over what fits in the relay's 8 KiB envelopes. */
@@ -52,6 +52,7 @@ describe('rough edges: messages too long to send (Chromium)', () => {
   it('fits the warning on a phone, and clears it once the text is short enough', async () => {
     await alice.page.setViewportSize(PHONE);
     await expectFits(alice.page, ['Send as a file']);
+    await shot(alice.page, 'phone-too-long');
     await alice.page.setViewportSize({ width: 1280, height: 800 });
     const box = alice.page.locator('#composer-text');
     await box.fill(HUGE.slice(0, MAX_TEXT_LENGTH));
@@ -76,6 +77,13 @@ describe('rough edges: messages too long to send (Chromium)', () => {
     expect(await failed.locator('.reason').textContent()).toBe('Not sent: too large for the relay. Shorten it, or send it as a file.');
     expect(await failed.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     expect(await failed.getByRole('button', { name: /^Delete/ }).count()).toBe(1);
+    // The reason shows without scrolling: the view stays at the end of the grown bubble.
+    await expect.poll(() => failed.locator('.reason').evaluate((reason) => {
+      const list = reason.closest('.timeline')!.getBoundingClientRect();
+      const box = reason.getBoundingClientRect();
+      return box.top >= list.top && box.bottom <= list.bottom;
+    })).toBe(true);
+    await shot(alice.page, 'desktop-refused-too-large');
     expect(await rawCodesShown(alice.page)).toEqual([]);
     expect(await alice.page.locator('body').innerText()).not.toContain('too_large');
   });

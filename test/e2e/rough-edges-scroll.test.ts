@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConversation, seeText, sendText, type WatchedPage } from './helpers.js';
-import { DESKTOP, PHONE, expectFits, openStage, rawCodesShown, type Stage } from './rough-edges-setup.js';
+import { DESKTOP, PHONE, expectFits, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 const HISTORY = 30;
 
@@ -70,6 +70,7 @@ describe('rough edges: scrolling and new messages (Chromium)', () => {
     expect(after).toBe('arrived while reading 1');
     expect(await alice.page.locator('.unread-divider').textContent()).toBe('New messages');
     expect(await alice.page.locator('.unread-divider').count()).toBe(1);
+    await shot(alice.page, 'desktop-new-messages-button');
   });
 
   it('jumps to the newest message with the button, which then goes away', async () => {
@@ -77,6 +78,7 @@ describe('rough edges: scrolling and new messages (Chromium)', () => {
     await expect.poll(() => scroll(alice.page).then((s) => s.atEnd)).toBe(true);
     expect(await newestInView(alice.page)).toBe(true);
     expect(await alice.page.locator('.jump-new').count()).toBe(0);
+    await shot(alice.page, 'desktop-new-messages-line');
   });
 
   it('follows new messages while the reader is at the end', async () => {
@@ -115,6 +117,7 @@ describe('rough edges: scrolling and new messages (Chromium)', () => {
     await expect.poll(() => newestInView(alice.page)).toBe(true);
     await alice.page.setViewportSize({ width: PHONE.width, height: 420 });
     await expect.poll(() => newestInView(alice.page)).toBe(true);
+    await shot(alice.page, 'phone-keyboard');
     await expectFits(alice.page, ['Send']);
     // And back when it closes.
     await alice.page.setViewportSize(PHONE);

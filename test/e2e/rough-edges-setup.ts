@@ -3,7 +3,7 @@
  * Debian's Chromium, and people registered in their own browser contexts. Also the two checks
  * every screen gets: nothing wider than the viewport, and no raw snake_case code on screen.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -63,6 +63,13 @@ export async function openStage(relayOptions: Partial<Config> = {}): Promise<Sta
 export function forgive(page: WatchedPage, pattern: RegExp = EXPECTED_NETWORK_NOISE): void {
   const kept = page.problems.filter((problem) => !pattern.test(problem));
   page.problems.splice(0, Infinity, ...kept);
+}
+
+/** A screenshot for looking at (test-results/screenshots/rough-edges-NAME.png; not compared). */
+export async function shot(page: Page, name: string): Promise<void> {
+  const dir = resolve('test-results/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: resolve(dir, `rough-edges-${name}.png`) });
 }
 
 /** The page is no wider than the viewport, and each named button is fully on screen. */

@@ -13,7 +13,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../support/relay.js';
 import { bubbleState, openConversation, openPage, register, sendText, waitConnected, type WatchedPage } from './helpers.js';
-import { CLIENT_DIR, DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, type Stage } from './rough-edges-setup.js';
+import { CLIENT_DIR, DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 /** Records every status text the page shows, and every notification it makes; lets the test hide the page. */
 const INSTRUMENT = () => {
@@ -103,6 +103,7 @@ describe('rough edges: connection status and notifications (Chromium)', () => {
     await alice.page.setViewportSize(PHONE);
     await expectFits(alice.page, ['Devices', 'Notifications (blocked)']);
     expect(await blocked.evaluate((p) => p.scrollWidth <= p.clientWidth)).toBe(true);
+    await shot(alice.page, 'phone-notifications-blocked');
     await alice.page.setViewportSize(DESKTOP);
     await alice.page.getByRole('button', { name: 'Notifications (blocked)' }).click();
   });
@@ -180,6 +181,7 @@ describe('rough edges: connection status and notifications (Chromium)', () => {
     expect(await status.textContent()).toBe('Offline: no network');
     await bob.page.setViewportSize(PHONE);
     expect(await status.isVisible()).toBe(true);
+    await shot(bob.page, 'phone-offline');
     await expectFits(bob.page, ['Devices']);
     await bob.page.setViewportSize(DESKTOP);
     await bobContext.setOffline(false);

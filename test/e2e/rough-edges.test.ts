@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConversation, sendText, waitConnected, type WatchedPage } from './helpers.js';
-import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, type Stage } from './rough-edges-setup.js';
+import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 /** 200 characters with no place to break: the worst case for a title. */
 const LONG_NAME = 'Supercalifragilistic'.repeat(10);
@@ -99,6 +99,7 @@ describe('rough edges: long names and typed handles (Chromium)', () => {
     await sendText(alice.page, 'A group with a very long name');
     await alice.page.locator('#composer-text').fill('typed, not sent');
     await expectFits(alice.page, ['Send', /^Members/, 'Devices']);
+    await shot(alice.page, 'desktop-long-group-name');
     // The title is cut with an ellipsis, and says its whole name on hover.
     const title = alice.page.locator('.conversation h2');
     expect(await title.getAttribute('title')).toBe(LONG_NAME);
@@ -119,6 +120,7 @@ describe('rough edges: long names and typed handles (Chromium)', () => {
     await alice.page.getByRole('button', { name: 'Back to conversations' }).click();
     await alice.page.locator('.conversation-item').first().waitFor();
     await expectFits(alice.page, ['New group', 'Devices']);
+    await shot(alice.page, 'phone-list-long-group-name');
     await alice.page.setViewportSize(DESKTOP);
   });
 
@@ -129,6 +131,7 @@ describe('rough edges: long names and typed handles (Chromium)', () => {
     await row.click();
     await bob.page.locator('.note', { hasText: 'added you to' }).waitFor();
     await expectFits(bob.page, ['Send', /^Members/]);
+    await shot(bob.page, 'phone-long-group-name');
     expect(await bob.page.locator('.note', { hasText: 'added you to' }).evaluate((n) => n.scrollWidth <= n.clientWidth)).toBe(true);
   });
 

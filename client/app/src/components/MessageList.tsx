@@ -32,8 +32,9 @@ function firstUnread(items: TimelineItem[], readUpTo: number): string | undefine
  */
 export function MessageList({ model, items, group, readUpTo }: { model: AppModel; items: TimelineItem[]; group: boolean; readUpTo: number }) {
   const list = useRef<HTMLOListElement>(null);
-  /** As of the last scroll event: for resizes, which come without one. */
+  /** As of the last scroll event (or scroll made here), and the scrollTop it was at the end with. */
   const atBottom = useRef(true);
+  const endTop = useRef(0);
   /** The reader has been at the end since the line was placed: the next arrival starts a new line. */
   const caughtUp = useRef(false);
   const shownKeys = useRef<Set<string> | undefined>(undefined);
@@ -41,12 +42,18 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
   const [unseen, setUnseen] = useState(0);
   const toBottom = () => {
     const element = list.current;
-    if (element) element.scrollTop = element.scrollHeight;
+    if (element) {
+      element.scrollTop = element.scrollHeight;
+      endTop.current = element.scrollTop;
+    }
     atBottom.current = true;
   };
-  // Read during render, before this update changes the list: where the reader was. (A scroll
-  // event may still be on its way, so atBottom can lag behind a scroll made a moment ago.)
-  const wasAtEnd = list.current ? distanceToEnd(list.current) < AT_BOTTOM_PX : true;
+  // Where the reader was, read during render (before this list changes). At the end if it looks
+  // so, or if it was and has not scrolled up since: a scroll event may still be on its way (so
+  // atBottom alone can lag behind a scroll up), and a bar above (a notice) may already have made
+  // the list shorter in this same update (so the distance alone can say "away" wrongly).
+  const element = list.current;
+  const wasAtEnd = element ? distanceToEnd(element) < AT_BOTTOM_PX || (atBottom.current && element.scrollTop >= endTop.current - 1) : true;
 
   // Before paint, so an arriving message never flashes the view somewhere else.
   useLayoutEffect(() => {
@@ -70,7 +77,7 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
     const element = list.current;
     if (!element || typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(() => {
-      if (atBottom.current) element.scrollTop = element.scrollHeight;
+      if (atBottom.current) toBottom();
     });
     observer.observe(element);
     return () => observer.disconnect();
@@ -81,6 +88,7 @@ export function MessageList({ model, items, group, readUpTo }: { model: AppModel
     if (!element) return;
     atBottom.current = distanceToEnd(element) < AT_BOTTOM_PX;
     if (!atBottom.current) return;
+    endTop.current = element.scrollTop;
     caughtUp.current = true;
     if (unseen > 0) setUnseen(0);
   };
