@@ -46,7 +46,7 @@ export function App({ model }: { model: AppModel }) {
   useEffect(() => {
     const unsubscribe = model.subscribe(() => setVersion((v) => v + 1));
     // The model starts (and may connect) before this first effect runs: redraw once for
-    // whatever changed in between, or a fast reconnect would stay shown as "Reconnecting…".
+    // whatever changed in between, or a fast first connection would stay shown as "Connecting…".
     setVersion((v) => v + 1);
     return unsubscribe;
   }, [model]);
