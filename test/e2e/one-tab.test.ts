@@ -33,7 +33,7 @@ async function allDelivered(page: Page): Promise<void> {
 
 async function noDecryptFailures(page: Page): Promise<void> {
   const notices = await page.locator('.notice').allTextContents();
-  expect(notices.join(' ')).not.toMatch(/decrypt_failed|could not be read/);
+  expect(notices.join(' ')).not.toMatch(/decrypt_failed|could not be read|could not be decrypted/);
 }
 
 describe('one tab per profile (Chromium)', () => {
