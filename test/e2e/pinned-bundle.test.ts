@@ -3,7 +3,8 @@
  * pins the bundle's hash (About this app shows it, equal to the build's version.json); then the
  * relay's static folder is altered (a changed JavaScript asset under a new name, index.html
  * pointing to it, a changed sw.js, version.json rewritten to match, as a relay operator would
- * ship it) and the relay restarted on it, on the same origin. Reloads and reopening keep running the pinned bundle while the page asks "This relay
+ * ship it) and the relay restarted on it, on the same origin. Before that, a script changed in
+ * place under its pinned name (version.json left alone) changes nothing and asks nothing. Reloads and reopening keep running the pinned bundle while the page asks "This relay
  * offers a different version of the app (version, hash) — update?"; only after Update does the
  * altered code run.
  */
@@ -87,6 +88,13 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
   let altered: BundleManifest;
   const pages: WatchedPage[] = [];
   const prompt = () => alice.page.getByRole('region', { name: 'App update' });
+  /** The relay lists its static files when it starts: restart it on the same origin, as an operator deploying a new build would. */
+  const restartRelay = () =>
+    forgiveNetworkErrors(pages, async () => {
+      relay = await relay.restart({ port: Number(new URL(relay.url).port) });
+      // Its refused reconnect attempts are logged until the page is back.
+      await waitConnected(alice.page);
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-pinned-'));
@@ -113,16 +121,28 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     expect(await runsAltered(alice.page)).toBe(false);
   });
 
+  it('ignores a script changed in place with version.json left as it was, and does not ask', async () => {
+    const entry = readFileSync(join(dir, 'index.html'), 'utf8').match(/assets\/(index-[A-Za-z0-9_-]+\.js)/)?.[1] ?? '';
+    const path = join(dir, 'assets', entry);
+    writeFileSync(path, readFileSync(path, 'utf8') + ALTERED_CODE);
+    for (const ext of ['.br', '.gz']) rmSync(path + ext, { force: true });
+    await restartRelay();
+    // The relay now serves the changed script under the pinned name.
+    expect(await (await fetch(`${relay.url}/assets/${entry}`)).text()).toContain(ALTERED_CODE.trim());
+    await alice.page.reload();
+    await alice.page.locator('.topbar').waitFor();
+    await alice.page.getByText('About this app').click();
+    await alice.page.getByRole('button', { name: 'Check for a new version' }).click();
+    await alice.page.getByText('This is the version the relay serves.').waitFor();
+    expect(await runsAltered(alice.page)).toBe(false);
+    expect(await prompt().count()).toBe(0);
+    expect(await shownHash(alice.page)).toBe(original.hash);
+  }, 60_000);
+
   it('keeps running the pinned bundle when the relay serves an altered one, and asks', async () => {
     altered = alterBundle(dir);
     expect(altered.hash).not.toBe(original.hash);
-    // The relay lists its static files when it starts: restart it on the same origin, as an
-    // operator deploying a new build would.
-    await forgiveNetworkErrors(pages, async () => {
-      relay = await relay.restart({ port: Number(new URL(relay.url).port) });
-      // Its refused reconnect attempts are logged until the page is back.
-      await waitConnected(alice.page);
-    });
+    await restartRelay();
     // The relay really serves the altered files now.
     expect(await (await fetch(`${relay.url}/`)).text()).toMatch(/assets\/index-Altered[A-Za-z0-9_-]+\.js/);
 
