@@ -133,7 +133,7 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     await alice.page.locator('.topbar').waitFor();
     await alice.page.getByText('About this app').click();
     await alice.page.getByRole('button', { name: 'Check for a new version' }).click();
-    await alice.page.getByText('This is the version the relay serves.').waitFor();
+    await alice.page.getByText('The relay offers no other version (its version.json lists this bundle).').waitFor();
     expect(await runsAltered(alice.page)).toBe(false);
     expect(await prompt().count()).toBe(0);
     expect(await shownHash(alice.page)).toBe(original.hash);

@@ -128,7 +128,7 @@ export class AppVersion {
       this.set({
         pinned: status.pinned ?? undefined,
         offer: status.offer ?? undefined,
-        checked: status.offer || this.state.waitingWorker ? undefined : 'This is the version the relay serves.',
+        checked: status.offer || this.state.waitingWorker ? undefined : 'The relay offers no other version (its version.json lists this bundle).',
         error: undefined,
         ...(changed ? { dismissed: false } : {}),
       });
