@@ -1,10 +1,11 @@
 /**
  * The services of the cluster target (targets/launch.ts): a throwaway PostgreSQL and Redis on
  * 127.0.0.1, each a child of the runner that it stops and deletes afterwards, and the CPU time
- * of each for the per-message figures. The start logic is test/support/postgres.ts' and
- * redis.ts' (the build compiles bench/ but not test/), with one difference: PostgreSQL keeps its
- * durability defaults (fsync on, synchronous_commit on), as sealpost's SQLite keeps
- * synchronous=FULL, so both pay for the flush of an acknowledged envelope on the same disk.
+ * of each for the per-message figures. The PostgreSQL start (startPostgresCluster) is shared
+ * with test/support/postgres.ts and lives here because the build compiles bench/ but not test/.
+ * Here PostgreSQL keeps its durability defaults (fsync on, synchronous_commit on), as sealpost's
+ * SQLite keeps synchronous=FULL, so both pay for the flush of an acknowledged envelope on the
+ * same disk; the tests turn fsync off.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -37,9 +38,8 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
-/** The newest installed server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's. */
-/** The newest installed PostgreSQL server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's (tests use it too). */
-export function pgBinDir(): string {
+/** The newest installed PostgreSQL server's binaries: /usr/lib/postgresql/<version>/bin, else pg_config's. */
+function pgBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
   const candidates = versions.map((v) => join(root, v, 'bin'));
@@ -63,16 +63,15 @@ export function clusterServicesMissing(): string | undefined {
   return existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} is missing: install Debian's \`redis-server\` package`;
 }
 
-/** PostgreSQL refuses to run as root: root runs its binaries as `postgres`. */
-/** Root runs PostgreSQL's binaries as `postgres` (uid/gid); anyone else runs them as themselves. */
-export function runAs(): { uid: number; gid: number } | undefined {
+/** PostgreSQL refuses to run as root: root runs its binaries as `postgres` (uid/gid); anyone else runs them as themselves. */
+function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync('id', [flag, PG_USER], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
 }
 
 /** Runs a binary to its exit. */
-export function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
+function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { ...as, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C' } });
     let stderr = '';
@@ -95,13 +94,31 @@ const PG_COUNTERS = `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'):
     tup_updated::float8 AS "rowsUpdated", tup_deleted::float8 AS "rowsDeleted"
   FROM pg_stat_database WHERE datname = current_database()`;
 
-export async function startPostgres(): Promise<BenchPostgres> {
+export interface PostgresCluster {
+  readonly port: number;
+  /** The cluster's data directory. */
+  readonly dataDir: string;
+  /** `pg_ctl -D <data> -l <log> -w -t 60 ...args`, run as the cluster's owner. */
+  pgCtl(...args: string[]): Promise<void>;
+  /** Creates an empty database (a plain name); returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Stops the server at once (immediate) and deletes the cluster. */
+  destroy(): void;
+}
+
+/**
+ * A throwaway PostgreSQL cluster, started: initdb in a fresh temporary directory (`prefix`), a
+ * server on a free port of 127.0.0.1 with its unix socket in that directory, and `settings`
+ * appended to postgresql.conf. The server dies with this process at the latest.
+ */
+export async function startPostgresCluster(prefix: string, settings: string[]): Promise<PostgresCluster> {
   const bin = pgBinDir();
   const as = runAs();
-  const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (as) chownSync(dir, as.uid, as.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
+  const pgCtl = (...args: string[]): Promise<void> => run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', ...args], as);
   const kill = (): void => {
     try {
       execFileSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], { ...as, stdio: 'ignore' });
@@ -110,42 +127,67 @@ export async function startPostgres(): Promise<BenchPostgres> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // A runner that dies must not leave a server behind.
+  // A process that dies without stopping the cluster must not leave a server behind.
   process.once('exit', kill);
+  const destroy = (): void => {
+    process.removeListener('exit', kill);
+    kill();
+  };
   let port = 0;
   try {
     await run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', PG_USER, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], as);
+    // Another process can take the free port between our check and the server's bind: try again.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      // Durability defaults kept (fsync, full_page_writes, synchronous_commit); max_connections covers 14 per node.
-      appendFileSync(join(data, 'postgresql.conf'), [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, 'max_connections = 100', ''].join('\n'));
+      appendFileSync(join(data, 'postgresql.conf'), [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, ...settings, ''].join('\n'));
       try {
-        await run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', 'start'], as);
+        await pgCtl('start');
         break;
       } catch (error) {
         const inUse = existsSync(log) && /could not bind|already in use/i.test(readFileSync(log, 'utf8'));
         if (!inUse || attempt === 3) throw error;
       }
     }
-    const admin = new pg.Client({ connectionString: `postgresql://${PG_USER}@127.0.0.1:${port}/postgres` });
-    await admin.connect();
-    try {
-      await admin.query('CREATE DATABASE sealpost');
-    } finally {
-      await admin.end();
-    }
   } catch (error) {
-    process.removeListener('exit', kill);
-    kill();
+    destroy();
     throw error;
   }
-  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const url = `postgresql://${PG_USER}@127.0.0.1:${port}/sealpost`;
+  const urlOf = (database: string): string => `postgresql://${PG_USER}@127.0.0.1:${port}/${database}`;
+  return {
+    port,
+    dataDir: data,
+    pgCtl,
+    async createDatabase(name) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+      const admin = new pg.Client({ connectionString: urlOf('postgres') });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return urlOf(name);
+    },
+    destroy,
+  };
+}
+
+export async function startPostgres(): Promise<BenchPostgres> {
+  // Durability defaults kept (fsync, full_page_writes, synchronous_commit); max_connections covers 14 per node.
+  const cluster = await startPostgresCluster('sealpost-bench-pg-', ['max_connections = 100']);
+  let url: string;
+  try {
+    url = await cluster.createDatabase('sealpost');
+  } catch (error) {
+    cluster.destroy();
+    throw error;
+  }
+  const postmaster = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   // One connection for the runner's readings, opened on first use.
   let reader: pg.Client | undefined;
   return {
     url,
-    dataDir: data,
+    dataDir: cluster.dataDir,
     cpuSeconds: () => treeCpuSeconds(postmaster),
     async counters() {
       if (reader === undefined) {
@@ -158,8 +200,7 @@ export async function startPostgres(): Promise<BenchPostgres> {
     },
     stop: async () => {
       await reader?.end().catch(() => undefined);
-      process.removeListener('exit', kill);
-      kill();
+      cluster.destroy();
     },
   };
 }
