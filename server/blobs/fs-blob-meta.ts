@@ -8,6 +8,7 @@
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { BlobQuota, BlobRecord, BlobUsage, NewBlob } from './blob-store.js';
+import { blobRecordOf, expiredIdsSql, liveSql, withinQuota, type BlobRow } from './blob-rows.js';
 
 export interface BlobMigration {
   version: number;
@@ -52,32 +53,9 @@ export function migrateBlobMeta(db: Database.Database, migrations: readonly Blob
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-interface Row {
-  id: string;
-  owner: string;
-  size: number;
-  received: number;
-  expires_at: number;
-  upload_expires_at: number;
-  token_hash: Buffer;
-}
-
-const toRecord = (row: Row): BlobRecord => ({
-  id: row.id,
-  owner: row.owner,
-  size: row.size,
-  received: row.received,
-  expiresAt: row.expires_at,
-  uploadExpiresAt: row.upload_expires_at,
-  tokenHash: row.token_hash,
-});
-
-/** "Live" in SQL, as isLive() says it: unexpired, and complete or within its upload window. */
-const LIVE = 'expires_at > @now AND (received = size OR upload_expires_at > @now)';
-
 export class FsBlobMeta {
   readonly #db: Database.Database;
-  readonly #get: Database.Statement<[string], Row>;
+  readonly #get: Database.Statement<[string], BlobRow>;
   readonly #usage: Database.Statement<[{ owner: string; now: number }], { blobs: number; bytes: number }>;
   readonly #insert: Database.Statement<[Record<string, unknown>]>;
   readonly #setReceived: Database.Statement<[number, string, number]>;
@@ -94,15 +72,13 @@ export class FsBlobMeta {
     this.#db.pragma('synchronous = FULL');
     migrateBlobMeta(this.#db);
     this.#get = this.#db.prepare('SELECT * FROM attachments WHERE id = ?');
-    this.#usage = this.#db.prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS bytes FROM attachments WHERE owner = @owner AND ${LIVE}`);
+    this.#usage = this.#db.prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS bytes FROM attachments WHERE owner = @owner AND ${liveSql('@now')}`);
     this.#insert = this.#db.prepare(
       'INSERT INTO attachments (id, owner, size, received, expires_at, upload_expires_at, token_hash) VALUES (@id, @owner, @size, 0, @expiresAt, @uploadExpiresAt, @tokenHash)',
     );
     this.#setReceived = this.#db.prepare('UPDATE attachments SET received = ? WHERE id = ? AND received = ?');
     this.#delete = this.#db.prepare('DELETE FROM attachments WHERE id = ?');
-    this.#expired = this.#db.prepare(
-      'SELECT id FROM attachments WHERE expires_at <= @now UNION SELECT id FROM attachments WHERE received < size AND upload_expires_at <= @now LIMIT @limit',
-    );
+    this.#expired = this.#db.prepare(expiredIdsSql('@now', '@limit'));
     this.#stats = this.#db.prepare('SELECT count(*) AS blobs, coalesce(sum(received), 0) AS bytes FROM attachments');
   }
 
@@ -110,8 +86,7 @@ export class FsBlobMeta {
   insertWithinQuota(blob: NewBlob, quota: BlobQuota, now: number): boolean {
     return this.#db
       .transaction(() => {
-        const used = this.usage(blob.owner, now);
-        if (used.blobs + 1 > quota.maxBlobs || used.bytes + blob.size > quota.maxBytes) return false;
+        if (!withinQuota(this.usage(blob.owner, now), blob.size, quota)) return false;
         this.#insert.run({ ...blob });
         return true;
       })
@@ -120,7 +95,7 @@ export class FsBlobMeta {
 
   get(id: string): BlobRecord | undefined {
     const row = this.#get.get(id);
-    return row ? toRecord(row) : undefined;
+    return row ? blobRecordOf(row) : undefined;
   }
 
   /** Moves `received` from `from` to `to`; false when the row is gone or moved meanwhile. */

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { migrate } from '../store/postgres/migrations.js';
 import { PgPool } from '../store/postgres/pool.js';
 import { isLive, type AppendOutcome, type BlobQuota, type BlobRecord, type BlobStore, type BlobUsage, type NewBlob } from './blob-store.js';
+import { blobRecordOf, expiredIdsSql, liveSql, withinQuota, type BlobRow } from './blob-rows.js';
 import { CappedSource, drain } from './capped.js';
 
 /** Bytes per chunk row: a bounded buffer per upload and a bounded row per read. */
@@ -22,18 +23,8 @@ export const PG_CHUNK_BYTES = 1024 * 1024;
 const ROWS_PER_READ = 4;
 const SWEEP_BATCH = 100;
 
-/** Live, in SQL (isLive). */
-const LIVE = 'expires_at > $2 AND (received = size OR upload_expires_at > $2)';
-
-interface Row {
-  id: string;
-  owner: string;
-  size: number;
-  received: number;
-  expires_at: number;
-  upload_expires_at: number;
-  token_hash: Buffer;
-}
+/** Live, in SQL (isLive), for the queries whose $1 is the owner and $2 the time. */
+const LIVE = liveSql('$2');
 
 interface ChunkRow {
   start_offset: number;
@@ -67,8 +58,7 @@ export class PgBlobStore implements BlobStore {
         `SELECT count(*) AS blobs, coalesce(sum(size), 0)::bigint AS bytes FROM attachments WHERE owner = $1 AND ${LIVE}`,
         [blob.owner, now],
       );
-      const { blobs, bytes } = used.rows[0] ?? { blobs: 0, bytes: 0 };
-      if (blobs + 1 > quota.maxBlobs || bytes + blob.size > quota.maxBytes) return 'quota_exceeded';
+      if (!withinQuota(used.rows[0] ?? { blobs: 0, bytes: 0 }, blob.size, quota)) return 'quota_exceeded';
       await client.query(
         'INSERT INTO attachments (id, owner, size, received, expires_at, upload_expires_at, token_hash) VALUES ($1, $2, $3, 0, $4, $5, $6)',
         [blob.id, blob.owner, blob.size, blob.expiresAt, blob.uploadExpiresAt, blob.tokenHash],
@@ -78,17 +68,9 @@ export class PgBlobStore implements BlobStore {
   }
 
   async stat(id: string, now: number): Promise<BlobRecord | undefined> {
-    const [row] = await this.#pool.query<Row>({ text: 'SELECT * FROM attachments WHERE id = $1', values: [id] });
+    const [row] = await this.#pool.query<BlobRow>({ text: 'SELECT * FROM attachments WHERE id = $1', values: [id] });
     if (!row) return undefined;
-    const record: BlobRecord = {
-      id: row.id,
-      owner: row.owner,
-      size: row.size,
-      received: row.received,
-      expiresAt: row.expires_at,
-      uploadExpiresAt: row.upload_expires_at,
-      tokenHash: row.token_hash,
-    };
+    const record = blobRecordOf(row);
     return isLive(record, now) ? record : undefined;
   }
 
@@ -188,10 +170,7 @@ export class PgBlobStore implements BlobStore {
     let deleted = 0;
     for (;;) {
       const rows = await this.#pool.query({
-        text: `DELETE FROM attachments WHERE id IN (
-                 SELECT id FROM attachments WHERE expires_at <= $1
-                 UNION SELECT id FROM attachments WHERE received < size AND upload_expires_at <= $1
-                 LIMIT $2) RETURNING id`,
+        text: `DELETE FROM attachments WHERE id IN (${expiredIdsSql('$1', '$2')}) RETURNING id`,
         values: [now, SWEEP_BATCH],
       });
       deleted += rows.length;
