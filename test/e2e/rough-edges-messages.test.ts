@@ -84,6 +84,9 @@ describe('rough edges: messages too long to send (Chromium)', () => {
       return box.top >= list.top && box.bottom <= list.bottom;
     })).toBe(true);
     await shot(alice.page, 'desktop-refused-too-large');
+    await alice.page.setViewportSize(PHONE);
+    await expectFits(alice.page, [/^Delete/, 'Send']);
+    await alice.page.setViewportSize({ width: 1280, height: 800 });
     expect(await rawCodesShown(alice.page)).toEqual([]);
     expect(await alice.page.locator('body').innerText()).not.toContain('too_large');
   });
