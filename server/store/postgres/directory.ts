@@ -17,6 +17,7 @@ import type {
   PublishDeviceListOutcome,
   SignedPrekeyRecord,
 } from '../store.js';
+import { listJson, toAccount, toBundle, toDevice, type AccountRow, type DeviceRow } from '../row-mapping.js';
 import type { PgPool } from './pool.js';
 
 export const DIRECTORY_SQL = {
@@ -55,23 +56,8 @@ export const DIRECTORY_SQL = {
                 WHERE d.device_id = $1`,
 } as const;
 
-interface AccountRow {
-  handle: string;
-  identity_key: string;
-  device_list: string;
-}
-
-interface DeviceRow {
-  device_id: string;
-  handle: string;
-  spk_key_id: number;
-  spk_public_key: string;
-  spk_signature: string;
-}
-
-interface BundleRow extends DeviceRow {
-  identity_key: string;
-  device_list: string;
+/** The claimBundle query's row: the device joined with its account, and the claimed key's columns. */
+interface BundleRow extends DeviceRow, AccountRow {
   otp_key_id: number | null;
   otp_public_key: string | null;
   remaining: number;
@@ -81,24 +67,6 @@ const UNIQUE_VIOLATION = '23505';
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION;
-}
-
-function toAccount(row: AccountRow): AccountRecord {
-  return { handle: row.handle, identityKey: row.identity_key, deviceList: JSON.parse(row.device_list) as SignedDeviceListJson };
-}
-
-function toDevice(row: DeviceRow): DeviceRecord {
-  return {
-    deviceId: row.device_id,
-    handle: row.handle,
-    signedPrekey: { keyId: row.spk_key_id, publicKey: row.spk_public_key, signature: row.spk_signature },
-  };
-}
-
-/** The list as stored: its signed fields and signature only, in a fixed key order (as SQLite stores it). */
-function listJson(list: SignedDeviceListJson): string {
-  const { handle, version, time, devices, signature } = list;
-  return JSON.stringify({ handle, version, time, devices: devices.map(({ deviceId, createdAt }) => ({ deviceId, createdAt })), signature });
 }
 
 async function insertDevice(client: pg.PoolClient, device: DeviceRecord, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<void> {
@@ -196,12 +164,8 @@ export class PgDirectory {
   async claimBundle(deviceId: string): Promise<BundleRecord | undefined> {
     const [row] = await this.pool.query<BundleRow>({ text: DIRECTORY_SQL.claimBundle, values: [deviceId] });
     if (!row) return undefined;
-    return {
-      account: toAccount(row),
-      device: toDevice(row),
-      oneTimePrekey: row.otp_key_id === null || row.otp_public_key === null ? undefined : { keyId: row.otp_key_id, publicKey: row.otp_public_key },
-      remaining: row.remaining,
-    };
+    const claimed = row.otp_key_id === null || row.otp_public_key === null ? undefined : { key_id: row.otp_key_id, public_key: row.otp_public_key };
+    return toBundle(row, row, claimed, row.remaining);
   }
 
   putPrekeys(deviceId: string, signedPrekey: SignedPrekeyRecord | undefined, oneTimePrekeys: readonly OneTimePrekeyRecord[]): Promise<number> {

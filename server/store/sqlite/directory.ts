@@ -17,45 +17,13 @@ import type {
   PublishDeviceListOutcome,
   SignedPrekeyRecord,
 } from '../store.js';
+import { listJson, toAccount, toBundle, toDevice, type AccountRow, type DeviceRow, type OneTimePrekeyRow } from '../row-mapping.js';
 import type { SQL } from './sql.js';
 
 export type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 /** Called inside a transaction, before a device's row (and by cascade its queue rows) is deleted. */
 export type DropQueue = (deviceId: string) => void;
-
-interface AccountRow {
-  handle: string;
-  identity_key: string;
-  device_list: string;
-}
-
-interface DeviceRow {
-  device_id: string;
-  handle: string;
-  spk_key_id: number;
-  spk_public_key: string;
-  spk_signature: string;
-  next_seq: number;
-}
-
-function toAccount(row: AccountRow): AccountRecord {
-  return { handle: row.handle, identityKey: row.identity_key, deviceList: JSON.parse(row.device_list) as SignedDeviceListJson };
-}
-
-function toDevice(row: DeviceRow): DeviceRecord {
-  return {
-    deviceId: row.device_id,
-    handle: row.handle,
-    signedPrekey: { keyId: row.spk_key_id, publicKey: row.spk_public_key, signature: row.spk_signature },
-  };
-}
-
-/** The list as stored: its signed fields and signature only, in a fixed key order. */
-function listJson(list: SignedDeviceListJson): string {
-  const { handle, version, time, devices, signature } = list;
-  return JSON.stringify({ handle, version, time, devices: devices.map(({ deviceId, createdAt }) => ({ deviceId, createdAt })), signature });
-}
 
 export class Directory {
   constructor(
@@ -154,15 +122,10 @@ export class Directory {
       const row = this.s.getDevice.get(deviceId) as DeviceRow | undefined;
       if (!row) return undefined;
       const account = this.s.getAccount.get(row.handle) as AccountRow;
-      const otp = this.s.oldestOneTimePrekey.get(deviceId) as { inserted: number; key_id: number; public_key: string } | undefined;
+      const otp = this.s.oldestOneTimePrekey.get(deviceId) as (OneTimePrekeyRow & { inserted: number }) | undefined;
       if (otp) this.s.deleteOneTimePrekey.run(otp.inserted);
       const { n } = this.s.countOneTimePrekeys.get(deviceId) as { n: number };
-      return {
-        account: toAccount(account),
-        device: toDevice(row),
-        oneTimePrekey: otp && { keyId: otp.key_id, publicKey: otp.public_key },
-        remaining: n,
-      };
+      return toBundle(account, row, otp, n);
     }).immediate());
   }
 
