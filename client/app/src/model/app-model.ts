@@ -9,9 +9,10 @@ import {
 } from '../../../sdk/index.js';
 import { AppMemory } from './app-memory.js';
 import { Attachments } from './attachments.js';
-import { conversationKey, sameConversation } from './conversation-key.js';
+import { conversationKey } from './conversation-key.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
-import { describeDeviceRefusal, describeError, describeListRefusal, describeRejection, isPermanentSendError } from './describe-error.js';
+import { describeDeviceRefusal, describeError, describeListRefusal, describeRejection } from './describe-error.js';
+import { FailedSends, type FailedItem } from './failed-sends.js';
 import { FencedPersistence } from './fenced-persistence.js';
 import { GapRedraws } from './gap-redraws.js';
 import { lookupHandle } from './handle-input.js';
@@ -57,7 +58,6 @@ export class AppModel {
   /** Our messages the user sent again (shown as such until they are delivered). */
   private readonly resent = new Set<string>();
   private readonly gapRedraws = new GapRedraws(() => this.changed());
-  private unsent: UnsentMessage[] = [];
   /** Sends under way (awaited, briefly, when another tab takes the profile). */
   private readonly sending = new Set<Promise<void>>();
   private active: Conversation | undefined;
@@ -77,6 +77,8 @@ export class AppModel {
   readonly devices: OwnDevices;
   /** Files being sent from this tab, and downloads. */
   readonly attachments: Attachments;
+  /** Sends that failed (Retry, Delete) and sends that wait for the relay. */
+  private readonly failed: FailedSends;
 
   private constructor(
     readonly client: SealpostClient,
@@ -86,6 +88,7 @@ export class AppModel {
   ) {
     this.devices = new OwnDevices(client, memory, () => this.changed());
     this.attachments = new Attachments(client, () => this.changed());
+    this.failed = new FailedSends(client);
   }
 
   /**
@@ -96,7 +99,7 @@ export class AppModel {
     const persistence = new FencedPersistence(DATABASE_NAME);
     const client = await SealpostClient.open({ persistence, reconnectBackoffMs: 500 });
     const model = new AppModel(client, new AppMemory(), relayUrl, persistence);
-    model.unsent = readHandover(handedOver);
+    model.failed.restore(readHandover(handedOver));
     if (client.account) model.start();
     return model;
   }
@@ -120,7 +123,7 @@ export class AppModel {
     document.removeEventListener('visibilitychange', this.onVisibility);
     const closing = this.client.close().catch(() => undefined);
     await Promise.race([Promise.allSettled([...this.sending]), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-    stopped(this.unsent.map((u) => ({ ...u })));
+    stopped(this.failed.all());
     await closing;
   }
 
@@ -288,7 +291,7 @@ export class AppModel {
     return buildTimeline({
       messages: this.client.messages(conversation),
       notes: this.memory.notes(conversationKey(conversation)),
-      unsent: this.unsent.filter((u) => sameConversation(u.conversation, conversation)),
+      unsent: this.failed.in(conversation),
       missing: this.client.missing(conversation),
       notArrived: this.client.notArrived(conversation),
     });
@@ -369,42 +372,27 @@ export class AppModel {
       this.memory.markStarted(conversationKey(conversation));
     } catch (error) {
       // Cut off because another tab took the profile: that tab sends it (see shutDown).
-      const retryOnReconnect = this.shutDownStarted || (error instanceof SdkError && error.code === 'network');
-      this.unsent.push({ localId: localId(), conversation, text, ts: Date.now(), reason: describeError(error), retryOnReconnect, permanent: isPermanentSendError(error) });
+      this.failed.add(conversation, text, error, this.shutDownStarted);
     }
     this.changed();
   }
 
   /** Sends a failed message again as a new message and drops the failed copy. */
-  async retry(item: { messageId: string } | { localId: string }): Promise<void> {
-    if ('localId' in item) {
-      const unsent = this.unsent.find((u) => u.localId === item.localId);
-      if (!unsent) return;
-      this.unsent = this.unsent.filter((u) => u !== unsent);
-      await this.send(unsent.conversation, unsent.text);
-      return;
-    }
-    const message = this.client.store.get('messages', item.messageId);
-    if (!message || message.state !== 'failed') return;
-    await this.client.store.batch().delete('messages', message.id).commit();
-    await this.send(message.conversation, message.text);
+  async retry(item: FailedItem): Promise<void> {
+    const again = await this.failed.takeForRetry(item);
+    if (again) await this.send(again.conversation, again.text);
   }
 
   /** Drops a failed message (from history, or a send that never got queued) without sending it. */
-  async discardFailed(item: { messageId: string } | { localId: string }): Promise<void> {
-    if ('localId' in item) {
-      this.unsent = this.unsent.filter((u) => u.localId !== item.localId);
-    } else if (this.client.store.get('messages', item.messageId)?.state === 'failed') {
-      await this.client.store.batch().delete('messages', item.messageId).commit();
-    }
+  async discardFailed(item: FailedItem): Promise<void> {
+    await this.failed.discard(item);
     this.changed();
   }
 
   /** Sends that failed only because the relay was unreachable go out again, in their order. */
   private retryUnsentAfterReconnect(): void {
-    const waiting = this.unsent.filter((u) => u.retryOnReconnect);
+    const waiting = this.failed.takeWaitingForReconnect();
     if (waiting.length === 0) return;
-    this.unsent = this.unsent.filter((u) => !u.retryOnReconnect);
     void (async () => {
       for (const unsent of waiting) await this.send(unsent.conversation, unsent.text);
     })();
