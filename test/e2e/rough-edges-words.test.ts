@@ -15,6 +15,7 @@ import {
   describeRejection, describeSendProblem, describeTooLong, isPermanentFailure,
 } from '../../client/app/src/model/describe-error.js';
 import { parseHandle, parseHandles } from '../../client/app/src/model/handle-input.js';
+import { readHandover } from '../../client/app/src/model/handover.js';
 import { notificationContent, unreadTitle } from '../../client/app/src/model/notifications.js';
 
 const SNAKE = /\b[a-z]+(?:_[a-z]+)+\b/;
@@ -93,8 +94,10 @@ describe('errors in words, never codes', () => {
     expect(describeTooLong(70_000, 16_000)).toBe('This message has 70,000 characters; at most 16,000 fit in one message. Shorten it, or send it as a file.');
   });
 
-  it('offers no Retry only for failures that can never succeed', () => {
+  it('offers no Retry only for failures that can never succeed, also after a handover to another tab', () => {
     expect(isPermanentFailure('too_large')).toBe(true);
+    const handed = readHandover([{ conversation: { kind: 'direct', handle: 'bob' }, text: 'x', ts: 1, reason: 'Too large', retryOnReconnect: false, permanent: true }]);
+    expect(handed.map((u) => u.permanent)).toEqual([true]);
     for (const code of ['network', 'rate_limited', 'stale_devices', 'untrusted_device_list', 'quota_exceeded', undefined]) expect(isPermanentFailure(code), String(code)).toBe(false);
   });
 

@@ -13,6 +13,6 @@ export function readHandover(handedOver: unknown): UnsentMessage[] {
     const valid = typeof item?.text === 'string' && typeof item.ts === 'number' && typeof item.reason === 'string' &&
       (conversation?.kind === 'direct' ? typeof conversation.handle === 'string' : conversation?.kind === 'group' && typeof conversation.groupId === 'string');
     if (!valid) return [];
-    return [{ localId: `handed-over-${index}-${Date.now().toString(36)}`, conversation: conversation!, text: item.text!, ts: item.ts!, reason: item.reason!, retryOnReconnect: item.retryOnReconnect === true }];
+    return [{ localId: `handed-over-${index}-${Date.now().toString(36)}`, conversation: conversation!, text: item.text!, ts: item.ts!, reason: item.reason!, retryOnReconnect: item.retryOnReconnect === true, permanent: item.permanent === true }];
   });
 }
