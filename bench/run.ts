@@ -181,8 +181,11 @@ async function drive(job: LoadJob, target: RunningTarget | undefined, config: Be
 
 async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, targetName: TargetName, store?: SdkStore): Promise<RunRecord> {
   const record: RunRecord = { run, scenario, target: targetName, ...(store === undefined ? {} : { store }) };
-  // The SDK always speaks msgpack: (f) runs the relay with it whatever BENCH_PARSER says.
-  const parser = scenario === 'f' ? 'msgpack' : targetName === 'sealpost' ? config.sealpostParser : 'json';
+  // The SDK always speaks msgpack: (f) runs the relay with it whatever BENCH_PARSER says. The
+  // cluster's nodes are sealpost relays: they speak what the single relay speaks (the bare
+  // Socket.IO targets speak json).
+  const relay = targetName === 'sealpost' || targetName === 'cluster';
+  const parser = scenario === 'f' ? 'msgpack' : relay ? config.sealpostParser : 'json';
   let target: RunningTarget | undefined;
   const pressureAt = { micros: cpuPressureMicros(), wall: performance.now() };
   try {
