@@ -12,6 +12,7 @@
  * before the version; the check catches a mistyped character (1 in 65,536 slips through, and
  * then the derived key simply does not match the account's).
  */
+import { RFC4648_LOWER, fromBase32, toBase32 } from './base32.js';
 import { concatBytes } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { KDF_LABELS, deriveKey } from './kdf.js';
@@ -21,7 +22,6 @@ import { sodium } from './sodium.js';
 const VERSION = 2;
 const SEED_BYTES = 32;
 const CHECK_BYTES = 2;
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 /** (1 + 32 + 2) bytes × 8 / 5 bits per character. */
 const TEXT_LENGTH = 56;
 
@@ -29,45 +29,10 @@ function check(versionAndSeed: Uint8Array): Uint8Array {
   return deriveKey(KDF_LABELS.recoveryCheck, null, [versionAndSeed], 16).slice(0, CHECK_BYTES);
 }
 
-function toBase32(bytes: Uint8Array): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
-  return out;
-}
-
-function fromBase32(text: string): Uint8Array {
-  const out: number[] = [];
-  let buffer = 0;
-  let bits = 0;
-  for (const char of text) {
-    const value = ALPHABET.indexOf(char);
-    if (value < 0) throw new CryptoError('invalid_encoding', `"${char}" is not a letter or digit of a recovery key`);
-    buffer = (buffer << 5) | value;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((buffer >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  return Uint8Array.from(out);
-}
-
 /** The recovery key text for an authority key pair (libsodium's 64-byte secret key = seed ‖ public). */
 export function encodeRecoveryKey(authority: SigningKeyPair): string {
   const versionAndSeed = concatBytes(new Uint8Array([VERSION]), authority.privateKey.slice(0, SEED_BYTES));
-  const text = toBase32(concatBytes(versionAndSeed, check(versionAndSeed)));
+  const text = toBase32(concatBytes(versionAndSeed, check(versionAndSeed)), RFC4648_LOWER);
   return text.match(/.{1,4}/g)!.join('-');
 }
 
@@ -76,7 +41,7 @@ export function decodeRecoveryKey(text: string): SigningKeyPair {
   const normalized = String(text).toLowerCase().replace(/[\s-]+/g, '');
   // Exactly 56 characters: a 57th would round down to the same 35 bytes and go unchecked.
   if (normalized.length !== TEXT_LENGTH) throw new CryptoError('invalid_encoding', `a recovery key has ${TEXT_LENGTH} letters and digits`);
-  const bytes = fromBase32(normalized);
+  const bytes = fromBase32(normalized, 1 + SEED_BYTES + CHECK_BYTES, RFC4648_LOWER, (char) => `"${char}" is not a letter or digit of a recovery key`);
   const versionAndSeed = bytes.slice(0, 1 + SEED_BYTES);
   // The check first: a typo in the first characters is a typo, not another version.
   if (!sodium().memcmp(check(versionAndSeed), bytes.slice(1 + SEED_BYTES))) {
