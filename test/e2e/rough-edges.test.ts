@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConversation, sendText, waitConnected, type WatchedPage } from './helpers.js';
+import { openConversation, openPage, sendText, waitConnected, type WatchedPage } from './helpers.js';
 import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 /** 200 characters with no place to break: the worst case for a title. */
@@ -68,6 +68,33 @@ describe('rough edges: long names and typed handles (Chromium)', () => {
       expect(await field.getAttribute('aria-invalid'), typed).toBe('true');
     }
     expect(await alice.page.locator('body').innerText()).not.toMatch(/must match pattern|params\//);
+  });
+
+  it('registers “@Dave” as dave, and says in words what is wrong with a handle before asking the relay', async () => {
+    const context = await stage.browser.newContext({ viewport: DESKTOP });
+    stage.contexts.push(context);
+    const dave = await openPage(context, 'dave', stage.relay.url, stage.pages);
+    const field = dave.page.getByLabel('Pick a handle');
+    const error = dave.page.locator('.welcome .error-text');
+    // Nothing reaches the relay's API for a handle the app can refuse itself.
+    const asked: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname.startsWith('/v2/')) asked.push(request.url());
+    };
+    dave.page.on('request', onRequest);
+    await field.fill('d!');
+    await dave.page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(async () => (await error.textContent()) ?? '').toMatch(/“d!” cannot be a handle: it contains “!”/);
+    dave.page.off('request', onRequest);
+    expect(asked).toEqual([]);
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    await field.fill('  @Dave ');
+    await dave.page.getByRole('button', { name: 'Create account' }).click();
+    await waitConnected(dave.page);
+    // Registered as dave: alice finds that handle.
+    await alice.page.getByLabel('Start a conversation').fill('dave');
+    await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
+    await alice.page.locator('.conversation h2', { hasText: 'dave' }).waitFor();
   });
 
   it('names the account that does not exist', async () => {

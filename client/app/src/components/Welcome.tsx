@@ -1,13 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
-import { describeError } from '../model/describe-error.js';
+import { describeError, describeHandleInput } from '../model/describe-error.js';
+import { parseHandle } from '../model/handle-input.js';
 import { ErrorText } from './ErrorText.js';
 import { LinkThisDevice } from './LinkThisDevice.js';
 import { RecoverAccount } from './RecoverAccount.js';
 import { ThemeSwitch } from './ThemeSwitch.js';
 import { useFocus } from './use-focus.js';
-
-const HANDLE_PATTERN = '[a-z0-9_.\\-]{3,32}';
 
 /** First run: create an account (keys are generated here, in the browser), link to one, or recover one. */
 export function Welcome({ model }: { model: AppModel }) {
@@ -23,10 +22,13 @@ export function Welcome({ model }: { model: AppModel }) {
 
   const submit = async (event: Event) => {
     event.preventDefault();
+    // Checked here, in words ("@Alice" is alice), not by the browser's pattern message.
+    const parsed = parseHandle(handle);
+    if (!parsed.ok) return setError(describeHandleInput(parsed, handle));
     setBusy(true);
     setError(undefined);
     try {
-      await model.register(handle.trim());
+      await model.register(parsed.handle);
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
@@ -48,10 +50,9 @@ export function Welcome({ model }: { model: AppModel }) {
             autoCapitalize="none"
             spellcheck={false}
             required
-            pattern={HANDLE_PATTERN}
-            title="3–32 characters: a–z, 0–9, dot, dash, underscore"
+            aria-invalid={error !== undefined}
             value={handle}
-            onInput={(e) => setHandle(e.currentTarget.value.toLowerCase())}
+            onInput={(e) => setHandle(e.currentTarget.value)}
             disabled={busy}
           />
           <p class="hint">3–32 characters: lowercase letters, digits, “.”, “-”, “_”.</p>
