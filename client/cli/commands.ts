@@ -4,6 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { typedLinkCode } from '../../crypto/link.js';
 import { SdkError, type MessageEvent, type SealpostClient } from '../sdk/node.js';
 import type { CliIo } from './output.js';
 import { untilStopped } from './output.js';
@@ -85,6 +86,8 @@ export async function link({ profile, flags, io }: CommandInput): Promise<number
     }
     const pending = client.startLink(stringFlag(flags, 'relay'));
     io.out(pending.code);
+    // stdout keeps the compact form for scripts; a person typing it into the app gets the typed form.
+    io.err(`To type it by hand (case and dashes do not matter): ${typedLinkCode(pending.code)}`);
     io.err('Enter this code on the device that created the account: sealpost link --accept CODE (waiting up to 10 minutes)');
     const stop = untilStopped(io).then(() => pending.cancel());
     void stop;

@@ -79,9 +79,13 @@ describe('sealpost client commands', () => {
     const stop = new AbortController();
     const linking = capture(stop.signal);
     const pending = run(['link', '--relay', relay.url, '--profile', phone], linking);
-    while (linking.lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (linking.lines.length === 0 || linking.errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // stdout: the compact code for scripts; stderr: the form a person types, which --accept takes too (any case).
+    expect(linking.lines[0]).toMatch(/^spl2\./);
+    const typed = /type it by hand[^:]*: ([0-9A-Z]{5}(?:-[0-9A-Z]{5}){15})$/m.exec(linking.errors.join('\n'))?.[1];
+    expect(typed).toBeDefined();
     const approving = capture();
-    expect(await run(['link', '--accept', linking.lines[0]!, '--profile', alice], approving), approving.errors.join('\n')).toBe(0);
+    expect(await run(['link', '--accept', typed!.toLowerCase(), '--profile', alice], approving), approving.errors.join('\n')).toBe(0);
     expect(await pending).toBe(0);
     const phoneId = (JSON.parse(linking.lines[1]!) as { deviceId: string }).deviceId;
 
