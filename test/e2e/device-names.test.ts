@@ -5,52 +5,30 @@
  * secondary text, a rename on either device shows on the other, and none of the names ever
  * reaches what the relay writes (database, queue log, log file, log lines).
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
 import { expectNoNeedles, relaySources, scanForNeedles } from '../support/privacy-scan.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { currentDeviceId, deviceRow, openDevices, openPage, register, waitConnected, type WatchedPage } from './helpers.js';
-
-// SEALPOST_WEB_DIR: a build of one's own, when others rebuild dist/web while this runs.
-const CLIENT_DIR = resolve(process.env.SEALPOST_WEB_DIR ?? 'dist/web');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+import { currentDeviceId, deviceRow, openDevices, register, waitConnected, type WatchedPage } from './helpers.js';
+import { PHONE, openStage, type Stage } from './stage.js';
 
 describe('device names in the web client', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   let desk: WatchedPage;
   let laptop: WatchedPage;
   let deskId: string;
   let laptopId: string;
 
-  const newPage = async (name: string, viewport = DESKTOP) => {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    return openPage(context, name, relay.url, pages);
-  };
-
   const nameIn = (page: WatchedPage, deviceId: string) => deviceRow(page.page, deviceId).locator('.device-name');
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
+    stage = await openStage();
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
   });
 
   it('names a new account’s first browser from its platform, with the id as secondary text', async () => {
-    desk = await newPage('desk');
+    desk = await stage.page('desk');
     await register(desk.page, 'erin.home');
     await openDevices(desk.page);
     deskId = await currentDeviceId(desk.page);
@@ -61,7 +39,7 @@ describe('device names in the web client', () => {
   }, 30_000);
 
   it('takes the name typed while linking, and shares both names both ways', async () => {
-    laptop = await newPage('laptop', PHONE);
+    laptop = await stage.page('laptop', { viewport: PHONE });
     await laptop.page.getByRole('button', { name: 'Link to an existing account' }).click();
     const code = (await laptop.page.getByTestId('link-code').textContent())?.trim() ?? '';
     await laptop.page.getByLabel('Name for this device').fill('Work laptop');
@@ -111,14 +89,14 @@ describe('device names in the web client', () => {
   }, 45_000);
 
   it('never lets a name reach what the relay writes or logs', async () => {
-    await expectNoNeedles(relaySources(relay), ['Chromium on Linux', 'Work laptop', 'Home desktop', 'Travel laptop', 'Not this']);
+    await expectNoNeedles(relaySources(stage.relay), ['Chromium on Linux', 'Work laptop', 'Home desktop', 'Travel laptop', 'Not this']);
     // The same scan does find what the relay does keep in plain: the account's handle.
-    const report = await scanForNeedles(relaySources(relay), ['erin.home']);
+    const report = await scanForNeedles(relaySources(stage.relay), ['erin.home']);
     expect(report.hits.map((hit) => hit.needle)).toContain('erin.home');
   });
 
   it('left no console or page errors', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
-    for (const page of pages) expect(page.dialogs, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.dialogs, page.name).toEqual([]);
   });
 });

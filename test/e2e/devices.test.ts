@@ -8,53 +8,36 @@
  * Steps share state and run in order; each is bounded, and everything is closed at the end.
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import { linkDevice, openDevice, registerDevice, tempDir, waitFor, type TestDevice } from '../sdk/helpers.js';
 import {
-  currentDeviceId, deviceRow, openConversation, openDevices, openPage, register, seeText, sendText, waitConnected, type WatchedPage,
+  currentDeviceId, deviceRow, openConversation, openDevices, register, seeText, sendText, waitConnected, type WatchedPage,
 } from './helpers.js';
+import { openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve(process.env.SEALPOST_WEB_DIR ?? 'dist/web');
-const DESKTOP = { width: 1280, height: 800 };
 
 describe('devices in the web client', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-devices-');
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
   const sdkDevices: TestDevice[] = [];
   let alice: WatchedPage;
   let alicePhone: TestDevice;
   let carol: TestDevice;
 
-  const newPage = async (name: string) => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    return openPage(context, name, relay.url, pages);
-  };
+  const newPage = (name: string) => stage.page(name);
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
+    stage = await openStage();
   });
 
   afterAll(async () => {
     for (const device of sdkDevices) await device.client.close().catch(() => undefined);
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('reports a link as done only after the new device confirmed it', async () => {
-    carol = await registerDevice(profiles.path, relay.url, 'carol');
+    carol = await registerDevice(profiles.path, stage.relay.url, 'carol');
     sdkDevices.push(carol);
     alice = await newPage('alice');
     await register(alice.page, 'alice');
@@ -71,7 +54,7 @@ describe('devices in the web client', () => {
     // A new device that registers but is not connected yet cannot confirm.
     alicePhone = await openDevice('alice-phone', join(profiles.path, 'alice-phone'));
     sdkDevices.push(alicePhone);
-    const pending = alicePhone.client.startLink(relay.url, { pollMs: 100 });
+    const pending = alicePhone.client.startLink(stage.relay.url, { pollMs: 100 });
     expect(pending.code.startsWith('spl2.')).toBe(true);
     await alice.page.getByLabel('Link code').fill(pending.code);
     await alice.page.getByRole('button', { name: 'Link device' }).click();
@@ -132,7 +115,7 @@ describe('devices in the web client', () => {
     await openConversation(bob.page, 'd:carol');
     await seeText(bob.page, 'Hi bob, carol here');
 
-    const carolPhone = await linkDevice(profiles.path, relay.url, carol, 'carol-phone');
+    const carolPhone = await linkDevice(profiles.path, stage.relay.url, carol, 'carol-phone');
     sdkDevices.push(carolPhone);
     await (await carolPhone.client.send('bob', 'Now from my new phone')).stored;
     await seeText(bob.page, 'Now from my new phone');
@@ -145,7 +128,7 @@ describe('devices in the web client', () => {
   }, 45_000);
 
   it('left no console or page errors', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
-    for (const page of pages) expect(page.dialogs, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.dialogs, page.name).toEqual([]);
   });
 });

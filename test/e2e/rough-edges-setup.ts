@@ -1,63 +1,18 @@
 /**
- * Shared set-up of the rough-edges suites (issue 19, item 1): a real relay serving the built app,
- * Debian's Chromium, and people registered in their own browser contexts. Also the two checks
- * every screen gets: nothing wider than the viewport, and no raw snake_case code on screen.
+ * What the rough-edges suites (issue 19, item 1) share besides the stage (stage.ts): the two
+ * checks every screen gets — nothing wider than the viewport, no raw snake_case code on screen —
+ * forgiving the console errors a step causes on purpose, and screenshots for looking at.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { Config } from '../../server/config.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { openPage, register, type WatchedPage } from './helpers.js';
+import type { WatchedPage } from './helpers.js';
 
-export const CLIENT_DIR = resolve('dist/web');
-export const DESKTOP = { width: 1280, height: 800 };
-export const PHONE = { width: 390, height: 844 };
+export { CLIENT_DIR, DESKTOP, PHONE, openStage, type Stage } from './stage.js';
+
 /** What a refused lookup (404) or a dropped connection makes Chromium log; expected where a step causes it. */
 export const EXPECTED_NETWORK_NOISE = /status of 404|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/;
-
-export interface Stage {
-  /** Replaced when a test restarts the relay (same port and data). */
-  relay: RelayHandle;
-  browser: Browser;
-  pages: WatchedPage[];
-  contexts: BrowserContext[];
-  /** A registered person in a fresh context (desktop size unless told). */
-  person(handle: string, options?: BrowserContextOptions): Promise<WatchedPage>;
-  close(): Promise<void>;
-}
-
-export async function openStage(relayOptions: Partial<Config> = {}): Promise<Stage> {
-  // `npm test` builds first; a missing build must fail loudly, not skip the suite.
-  if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-  const relay = await startRelay({ staticDir: CLIENT_DIR, ...relayOptions });
-  const browser = await launchBrowser();
-  const pages: WatchedPage[] = [];
-  const contexts: BrowserContext[] = [];
-  const stage: Stage = {
-    relay,
-    browser,
-    pages,
-    contexts,
-    async person(handle, options = {}) {
-      const context = await browser.newContext({ viewport: DESKTOP, ...options });
-      contexts.push(context);
-      const watched = await openPage(context, handle, stage.relay.url, pages);
-      await register(watched.page, handle);
-      return watched;
-    },
-    async close() {
-      for (const context of contexts) await context.close().catch(() => undefined);
-      await browser.close();
-      const dir = stage.relay.dir;
-      await stage.relay.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return stage;
-}
 
 /** Drops the console errors a step caused on purpose (a 404 lookup, a network cut), keeps any other. */
 export function forgive(page: WatchedPage, pattern: RegExp = EXPECTED_NETWORK_NOISE): void {
