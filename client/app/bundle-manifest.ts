@@ -10,9 +10,10 @@
  * worker is a changed bundle too.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
+import { filesUnder } from './precompress.js';
 
 export const VERSION_FILE = 'version.json';
 
@@ -23,13 +24,6 @@ export interface BundleManifest {
   hash: string;
   /** Path relative to the build folder (forward slashes) → SHA-256 hex of its bytes. */
   files: Record<string, string>;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 /** Whether a file of the build folder belongs to the bundle (see the header). */

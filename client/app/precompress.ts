@@ -11,7 +11,8 @@ import type { Plugin } from 'vite';
 
 const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|webmanifest|wasm|txt)$/;
 
-function filesUnder(dir: string): string[] {
+/** Every file under `dir`, at any depth (the build folder: also read by bundle-manifest.ts). */
+export function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];

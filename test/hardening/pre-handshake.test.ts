@@ -10,6 +10,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { hugeMap } from '../../bench/attacks/pre-login.js';
 import { loadConfig } from '../../server/config.js';
 import { UNAUTHENTICATED_FRAME_BYTES, gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { relayDecodeLimits } from '../../server/gateway/wire.js';
@@ -58,19 +59,6 @@ function closed(ws: WebSocket, timeoutMs = 5000): Promise<number> {
       resolve(code);
     });
   });
-}
-
-/** A msgpack map declaring `pairs` keys and holding them all (uint32 keys, nil values): 6.6 MB for 1.1 million. */
-function hugeMap(pairs: number): Buffer {
-  const frame = Buffer.alloc(5 + pairs * 6);
-  frame[0] = 0xdf;
-  frame.writeUInt32BE(pairs, 1);
-  for (let i = 0, at = 5; i < pairs; i++, at += 6) {
-    frame[at] = 0xce;
-    frame.writeUInt32BE(i, at + 1);
-    frame[at + 5] = 0xc0;
-  }
-  return frame;
 }
 
 describe('frames before the handshake', () => {
