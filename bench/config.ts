@@ -101,7 +101,7 @@ function list<T extends string>(text: string | undefined, allowed: readonly T[],
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const quick = ['1', 'true', 'yes'].includes(setting(argv, env, 'quick') ?? '');
   const seconds = positiveNumber(setting(argv, env, 'seconds'), quick ? 1.5 : 6, 'seconds');
-  const warmupSeconds = quick ? 0.3 : 1;
+  const warmupSeconds = positiveNumber(setting(argv, env, 'warmup'), quick ? 0.3 : 1, 'warmup');
   const parser = setting(argv, env, 'parser') ?? 'msgpack';
   if (parser !== 'msgpack' && parser !== 'json') throw new Error(`bench: parser must be msgpack or json, got ${parser}`);
   const idleConnections = Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle'));
