@@ -173,8 +173,9 @@ export async function startPostgresCluster(prefix: string, settings: string[]): 
 }
 
 export async function startPostgres(): Promise<BenchPostgres> {
-  // Durability defaults kept (fsync, full_page_writes, synchronous_commit); max_connections covers 14 per node.
-  const cluster = await startPostgresCluster('sealpost-bench-pg-', ['max_connections = 100']);
+  // Durability defaults kept (fsync, full_page_writes, synchronous_commit); max_connections covers
+  // 14 per node; autovacuum looks at the database every 10 s, as docs/cluster.md advises.
+  const cluster = await startPostgresCluster('sealpost-bench-pg-', ['max_connections = 100', 'autovacuum_naptime = 10s']);
   let url: string;
   try {
     url = await cluster.createDatabase('sealpost');

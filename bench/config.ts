@@ -101,7 +101,11 @@ function list<T extends string>(text: string | undefined, allowed: readonly T[],
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const quick = ['1', 'true', 'yes'].includes(setting(argv, env, 'quick') ?? '');
   const seconds = positiveNumber(setting(argv, env, 'seconds'), quick ? 1.5 : 6, 'seconds');
-  const warmupSeconds = positiveNumber(setting(argv, env, 'warmup'), quick ? 0.3 : 1, 'warmup');
+  // Ten seconds of (a) and (b) before the measured interval (BENCH_WARMUP): the figures are of
+  // processes in their steady state, not of V8 still compiling. With one second, each cluster
+  // node (at a third of the single relay's rate) was still optimising its code in the measured
+  // interval and its CPU per message came out ~1.7x its steady figure (docs/performance.md).
+  const warmupSeconds = positiveNumber(setting(argv, env, 'warmup'), quick ? 0.3 : 10, 'warmup');
   const parser = setting(argv, env, 'parser') ?? 'msgpack';
   if (parser !== 'msgpack' && parser !== 'json') throw new Error(`bench: parser must be msgpack or json, got ${parser}`);
   const idleConnections = Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle'));

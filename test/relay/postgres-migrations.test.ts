@@ -70,6 +70,12 @@ describe('PostgreSQL migrations', () => {
       expect(await migrate(pool, MIGRATIONS.slice(0, 7))).toBe(7);
       expect(await pool.query({ text: "SELECT proname FROM pg_proc WHERE proname = 'sealpost_enqueue'" })).toEqual([{ proname: 'sealpost_enqueue' }]);
 
+      // The queue is vacuumed by its count of dead rows, not by a fraction of the table.
+      expect(await migrate(pool, MIGRATIONS.slice(0, 8))).toBe(8);
+      expect(await pool.query({ text: "SELECT reloptions FROM pg_class WHERE oid = 'queue'::regclass" })).toEqual([
+        { reloptions: ['autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_cost_delay=0'] },
+      ]);
+
       expect(await applied(pool)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       expect(await migrate(pool)).toBe(LATEST_VERSION);
       expect(await applied(pool)).toHaveLength(LATEST_VERSION);
