@@ -56,6 +56,12 @@ export interface BenchConfig {
   bodyBytes: number;
   /** Socket.IO parser the sealpost relay and its bench clients use (the bare peer keeps the stock one). */
   sealpostParser: ParserName;
+  /**
+   * Busy loops run beside the single relay during (a) and (b) (BENCH_BURNERS, default 0): with 2,
+   * the single relay shares this 2-core machine as each cluster node shares it with the other
+   * nodes, PostgreSQL and Redis — CPU per message compared under the same CPU pressure.
+   */
+  burners: number;
   /** Hard ceiling for the whole run; later runs are skipped once it is spent. */
   budgetMs: number;
   outFile: string;
@@ -101,12 +107,14 @@ function list<T extends string>(text: string | undefined, allowed: readonly T[],
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const quick = ['1', 'true', 'yes'].includes(setting(argv, env, 'quick') ?? '');
   const seconds = positiveNumber(setting(argv, env, 'seconds'), quick ? 1.5 : 6, 'seconds');
-  // Ten seconds of (a) and (b) before the measured interval (BENCH_WARMUP): the figures are of
+  // Five seconds of (a) and (b) before the measured interval (BENCH_WARMUP): the figures are of
   // processes in their steady state, not of V8 still compiling. With one second, each cluster
   // node (at a third of the single relay's rate) was still optimising its code in the measured
   // interval and its CPU per message came out ~1.7x its steady figure (docs/performance.md).
-  const warmupSeconds = positiveNumber(setting(argv, env, 'warmup'), quick ? 0.3 : 10, 'warmup');
+  // Longer would be steadier still but would push the full bench past its time budget.
+  const warmupSeconds = positiveNumber(setting(argv, env, 'warmup'), quick ? 0.3 : 5, 'warmup');
   const parser = setting(argv, env, 'parser') ?? 'msgpack';
+  const burners = setting(argv, env, 'burners');
   if (parser !== 'msgpack' && parser !== 'json') throw new Error(`bench: parser must be msgpack or json, got ${parser}`);
   const idleConnections = Math.round(positiveNumber(setting(argv, env, 'idle'), quick ? 200 : 10_000, 'idle'));
   const config: BenchConfig = {
@@ -140,6 +148,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     firstLoad: { loads: Math.round(positiveNumber(setting(argv, env, 'first-loads'), quick ? 2 : 5, 'first-loads')) },
     bodyBytes: 1024,
     sealpostParser: parser,
+    burners: burners === '0' ? 0 : Math.round(positiveNumber(burners, 0, 'burners')),
     budgetMs: positiveNumber(setting(argv, env, 'budget'), quick ? 120 : 570, 'budget') * 1000,
     outFile: setting(argv, env, 'out') ?? 'bench/results/latest.json',
   };

@@ -4,7 +4,7 @@
  * medians, the ratios and the issue's targets; writes bench/results/latest.json.
  * Settings: bench/config.ts (BENCH_QUICK=1 for a seconds-long smoke run).
  */
-import { fork } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -187,6 +187,7 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
   const relay = targetName === 'sealpost' || targetName === 'cluster';
   const parser = scenario === 'f' ? 'msgpack' : relay ? config.sealpostParser : 'json';
   let target: RunningTarget | undefined;
+  const burners = targetName === 'sealpost' && CLUSTER_SCENARIOS.includes(scenario) ? startBurners(config.burners) : [];
   const pressureAt = { micros: cpuPressureMicros(), wall: performance.now() };
   try {
     // (i) the relay serves the built web app; the others an empty folder.
@@ -200,6 +201,7 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
   } catch (error) {
     record.error = error instanceof Error ? error.message : String(error);
   } finally {
+    for (const burner of burners) burner.kill('SIGKILL');
     if (target) {
       await target.stop();
       if (scenario === 'c' && target.dbFile) record.queueLeft = queueRows(target.dbFile);
@@ -211,6 +213,11 @@ async function runOne(config: BenchConfig, run: number, scenario: ScenarioName, 
     }
   }
   return record;
+}
+
+/** BENCH_BURNERS busy loops (config.ts: the single relay under the cluster's CPU pressure). */
+function startBurners(count: number): ChildProcess[] {
+  return Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 }
 
 function machine(): Record<string, unknown> {
@@ -225,6 +232,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const overrides = sealpostOverrides();
   notes.push(`sealpost ran with the ${config.sealpostParser} Socket.IO parser (BENCH_PARSER=msgpack|json)`);
+  if (config.burners > 0) notes.push(`sealpost's (a) and (b) ran beside ${config.burners} busy loops (BENCH_BURNERS): under CPU pressure, as the cluster's nodes run`);
   if (overrides.cli || overrides.args.length) notes.push(`sealpost overridden: ${JSON.stringify(overrides)}`);
   if (targets.includes('sealpost') && !existsSync(SEALPOST_CLI)) {
     targets = targets.filter((t) => t !== 'sealpost');

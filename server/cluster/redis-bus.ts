@@ -14,6 +14,25 @@ import type { Notice, NoticeBus } from '../delivery/notice-bus.js';
 
 const CHANNEL_PREFIX = 'sealpost:device:';
 
+/**
+ * The notices of one turn of the event loop in one command: ARGV holds channel, message, channel,
+ * message…; the answer is each PUBLISH's count of listening nodes, in order. A commit of envelopes
+ * for n devices publishes n notices at once; sent as n PUBLISH commands they cost the node n
+ * commands to build, n replies to read and n promises (docs/performance.md, "Cluster, fifth session").
+ * Redis runs a script alone, so the notices keep their order on each channel.
+ */
+const PUBLISH_MANY = `local counts = {}
+for i = 1, #ARGV, 2 do counts[#counts + 1] = redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return counts`;
+
+interface Outgoing {
+  channel: string;
+  message: Buffer;
+  resolve: (listening: number | undefined) => void;
+}
+
+type PublishMany = (...channelsAndMessages: (string | Buffer)[]) => Promise<unknown>;
+
 /** A notice on the wire: short keys, msgpack. */
 interface WireNotice {
   n: string;
@@ -82,14 +101,17 @@ export class RedisBus implements NoticeBus {
   #wasDown = false;
   #closed = false;
   #noticeListeners: ((deviceId: string, notice: Notice) => void)[] = [];
+  /** Notices published in this turn, sent together at its end. */
+  #outbox: Outgoing[] = [];
+  readonly #publishMany: PublishMany;
   #recoveredListeners: (() => void)[] = [];
 
   constructor(url: string, options: RedisBusOptions = {}) {
     // No offline queue: a command while Redis is away fails at once instead of piling up in memory.
     const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false } as const;
-    // Auto-pipelining: the notices of one commit (one per device) go to Redis in one write
-    // instead of one write each; a socket write is what a notice costs the node most.
-    this.#publisher = new Redis(url, { ...connection, enableAutoPipelining: true });
+    this.#publisher = new Redis(url, connection);
+    this.#publisher.defineCommand('sealpostPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY });
+    this.#publishMany = (this.#publisher as unknown as { sealpostPublishMany: PublishMany }).sealpostPublishMany.bind(this.#publisher);
     this.#subscriber = new Redis(url, { ...connection, autoResubscribe: false });
     for (const client of [this.#publisher, this.#subscriber]) {
       // ioredis reconnects by itself; an 'error' without a listener would crash the process.
@@ -129,9 +151,20 @@ export class RedisBus implements NoticeBus {
   }
 
   publish(deviceId: string, notice: Notice): Promise<number | undefined> {
-    return this.#publisher.publish(CHANNEL_PREFIX + deviceId, Buffer.from(encode(toWire(this.#node, notice)))).then(
-      (receivers) => Number(receivers),
-      () => undefined,
+    return new Promise((resolve) => {
+      this.#outbox.push({ channel: CHANNEL_PREFIX + deviceId, message: Buffer.from(encode(toWire(this.#node, notice))), resolve });
+      if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const [only] = batch;
+    const sent = batch.length === 1 && only ? this.#publisher.publish(only.channel, only.message).then((n) => [n]) : this.#publishMany(...batch.flatMap((o) => [o.channel, o.message]));
+    sent.then(
+      (counts) => batch.forEach((o, i) => o.resolve(Array.isArray(counts) ? Number(counts[i]) : undefined)),
+      () => batch.forEach((o) => o.resolve(undefined)),
     );
   }
 
