@@ -152,7 +152,10 @@ export class RedisBus implements NoticeBus {
 
   publish(deviceId: string, notice: Notice): Promise<number | undefined> {
     return new Promise((resolve) => {
-      this.#outbox.push({ channel: CHANNEL_PREFIX + deviceId, message: Buffer.from(encode(toWire(this.#node, notice))), resolve });
+      const encoded = encode(toWire(this.#node, notice));
+      // encode() hands back a Buffer of its own under Node: no second copy.
+      const message = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded);
+      this.#outbox.push({ channel: CHANNEL_PREFIX + deviceId, message, resolve });
       if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
     });
   }

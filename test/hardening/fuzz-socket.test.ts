@@ -13,7 +13,7 @@ import { ERROR_CODES } from '../../server/errors.js';
 import { gatewayBufferBytes } from '../../server/gateway/plugin.js';
 import { msgpackParser } from '../../protocol/msgpack-parser.js';
 import { emitRaw } from '../support/envelopes.js';
-import { connectDevice, connectWith, handshakeAuth, randomId, type ClientSocket } from '../support/identity.js';
+import { CLOSED_BEFORE_CONNECTING, connectDevice, connectWith, handshakeAuth, randomId, type ClientSocket } from '../support/identity.js';
 import { expectStillServing, isTypedAck, startFuzzRelay, stopFuzzRelay, type FuzzRelay } from './fuzz-support.js';
 
 const RUNS = { send: 2000, ack: 1500, unknownEvents: 1000, noAck: 1000, rawFrames: 600, handshake: 800 };
@@ -317,6 +317,18 @@ describe('raw frames', () => {
 });
 
 describe('handshake', () => {
+  it('closes, never hangs, a handshake whose auth sets __proto__', async () => {
+    const outcome = await connectWith(f.relay.url, JSON.parse('{"v":2,"nonce":{"__proto__":0}}')).then(
+      (connected) => {
+        connected.close();
+        return 'connected';
+      },
+      (error: Error) => error.message,
+    );
+    expect(outcome).toBe(`${CLOSED_BEFORE_CONNECTING}: transport close`);
+  });
+
+
   it('refuses garbage auth with a known code', async () => {
     const good = () => handshakeAuth(f.relay.url, f.alice.devices[0]!);
     const auth = fc.oneof(
@@ -337,7 +349,10 @@ describe('handshake', () => {
         } catch (error) {
           outcome = (error as Error).message;
         }
-        expect((ERROR_CODES as string[]).includes(outcome) && outcome !== 'internal', outcome).toBe(true);
+        // A `__proto__` map key anywhere makes the packet undecodable, and the relay closes such a
+        // connection (docs/relay-api.md); anything else decodable is refused with a known code.
+        if (setsProto(a)) expect(outcome.startsWith(CLOSED_BEFORE_CONNECTING), outcome).toBe(true);
+        else expect((ERROR_CODES as string[]).includes(outcome) && outcome !== 'internal', outcome).toBe(true);
       }),
       { numRuns: RUNS.handshake },
     );

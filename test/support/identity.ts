@@ -242,13 +242,25 @@ export function connectWith(url: string, auth: unknown, beforeConnect?: (socket:
   const socket = openSocket(url, auth);
   beforeConnect?.(socket);
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (error) => {
+    const refused = (error: Error) => {
+      socket.off('disconnect', closed);
       socket.close();
       reject(error);
+    };
+    // The relay closes, without a code, a connection whose handshake packet it cannot decode
+    // (docs/relay-api.md): that rejects too, instead of waiting for ever.
+    const closed = (reason: string) => refused(new Error(`${CLOSED_BEFORE_CONNECTING}: ${reason}`));
+    socket.once('connect', () => {
+      socket.off('disconnect', closed);
+      resolve(socket);
     });
+    socket.once('connect_error', refused);
+    socket.once('disconnect', closed);
   });
 }
+
+/** How connectWith's rejection starts when the relay closed the connection before answering the handshake. */
+export const CLOSED_BEFORE_CONNECTING = 'closed before connecting';
 
 export function connectDevice(url: string, device: Pick<TestDevice, 'id' | 'keys'>, beforeConnect?: (socket: ClientSocket) => void): Promise<ClientSocket> {
   return connectWith(url, handshakeAuth(url, device), beforeConnect);
