@@ -86,6 +86,41 @@ describe('several processes at once', () => {
   });
 });
 
+describe('acks ride with enqueues', () => {
+  // The next transaction id PostgreSQL will hand out, read without taking one: how many
+  // transactions wrote in between.
+  const nextXid = async (pool: PgPool) => Number((await pool.query<{ xmax: string }>({ text: 'SELECT txid_snapshot_xmax(txid_current_snapshot()) AS xmax' }))[0]?.xmax);
+
+  it('writes an ack and an enqueue of the same moment in one transaction, the ack first, and tells each ack its own count', async () => {
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    const probe = new PgPool(url);
+    expect(await store.createAccount(someAccount('ann', A), someDevice(A, 'ann'), [])).toBe(true);
+    expect(await store.addDevice(someDevice(B, 'ann'), [], someList('ann', [A, B], 2), 6)).toMatchObject({ status: 'added' });
+    const full = { maxEnvelopes: 2, maxBytes: 1e8 };
+    expect((await store.enqueue([item(A, 'a1'), item(A, 'a2'), item(B, 'b1')], full)).map(seqOf)).toEqual([1, 2, 1]);
+
+    // A's queue is full: only the ack made just before frees room for a3, so a3 stored proves
+    // the ack was applied in (or before) the enqueue's transaction — and one transaction wrote.
+    const before = await nextXid(probe);
+    const acks = [store.ackUpTo(A, 1), store.ackUpTo(A, 2), store.ackUpTo(B, 1)];
+    const stored = store.enqueue([item(A, 'a3')], full);
+    expect(await Promise.all(acks)).toEqual([1, 1, 1]);
+    expect((await stored).map(seqOf)).toEqual([3]);
+    expect((await nextXid(probe)) - before).toBe(1);
+    expect(await store.queueStats(A)).toEqual({ envelopes: 1, bytes: 10 });
+    expect(await store.queueStats(B)).toEqual({ envelopes: 0, bytes: 0 });
+
+    // With no enqueue under way an ack goes alone, and is still answered after its commit.
+    const alone = await nextXid(probe);
+    expect(await store.ackUpTo(A, 3)).toBe(1);
+    expect((await nextXid(probe)) - alone).toBe(1);
+    expect(await store.readQueue(A, 0, 10, Date.now())).toEqual([]);
+    await probe.end();
+    await store.close();
+  });
+});
+
 describe('PostgreSQL going away', () => {
   const PASSWORD = 'hunter2-do-not-print';
   const withPassword = (url: string) => url.replace('postgres@', `postgres:${PASSWORD}@`);

@@ -212,6 +212,79 @@ export const MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE queue SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
                              autovacuum_vacuum_cost_delay = 0);`,
   },
+  {
+    version: 9,
+    name: 'enqueue and acks in one call',
+    // A node's queue writes of one round — the group commit's envelopes and the cumulative acks
+    // that arrived meanwhile — as ONE statement and one commit (queue.ts), where acks were a
+    // statement of their own beside each enqueue (docs/performance.md, "Cluster, sixth session").
+    // sealpost_enqueue's rules and lock order, with the ack devices locked in the same id-ordered
+    // pass; acks are applied first, so what they delete frees quota for the envelopes. Deleted
+    // envelopes come back as three parallel arrays (device, seq, size) so the node can tell each
+    // ack how many it deleted. sealpost_enqueue stays: nodes of the previous release call it
+    // until they are replaced.
+    sql: `
+      CREATE FUNCTION sealpost_write_queue(
+        p_to text[], p_ids text[], p_sizes integer[], p_expires bigint[], p_bodies bytea,
+        p_max_envelopes integer, p_max_bytes bigint,
+        p_budget bigint, -- bytes the relay-wide cap still allows; NULL: no cap
+        p_ack_devices text[], p_ack_up_to bigint[], -- per ack: delete the device's envelopes with seq <= up_to
+        OUT outcome bigint[], -- per item, in order: its seq (>= 1) when stored; 0 unknown device; -1 duplicate; -2 over a quota
+        OUT acked_devices text[], OUT acked_seqs bigint[], OUT acked_sizes integer[])
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        devs text[]; next_seqs bigint[]; counts integer[]; totals bigint[];
+        touched boolean[];
+        d integer;
+        body_size integer;
+        body_at integer := 1;
+      BEGIN
+        outcome := '{}';
+        SELECT coalesce(array_agg(device_id), '{}'), array_agg(next_seq), array_agg(queue_count), array_agg(queue_bytes)
+          INTO devs, next_seqs, counts, totals
+          FROM (SELECT device_id, next_seq, queue_count, queue_bytes FROM devices
+                WHERE device_id = ANY (p_to || p_ack_devices) ORDER BY device_id FOR NO KEY UPDATE) AS locked;
+        touched := array_fill(false, ARRAY[cardinality(devs)]);
+        WITH gone AS (
+          DELETE FROM queue AS q USING unnest(p_ack_devices, p_ack_up_to) AS w(device_id, up_to)
+          WHERE q.device_id = w.device_id AND q.seq <= w.up_to
+          RETURNING q.device_id, q.seq, q.size)
+        SELECT coalesce(array_agg(device_id), '{}'), coalesce(array_agg(seq), '{}'), coalesce(array_agg(size), '{}')
+          INTO acked_devices, acked_seqs, acked_sizes FROM gone;
+        FOR i IN 1 .. cardinality(acked_devices) LOOP
+          d := array_position(devs, acked_devices[i]);
+          counts[d] := counts[d] - 1;
+          totals[d] := totals[d] - acked_sizes[i];
+          touched[d] := true;
+        END LOOP;
+        FOR i IN 1 .. coalesce(cardinality(p_to), 0) LOOP
+          body_size := p_sizes[i];
+          d := array_position(devs, p_to[i]);
+          IF d IS NULL THEN
+            outcome := outcome || 0::bigint;
+          ELSIF counts[d] > 0 AND EXISTS (SELECT 1 FROM queue WHERE device_id = p_to[i] AND envelope_id = p_ids[i]) THEN
+            outcome := outcome || -1::bigint;
+          ELSIF counts[d] + 1 > p_max_envelopes OR totals[d] + body_size > p_max_bytes OR body_size > p_budget THEN
+            -- (with p_budget NULL the last test is NULL, and NULL OR false is not true: no cap)
+            outcome := outcome || -2::bigint;
+          ELSE
+            INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at)
+              VALUES (p_to[i], next_seqs[d], p_ids[i], substring(p_bodies FROM body_at FOR body_size), body_size, p_expires[i]);
+            outcome := outcome || next_seqs[d];
+            next_seqs[d] := next_seqs[d] + 1;
+            counts[d] := counts[d] + 1;
+            totals[d] := totals[d] + body_size;
+            p_budget := p_budget - body_size;
+            touched[d] := true;
+          END IF;
+          body_at := body_at + body_size;
+        END LOOP;
+        UPDATE devices AS t SET next_seq = v.next_seq, queue_count = v.count, queue_bytes = v.bytes
+          FROM unnest(devs, next_seqs, counts, totals, touched) AS v(device_id, next_seq, count, bytes, changed)
+          WHERE t.device_id = v.device_id AND v.changed;
+      END
+      $fn$;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

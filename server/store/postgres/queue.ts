@@ -3,10 +3,10 @@
  * expiry and the totals the quotas and metrics read.
  *
  * Sequence numbers, when several relay processes enqueue for one device at once. `enqueue` is
- * one call of the `sealpost_enqueue` function (migration 7), a transaction of its own: it locks
- * the recipients' device rows (SELECT … FOR NO KEY UPDATE, in device id order), takes each
- * device's numbers from its `next_seq`, inserts the envelopes, writes the new `next_seq` and
- * totals, and commits. Another transaction for the same device waits on that
+ * one call of the `sealpost_write_queue` function (migration 9), a transaction of its own: it
+ * locks the recipients' device rows (SELECT … FOR NO KEY UPDATE, in device id order), applies
+ * the cumulative acks waiting on this node (ack-batch.ts), takes each device's numbers from its
+ * `next_seq`, inserts the envelopes, writes the new `next_seq` and totals, and commits. Another transaction for the same device waits on that
  * row until the commit and only then reads `next_seq` (READ COMMITTED re-reads a row it waited
  * for), so per device:
  * - numbers are contiguous and never reused — each transaction starts where the last committed
@@ -24,15 +24,16 @@
  * lets prekey uploads for it through (their foreign-key check takes only a KEY SHARE lock).
  */
 import type { EnqueueItem, EnqueueOutcome, QueueLimits, QueuedEnvelope, QueueStats, RelayStats } from '../store.js';
-import { AckBatch } from './ack-batch.js';
+import { AckBatch, type AckRound } from './ack-batch.js';
 import type { PgPool } from './pool.js';
 
 export const QUEUE_SQL = {
-  enqueue: 'SELECT sealpost_enqueue($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::bytea, $6::integer, $7::bigint, $8::bigint) AS outcome',
+  write: `SELECT outcome, acked_devices, acked_seqs, acked_sizes FROM sealpost_write_queue(
+            $1::text[], $2::text[], $3::integer[], $4::bigint[], $5::bytea, $6::integer, $7::bigint, $8::bigint, $9::text[], $10::bigint[])`,
   totalBytes: 'SELECT COALESCE(sum(queue_bytes), 0)::bigint AS bytes FROM devices',
   readQueue: `SELECT seq, envelope_id, body FROM queue
               WHERE device_id = $1 AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4`,
-  // Acks by id and the sweep are single statements (cumulative acks: ack-batch.ts). The device
+  // Acks by id and the sweep are single statements (cumulative acks ride with the writes). The device
   // rows are locked (the subquery in the DELETE's condition, evaluated before any queue row can
   // match) before any queue row is deleted, as the lock order wants; the totals then drop by
   // exactly what was deleted.
@@ -77,15 +78,25 @@ const REFUSED: Record<number, EnqueueOutcome> = {
 
 const asBuffer = (body: Uint8Array): Buffer => (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 
+/** What sealpost_write_queue answers (bigints come back as text). */
+interface WriteRow {
+  outcome: (number | string)[];
+  acked_devices: string[];
+  acked_seqs: (number | string)[];
+  acked_sizes: number[];
+}
+
+/** Resolves on the check phase of the NEXT loop iteration: after this iteration's group commit has started. */
+const nextCheckPhase = (run: () => void): void => void setImmediate(() => setImmediate(run));
+
 export class PgQueue {
   #total = { bytes: 0, readAt: -Infinity };
-  readonly #acks: AckBatch;
+  readonly #acks = new AckBatch();
+  /** Writes (enqueues or ack rounds) in flight: waiting acks go alone only when none is. */
+  #writing = 0;
+  #ackAloneQueued = false;
 
-  constructor(private readonly pool: PgPool) {
-    this.#acks = new AckBatch(pool, (bytes) => {
-      this.#total.bytes = Math.max(0, this.#total.bytes - bytes);
-    });
-  }
+  constructor(private readonly pool: PgPool) {}
 
   /** The relay-wide queued bytes: read again at most every TOTAL_REFRESH_MS, else this process's running figure. */
   async #totalBytes(): Promise<number> {
@@ -98,36 +109,70 @@ export class PgQueue {
   }
 
   /**
-   * See the top of this file; outcomes are decided as SqliteStore decides them (migration 7).
+   * See the top of this file; outcomes are decided as SqliteStore decides them (migration 9).
    * The relay-wide total is a soft cap: read at most every few seconds (plus what this process
    * stored since), so other nodes' enqueues and acks since the read are not counted until the next.
    */
   async enqueue(items: readonly EnqueueItem[], limits: QueueLimits): Promise<EnqueueOutcome[]> {
     const budget = limits.maxTotalBytes === undefined ? null : Math.max(0, limits.maxTotalBytes - (await this.#totalBytes()));
     const bodies = items.map((i) => asBuffer(i.body));
-    const values = [
-      items.map((i) => i.to),
-      items.map((i) => i.id),
-      bodies.map((b) => b.byteLength),
-      items.map((i) => i.expiresAt),
-      Buffer.concat(bodies),
-      limits.maxEnvelopes,
-      limits.maxBytes,
-      budget,
-    ];
-    const [row] = await this.pool.query<{ outcome: number[] }>({ name: 'sealpost_enqueue', text: QUEUE_SQL.enqueue, values });
-    const answers = row?.outcome ?? [];
-    if (answers.length !== items.length) throw new Error(`sealpost_enqueue answered ${answers.length} outcomes for ${items.length} envelopes`);
+    const answers = await this.#write(
+      [items.map((i) => i.to), items.map((i) => i.id), bodies.map((b) => b.byteLength), items.map((i) => i.expiresAt), Buffer.concat(bodies), limits.maxEnvelopes, limits.maxBytes, budget],
+      this.#acks.take(),
+    );
+    if (answers.length !== items.length) throw new Error(`sealpost_write_queue answered ${answers.length} outcomes for ${items.length} envelopes`);
     return answers.map((answer, i): EnqueueOutcome => {
       const seq = Number(answer);
       if (seq < 1) {
         const refused = REFUSED[seq];
-        if (!refused) throw new Error(`sealpost_enqueue answered ${seq}, which means nothing`);
+        if (!refused) throw new Error(`sealpost_write_queue answered ${seq}, which means nothing`);
         return refused;
       }
       this.#total.bytes += bodies[i]?.byteLength ?? 0;
       return { status: 'stored', seq };
     });
+  }
+
+  /**
+   * Resolves once the envelopes up to `upTo` are deleted and committed, with how many this ack
+   * deleted. It waits for the next enqueue of this node, which carries it; with none under way it
+   * goes alone, one loop iteration later (so that an enqueue started in this one takes it).
+   */
+  ackUpTo(deviceId: string, upTo: number): Promise<number> {
+    const answer = this.#acks.add(deviceId, upTo);
+    this.#queueAckAlone();
+    return answer;
+  }
+
+  #queueAckAlone(): void {
+    if (this.#writing > 0 || this.#ackAloneQueued) return;
+    this.#ackAloneQueued = true;
+    nextCheckPhase(() => {
+      this.#ackAloneQueued = false;
+      if (this.#writing > 0 || !this.#acks.waiting) return;
+      // Its acks are answered (or rejected) by #write; nothing else waits on it.
+      this.#write([[], [], [], [], Buffer.alloc(0), null, null, null], this.#acks.take()).catch(() => undefined);
+    });
+  }
+
+  /** One sealpost_write_queue call: the enqueue's parameters and the acks it carries. Returns the outcomes. */
+  async #write(enqueue: unknown[], acks: AckRound): Promise<WriteRow['outcome']> {
+    this.#writing += 1;
+    try {
+      const rows = await this.pool.query<WriteRow>({ name: 'sealpost_write_queue', text: QUEUE_SQL.write, values: [...enqueue, acks.deviceIds, acks.upTos] });
+      const row = rows[0];
+      if (!row) throw new Error('sealpost_write_queue answered no row');
+      const bytes = acks.settle({ devices: row.acked_devices, seqs: row.acked_seqs, sizes: row.acked_sizes });
+      this.#total.bytes = Math.max(0, this.#total.bytes - bytes);
+      return row.outcome;
+    } catch (error) {
+      acks.fail(error);
+      throw error;
+    } finally {
+      this.#writing -= 1;
+      // Acks that arrived during this write and were not taken by another.
+      if (this.#acks.waiting) this.#queueAckAlone();
+    }
   }
 
   /** Envelopes deleted (by ack or expiry): counted out of the running total; returns how many. */
@@ -147,10 +192,6 @@ export class PgQueue {
   async readQueue(deviceId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
     const rows = await this.pool.query<{ seq: number; envelope_id: string; body: Buffer }>({ name: 'sealpost_read_queue', text: QUEUE_SQL.readQueue, values: [deviceId, afterSeq, now, limit] });
     return rows.map((r) => ({ seq: r.seq, id: r.envelope_id, body: r.body }));
-  }
-
-  ackUpTo(deviceId: string, upTo: number): Promise<number> {
-    return this.#acks.ackUpTo(deviceId, upTo);
   }
 
   async ackIds(deviceId: string, ids: readonly string[]): Promise<number> {
