@@ -1,43 +1,39 @@
 /**
- * SealpostClient: one device of one account. Owns the local store, the relay connection, the
- * outbox and the sessions, and runs every state-changing step (send, receive, prekey upkeep)
- * through one serial queue, so ratchet states are never used by two steps at once.
+ * SealpostClient: one device of one account, and the SDK's public API. Owns the local store and,
+ * once the device has an account, its parts (client-parts.ts: relay connection, outbox,
+ * sessions, …), and runs every state-changing step (send, receive, prekey upkeep) through one
+ * serial queue, so ratchet states are never used by two steps at once.
  */
-import { ready, safetyNumber, fromBase64Url, encodeRecoveryKey, type LocalIdentity } from '../../crypto/index.js';
+import { ready, encodeRecoveryKey } from '../../crypto/index.js';
 import { requireAuthority } from './account-authority.js';
 import * as ownDevices from './own-devices.js';
 import type { OwnDevice, OwnDevicesHost } from './own-devices.js';
-import type { DeliveredEnvelope } from '../../protocol/events.js';
-import { RelayConnection, type ConnectionState } from './connection.js';
+import { ClientParts } from './client-parts.js';
+import { acceptChangedIdentity, safetyNumberWith } from './contact-trust.js';
+import type { ConnectionState } from './connection.js';
 import type { ClientContext } from './context.js';
-import { Directory, markVerified } from './directory.js';
+import { markVerified } from './directory.js';
 import { TypedEmitter } from './emitter.js';
 import { SdkError } from './errors.js';
-import { MAX_TEXT_LENGTH, type ContentDraft } from './content.js';
+import { MAX_TEXT_LENGTH, type AttachmentPointer, type ContentDraft } from './content.js';
 import type { Emit, SealpostEvents } from './events.js';
 import { Groups, type GroupChange } from './groups.js';
-import { deviceSigner, localIdentityOf } from './local-identity.js';
-import { Outbox } from './outbox.js';
-import { Outgoing, type OutgoingMessage } from './outgoing.js';
-import { PrekeyKeeper } from './prekey-keeper.js';
+import { deviceSigner } from './local-identity.js';
+import type { OutgoingMessage } from './outgoing.js';
 import { DEFAULT_PREKEY_POLICY, type PrekeyPolicy } from './prekeys.js';
-import { receiveBatch, releaseHeld } from './inbound.js';
 import { pruneDedupIds } from './receiver.js';
 import { randomId } from './random.js';
 import { RelayHttp } from './relay-http.js';
 import * as registration from './registration.js';
-import { Sessions } from './sessions.js';
 import { LocalStore } from './store/local-store.js';
 import type { Persistence } from './store/persistence.js';
 import type { AccountRecord, ContactRecord, Conversation, ConversationRecord, GroupRecord, MessageRecord } from './store/records.js';
 import { buildSync, knownConversations } from './sync.js';
 import { nameRecord } from './device-names.js';
-import { ReceiptBatcher } from './receipt-batcher.js';
 import { SerialQueue } from './serial-queue.js';
 import { messagesOf, missingIn, notArrivedIn, type MissingMessages } from './history.js';
 import { BlobHttp } from './attachment-http.js';
 import { AttachmentUpload, checkPointer, downloadAttachment, type AttachmentFile, type TransferOptions } from './attachments.js';
-import type { AttachmentPointer } from './content.js';
 
 /** How long approveLink waits for the new device to confirm (it registers, then announces itself). */
 const LINK_CONFIRM_TIMEOUT_MS = 10 * 60_000;
@@ -58,11 +54,9 @@ export type { OutgoingMessage };
 
 export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private readonly queue = new SerialQueue();
-  private wired: { ctx: ClientContext; outgoing: Outgoing; prekeys: PrekeyKeeper } | undefined;
+  private wired: ClientParts | undefined;
   private readonly groupOps: Groups;
   private readonly emitEvent: Emit = (event, payload) => this.emit(event, payload);
-  private readonly receipts = new ReceiptBatcher((handle, messageIds) =>
-    this.background(() => this.wire().outgoing.content([handle], { type: 'receipt', id: randomId(), ts: Date.now(), receipt: 'delivered', messageIds }, false)));
 
   private constructor(readonly store: LocalStore, private readonly options: ClientOptions) {
     super();
@@ -153,12 +147,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   }
 
   async close(): Promise<void> {
-    this.receipts.flush(); // queued in the outbox: they go out at the next connect
-    if (this.wired) {
-      this.wired.ctx.connection.stop();
-      this.wired.ctx.outbox.stop();
-      this.wired.prekeys.stop();
-    }
+    this.wired?.stop();
     await this.queue.idle();
     await this.store.close();
   }
@@ -276,11 +265,7 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
    */
   async safetyNumber(handle: string): Promise<string> {
     const account = this.requireAccount();
-    const contact = this.store.get('contacts', handle) ?? (await this.lookup(handle));
-    return safetyNumber(
-      { handle: account.handle, identityKey: fromBase64Url(account.identityKey) },
-      { handle, identityKey: fromBase64Url(contact.changedIdentityKey ?? contact.identityKey) },
-    );
+    return safetyNumberWith(account, handle, this.store.get('contacts', handle) ?? (await this.lookup(handle)));
   }
 
   /** Marks (or unmarks) `handle`'s pinned identity as verified by the user; a pending key change cannot be verified. */
@@ -290,20 +275,8 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
 
   /** Trusts `handle`'s new identity key (after the user compared safety numbers); old sessions are dropped. */
   async acceptIdentity(handle: string): Promise<void> {
-    const receipts = await this.serial(async () => {
-      const contact = this.store.get('contacts', handle);
-      if (!contact?.changedIdentityKey) return new Map<string, string[]>();
-      const { ctx } = this.wire();
-      const batch = this.store.batch();
-      // A new identity key starts a new series of device lists: the old key's pin means nothing for it.
-      const { listHead: _head, listTime: _time, changedIdentityKey, verified: _verified, ...rest } = contact;
-      batch.put('contacts', handle, { ...rest, identityKey: changedIdentityKey, devices: [] });
-      ctx.sessions.forget(batch, this.store.all('sessions').filter((s) => s.handle === handle).map((s) => s.deviceId));
-      await batch.commit();
-      // What arrived under the new key while it was unaccepted is shown now, not lost.
-      return releaseHeld(ctx, handle, this.emitEvent);
-    });
-    this.receipts.add(receipts);
+    const receipts = await this.serial(() => acceptChangedIdentity(this.store, handle, () => this.context(), this.emitEvent));
+    this.wired?.receipts.add(receipts); // none unless a change was accepted, which wired the parts
   }
 
   /** This account's devices from its verified device list, with the names given on own devices. */
@@ -361,16 +334,6 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.serial(() => this.groupOps.publish(this.wire().outgoing, change));
   }
 
-  private async receive(batch: DeliveredEnvelope[]): Promise<void> {
-    const { receipts, undecryptable, heardFrom } = await receiveBatch(this.wire().ctx, batch, this.emitEvent);
-    for (const deviceId of heardFrom) this.wire().outgoing.heardFrom(deviceId);
-    this.receipts.add(receipts);
-    for (const [deviceId, handle] of undecryptable) this.background(() => this.wire().outgoing.decryptionError(handle, deviceId));
-  }
-
-
-
-  /** Queued behind the current step, not awaited inside it: receipts are sends like any other. */
   private ownDevicesHost(): OwnDevicesHost {
     return {
       store: this.store,
@@ -403,34 +366,18 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
     return this.wire().ctx;
   }
 
-  /** Builds the parts once the device has an account (after register / link). */
-  /**
-   * Builds the parts once the device has an account (after register / link / recover), in
-   * dependency order. The connection's and the outbox's callbacks are the client's own methods
-   * below, which reach the parts through `this.wired` only when an event arrives.
-   */
-  private wire(): NonNullable<SealpostClient['wired']> {
-    if (this.wired) return this.wired;
-    const account = this.requireAccount();
-    const http = this.http(account.relayUrl);
-    const identity = (): LocalIdentity => localIdentityOf(this.requireAccount());
-    const directory = new Directory(this.store, http, () => this.requireAccount(), this.emitEvent);
-    const sessions = new Sessions(this.store, http, identity, () => deviceSigner(this.requireAccount()));
-    const prekeys = new PrekeyKeeper(this.store, http, () => this.requireAccount(), { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy });
-    const connection = new RelayConnection({
-      relayUrl: account.relayUrl,
-      deviceId: account.deviceId,
-      devicePrivateKey: identity().device.privateKey,
-      ...(this.options.reconnectBackoffMs === undefined ? {} : { backoffMs: this.options.reconnectBackoffMs }),
-      onEnvelopes: (batch) => this.background(() => this.receive(batch)),
-      onPrekeys: (status) => this.background(() => this.wire().prekeys.replenish(status.oneTimePrekeys)),
-      onState: (state, reason) => this.onConnectionState(state, reason),
-      onConnected: () => this.onConnected(),
+  /** The parts, built once the device has an account (after register / link / recover). */
+  private wire(): ClientParts {
+    this.wired ??= new ClientParts({
+      store: this.store,
+      http: this.http(this.requireAccount().relayUrl),
+      account: () => this.requireAccount(),
+      emit: this.emitEvent,
+      prekeyPolicy: { ...DEFAULT_PREKEY_POLICY, ...this.options.prekeyPolicy },
+      reconnectBackoffMs: this.options.reconnectBackoffMs,
+      serial: (task) => this.serial(task),
+      background: (task) => this.background(task),
     });
-    // Results change sessions (a stale list means sealing again): they run in the serial queue.
-    const outbox = new Outbox(this.store, connection, (result) => this.background(() => this.wire().outgoing.onResult(result)));
-    const ctx: ClientContext = { store: this.store, http, directory, sessions, outbox, connection, account: () => this.requireAccount() };
-    this.wired = { ctx, outgoing: new Outgoing(ctx, this.emitEvent), prekeys };
     return this.wired;
   }
 
@@ -438,20 +385,4 @@ export class SealpostClient extends TypedEmitter<SealpostEvents> {
   private background(task: () => Promise<unknown>): void {
     void this.serial(task).catch((error: unknown) => this.emit('error', error));
   }
-
-  private onConnectionState(state: ConnectionState, reason: string | undefined): void {
-    if (state !== 'connected') this.wired?.ctx.outbox.reset();
-    this.emit('state', reason === undefined ? { state } : { state, reason });
-  }
-
-  private onConnected(): void {
-    const { ctx, prekeys } = this.wire();
-    void ctx.outbox.flush();
-    // Self-monitoring: does the relay still serve the list our authority signed, with us in it?
-    void this.serial(() => ctx.directory.lookup(this.requireAccount().handle)).catch((error: unknown) => {
-      if (!(error instanceof SdkError) || !['untrusted_device_list', 'device_removed', 'network'].includes(error.code)) this.emit('error', error);
-    });
-    this.background(() => prekeys.rotateIfDue());
-  }
-
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { SdkError } from '../../../sdk/index.js';
-import { eraseLocalData } from '../model/app-model.js';
+import { eraseLocalData } from '../model/local-data.js';
 import { describeError } from '../model/describe-error.js';
 import { useFocus } from './use-focus.js';
 

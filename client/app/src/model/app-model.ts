@@ -1,55 +1,34 @@
 /**
  * The app's state around one SealpostClient: it listens to the SDK's events, keeps what the
- * SDK does not (typing, unread markers, unsent drafts, notes) and tells the views to redraw.
- * Views read from it and call its actions; they never talk to the SDK directly.
+ * SDK does not (typing, unread markers, unsent drafts; notes and notices in their own modules)
+ * and tells the views to redraw. Views read from it and call its actions; they never talk to
+ * the SDK directly.
  */
 import {
-  SealpostClient, SdkError, type ConnectionState, type Conversation, type GroupRecord,
+  SealpostClient, type ConnectionState, type Conversation, type GroupRecord,
   type MessageEvent, type PendingLink,
 } from '../../../sdk/index.js';
 import { AppMemory } from './app-memory.js';
 import { Attachments } from './attachments.js';
 import { conversationKey } from './conversation-key.js';
+import { ConversationNotes } from './conversation-notes.js';
 import { summarize, titleOf, type ConversationSummary } from './conversation-summaries.js';
-import { describeDeviceRefusal, describeError, describeListRefusal, describeRejection } from './describe-error.js';
+import { describeError } from './describe-error.js';
 import { FailedSends, type FailedItem } from './failed-sends.js';
 import { FencedPersistence } from './fenced-persistence.js';
 import { GapRedraws } from './gap-redraws.js';
 import { lookupHandle } from './handle-input.js';
+import { DATABASE_NAME, eraseLocalData } from './local-data.js';
 import { readHandover } from './handover.js';
-import { eraseNotificationPrefs, showMessageNotification } from './notifications.js';
+import { Notices } from './notices.js';
+import { showMessageNotification } from './notifications.js';
 import { LINK_CODE_LIFETIME_MS, OwnDevices } from './own-devices.js';
 import { buildTimeline, type TimelineItem, type UnsentMessage } from './timeline.js';
 import { SendProblems, type ProblemNotice } from './send-problems.js';
 import { TypingTracker } from './typing-tracker.js';
 
-const DATABASE_NAME = 'sealpost';
 /** How long a tab losing the profile lets its sends under way settle before handing over. */
 const SETTLE_MS = 1_500;
-
-/** A decryption-error note is not repeated in a conversation within this time. */
-const DECRYPTION_NOTE_INTERVAL_MS = 10 * 60_000;
-
-/** Incoming envelopes that were dropped: worth telling the user. */
-const SHOWN_REJECTIONS = new Set(['decrypt_failed', 'untrusted_sender', 'invalid_content']);
-
-/**
- * Deletes this browser's Sealpost data (the SDK's database and the app's memory) and starts
- * over. Also used when the profile cannot be opened at all (one made by protocol v1).
- */
-export async function eraseLocalData(): Promise<void> {
-  new AppMemory().erase();
-  eraseNotificationPrefs();
-  await new Promise<void>((resolve) => {
-    const request = indexedDB.deleteDatabase(DATABASE_NAME);
-    request.onsuccess = request.onerror = request.onblocked = () => resolve();
-  });
-  location.reload();
-}
-
-function localId(): string {
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-}
 
 export class AppModel {
   private readonly listeners = new Set<() => void>();
@@ -69,9 +48,6 @@ export class AppModel {
   everConnected = false;
   /** Why the connection is not up (the relay's refusal code or the transport's reason), if known. */
   connectionReason: string | undefined;
-  /** The last problem worth telling the user about (shown until dismissed). */
-  notice: string | undefined;
-  private noticeClearsOnReconnect = false;
 
   /** This account's devices, names, recovery key and link approvals. */
   readonly devices: OwnDevices;
@@ -79,6 +55,10 @@ export class AppModel {
   readonly attachments: Attachments;
   /** Sends that failed (Retry, Delete) and sends that wait for the relay. */
   private readonly failed: FailedSends;
+  /** Group changes, contacts' device changes and decryption errors, written into conversations. */
+  private readonly notes: ConversationNotes;
+  /** Problems that belong to no form and no message, one at a time. */
+  private readonly notices: Notices;
 
   private constructor(
     readonly client: SealpostClient,
@@ -89,6 +69,8 @@ export class AppModel {
     this.devices = new OwnDevices(client, memory, () => this.changed());
     this.attachments = new Attachments(client, () => this.changed());
     this.failed = new FailedSends(client);
+    this.notes = new ConversationNotes(client, memory, () => this.changed());
+    this.notices = new Notices(client, () => this.changed());
   }
 
   /**
@@ -175,6 +157,8 @@ export class AppModel {
     this.started = true;
     const client = this.client;
     this.devices.listen();
+    this.notes.listen();
+    this.notices.listen();
     client.on('message', (event) => this.onMessage(event));
     client.on('typing', (event) => {
       const conversation: Conversation = event.groupId ? { kind: 'group', groupId: event.groupId } : { kind: 'direct', handle: event.from };
@@ -183,68 +167,18 @@ export class AppModel {
     client.on('state', ({ state, reason }) => {
       this.connection = state;
       this.connectionReason = state === 'connected' ? undefined : reason;
+      this.notices.connectionChanged(state, reason);
       if (state === 'connected') {
         this.everConnected = true;
-        if (this.noticeClearsOnReconnect) this.notice = undefined;
         this.retryUnsentAfterReconnect();
       }
-      if (state === 'offline' && reason === 'unsupported_version') {
-        this.setNotice('The relay speaks a different Sealpost protocol version than this app, so it stopped connecting. Reload the page; if this stays, the relay needs an update.');
-      }
-      if (state === 'offline' && reason === 'unknown_device') {
-        this.setNotice('The relay no longer knows this device: it was removed from the account. Erase it under Devices to start again.');
-      }
-      this.changed();
-    });
-    client.on('group', (event) => {
-      const me = this.handle;
-      const who = (h: string) => (h === me ? 'you' : h);
-      const parts: string[] = [];
-      const added = event.added.filter((h) => h !== event.by);
-      const by = event.by === me ? 'You' : event.by;
-      // The first update this device sees of a group (it was just created, or we were added).
-      if (event.added.includes(event.by)) parts.push(`${by} added ${who(me ?? '')} to “${event.name}” (members: ${event.members.join(', ')})`);
-      else if (added.length > 0) parts.push(`${by} added ${added.map(who).join(', ')}`);
-      if (event.removed.length > 0) parts.push(`${by} removed ${event.removed.map(who).join(', ')}`);
-      if (parts.length > 0) this.addNote({ kind: 'group', groupId: event.groupId }, parts.join('; '));
       this.changed();
     });
     for (const event of ['message_state', 'receipt', 'identity_changed', 'device_names', 'device_linked', 'synced'] as const) {
       client.on(event, () => this.changed());
     }
-    client.on('devices_changed', (change) => {
-      // As Signal and WhatsApp do: a contact's device set changing is shown where you talk to them.
-      if (!change.own) {
-        const parts: string[] = [];
-        if (change.added.length > 0) parts.push(`${change.handle} linked ${change.added.length === 1 ? 'a new device' : `${change.added.length} new devices`}`);
-        if (change.removed.length > 0) parts.push(`${change.handle} removed ${change.removed.length === 1 ? 'a device' : `${change.removed.length} devices`}`);
-        this.addNote({ kind: 'direct', handle: change.handle }, parts.join('; '));
-      }
-      this.changed();
-    });
-    client.on('device_refused', (refusal) => {
-      this.setNotice(describeDeviceRefusal(refusal.handle, refusal.reason));
-    });
-    client.on('device_list_refused', (refusal) => {
-      this.setNotice(describeListRefusal(refusal.handle, refusal.reason));
-    });
-    client.on('device_list_mismatch', (mismatch) => {
-      const whose = mismatch.kind === 'sender' ? `${mismatch.handle}'s devices` : 'your devices';
-      this.setNotice(`${mismatch.from}'s message was sent with a different list of ${whose} than the relay shows you. The relay may be showing different people different devices.`);
-    });
-    client.on('device_removed', () => {
-      this.setNotice('This device was removed from your account. It can no longer send or read new messages. Erase it under Devices to start again.');
-    });
     client.on('send_problem', (problem) => {
       if (this.sendProblems.add(problem, this.handle)) this.changed();
-    });
-    client.on('decryption_error', ({ handle }) => this.onDecryptionError(handle));
-    client.on('rejected', (error) => {
-      if (!SHOWN_REJECTIONS.has(error.code)) return; // send refusals already show on their message
-      this.setNotice(describeRejection(error.code));
-    });
-    client.on('error', (error) => {
-      this.setNotice(describeError(error), error instanceof SdkError && error.code === 'network');
     });
     document.addEventListener('visibilitychange', this.onVisibility);
     client.connect();
@@ -259,17 +193,6 @@ export class AppModel {
     if (!event.outgoing) showMessageNotification(titleOf(event.conversation, this.client.groups()), event.from, event.text || (event.attachment ? `File: ${event.attachment.fileName}` : ''), key);
     this.markSeen();
     this.gapRedraws.afterArrival();
-    this.changed();
-  }
-
-  /** A contact's device could not read what we sent; the SDK already sent it again in a new session. */
-  private onDecryptionError(handle: string): void {
-    if (handle === this.handle) return; // one of our own devices: nothing to show in a conversation
-    const key = conversationKey({ kind: 'direct', handle });
-    const text = `${handle}’s device could not read a message; it was sent again`;
-    const recent = this.memory.notes(key).some((note) => note.text === text && Date.now() - note.ts < DECRYPTION_NOTE_INTERVAL_MS);
-    if (recent) return;
-    this.addNote({ kind: 'direct', handle }, text);
     this.changed();
   }
 
@@ -309,7 +232,7 @@ export class AppModel {
       await this.client.resend(messageId);
       this.resent.add(messageId);
     } catch (error) {
-      this.setNotice(describeError(error));
+      this.notices.show(describeError(error));
     }
     this.changed();
   }
@@ -419,7 +342,7 @@ export class AppModel {
     const group = await this.client.createGroup(name, members);
     const conversation: Conversation = { kind: 'group', groupId: group.groupId };
     const others = group.members.filter((m) => m !== this.handle);
-    this.addNote(conversation, `You created “${name}” with ${others.join(', ')}`);
+    this.notes.add(conversation, `You created “${name}” with ${others.join(', ')}`);
     this.changed();
     return conversation;
   }
@@ -427,18 +350,14 @@ export class AppModel {
   async addMember(groupId: string, handle: string): Promise<void> {
     await lookupHandle(this.client, handle);
     await this.client.addGroupMembers(groupId, [handle]);
-    this.addNote({ kind: 'group', groupId }, `You added ${handle}`);
+    this.notes.add({ kind: 'group', groupId }, `You added ${handle}`);
     this.changed();
   }
 
   async removeMember(groupId: string, handle: string): Promise<void> {
     await this.client.removeGroupMembers(groupId, [handle]);
-    this.addNote({ kind: 'group', groupId }, handle === this.handle ? 'You left the group' : `You removed ${handle}`);
+    this.notes.add({ kind: 'group', groupId }, handle === this.handle ? 'You left the group' : `You removed ${handle}`);
     this.changed();
-  }
-
-  private addNote(conversation: Conversation, text: string): void {
-    this.memory.addNote({ id: localId(), conversation: conversationKey(conversation), ts: Date.now(), text });
   }
 
   // ── devices ────────────────────────────────────────────────────────────────
@@ -449,14 +368,12 @@ export class AppModel {
     await eraseLocalData();
   }
 
-  private setNotice(text: string, clearsOnReconnect = false): void {
-    this.notice = text;
-    this.noticeClearsOnReconnect = clearsOnReconnect;
-    this.changed();
+  /** The last problem worth telling the user about (shown until dismissed). */
+  get notice(): string | undefined {
+    return this.notices.current;
   }
 
   dismissNotice(): void {
-    this.notice = undefined;
-    this.changed();
+    this.notices.dismiss();
   }
 }
