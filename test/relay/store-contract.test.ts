@@ -191,6 +191,14 @@ describe.each(STORES)('Store contract: $name', ({ open }) => {
       // Twice in one batch, to a device with an empty queue: the second is the duplicate.
       expect(await store.createAccount(someAccount('bea', B), someDevice(B, 'bea'), [])).toBe(true);
       expect(await store.enqueue([item(B, 'x'), item(B, 'x'), item(B, 'y')], roomy)).toEqual([{ status: 'stored', seq: 1 }, { status: 'duplicate' }, { status: 'stored', seq: 2 }]);
+      // Twice in one batch when the first is refused: so is the second, for the same reason.
+      expect(await store.enqueue([item(A, 'd'), item(A, 'd'), item('nobody', 'e'), item('nobody', 'e')], full)).toEqual([
+        { status: 'quota_exceeded' },
+        { status: 'quota_exceeded' },
+        { status: 'unknown_device' },
+        { status: 'unknown_device' },
+      ]);
+      expect(await store.queueStats(A)).toEqual({ envelopes: 3, bytes: 30 });
     });
 
     it('refuses past a device byte limit and past the relay-wide cap, and takes envelopes again once there is room', async () => {

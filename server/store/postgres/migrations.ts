@@ -219,10 +219,12 @@ export const MIGRATIONS: readonly PgMigration[] = [
     // that arrived meanwhile — as ONE statement and one commit (queue.ts), where acks were a
     // statement of their own beside each enqueue (docs/performance.md, "Cluster, sixth session").
     // sealpost_enqueue's rules and lock order, with the ack devices locked in the same id-ordered
-    // pass; acks are applied first, so what they delete frees quota for the envelopes. Deleted
-    // envelopes come back as three parallel arrays (device, seq, size) so the node can tell each
-    // ack how many it deleted. sealpost_enqueue stays: nodes of the previous release call it
-    // until they are replaced.
+    // pass; acks are applied first, so what they delete frees quota for the envelopes. Set-based
+    // where sealpost_enqueue went row by row: one query finds the duplicates of the whole call and
+    // one INSERT writes every accepted envelope (a statement run per row is most of PostgreSQL's
+    // CPU per envelope in batches). Deleted envelopes come back as three parallel arrays (device,
+    // seq, size), so the node can tell each ack how many it deleted. sealpost_enqueue stays: nodes
+    // of the previous release call it until they are replaced.
     sql: `
       CREATE FUNCTION sealpost_write_queue(
         p_to text[], p_ids text[], p_sizes integer[], p_expires bigint[], p_bodies bytea,
@@ -235,6 +237,10 @@ export const MIGRATIONS: readonly PgMigration[] = [
       DECLARE
         devs text[]; next_seqs bigint[]; counts integer[]; totals bigint[];
         touched boolean[];
+        -- Per item: -1 already queued; k > 0 repeats item k of this call; 0 neither.
+        earlier integer[];
+        new_to text[] := '{}'; new_seqs bigint[] := '{}'; new_ids text[] := '{}';
+        new_at integer[] := '{}'; new_sizes integer[] := '{}'; new_expires bigint[] := '{}';
         d integer;
         body_size integer;
         body_at integer := 1;
@@ -257,19 +263,33 @@ export const MIGRATIONS: readonly PgMigration[] = [
           totals[d] := totals[d] - acked_sizes[i];
           touched[d] := true;
         END LOOP;
+        SELECT array_agg(CASE WHEN q.envelope_id IS NOT NULL THEN -1 WHEN w.first < w.ord THEN w.first ELSE 0 END ORDER BY w.ord)
+          INTO earlier
+          FROM (SELECT t.device_id, t.envelope_id, t.ord::integer AS ord,
+                       min(t.ord::integer) OVER (PARTITION BY t.device_id, t.envelope_id) AS first
+                FROM unnest(p_to, p_ids) WITH ORDINALITY AS t(device_id, envelope_id, ord)) AS w
+          LEFT JOIN queue AS q ON q.device_id = w.device_id AND q.envelope_id = w.envelope_id;
         FOR i IN 1 .. coalesce(cardinality(p_to), 0) LOOP
           body_size := p_sizes[i];
           d := array_position(devs, p_to[i]);
-          IF d IS NULL THEN
+          IF earlier[i] > 0 THEN
+            -- The same envelope twice in one call: a duplicate once the first is stored; else
+            -- refused as the first was (the counts only grew since, the budget only shrank).
+            outcome := outcome || CASE WHEN outcome[earlier[i]] > 0 THEN -1::bigint ELSE outcome[earlier[i]] END;
+          ELSIF d IS NULL THEN
             outcome := outcome || 0::bigint;
-          ELSIF counts[d] > 0 AND EXISTS (SELECT 1 FROM queue WHERE device_id = p_to[i] AND envelope_id = p_ids[i]) THEN
+          ELSIF earlier[i] < 0 THEN
             outcome := outcome || -1::bigint;
           ELSIF counts[d] + 1 > p_max_envelopes OR totals[d] + body_size > p_max_bytes OR body_size > p_budget THEN
             -- (with p_budget NULL the last test is NULL, and NULL OR false is not true: no cap)
             outcome := outcome || -2::bigint;
           ELSE
-            INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at)
-              VALUES (p_to[i], next_seqs[d], p_ids[i], substring(p_bodies FROM body_at FOR body_size), body_size, p_expires[i]);
+            new_to := new_to || p_to[i];
+            new_seqs := new_seqs || next_seqs[d];
+            new_ids := new_ids || p_ids[i];
+            new_at := new_at || body_at;
+            new_sizes := new_sizes || body_size;
+            new_expires := new_expires || p_expires[i];
             outcome := outcome || next_seqs[d];
             next_seqs[d] := next_seqs[d] + 1;
             counts[d] := counts[d] + 1;
@@ -279,6 +299,9 @@ export const MIGRATIONS: readonly PgMigration[] = [
           END IF;
           body_at := body_at + body_size;
         END LOOP;
+        INSERT INTO queue (device_id, seq, envelope_id, body, size, expires_at)
+          SELECT n.device_id, n.seq, n.envelope_id, substring(p_bodies FROM n.body_at FOR n.size), n.size, n.expires_at
+          FROM unnest(new_to, new_seqs, new_ids, new_at, new_sizes, new_expires) AS n(device_id, seq, envelope_id, body_at, size, expires_at);
         UPDATE devices AS t SET next_seq = v.next_seq, queue_count = v.count, queue_bytes = v.bytes
           FROM unnest(devs, next_seqs, counts, totals, touched) AS v(device_id, next_seq, count, bytes, changed)
           WHERE t.device_id = v.device_id AND v.changed;
