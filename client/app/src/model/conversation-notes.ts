@@ -6,13 +6,10 @@
 import type { Conversation, SealpostClient } from '../../../sdk/index.js';
 import type { AppMemory } from './app-memory.js';
 import { conversationKey } from './conversation-key.js';
+import { localId } from './local-id.js';
 
 /** A decryption-error note is not repeated in a conversation within this time. */
 const DECRYPTION_NOTE_INTERVAL_MS = 10 * 60_000;
-
-function localId(): string {
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-}
 
 export class ConversationNotes {
   constructor(private readonly client: SealpostClient, private readonly memory: AppMemory, private readonly changed: () => void) {}

@@ -8,14 +8,11 @@
 import { SdkError, type Conversation, type SealpostClient } from '../../../sdk/index.js';
 import { sameConversation } from './conversation-key.js';
 import { describeError, isPermanentSendError } from './describe-error.js';
+import { localId } from './local-id.js';
 import type { UnsentMessage } from './timeline.js';
 
 /** A failed send on screen: a stored message by its id, or an unsent one by its local id. */
 export type FailedItem = { messageId: string } | { localId: string };
-
-function localId(): string {
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-}
 
 export class FailedSends {
   private unsent: UnsentMessage[] = [];
