@@ -6,9 +6,9 @@
  * one call of the `sealpost_write_queue` function (migration 9), a transaction of its own: it
  * locks the recipients' device rows (SELECT … FOR NO KEY UPDATE, in device id order), applies
  * the cumulative acks waiting on this node (ack-batch.ts), takes each device's numbers from its
- * `next_seq`, inserts the envelopes, writes the new `next_seq` and totals, and commits. Another transaction for the same device waits on that
- * row until the commit and only then reads `next_seq` (READ COMMITTED re-reads a row it waited
- * for), so per device:
+ * `next_seq`, inserts the envelopes, writes the new `next_seq` and totals, and commits. Another
+ * transaction for the same device waits on that row until the commit and only then reads
+ * `next_seq` (READ COMMITTED re-reads a row it waited for), so per device:
  * - numbers are contiguous and never reused — each transaction starts where the last committed
  *   one ended, and one that rolls back wrote no `next_seq` either;
  * - commit order equals sequence order — a transaction holding numbers above N could not read
@@ -86,7 +86,7 @@ interface WriteRow {
   acked_sizes: number[];
 }
 
-/** Resolves on the check phase of the NEXT loop iteration: after this iteration's group commit has started. */
+/** Runs `run` in the check phase of the NEXT loop iteration: after this iteration's group commit has started. */
 const nextCheckPhase = (run: () => void): void => void setImmediate(() => setImmediate(run));
 
 export class PgQueue {
