@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { AppModel } from '../model/app-model.js';
 import { notificationPermission, notificationPrefs, unreadTitle } from '../model/notifications.js';
 import type { Navigate } from '../route.js';
@@ -16,7 +16,10 @@ export function TopBar({ model, navigate }: { model: AppModel; navigate: Navigat
   useEffect(() => {
     document.title = unreadTitle(unread);
   }, [unread]);
-  useEffect(() => {
+  // A layout effect: the listener must come and go with the panel itself. A plain effect runs a
+  // frame later, so an Escape pressed just after the panel appeared went to the screen under it,
+  // and one pressed just after it closed was still swallowed here (seen in CI on a loaded machine).
+  useLayoutEffect(() => {
     if (!settingsOpen) return;
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== 'Escape') return;
