@@ -84,6 +84,12 @@ describe('PostgreSQL migrations', () => {
         { proname: 'sealpost_write_queue' },
       ]);
 
+      // Its statements planned by key and once per connection (postgres-store.test.ts shows the reads).
+      expect(await migrate(pool, MIGRATIONS.slice(0, 10))).toBe(10);
+      expect(await pool.query({ text: "SELECT proconfig FROM pg_proc WHERE proname = 'sealpost_write_queue'" })).toEqual([
+        { proconfig: ['enable_seqscan=off', 'plan_cache_mode=force_generic_plan'] },
+      ]);
+
       expect(await applied(pool)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       expect(await migrate(pool)).toBe(LATEST_VERSION);
       expect(await applied(pool)).toHaveLength(LATEST_VERSION);

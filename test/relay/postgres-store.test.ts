@@ -121,6 +121,46 @@ describe('acks ride with enqueues', () => {
   });
 });
 
+describe('queue writes by key', () => {
+  it('reach queue and device rows through their indexes even where the planner would rather scan the tables', async () => {
+    // Tables the planner would rather scan: a devices table of one page, and a queue whose
+    // statistics say it holds the rows of two devices. With plans of its own choosing (migration
+    // 9), the ack's DELETE read the whole queue and the devices' UPDATE every device; in the
+    // cluster benchmark, stale statistics made it do so on larger tables too.
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    const [to, ackedA, ackedB] = ['c', 'd', 'e'].map((c) => c.repeat(43)) as [string, string, string];
+    for (const [i, id] of [to, ackedA, ackedB].entries()) expect(await store.createAccount(someAccount(`user${i}`, id), someDevice(id, `user${i}`), [])).toBe(true);
+    for (let round = 0; round < 6; round++) {
+      await store.enqueue(Array.from({ length: 1000 }, (_, i) => item(i % 2 ? ackedA : ackedB, `e${round}-${i}`)), roomy);
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('ANALYZE');
+
+    // One call as a node makes it: an envelope for one device, acks for two others. The
+    // transaction's own table statistics count how each table was read.
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ outcome: string[]; acked_devices: string[] }>(
+      `SELECT outcome, acked_devices FROM sealpost_write_queue($1, $2, $3, $4, $5, 10000, 100000000, NULL, $6, $7)`,
+      [[to], ['new'], [10], [Date.now() + 60_000], Buffer.alloc(10), [ackedA, ackedB], [5, 3000]],
+    );
+    const reads = await client.query<{ relname: string; seq_scan: string; idx_scan: string }>(
+      "SELECT relname, seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname IN ('queue', 'devices') ORDER BY relname",
+    );
+    await client.query('ROLLBACK');
+    await client.end();
+    await store.close();
+
+    expect(rows[0]?.outcome.map(Number)).toEqual([1]);
+    expect(rows[0]?.acked_devices).toHaveLength(3005);
+    expect(reads.rows.map((r) => ({ table: r.relname, scans: Number(r.seq_scan), byIndex: Number(r.idx_scan) > 0 }))).toEqual([
+      { table: 'devices', scans: 0, byIndex: true },
+      { table: 'queue', scans: 0, byIndex: true },
+    ]);
+  });
+});
+
 describe('PostgreSQL going away', () => {
   const PASSWORD = 'hunter2-do-not-print';
   const withPassword = (url: string) => url.replace('postgres@', `postgres:${PASSWORD}@`);

@@ -308,6 +308,27 @@ export const MIGRATIONS: readonly PgMigration[] = [
       END
       $fn$;`,
   },
+  {
+    version: 10,
+    name: 'queue writes planned by key, once',
+    // sealpost_write_queue (version 9) unchanged but for how its statements are planned. Every one
+    // of them reaches rows by key: devices by id, queue rows by (device, seq) or (device, envelope
+    // id). Planned at each call (PL/pgSQL's custom plans: the arrays are parameters), version 9 let
+    // the planner judge each table by its current size, and on a queue of a few thousand rows, most
+    // of them dead between vacuums, it deleted acks by a sequential scan of the whole queue joined
+    // by hash, and updated the devices by a sequential scan of every device. In the cluster
+    // benchmark, planning and those scans were about a third of PostgreSQL's CPU per message
+    // (docs/performance.md, "Cluster, seventh session"), and such a scan grows with the table. Now,
+    // for this function's statements only:
+    // - enable_seqscan = off: the planner takes the keys at every table size (a nested loop over
+    //   the call's few items, each an index probe), never a scan of the table;
+    // - plan_cache_mode = force_generic_plan: each statement is planned once per connection (and
+    //   again when the tables' statistics change), not at every call.
+    sql: `
+        ALTER FUNCTION sealpost_write_queue(text[], text[], integer[], bigint[], bytea, integer, bigint, bigint, text[], bigint[])
+          SET enable_seqscan = off
+          SET plan_cache_mode = force_generic_plan;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
