@@ -5,16 +5,11 @@
  * sub-screens; a polite live region announces incoming messages. Everything is driven with
  * page.keyboard and checked on document.activeElement and the live region's text.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDevice, tempDir, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { openPage, seeText, waitConnected, type WatchedPage } from './helpers.js';
-
-const CLIENT_DIR = resolve('dist/web');
+import { seeText, waitConnected, type WatchedPage } from './helpers.js';
+import { PHONE, openStage, type Stage } from './stage.js';
 
 /** What has keyboard focus, in words a failed assertion can show. */
 function focused(page: Page): Promise<string> {
@@ -46,10 +41,7 @@ async function press(page: Page, selector: string): Promise<void> {
 const announced = (page: Page) => page.getByTestId('announcer').locator('p').last();
 
 describe('focus, Escape and announcements in the web client', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-focus-');
   let bob: TestDevice;
   let carol: TestDevice;
@@ -58,24 +50,19 @@ describe('focus, Escape and announcements in the web client', () => {
   let groupId = '';
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    bob = await registerDevice(profiles.path, relay.url, 'bob');
-    carol = await registerDevice(profiles.path, relay.url, 'carol');
+    stage = await openStage();
+    bob = await registerDevice(profiles.path, stage.relay.url, 'bob');
+    carol = await registerDevice(profiles.path, stage.relay.url, 'carol');
   });
 
   afterAll(async () => {
     for (const device of [bob, carol]) await device?.client.close().catch(() => undefined);
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('first run: focus on the handle field, again after coming back from linking; after registering, on the field to start a conversation', async () => {
-    alice = await openPage(context, 'alice', relay.url, pages);
+    alice = await stage.page('alice');
     page = alice.page;
     await expectFocus(page, /^input#handle-input/);
     await press(page, 'button:text-is("Link to an existing account")');
@@ -168,14 +155,14 @@ describe('focus, Escape and announcements in the web client', () => {
   }, 10_000);
 
   it('on a phone: the list focuses its field, a conversation its composer, and Back returns to the conversation that was opened', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${relay.url}/#/`);
+    await page.setViewportSize(PHONE);
+    await page.goto(`${stage.relay.url}/#/`);
     await waitConnected(page);
     await expectFocus(page, /^input#new-conversation-handle/);
     await press(page, '[data-conversation="d:bob"]');
     await expectFocus(page, /^textarea#composer-text/);
     await press(page, 'button[aria-label="Back to conversations"]');
     await expectFocus(page, /^button\[data-conversation="d:bob"\]/);
-    for (const watched of pages) expect(watched.problems, watched.name).toEqual([]);
+    for (const watched of stage.pages) expect(watched.problems, watched.name).toEqual([]);
   }, 20_000);
 });

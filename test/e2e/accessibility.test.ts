@@ -8,28 +8,19 @@
  * alice uses Chromium against the real relay; bob and carol are SDK clients in Node, so 100
  * messages and a group take seconds instead of a minute of typing.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDevice, tempDir, waitFor, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import { blocking, checkBothSchemes, writeReport, type ScreenResult } from './axe.js';
-import { bubbleState, openConversation, openDevices, openPage, register, seeText, type WatchedPage } from './helpers.js';
+import { bubbleState, openConversation, openDevices, register, seeText, type WatchedPage } from './helpers.js';
+import { PHONE, openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 const REPORT = resolve('test-results/accessibility.json');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const SENT = 30;
 const RECEIVED = 70;
 
 describe('accessibility of every main screen (axe-core, light and dark)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-axe-');
   let bob: TestDevice;
   let carol: TestDevice;
@@ -37,25 +28,20 @@ describe('accessibility of every main screen (axe-core, light and dark)', () => 
   const results: ScreenResult[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: DESKTOP });
-    bob = await registerDevice(profiles.path, relay.url, 'bob');
-    carol = await registerDevice(profiles.path, relay.url, 'carol');
+    stage = await openStage();
+    bob = await registerDevice(profiles.path, stage.relay.url, 'bob');
+    carol = await registerDevice(profiles.path, stage.relay.url, 'carol');
   });
 
   afterAll(async () => {
     writeReport(REPORT, results);
     for (const device of [bob, carol]) await device?.client.close().catch(() => undefined);
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('first run', async () => {
-    alice = await openPage(context, 'alice', relay.url, pages);
+    alice = await stage.page('alice');
     await alice.page.getByRole('button', { name: 'Create account' }).waitFor();
     await checkBothSchemes(alice.page, 'first run', results);
     await register(alice.page, 'alice');
@@ -107,7 +93,7 @@ describe('accessibility of every main screen (axe-core, light and dark)', () => 
   it('the phone layout: the list and a conversation', async () => {
     const page = alice.page;
     await page.setViewportSize(PHONE);
-    await page.goto(`${relay.url}/#/`);
+    await page.goto(`${stage.relay.url}/#/`);
     await page.locator('[data-conversation="d:bob"]').waitFor();
     await checkBothSchemes(page, 'phone: conversation list', results);
     await openConversation(page, 'd:bob');
@@ -124,6 +110,6 @@ describe('accessibility of every main screen (axe-core, light and dark)', () => 
       expect(dark?.background, screen).toBe('rgb(15, 20, 25)');
       expect(light?.background, screen).toBe('rgb(244, 245, 247)');
     }
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
   });
 });

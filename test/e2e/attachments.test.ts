@@ -9,21 +9,15 @@
  * in order and share state.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import type { Browser, BrowserContext, Locator, Page, Request, Route } from 'playwright-core';
+import type { Locator, Page, Request, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, registerDevice, tempDir, waitFor, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { openConversation, openPage, register, seeText, sendText, waitConnected, type WatchedPage } from './helpers.js';
+import { openConversation, seeText, sendText, waitConnected, type WatchedPage } from './helpers.js';
+import { DESKTOP, PHONE, SHOTS, openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
-const SHOTS = resolve('test-results/screenshots');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const MiB = 1024 * 1024;
 const LONG_NAME = 'quarterly_figures_for_the_whole_team_with_a_name_that_has_no_place_to_break_a_line_2025_final.bin';
 
@@ -117,10 +111,7 @@ async function naturalSize(image: Locator): Promise<[number, number]> {
 }
 
 describe('attachments in the web client (Chromium)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-attachments-');
   const sdkDevices: TestDevice[] = [];
   let alice: WatchedPage;
@@ -128,24 +119,13 @@ describe('attachments in the web client (Chromium)', () => {
   /** Every request alice's page made to the blob routes: method and Upload-Offset. */
   const aliceBlobRequests: Array<{ method: string; offset: string | undefined }> = [];
 
-  const newPage = async (name: string) => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    return openPage(context, name, relay.url, pages);
-  };
-
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    mkdirSync(SHOTS, { recursive: true });
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    alice = await newPage('alice');
-    await register(alice.page, 'alice');
+    stage = await openStage();
+    alice = await stage.person('alice');
     alice.page.on('request', (request) => {
       if (request.url().includes('/v2/attachments')) aliceBlobRequests.push({ method: request.method(), offset: request.headers()['upload-offset'] });
     });
-    bob = await newPage('bob');
-    await register(bob.page, 'bob');
+    bob = await stage.person('bob');
     await alice.page.getByLabel('Start a conversation').fill('bob');
     await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
     await sendText(alice.page, 'Files coming your way');
@@ -155,9 +135,7 @@ describe('attachments in the web client (Chromium)', () => {
 
   afterAll(async () => {
     for (const device of sdkDevices) await device.client.close().catch(() => undefined);
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
@@ -289,12 +267,12 @@ describe('attachments in the web client (Chromium)', () => {
   }, 90_000);
 
   it('uploads a picture pasted into a group once, for every member and alice’s own other device', async () => {
-    const carol = await registerDevice(profiles.path, relay.url, 'carol');
+    const carol = await registerDevice(profiles.path, stage.relay.url, 'carol');
     sdkDevices.push(carol);
     // alice's tablet: an SDK client linked to her account from the browser.
     const tablet = await openDevice('alice tablet', resolve(profiles.path, 'alice-tablet'));
     sdkDevices.push(tablet);
-    const pending = tablet.client.startLink(relay.url, { pollMs: 50 });
+    const pending = tablet.client.startLink(stage.relay.url, { pollMs: 50 });
     await alice.page.getByRole('button', { name: 'Devices', exact: true }).click();
     await alice.page.getByLabel('Link code').fill(pending.code);
     await alice.page.getByRole('button', { name: 'Link device' }).click();
@@ -366,6 +344,6 @@ describe('attachments in the web client (Chromium)', () => {
   }, 40_000);
 
   it('left no console or page errors (the CSP refused nothing)', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
   });
 });

@@ -5,19 +5,16 @@
  * share state; each has its own bound, and the browser is always closed.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
 import { expectNoNeedles, relaySources } from '../support/privacy-scan.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import {
-  bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+  bubbleState, forgiveNetworkErrors, openConversation, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
 } from './helpers.js';
+import { PHONE, openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 // The README's screenshots are rewritten only on request (`npm run screenshots`): every run
 // differs in times and ids, and `npm test` should leave the working tree as it found it.
 const SHOTS = resolve(process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots');
@@ -27,8 +24,6 @@ const SHOT_NAMES = [
 ];
 // Each screen also in the dark theme (the app follows prefers-color-scheme): `<name>-dark.png`.
 const SHOT_FILES = SHOT_NAMES.flatMap((name) => [name, `${name}-dark`]);
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const XSS = '<img src=x onerror=alert(1)>';
 const PLAINTEXTS = [
   'Hello Bob, this is sealed',
@@ -44,21 +39,12 @@ const PLAINTEXTS = [
 ];
 
 describe('web client in Chromium', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   let alice: WatchedPage;
   let bob: WatchedPage;
   let alicePhone: WatchedPage;
   let carol: WatchedPage;
-  let relayDir = '';
 
-  const newContext = async (viewport: { width: number; height: number }) => {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    return context;
-  };
   const shot = async (name: string, page: WatchedPage) => {
     await page.page.screenshot({ path: resolve(SHOTS, `${name}.png`) });
     await page.page.emulateMedia({ colorScheme: 'dark' });
@@ -67,28 +53,21 @@ describe('web client in Chromium', () => {
   };
 
   beforeAll(async () => {
-    // `npm test` builds first; a missing build must fail loudly, not skip the suite.
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
+    stage = await openStage();
     mkdirSync(SHOTS, { recursive: true });
     for (const name of SHOT_FILES) rmSync(resolve(SHOTS, `${name}.png`), { force: true }); // this run's, not an old one
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    relayDir = relay.dir;
-    browser = await launchBrowser();
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
-    if (relayDir) rmSync(relayDir, { recursive: true, force: true });
+    await stage?.close();
   });
 
   it('loads without errors and registers alice and bob with keys made in the browser', async () => {
-    alice = await openPage(await newContext(DESKTOP), 'alice', relay.url, pages);
+    alice = await stage.page('alice');
     await alice.page.getByRole('button', { name: 'Create account' }).waitFor();
     await shot('desktop-first-run', alice);
     await register(alice.page, 'alice');
-    bob = await openPage(await newContext(DESKTOP), 'bob', relay.url, pages);
+    bob = await stage.page('bob');
     await register(bob.page, 'bob');
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
@@ -117,7 +96,7 @@ describe('web client in Chromium', () => {
     for (const text of PLAINTEXTS.slice(2, 5)) await sendText(alice.page, text);
     for (const text of PLAINTEXTS.slice(2, 5)) await bubbleState(alice.page, text, 'stored');
 
-    bob = await openPage(bob.page.context(), 'bob (reopened)', relay.url, pages);
+    bob = await stage.tab(bob, 'bob (reopened)');
     await waitConnected(bob.page);
     await openConversation(bob.page, 'd:alice');
     await seeText(bob.page, 'offline three');
@@ -146,14 +125,13 @@ describe('web client in Chromium', () => {
 
   it('queues a message typed while the relay is down and sends it on reconnect', async () => {
     const text = 'typed while the relay was down';
-    const port = new URL(relay.url).port;
-    await forgiveNetworkErrors(pages, async () => {
-      await relay.close({ keepData: true });
-      await alice.page.locator('.connection[data-state="connecting"]').waitFor();
-      await sendText(alice.page, text);
-      await alice.page.locator('.bubble.outgoing[data-state="sending"] .state').getByText('Queued — will send when connected').waitFor();
-      await shot('desktop-offline-queue', alice);
-      relay = await startRelay({ staticDir: CLIENT_DIR, db: relay.dbPath, port: Number(port) });
+    await forgiveNetworkErrors(stage.pages, async () => {
+      await stage.restartRelay(async () => {
+        await alice.page.locator('.connection[data-state="connecting"]').waitFor();
+        await sendText(alice.page, text);
+        await alice.page.locator('.bubble.outgoing[data-state="sending"] .state').getByText('Queued — will send when connected').waitFor();
+        await shot('desktop-offline-queue', alice);
+      });
       await waitConnected(alice.page);
       await waitConnected(bob.page);
     });
@@ -162,7 +140,7 @@ describe('web client in Chromium', () => {
   }, 40_000);
 
   it('links a second device to alice and a message reaches both of her devices', async () => {
-    alicePhone = await openPage(await newContext(PHONE), 'alice phone', relay.url, pages);
+    alicePhone = await stage.page('alice phone', { viewport: PHONE });
     await alicePhone.page.getByRole('button', { name: 'Link to an existing account' }).click();
     const code = (await alicePhone.page.getByTestId('link-code').textContent())?.trim() ?? '';
     expect(code.length).toBeGreaterThan(20);
@@ -208,7 +186,7 @@ describe('web client in Chromium', () => {
     await seeText(bob.page, PLAINTEXTS[6]!);
     await bob.page.locator('.note').getByText('alice added you to “Team”').waitFor();
 
-    carol = await openPage(await newContext(DESKTOP), 'carol', relay.url, pages);
+    carol = await stage.page('carol');
     await register(carol.page, 'carol');
     await alice.page.getByRole('button', { name: /^Members/ }).click();
     await alice.page.getByLabel('Add a member').fill('carol');
@@ -229,7 +207,7 @@ describe('web client in Chromium', () => {
     await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
     await alice.page.locator('#composer-text').waitFor();
     // Play a malicious relay: swap carol's identity key in its database.
-    const db = new Database(relay.dbPath);
+    const db = new Database(stage.relay.dbPath);
     try {
       db.pragma('busy_timeout = 5000');
       db.prepare('UPDATE accounts SET identity_key = ? WHERE handle = ?').run(randomBytes(32).toString('base64url'), 'carol');
@@ -261,10 +239,10 @@ describe('web client in Chromium', () => {
   }, 30_000);
 
   it('left no console or page errors, and the relay stored none of the plaintexts', async () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
     // Everything in the relay's data directory (SQLite's files, the queue log, the nonce journal,
-    // the first run's log) and the restarted relay's log (test/support/privacy-scan.ts).
-    await expectNoNeedles(relaySources(relay), [...PLAINTEXTS, 'Sent from my phone']);
+    // the log both runs of the relay wrote) and its log lines (test/support/privacy-scan.ts).
+    await expectNoNeedles(relaySources(stage.relay), [...PLAINTEXTS, 'Sent from my phone']);
   });
 
   it('wrote a screenshot of every main screen at both widths, light and dark', () => {

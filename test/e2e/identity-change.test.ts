@@ -5,18 +5,13 @@
  * warning to compare it before accepting, and accepting takes an explicit second step.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, ready, safetyNumber } from '../../crypto/index.js';
 import { registerDevice, tempDir, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { openPage, register, type WatchedPage } from './helpers.js';
-
-const CLIENT_DIR = resolve('dist/web');
+import type { WatchedPage } from './helpers.js';
+import { SHOTS, openStage, type Stage } from './stage.js';
 
 function identityKeyOf(dbPath: string, handle: string): string {
   const db = new Database(dbPath, { readonly: true });
@@ -28,47 +23,37 @@ function identityKeyOf(dbPath: string, handle: string): string {
 }
 
 describe('safety number during a pending identity change (Chromium)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-idchange-');
   let carol: TestDevice;
   let alice: WatchedPage;
   const swappedKey = randomBytes(32).toString('base64url');
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
+    stage = await openStage();
     await ready();
-    mkdirSync(resolve('test-results/screenshots'), { recursive: true });
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    carol = await registerDevice(profiles.path, relay.url, 'carol');
+    carol = await registerDevice(profiles.path, stage.relay.url, 'carol');
   });
 
   afterAll(async () => {
     await carol?.client.close();
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('shows the new key’s number with a warning, and accepting needs a confirmation', async () => {
-    alice = await openPage(context, 'alice', relay.url, pages);
-    await register(alice.page, 'alice');
+    alice = await stage.person('alice');
     await alice.page.getByLabel('Start a conversation').fill('carol');
     await alice.page.getByRole('button', { name: 'Start', exact: true }).click();
     const box = alice.page.locator('#composer-text');
     await box.waitFor();
 
-    const ours = { handle: 'alice', identityKey: fromBase64Url(identityKeyOf(relay.dbPath, 'alice')) };
+    const ours = { handle: 'alice', identityKey: fromBase64Url(identityKeyOf(stage.relay.dbPath, 'alice')) };
     const oldNumber = safetyNumber(ours, { handle: 'carol', identityKey: fromBase64Url(carol.client.account!.identityKey) });
     const newNumber = safetyNumber(ours, { handle: 'carol', identityKey: fromBase64Url(swappedKey) });
     expect(newNumber).not.toBe(oldNumber);
 
-    const db = new Database(relay.dbPath);
+    const db = new Database(stage.relay.dbPath);
     try {
       db.pragma('busy_timeout = 5000');
       db.prepare('UPDATE accounts SET identity_key = ? WHERE handle = ?').run(swappedKey, 'carol');
@@ -109,7 +94,7 @@ describe('safety number during a pending identity change (Chromium)', () => {
     await warning.getByRole('button', { name: 'Accept the new key' }).click();
     await checkbox.check();
     expect(await confirm.isDisabled()).toBe(false);
-    await alice.page.screenshot({ path: resolve('test-results/screenshots/safety-pending-confirm.png') });
+    await alice.page.screenshot({ path: resolve(SHOTS, 'safety-pending-confirm.png') });
     await confirm.click();
     await warning.waitFor({ state: 'detached' });
     await alice.page.getByText('You accepted carol’s new key.', { exact: false }).waitFor();

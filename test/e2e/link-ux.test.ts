@@ -10,20 +10,15 @@
  *  - a browser with no camera shows no scan button; a camera the page may not use is said in words.
  * The name chosen on the new device while its code was shown reaches the approving device.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContextOptions } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.js';
 import { tempDir } from '../sdk/helpers.js';
 import { deviceRow, openDevices, openPage, register, waitConnected, type WatchedPage } from './helpers.js';
-
-// SEALPOST_WEB_DIR: a build of one's own, when others rebuild dist/web while this runs.
-const CLIENT_DIR = resolve(process.env.SEALPOST_WEB_DIR ?? 'dist/web');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+import { DESKTOP, PHONE, openStage, type Stage } from './stage.js';
 
 /**
  * A Y4M video (4:2:0, a few identical frames; Chromium loops it) of `text` as a QR code, black on
@@ -50,40 +45,34 @@ function writeQrVideo(text: string, path: string): void {
 }
 
 describe('linking a device in the web client', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
+  let stage: Stage;
   let cameraBrowser: Browser | undefined;
   const files = tempDir('sealpost-e2e-link-ux-');
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
   let tablet: WatchedPage;
   let phone: WatchedPage;
   let alice: WatchedPage;
   let tabletCode: string;
   let phoneCode: string;
 
-  const newPage = async (on: Browser, name: string, options: Parameters<Browser['newContext']>[0] = {}) => {
-    const context = await on.newContext({ viewport: DESKTOP, ...options });
-    contexts.push(context);
-    return openPage(context, name, relay.url, pages);
+  /** A page in a fresh context of the second Chromium, the one with a fake camera (the stage's has none). */
+  const cameraPage = async (name: string, options: BrowserContextOptions) => {
+    const context = await cameraBrowser!.newContext({ viewport: DESKTOP, ...options });
+    stage.contexts.push(context);
+    return openPage(context, name, stage.relay.url, stage.pages);
   };
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
+    stage = await openStage();
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
     await cameraBrowser?.close();
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     files.remove();
   });
 
   it('shows the code with Copy, a QR code and when it expires, kept up to date', async () => {
-    tablet = await newPage(browser, 'tablet', { permissions: ['clipboard-read', 'clipboard-write'] });
+    tablet = await stage.page('tablet', { permissions: ['clipboard-read', 'clipboard-write'] });
     // A fake clock (it runs on by itself) set 50 s back, so moving it on a minute to see the
     // expiry change keeps the page's signed requests within the relay's 60 s of accepted skew.
     await tablet.page.clock.install({ time: Date.now() - 50_000 });
@@ -110,12 +99,11 @@ describe('linking a device in the web client', () => {
   }, 40_000);
 
   it('says what is wrong with a mistyped code, and links one typed in lower case with spaces', async () => {
-    phone = await newPage(browser, 'phone', { viewport: PHONE });
+    phone = await stage.page('phone', { viewport: PHONE });
     await phone.page.getByRole('button', { name: 'Link to an existing account' }).click();
     phoneCode = (await phone.page.getByTestId('link-code').textContent())?.trim() ?? '';
 
-    alice = await newPage(browser, 'alice');
-    await register(alice.page, 'alice');
+    alice = await stage.person('alice');
     await openDevices(alice.page);
     const field = alice.page.getByLabel('Link code');
     const typo = tabletCode.slice(0, 12) + (tabletCode[12] === 'A' ? 'B' : 'A') + tabletCode.slice(13);
@@ -152,7 +140,7 @@ describe('linking a device in the web client', () => {
       headless: true,
       args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
     });
-    const bob = await newPage(cameraBrowser, 'bob (camera)', { permissions: ['camera'] });
+    const bob = await cameraPage('bob (camera)', { permissions: ['camera'] });
     await register(bob.page, 'bob');
     // Debian's Chromium on Linux has no BarcodeDetector, so this is the jsQR path.
     expect(await bob.page.evaluate(() => 'BarcodeDetector' in window)).toBe(false);
@@ -173,7 +161,7 @@ describe('linking a device in the web client', () => {
 
   it('says so in words when the camera may not be used, and goes back to typing', async () => {
     // No camera permission in this context: Chromium refuses getUserMedia.
-    const carol = await newPage(cameraBrowser!, 'carol (camera refused)', { viewport: PHONE });
+    const carol = await cameraPage('carol (camera refused)', { viewport: PHONE });
     await register(carol.page, 'carol');
     await openDevices(carol.page);
     await carol.page.getByRole('button', { name: 'Scan QR code' }).click();
@@ -184,7 +172,7 @@ describe('linking a device in the web client', () => {
   }, 30_000);
 
   it('left no console or page errors', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
-    for (const page of pages) expect(page.dialogs, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.dialogs, page.name).toEqual([]);
   });
 });

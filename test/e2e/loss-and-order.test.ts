@@ -11,26 +11,17 @@
  * - A device a send could not reach is named in words, in one notice however often it recurs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url } from '../../crypto/index.js';
 import { randomId } from '../../client/sdk/random.js';
 import { linkDevice, rawSend, registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { bubbleState, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage } from './helpers.js';
-
-const CLIENT_DIR = resolve('dist/web');
-const SHOTS = resolve('test-results/screenshots');
+import { bubbleState, openConversation, seeText, sendText, timelineTexts, waitConnected, type WatchedPage } from './helpers.js';
+import { SHOTS, openStage, type Stage } from './stage.js';
 
 describe('loss and order in the web client (Chromium)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-loss-');
   let alice: TestDevice;
   let mallory: TestDevice;
@@ -52,33 +43,26 @@ describe('loss and order in the web client (Chromium)', () => {
     return sent;
   };
   const reopenBob = async () => {
-    bob = await openPage(context, 'bob (reopened)', relay.url, pages);
+    bob = await stage.tab(bob, 'bob (reopened)');
     await waitConnected(bob.page);
   };
   const state = (id: string) => alice.client.store.get('messages', id)?.state;
-  const queuedIds = async (deviceId: string) => (await relay.app.store.readQueue(deviceId, 0, 1000, Date.now())).map((e) => e.id);
+  const queuedIds = async (deviceId: string) => (await stage.relay.app.store.readQueue(deviceId, 0, 1000, Date.now())).map((e) => e.id);
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    mkdirSync(SHOTS, { recursive: true });
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    alice = await registerDevice(profiles.path, relay.url, 'alice');
-    mallory = await registerDevice(profiles.path, relay.url, 'mallory');
+    stage = await openStage();
+    alice = await registerDevice(profiles.path, stage.relay.url, 'alice');
+    mallory = await registerDevice(profiles.path, stage.relay.url, 'mallory');
   });
 
   afterAll(async () => {
     for (const device of [alice, mallory, malloryPhone]) await device?.client.close().catch(() => undefined);
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('bob registers in the browser and reads alice', async () => {
-    bob = await openPage(context, 'bob', relay.url, pages);
-    await register(bob.page, 'bob');
+    bob = await stage.person('bob');
     bobDevice = (await alice.client.lookup('bob')).devices[0]!.deviceId;
     await (await alice.client.send('bob', 'hello')).stored;
     await openConversation(bob.page, 'd:alice');
@@ -88,7 +72,7 @@ describe('loss and order in the web client (Chromium)', () => {
   it('shows a backlog delivered in reverse in the order alice wrote it', async () => {
     const sent = await sendWhileBobAway(['first', 'second', 'third']);
     // The relay's queue held them in order: empty it and push the same bodies back in reverse.
-    await relay.app.store.ackUpTo(bobDevice, Number.MAX_SAFE_INTEGER);
+    await stage.relay.app.store.ackUpTo(bobDevice, Number.MAX_SAFE_INTEGER);
     for (const { body } of [...sent].reverse()) expect((await rawSend(mallory.client, [{ to: bobDevice, id: randomId(), body }])).ok).toBe(true);
 
     await reopenBob();
@@ -103,7 +87,7 @@ describe('loss and order in the web client (Chromium)', () => {
 
   it('shows an envelope the relay dropped as a missing message until alice sends it again', async () => {
     const sent = await sendWhileBobAway(['one', 'two', 'three']);
-    expect(await relay.app.store.ackIds(bobDevice, [sent[1]!.envelope])).toBe(1);
+    expect(await stage.relay.app.store.ackIds(bobDevice, [sent[1]!.envelope])).toBe(1);
 
     await reopenBob();
     await openConversation(bob.page, 'd:alice');
@@ -138,7 +122,7 @@ describe('loss and order in the web client (Chromium)', () => {
     await bubbleState(bob.page, 'lost on the way', 'stored');
     const added = (await queuedIds(aliceDevice)).filter((id) => !before.has(id));
     expect(added).toHaveLength(1);
-    expect(await relay.app.store.ackIds(aliceDevice, added)).toBe(1);
+    expect(await stage.relay.app.store.ackIds(aliceDevice, added)).toBe(1);
     await sendText(bob.page, 'this one arrives');
     await bubbleState(bob.page, 'this one arrives', 'stored');
 
@@ -172,8 +156,8 @@ describe('loss and order in the web client (Chromium)', () => {
 
   it('says in words why one of mallory’s devices was not sent to, once however often it happens', async () => {
     // mallory links a second device; a malicious relay gives it a signed prekey it never signed.
-    malloryPhone = await linkDevice(profiles.path, relay.url, mallory, 'mallory-phone');
-    const db = new Database(relay.dbPath);
+    malloryPhone = await linkDevice(profiles.path, stage.relay.url, mallory, 'mallory-phone');
+    const db = new Database(stage.relay.dbPath);
     try {
       db.pragma('busy_timeout = 5000');
       db.prepare('UPDATE devices SET spk_signature = ? WHERE device_id = ?').run(randomBytes(64).toString('base64url'), malloryPhone.client.deviceId);
@@ -198,6 +182,6 @@ describe('loss and order in the web client (Chromium)', () => {
   }, 40_000);
 
   it('left no console or page errors', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
   });
 });

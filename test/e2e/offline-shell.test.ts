@@ -4,15 +4,10 @@
  * holds the app shell, so with the network gone a reload still opens the app, its conversation
  * and history, and a message typed offline is shown as queued, then delivered once back online.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, STEP_TIMEOUT, waitConnected, type WatchedPage } from './helpers.js';
+import { bubbleState, forgiveNetworkErrors, openConversation, register, seeText, sendText, STEP_TIMEOUT, waitConnected, type WatchedPage } from './helpers.js';
+import { openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 /** What Chromium logs for requests made while it emulates a lost network. */
 const OFFLINE_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/;
 
@@ -25,39 +20,32 @@ interface WebManifest {
 }
 
 describe('installable app with an offline shell (Chromium)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let aliceContext: BrowserContext;
+  let stage: Stage;
   let alice: WatchedPage;
   let bob: WatchedPage;
-  const pages: WatchedPage[] = [];
   const suffix = Date.now().toString(36).slice(-5);
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'manifest.webmanifest'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    aliceContext = await browser.newContext();
-    alice = await openPage(aliceContext, 'alice', relay.url, pages);
-    bob = await openPage(await browser.newContext(), 'bob', relay.url, pages);
+    stage = await openStage();
+    alice = await stage.page('alice');
+    bob = await stage.page('bob');
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
   });
 
   it('links a web app manifest with standalone display and 192, 512 and maskable icons, all served', async () => {
     const href = await alice.page.locator('link[rel="manifest"]').getAttribute('href');
     expect(href).toBeTruthy();
-    const url = new URL(href ?? '', `${relay.url}/`).href;
+    const url = new URL(href ?? '', `${stage.relay.url}/`).href;
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/application\/manifest\+json/);
     const manifest = (await response.json()) as WebManifest;
     expect(manifest.name).toBe('Sealpost');
     expect(manifest.display).toBe('standalone');
-    expect(new URL(manifest.start_url, url).href).toBe(`${relay.url}/`);
+    expect(new URL(manifest.start_url, url).href).toBe(`${stage.relay.url}/`);
     expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/i);
     const icon = (size: string, purpose: string) => manifest.icons.find((i) => i.sizes === size && (i.purpose ?? 'any').split(' ').includes(purpose));
     for (const found of [icon('192x192', 'any'), icon('512x512', 'any'), icon('512x512', 'maskable')]) {
@@ -72,14 +60,14 @@ describe('installable app with an offline shell (Chromium)', () => {
   });
 
   it('serves index.html revalidated on every load and hashed assets immutable', async () => {
-    const page = await fetch(`${relay.url}/`, { headers: { 'accept-encoding': 'br' } });
+    const page = await fetch(`${stage.relay.url}/`, { headers: { 'accept-encoding': 'br' } });
     expect(page.headers.get('cache-control')).toBe('no-cache');
     expect(page.headers.get('content-encoding')).toBe('br');
     const script = (await page.text()).match(/assets\/index-[A-Za-z0-9_-]+\.js/)?.[0];
-    const asset = await fetch(`${relay.url}/${script}`, { headers: { 'accept-encoding': 'br' } });
+    const asset = await fetch(`${stage.relay.url}/${script}`, { headers: { 'accept-encoding': 'br' } });
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(asset.headers.get('content-encoding')).toBe('br');
-    expect((await fetch(`${relay.url}/version.json`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${stage.relay.url}/version.json`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('opens offline after one load, with its history, and shows a message typed offline as queued', async () => {
@@ -94,9 +82,9 @@ describe('installable app with an offline shell (Chromium)', () => {
     expect(await alice.page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
 
     await forgiveNetworkErrors(
-      pages,
+      stage.pages,
       async () => {
-        await aliceContext.setOffline(true);
+        await alice.page.context().setOffline(true);
         // The relay is out of reach now, not merely slow: a reload from the network would fail.
         expect(await alice.page.evaluate(() => fetch('/healthz').then(() => 'reached', () => 'unreachable'))).toBe('unreachable');
         await alice.page.reload();
@@ -109,7 +97,7 @@ describe('installable app with an offline shell (Chromium)', () => {
         const queued = alice.page.locator('.bubble.outgoing').filter({ has: alice.page.getByText('typed while offline', { exact: true }) });
         await queued.getByText('Queued — will send when connected').waitFor();
 
-        await aliceContext.setOffline(false);
+        await alice.page.context().setOffline(false);
         await waitConnected(alice.page);
         await bubbleState(alice.page, 'typed while offline', 'delivered');
       },
@@ -120,6 +108,6 @@ describe('installable app with an offline shell (Chromium)', () => {
   }, 60_000);
 
   it('left no console or page errors', () => {
-    expect(pages.flatMap((p) => p.problems)).toEqual([]);
+    expect(stage.pages.flatMap((p) => p.problems)).toEqual([]);
   });
 });

@@ -3,20 +3,17 @@
  * profile, and only the tab holding the Web Lock "sealpost-profile" opens it. The contact, bob,
  * is an SDK client on the same real relay. The steps run in order and share state.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SdkError } from '../../client/sdk/index.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import {
-  bubbleState, forgiveNetworkErrors, openConversation, openPage, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+  bubbleState, forgiveNetworkErrors, openConversation, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
 } from './helpers.js';
+import { SHOTS, openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 const DURING = Array.from({ length: 8 }, (_, i) => `bob while switching ${i + 1}`);
 
 /** Texts shown in `page`'s open conversation, each with how often it appears. */
@@ -37,10 +34,7 @@ async function noDecryptFailures(page: Page): Promise<void> {
 }
 
 describe('one tab per profile (Chromium)', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-onetab-');
   const rejected: SdkError[] = [];
   let bob: TestDevice;
@@ -49,30 +43,24 @@ describe('one tab per profile (Chromium)', () => {
   let aliceDevice = '';
 
   /** How many live sockets alice's device has at the relay (one per tab that opened the client). */
-  const aliceSockets = () => relay.app.io.of('/').adapter.rooms.get(aliceDevice)?.size ?? 0;
+  const aliceSockets = () => stage.relay.app.io.of('/').adapter.rooms.get(aliceDevice)?.size ?? 0;
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    mkdirSync(resolve('test-results/screenshots'), { recursive: true });
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    bob = await registerDevice(profiles.path, relay.url, 'bob');
+    stage = await openStage();
+    bob = await registerDevice(profiles.path, stage.relay.url, 'bob');
     bob.client.on('rejected', (error) => rejected.push(error));
   });
 
   afterAll(async () => {
     await bob?.client.close();
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('a second tab on the profile opens nothing and offers “Use here”', async () => {
-    tabA = await openPage(context, 'tab A', relay.url, pages);
+    tabA = await stage.page('tab A');
     await register(tabA.page, 'alice');
-    const db = new Database(relay.dbPath, { readonly: true });
+    const db = new Database(stage.relay.dbPath, { readonly: true });
     try {
       aliceDevice = (db.prepare('SELECT device_id FROM devices WHERE handle = ?').get('alice') as { device_id: string }).device_id;
     } finally {
@@ -85,13 +73,13 @@ describe('one tab per profile (Chromium)', () => {
     await (await bob.client.send('alice', 'bob before the switch')).stored;
     await seeText(tabA.page, 'bob before the switch');
 
-    tabB = await openPage(context, 'tab B', relay.url, pages);
+    tabB = await stage.tab(tabA, 'tab B');
     await tabB.page.getByRole('heading', { name: 'Sealpost is open in another tab' }).waitFor();
     const useHere = tabB.page.getByRole('button', { name: 'Use here' });
     expect(await useHere.evaluate((el) => el === document.activeElement)).toBe(true);
     // Neither the app nor its first run: the client was never opened here.
     expect(await tabB.page.locator('.connection, .shell, #handle-input').count()).toBe(0);
-    await tabB.page.screenshot({ path: resolve('test-results/screenshots/one-tab-open-elsewhere.png') });
+    await tabB.page.screenshot({ path: resolve(SHOTS, 'one-tab-open-elsewhere.png') });
     await tabB.page.waitForTimeout(1000);
     expect(aliceSockets()).toBe(1);
     await waitConnected(tabA.page);
@@ -109,7 +97,7 @@ describe('one tab per profile (Chromium)', () => {
     await tabA.page.getByRole('heading', { name: 'Sealpost was opened in another tab' }).waitFor();
     expect(await tabA.page.getByRole('button', { name: 'Use here' }).evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await tabA.page.locator('#composer-text, .shell').count()).toBe(0);
-    await tabA.page.screenshot({ path: resolve('test-results/screenshots/one-tab-moved.png') });
+    await tabA.page.screenshot({ path: resolve(SHOTS, 'one-tab-moved.png') });
     await waitConnected(tabB.page);
     await bobWrites;
 
@@ -128,18 +116,17 @@ describe('one tab per profile (Chromium)', () => {
   }, 60_000);
 
   it('a message queued while the relay is down goes out from the tab that takes the profile back', async () => {
-    const port = Number(new URL(relay.url).port);
-    await forgiveNetworkErrors(pages, async () => {
-      await relay.close({ keepData: true });
-      await tabB.page.locator('.connection[data-state="connecting"]').waitFor();
-      await sendText(tabB.page, 'queued in the second tab');
-      await tabB.page.locator('.bubble.outgoing[data-state="sending"]').filter({ hasText: 'queued in the second tab' }).waitFor();
+    await forgiveNetworkErrors(stage.pages, async () => {
+      await stage.restartRelay(async () => {
+        await tabB.page.locator('.connection[data-state="connecting"]').waitFor();
+        await sendText(tabB.page, 'queued in the second tab');
+        await tabB.page.locator('.bubble.outgoing[data-state="sending"]').filter({ hasText: 'queued in the second tab' }).waitFor();
 
-      // Back to the first tab ("Use here" there takes it back) while the relay is still down.
-      await tabA.page.getByRole('button', { name: 'Use here' }).click();
-      await tabB.page.getByRole('heading', { name: 'Sealpost was opened in another tab' }).waitFor();
-      await tabA.page.locator('.connection[data-state="connecting"]').waitFor();
-      relay = await startRelay({ staticDir: CLIENT_DIR, db: relay.dbPath, port });
+        // Back to the first tab ("Use here" there takes it back) while the relay is still down.
+        await tabA.page.getByRole('button', { name: 'Use here' }).click();
+        await tabB.page.getByRole('heading', { name: 'Sealpost was opened in another tab' }).waitFor();
+        await tabA.page.locator('.connection[data-state="connecting"]').waitFor();
+      });
       await waitConnected(tabA.page);
       await waitFor(() => bob.client.connectionState === 'connected', 'bob reconnects');
     });
@@ -160,7 +147,7 @@ describe('one tab per profile (Chromium)', () => {
   }, 60_000);
 
   it('left no console or page errors and no dialogs', () => {
-    for (const page of pages) {
+    for (const page of stage.pages) {
       expect(page.problems, page.name).toEqual([]);
       expect(page.dialogs, page.name).toEqual([]);
     }

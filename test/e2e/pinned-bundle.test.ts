@@ -10,15 +10,13 @@
  */
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle, writeBundleManifest, type BundleManifest } from '../../client/app/bundle-manifest.js';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
-import { forgiveNetworkErrors, openPage, register, STEP_TIMEOUT, waitConnected, type WatchedPage } from './helpers.js';
+import { forgiveNetworkErrors, register, STEP_TIMEOUT, waitConnected, type WatchedPage } from './helpers.js';
+import { CLIENT_DIR, openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 const ALTERED_VERSION = '0.1.0-altered';
 /** What the altered bundle does that the original never does: mark the document. */
 const ALTERED_CODE = '\ndocument.documentElement.dataset.altered = "yes";\n';
@@ -47,8 +45,8 @@ function alterBundle(dir: string): BundleManifest {
 }
 
 /**
- * Copies dist/web into `dir` and returns its manifest, once the copy is whole (its files hash to
- * what its version.json says): a build running meanwhile empties and refills dist/web.
+ * Copies the build (CLIENT_DIR) into `dir` and returns its manifest, once the copy is whole (its
+ * files hash to what its version.json says): a build running meanwhile empties and refills it.
  */
 async function copyBuild(dir: string): Promise<BundleManifest> {
   for (let attempt = 0; attempt < 30; attempt++) {
@@ -80,18 +78,15 @@ async function waitingWorker(page: Page): Promise<boolean> {
 
 describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', () => {
   let dir: string;
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
+  let stage: Stage;
   let alice: WatchedPage;
   let original: BundleManifest;
   let altered: BundleManifest;
-  const pages: WatchedPage[] = [];
   const prompt = () => alice.page.getByRole('region', { name: 'App update' });
   /** The relay lists its static files when it starts: restart it on the same origin, as an operator deploying a new build would. */
   const restartRelay = () =>
-    forgiveNetworkErrors(pages, async () => {
-      relay = await relay.restart({ port: Number(new URL(relay.url).port) });
+    forgiveNetworkErrors(stage.pages, async () => {
+      await stage.restartRelay();
       // Its refused reconnect attempts are logged until the page is back.
       await waitConnected(alice.page);
     });
@@ -99,15 +94,12 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sealpost-pinned-'));
     original = await copyBuild(dir);
-    relay = await startRelay({ staticDir: dir });
-    browser = await launchBrowser();
-    context = await browser.newContext();
-    alice = await openPage(context, 'alice', relay.url, pages);
+    stage = await openStage({ staticDir: dir });
+    alice = await stage.page('alice');
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -116,7 +108,7 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     await expect.poll(() => shownHash(alice.page), { timeout: STEP_TIMEOUT }).toBe(original.hash);
     expect(await alice.page.getByTestId('app-version').textContent()).toBe(JSON.parse(readFileSync(join(dir, 'version.json'), 'utf8')).version);
     // The worker claimed the page: from now on, what it serves is the pinned copy.
-    expect(await alice.page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${relay.url}/sw.js`);
+    expect(await alice.page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${stage.relay.url}/sw.js`);
     expect(await prompt().count()).toBe(0);
     expect(await runsAltered(alice.page)).toBe(false);
   });
@@ -128,7 +120,7 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     for (const ext of ['.br', '.gz']) rmSync(path + ext, { force: true });
     await restartRelay();
     // The relay now serves the changed script under the pinned name.
-    expect(await (await fetch(`${relay.url}/assets/${entry}`)).text()).toContain(ALTERED_CODE.trim());
+    expect(await (await fetch(`${stage.relay.url}/assets/${entry}`)).text()).toContain(ALTERED_CODE.trim());
     await alice.page.reload();
     await alice.page.locator('.topbar').waitFor();
     await alice.page.getByText('About this app').click();
@@ -144,7 +136,7 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     expect(altered.hash).not.toBe(original.hash);
     await restartRelay();
     // The relay really serves the altered files now.
-    expect(await (await fetch(`${relay.url}/`)).text()).toMatch(/assets\/index-Altered[A-Za-z0-9_-]+\.js/);
+    expect(await (await fetch(`${stage.relay.url}/`)).text()).toMatch(/assets\/index-Altered[A-Za-z0-9_-]+\.js/);
 
     await alice.page.reload();
     await prompt().waitFor();
@@ -173,7 +165,7 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
     // It does so once the closed page is gone for good; a page opened before that would be
     // controlled by the old worker again, so give the browser a moment.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    alice = await openPage(context, 'alice (reopened)', relay.url, pages);
+    alice = await stage.tab(alice, 'alice (reopened)');
     await alice.page.locator('.topbar').waitFor();
     await prompt().waitFor();
     expect(await runsAltered(alice.page)).toBe(false);
@@ -196,6 +188,6 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
   }, 60_000);
 
   it('left no console or page errors', () => {
-    expect(pages.flatMap((p) => p.problems)).toEqual([]);
+    expect(stage.pages.flatMap((p) => p.problems)).toEqual([]);
   });
 });

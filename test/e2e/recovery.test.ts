@@ -4,51 +4,35 @@
  * needs a second confirmation, and a fresh browser recovers the account with the key and keeps
  * receiving messages. A Node SDK client plays the contact.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import { registerDevice, tempDir, type TestDevice } from '../sdk/helpers.js';
-import { currentDeviceId, forgiveNetworkErrors, openConversation, openDevices, openPage, register, seeText, waitConnected, type WatchedPage } from './helpers.js';
+import { currentDeviceId, forgiveNetworkErrors, openConversation, openDevices, seeText, waitConnected, type WatchedPage } from './helpers.js';
+import { openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
-const DESKTOP = { width: 1280, height: 800 };
 const WRONG_KEY = 'That recovery key does not belong to this account, or a character is mistyped.';
 
 describe('recovering an account in the web client', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
+  let stage: Stage;
   const profiles = tempDir('sealpost-e2e-recovery-');
-  const contexts: BrowserContext[] = [];
-  const pages: WatchedPage[] = [];
   let dora: WatchedPage;
   let ed: TestDevice;
   let recoveryKey = '';
   let lostDeviceId = '';
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
+    stage = await openStage();
   });
 
   afterAll(async () => {
     await ed?.client.close().catch(() => undefined);
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
     profiles.remove();
   });
 
   it('shows the recovery key only on request, with a reminder until then, and copies it', async () => {
-    ed = await registerDevice(profiles.path, relay.url, 'edgar');
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.url });
-    dora = await openPage(context, 'dora', relay.url, pages);
-    await register(dora.page, 'dora');
+    ed = await registerDevice(profiles.path, stage.relay.url, 'edgar');
+    // The relay's page is the only origin in the context, so granting to every origin is the same.
+    dora = await stage.person('dora', { permissions: ['clipboard-read', 'clipboard-write'] });
     await (await ed.client.send('dora', 'Before the loss')).stored;
     await openConversation(dora.page, 'd:edgar');
     await seeText(dora.page, 'Before the loss');
@@ -88,9 +72,7 @@ describe('recovering an account in the web client', () => {
   }, 30_000);
 
   it('recovers the account with the key in a fresh browser, refusing a wrong key in words', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    const fresh = await openPage(context, 'dora (recovered)', relay.url, pages);
+    const fresh = await stage.page('dora (recovered)');
     await fresh.page.getByRole('button', { name: 'Recover an account' }).click();
     // Focus lands on the form's first field (set in an effect, so shortly after the click).
     await fresh.page.waitForFunction(() => document.activeElement?.id === 'recover-handle');
@@ -125,9 +107,7 @@ describe('recovering an account in the web client', () => {
   }, 45_000);
 
   it('offers to erase a profile made by protocol v1, after a confirmation', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    const old = await openPage(context, 'v1 profile', relay.url, pages);
+    const old = await stage.page('v1 profile');
     await old.page.getByRole('button', { name: 'Create account' }).waitFor();
     await old.page.evaluate(async () => {
       const db = await new Promise<IDBDatabase>((done, fail) => {
@@ -148,7 +128,7 @@ describe('recovering an account in the web client', () => {
   }, 30_000);
 
   it('left no console or page errors', () => {
-    for (const page of pages) expect(page.problems, page.name).toEqual([]);
-    for (const page of pages) expect(page.dialogs, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.problems, page.name).toEqual([]);
+    for (const page of stage.pages) expect(page.dialogs, page.name).toEqual([]);
   });
 });

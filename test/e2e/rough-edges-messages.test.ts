@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../../client/sdk/index.js';
 import { registerDevice, tempDir } from '../sdk/helpers.js';
 import { bubbleState, openConversation, seeText, sendText, waitConnected, type WatchedPage } from './helpers.js';
-import { PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
+import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 const HUGE = 'All work and no play. '.repeat(3200).slice(0, 70_000);
 /** Under the SDK's limit, over what fits in the relay's 8 KiB envelopes. */
@@ -53,7 +53,7 @@ describe('rough edges: messages too long to send (Chromium)', () => {
     await alice.page.setViewportSize(PHONE);
     await expectFits(alice.page, ['Send as a file']);
     await shot(alice.page, 'phone-too-long');
-    await alice.page.setViewportSize({ width: 1280, height: 800 });
+    await alice.page.setViewportSize(DESKTOP);
     const box = alice.page.locator('#composer-text');
     await box.fill(HUGE.slice(0, MAX_TEXT_LENGTH));
     expect(await alice.page.locator('.composer .too-long').count()).toBe(0);
@@ -86,7 +86,7 @@ describe('rough edges: messages too long to send (Chromium)', () => {
     await shot(alice.page, 'desktop-refused-too-large');
     await alice.page.setViewportSize(PHONE);
     await expectFits(alice.page, [/^Delete/, 'Send']);
-    await alice.page.setViewportSize({ width: 1280, height: 800 });
+    await alice.page.setViewportSize(DESKTOP);
     expect(await rawCodesShown(alice.page)).toEqual([]);
     expect(await alice.page.locator('body').innerText()).not.toContain('too_large');
   });

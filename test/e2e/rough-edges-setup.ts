@@ -3,13 +3,13 @@
  * checks every screen gets — nothing wider than the viewport, no raw snake_case code on screen —
  * forgiving the console errors a step causes on purpose, and screenshots for looking at.
  */
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { WatchedPage } from './helpers.js';
+import { SHOTS } from './stage.js';
 
-export { CLIENT_DIR, DESKTOP, PHONE, openStage, type Stage } from './stage.js';
+export { DESKTOP, PHONE, openStage, type Stage } from './stage.js';
 
 /** What a refused lookup (404) or a dropped connection makes Chromium log; expected where a step causes it. */
 export const EXPECTED_NETWORK_NOISE = /status of 404|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/;
@@ -22,9 +22,7 @@ export function forgive(page: WatchedPage, pattern: RegExp = EXPECTED_NETWORK_NO
 
 /** A screenshot for looking at (test-results/screenshots/rough-edges-NAME.png; not compared). */
 export async function shot(page: Page, name: string): Promise<void> {
-  const dir = resolve('test-results/screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: resolve(dir, `rough-edges-${name}.png`) });
+  await page.screenshot({ path: resolve(SHOTS, `rough-edges-${name}.png`) });
 }
 
 /** The page is no wider than the viewport, and each named button is fully on screen. */

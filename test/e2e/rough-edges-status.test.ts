@@ -11,9 +11,8 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay } from '../support/relay.js';
 import { bubbleState, openConversation, openPage, register, sendText, waitConnected, type WatchedPage } from './helpers.js';
-import { CLIENT_DIR, DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
+import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 /** Records every status text the page shows, and every notification it makes; lets the test hide the page. */
 const INSTRUMENT = () => {
@@ -162,11 +161,10 @@ describe('rough edges: connection status and notifications (Chromium)', () => {
   });
 
   it('says “Reconnecting…” once a connection was lost, and “Connected” when it is back', async () => {
-    const port = Number(new URL(stage.relay.url).port);
-    await stage.relay.close({ keepData: true });
-    await bob.page.locator('.connection').getByText('Reconnecting…', { exact: true }).waitFor();
-    expect(await bob.page.locator('.connection').getAttribute('title')).toMatch(/connection to the relay was lost/);
-    stage.relay = await startRelay({ staticDir: CLIENT_DIR, db: stage.relay.dbPath, port });
+    await stage.restartRelay(async () => {
+      await bob.page.locator('.connection').getByText('Reconnecting…', { exact: true }).waitFor();
+      expect(await bob.page.locator('.connection').getAttribute('title')).toMatch(/connection to the relay was lost/);
+    });
     await waitConnected(bob.page);
     await waitConnected(alice.page);
     forgive(bob);

@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConversation, openPage, sendText, waitConnected, type WatchedPage } from './helpers.js';
+import { openConversation, sendText, waitConnected, type WatchedPage } from './helpers.js';
 import { DESKTOP, PHONE, expectFits, forgive, openStage, rawCodesShown, shot, type Stage } from './rough-edges-setup.js';
 
 /** 200 characters with no place to break: the worst case for a title. */
@@ -71,9 +71,7 @@ describe('rough edges: long names and typed handles (Chromium)', () => {
   });
 
   it('registers “@Dave” as dave, and says in words what is wrong with a handle before asking the relay', async () => {
-    const context = await stage.browser.newContext({ viewport: DESKTOP });
-    stage.contexts.push(context);
-    const dave = await openPage(context, 'dave', stage.relay.url, stage.pages);
+    const dave = await stage.page('dave');
     const field = dave.page.getByLabel('Pick a handle');
     const error = dave.page.locator('.welcome .error-text');
     // Nothing reaches the relay's API for a handle the app can refuse itself.

@@ -9,8 +9,8 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityHeaders } from '../../server/routes/security-headers.js';
 import { startRelay, type RelayHandle } from '../support/relay.js';
-
-const CLIENT_DIR = resolve('dist/web');
+// Not the stage: no browser is needed, and the headers are checked with or without a build.
+import { CLIENT_DIR } from './stage.js';
 
 function policy(header: string | null | undefined): Map<string, string[]> {
   const directives = new Map<string, string[]>();

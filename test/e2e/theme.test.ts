@@ -4,16 +4,12 @@
  * public/theme.js before the app's bundle runs (so before the first paint: no flash of the
  * other theme), other tabs follow, and axe finds nothing serious or critical in either override.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
-import { startRelay, type RelayHandle } from '../support/relay.js';
 import { blocking, checkScreen } from './axe.js';
-import { forgiveNetworkErrors, openPage, register, type WatchedPage } from './helpers.js';
+import { forgiveNetworkErrors, register, type WatchedPage } from './helpers.js';
+import { openStage, type Stage } from './stage.js';
 
-const CLIENT_DIR = resolve('dist/web');
 const LIGHT_BG = 'rgb(244, 245, 247)';
 const DARK_BG = 'rgb(15, 20, 25)';
 
@@ -22,28 +18,22 @@ const storedChoice = (page: Page) => page.evaluate(() => localStorage.getItem('s
 const themeSelect = (page: Page) => page.getByLabel('Theme');
 
 describe('dark mode', () => {
-  let relay: RelayHandle;
-  let browser: Browser;
-  let context: BrowserContext;
-  const pages: WatchedPage[] = [];
+  let stage: Stage;
+  let alice: WatchedPage;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(resolve(CLIENT_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:client` first');
-    relay = await startRelay({ staticDir: CLIENT_DIR });
-    browser = await launchBrowser();
-    // No service worker: the reload below must reach page.route, which a worker's cache would bypass.
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', serviceWorkers: 'block' });
+    stage = await openStage();
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close();
-    await relay?.close();
+    await stage?.close();
   });
 
   it('follows the system setting by default, also when it changes while the page is open', async () => {
-    page = (await openPage(context, 'alice', relay.url, pages)).page;
+    // No service worker: the reload below must reach page.route, which a worker's cache would bypass.
+    alice = await stage.page('alice', { colorScheme: 'dark', serviceWorkers: 'block' });
+    page = alice.page;
     await page.getByRole('button', { name: 'Create account' }).waitFor();
     expect(await themeSelect(page).inputValue()).toBe('system');
     expect(await background(page)).toBe(DARK_BG);
@@ -71,7 +61,7 @@ describe('dark mode', () => {
     // Without its JavaScript the app never renders: what is drawn then is what the first paint shows.
     await page.route(/\/assets\/.*\.js$/, (route) => route.abort());
     try {
-      await forgiveNetworkErrors(pages, async () => {
+      await forgiveNetworkErrors(stage.pages, async () => {
         await page.reload({ waitUntil: 'load' });
       }, /Failed to load resource: net::ERR_FAILED/);
       expect(await page.locator('#app').innerHTML()).toBe('');
@@ -99,7 +89,7 @@ describe('dark mode', () => {
     await register(page, 'alice');
     await page.emulateMedia({ colorScheme: 'dark' });
     expect(await background(page)).toBe(LIGHT_BG); // still the Light choice from the first run
-    const other = (await openPage(context, 'alice (second tab)', relay.url, pages)).page;
+    const other = (await stage.tab(alice, 'alice (second tab)')).page;
     expect(await background(other)).toBe(LIGHT_BG);
     await themeSelect(page).selectOption('system');
     expect(await background(page)).toBe(DARK_BG);
@@ -112,6 +102,6 @@ describe('dark mode', () => {
   }, 30_000);
 
   it('left no console or page errors (theme.js runs under the relay’s Content-Security-Policy)', () => {
-    for (const watched of pages) expect(watched.problems, watched.name).toEqual([]);
+    for (const watched of stage.pages) expect(watched.problems, watched.name).toEqual([]);
   });
 });
