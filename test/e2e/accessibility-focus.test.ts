@@ -148,8 +148,24 @@ describe('focus, Escape and announcements in the web client', () => {
 
   it('Escape does nothing on a screen that is not a sub-screen', async () => {
     await page.locator('#composer-text').focus();
+    // The app's Escape (use-focus.ts useEscape) is a keydown listener on window that closes a
+    // sub-screen at once: it marks the event handled and changes the hash before it returns. A
+    // listener added now runs after it, in the same dispatch, so what it records is what the app
+    // did with this very Escape; no pause can stand in for that.
+    type Seen = { escapeSeen: Promise<{ handled: boolean; hash: string }> };
+    await page.evaluate(() => {
+      (window as unknown as Seen).escapeSeen = new Promise((resolve) => {
+        const onKey = (event: KeyboardEvent) => {
+          if (event.key !== 'Escape') return;
+          window.removeEventListener('keydown', onKey);
+          resolve({ handled: event.defaultPrevented, hash: decodeURIComponent(location.hash) });
+        };
+        window.addEventListener('keydown', onKey);
+      });
+    });
     await page.keyboard.press('Escape');
-    await page.waitForTimeout(200);
+    // Resolves once the Escape has gone through the app's listener: then "nothing" is proven.
+    expect(await page.evaluate(() => (window as unknown as Seen).escapeSeen)).toEqual({ handled: false, hash: `#/chat/g:${groupId}` });
     expect(decodeURIComponent(new URL(page.url()).hash)).toBe(`#/chat/g:${groupId}`);
     await expectFocus(page, /^textarea#composer-text/);
   }, 10_000);

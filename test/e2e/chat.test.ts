@@ -112,12 +112,40 @@ describe('web client in Chromium', () => {
   }, 40_000);
 
   it('shows markup in a message as text and runs nothing', async () => {
+    // A handler can only run on an element the markup made, and that element would be made in
+    // the same render that shows the text. So instead of waiting for a handler that may just be
+    // slow, record every element carrying the payload's marks (an onerror attribute, an img of
+    // src "x") that is ever added to bob's page, even if removed again.
+    await bob.page.evaluate(() => {
+      const made: string[] = [];
+      const look = (records: MutationRecord[]) => {
+        for (const record of records) {
+          const nodes = record.type === 'attributes' ? [record.target] : [...record.addedNodes];
+          for (const node of nodes) {
+            if (!(node instanceof Element)) continue;
+            for (const element of [node, ...node.querySelectorAll('*')]) {
+              if (element.hasAttribute('onerror') || (element.tagName === 'IMG' && element.getAttribute('src') === 'x')) made.push(element.outerHTML);
+            }
+          }
+        }
+      };
+      const observer = new MutationObserver(look);
+      observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['onerror', 'src'] });
+      // Reads the records not yet delivered too, so the answer covers every change made so far.
+      (window as unknown as { markupMade: () => string[] }).markupMade = () => {
+        look(observer.takeRecords());
+        return made;
+      };
+    });
     await sendText(alice.page, XSS);
     await seeText(bob.page, XSS);
     const bubble = bob.page.locator('.bubble.incoming .text').last();
     expect(await bubble.textContent()).toBe(XSS);
     expect(await bob.page.locator('.timeline img').count()).toBe(0);
-    await bob.page.waitForTimeout(300); // an onerror handler would have fired by now
+    // The text is rendered twice: in the bubble and (for screen readers, a moment later) in the
+    // announcer's log. Both renders must have happened before "nothing was made" means anything.
+    await bob.page.getByTestId('announcer').getByText(`@alice: ${XSS}`, { exact: true }).waitFor();
+    expect(await bob.page.evaluate(() => (window as unknown as { markupMade: () => string[] }).markupMade())).toEqual([]);
     expect(bob.dialogs).toEqual([]);
     expect(alice.dialogs).toEqual([]);
     await shot('desktop-conversation', alice);

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, ready, safetyNumber } from '../../crypto/index.js';
 import { registerDevice, tempDir, type TestDevice } from '../sdk/helpers.js';
-import type { WatchedPage } from './helpers.js';
+import { STEP_TIMEOUT, type WatchedPage } from './helpers.js';
 import { SHOTS, openStage, type Stage } from './stage.js';
 
 function identityKeyOf(dbPath: string, handle: string): string {
@@ -84,7 +84,27 @@ describe('safety number during a pending identity change (Chromium)', () => {
     await checkbox.waitFor();
     expect(await checkbox.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await confirm.isDisabled()).toBe(true);
-    await confirm.click({ force: true, timeout: 1000 }).catch(() => undefined);
+    // A click forced on it (past Playwright's own "is it enabled" check) must reach the button and
+    // still do nothing: record, on window, which element each pointer event and click got to.
+    type Reached = { reached: Array<{ type: string; confirm: boolean }> };
+    await alice.page.evaluate(() => {
+      const reached: Reached['reached'] = [];
+      (window as unknown as Reached).reached = reached;
+      for (const type of ['pointerdown', 'pointerup', 'click']) {
+        window.addEventListener(type, (event) => {
+          const target = event.target instanceof Element ? event.target.closest('button') : null;
+          reached.push({ type, confirm: target?.textContent?.startsWith('Confirm: accept') ?? false });
+        }, true);
+      }
+    });
+    await confirm.click({ force: true });
+    const reached = () => alice.page.evaluate(() => (window as unknown as Reached).reached);
+    // The press went through on the button itself (the pointer's up comes last in it)...
+    await expect.poll(async () => (await reached()).filter((r) => r.confirm).map((r) => r.type).includes('pointerup'), { timeout: STEP_TIMEOUT }).toBe(true);
+    // ...and, the button being disabled, no click came of it.
+    expect((await reached()).filter((r) => r.type === 'click')).toEqual([]);
+    expect(await confirm.isDisabled()).toBe(true);
+    expect(await checkbox.isChecked()).toBe(false);
     expect(await warning.isVisible()).toBe(true);
     // Escape steps back without accepting.
     await checkbox.press('Escape');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SdkError } from '../../client/sdk/index.js';
 import { registerDevice, tempDir, textsFrom, waitFor, type TestDevice } from '../sdk/helpers.js';
 import {
-  bubbleState, forgiveNetworkErrors, openConversation, register, seeText, sendText, timelineTexts, waitConnected, type WatchedPage,
+  bubbleState, forgiveNetworkErrors, openConversation, register, seeText, sendText, STEP_TIMEOUT, timelineTexts, waitConnected, type WatchedPage,
 } from './helpers.js';
 import { SHOTS, openStage, type Stage } from './stage.js';
 
@@ -45,6 +45,9 @@ describe('one tab per profile (Chromium)', () => {
   /** How many live sockets alice's device has at the relay (one per tab that opened the client). */
   const aliceSockets = () => stage.relay.app.io.of('/').adapter.rooms.get(aliceDevice)?.size ?? 0;
 
+  /** How many times the relay has answered a request for version.json (the app's version check). */
+  const versionChecks = () => stage.relay.logs.filter((line) => line.includes('"route":"/version.json"')).length;
+
   beforeAll(async () => {
     stage = await openStage();
     bob = await registerDevice(profiles.path, stage.relay.url, 'bob');
@@ -73,14 +76,24 @@ describe('one tab per profile (Chromium)', () => {
     await (await bob.client.send('alice', 'bob before the switch')).stored;
     await seeText(tabA.page, 'bob before the switch');
 
+    // Tab B's sockets, seen as the page creates them (not only once the relay has let one in).
+    const tabBSockets: string[] = [];
+    const watchSockets = (opened: Page) => opened.on('websocket', (socket) => tabBSockets.push(socket.url()));
+    tabA.page.context().on('page', watchSockets);
+    const checksBefore = versionChecks();
     tabB = await stage.tab(tabA, 'tab B');
+    tabA.page.context().off('page', watchSockets);
     await tabB.page.getByRole('heading', { name: 'Sealpost is open in another tab' }).waitFor();
     const useHere = tabB.page.getByRole('button', { name: 'Use here' });
     expect(await useHere.evaluate((el) => el === document.activeElement)).toBe(true);
     // Neither the app nor its first run: the client was never opened here.
     expect(await tabB.page.locator('.connection, .shell, #handle-input').count()).toBe(0);
     await tabB.page.screenshot({ path: resolve(SHOTS, 'one-tab-open-elsewhere.png') });
-    await tabB.page.waitForTimeout(1000);
+    // "Still one socket" means something only once tab B is done starting. Its page asks the
+    // service worker to check the relay's version.json only after boot() has settled, whichever
+    // way it went (main.tsx), and tab A's next check is an hour away: that request is the sign.
+    await expect.poll(versionChecks, { timeout: STEP_TIMEOUT }).toBeGreaterThan(checksBefore);
+    expect(tabBSockets).toEqual([]);
     expect(aliceSockets()).toBe(1);
     await waitConnected(tabA.page);
   }, 60_000);

@@ -160,11 +160,27 @@ describe('a pinned bundle: the relay cannot change the app unseen (Chromium)', (
   }, 60_000);
 
   it('still runs the pinned bundle after every tab closed and the changed worker took over', async () => {
-    await alice.page.close();
     // No page left: the browser activates the waiting (changed) worker, which honours the pin.
     // It does so once the closed page is gone for good; a page opened before that would be
-    // controlled by the old worker again, so give the browser a moment.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // controlled by the old worker again. So watch the workers' states through DevTools, from a
+    // blank page of the same profile (not in the worker's scope: it holds nothing back).
+    const context = alice.page.context();
+    const watcher = await context.newPage();
+    try {
+      const cdp = await context.newCDPSession(watcher);
+      const versions = new Map<string, { scriptURL: string; status: string }>();
+      cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
+        for (const version of event.versions) versions.set(version.versionId, version);
+      });
+      await cdp.send('ServiceWorker.enable');
+      const waitingIds = () => [...versions].filter(([, v]) => v.scriptURL === `${stage.relay.url}/sw.js` && v.status === 'installed').map(([id]) => id);
+      await expect.poll(waitingIds, { timeout: STEP_TIMEOUT }).toHaveLength(1);
+      const [changed] = waitingIds();
+      await alice.page.close();
+      await expect.poll(() => versions.get(changed!)?.status, { timeout: STEP_TIMEOUT }).toBe('activated');
+    } finally {
+      await watcher.close();
+    }
     alice = await stage.tab(alice, 'alice (reopened)');
     await alice.page.locator('.topbar').waitFor();
     await prompt().waitFor();

@@ -65,15 +65,29 @@ describe('notifications while the app is closed (Chromium)', () => {
     await expect.poll(() => registrations.find((r) => r.scopeURL === `${stage.relay.url}/`)).toBeDefined();
     const { registrationId } = registrations.find((r) => r.scopeURL === `${stage.relay.url}/`)!;
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: `${stage.relay.url}/`, registrationId, data: PUSH_PAYLOAD });
-    const shown = async () =>
-      page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })));
+    const notifications = async () =>
+      page.evaluate(async () =>
+        // Chromium has Notification.timestamp; TypeScript's DOM types leave it out.
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+          title: n.title, body: n.body, tag: n.tag, timestamp: (n as Notification & { timestamp: number }).timestamp,
+        })),
+      );
+    const shown = async () => (await notifications()).map(({ title, body, tag }) => ({ title, body, tag }));
     await expect.poll(shown, { timeout: STEP_TIMEOUT }).toHaveLength(1);
     expect(await shown()).toEqual([{ title: 'New message', body: 'Open Sealpost to read it.', tag: 'sealpost-new-message' }]);
 
-    // A second push replaces the notification rather than piling up a second one.
+    // A second push replaces the notification rather than piling up a second one. "Still one"
+    // proves nothing until the second push has been handled: its notification is a new one,
+    // with a timestamp of its own (Date.now() when shown), so wait for that timestamp first.
+    const [first] = await notifications();
+    // Timestamps are in milliseconds: let the clock move past the first one's, so the second
+    // push's cannot equal it.
+    await expect.poll(() => page.evaluate(() => Date.now())).toBeGreaterThan(first!.timestamp);
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: `${stage.relay.url}/`, registrationId, data: '' });
-    await page.waitForTimeout(500);
-    expect(await shown()).toHaveLength(1);
+    await expect
+      .poll(async () => (await notifications()).some((n) => n.timestamp !== first!.timestamp), { timeout: STEP_TIMEOUT })
+      .toBe(true);
+    expect(await shown()).toEqual([{ title: 'New message', body: 'Open Sealpost to read it.', tag: 'sealpost-new-message' }]);
   });
 
   it('left no console or page errors (the CSP refused nothing)', () => {
